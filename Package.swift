@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "runclinic",
+    products: [
+        .executable(name: "runclinic", targets: ["runclinic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // A small JSON codec that reads and writes NaN/Infinity like Python's json module.
+        .target(name: "RunclinicJSON"),
+        // The engine: store, runs, metrics. Knows nothing of JSON-RPC.
+        .target(name: "RunclinicEngine", dependencies: ["CSQLite", "RunclinicJSON", logging]),
+        // JSON-RPC 2.0: messages, framing, connections, transports. Knows nothing of analysis.
+        .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", logging]),
+        // The API: maps JSON-RPC methods onto the engine.
+        .target(
+            name: "RunclinicService",
+            dependencies: ["RunclinicEngine", "RunclinicRPC", "RunclinicJSON", logging],
+            resources: [.embedInCode("Resources/openrpc.json")]
+        ),
+        .executableTarget(
+            name: "runclinic",
+            dependencies: [
+                "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RunclinicJSONTests", dependencies: ["RunclinicJSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,33 @@
+/// What can go wrong in the engine, in terms a user understands. The protocol layer maps each
+/// case onto a JSON-RPC error code.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownRun(String)
+    case ambiguousRun(name: String, projects: [String])
+    case runNotRunning(run: String, status: RunStatus)
+    case stepWentBackwards(run: String, metric: String, step: Int64, lastStep: Int64)
+    case invalidArgument(field: String, reason: String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .unknownRun(let run):
+            return "unknown run '\(run)'"
+        case .ambiguousRun(let name, let projects):
+            return "run name '\(name)' exists in several projects (\(projects.joined(separator: ", "))): give the run id or the project"
+        case .runNotRunning(let run, let status):
+            return "run '\(run)' is \(status.rawValue): start it again with run.start to resume it"
+        case .stepWentBackwards(let run, let metric, let step, let lastStep):
+            return "step \(step) of '\(metric)' in run '\(run)' is before its last logged step \(lastStep): steps of a metric may not go backwards"
+        case .invalidArgument(let field, let reason):
+            return "\(field): \(reason)"
+        case .storage(let message):
+            return "storage error: \(message)"
+        }
+    }
+}
+
+extension EngineError {
+    init(_ error: SQLiteError) {
+        self = .storage(error.description)
+    }
+}

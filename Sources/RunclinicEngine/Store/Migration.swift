@@ -1,0 +1,92 @@
+/// One step of the schema's history. Shipped migrations are never edited: a change is a new one.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let sql: String
+}
+
+extension Migration {
+    /// The schema, in order. Append only.
+    static let all: [Migration] = [
+        Migration(version: 1, name: "runs, metrics, batches, checkpoints", sql: """
+            CREATE TABLE projects (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                created_at REAL NOT NULL
+            );
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                name TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'killed')),
+                config TEXT,               -- JSON object, NaN/Infinity written as Python does
+                tags TEXT NOT NULL DEFAULT '[]',
+                started_at REAL NOT NULL,
+                ended_at REAL,
+                UNIQUE (project_id, name)
+            );
+            CREATE TABLE metric_keys (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE
+            );
+            -- Which keys a run has logged, in the order it first logged them.
+            CREATE TABLE run_metric_keys (
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                key_id INTEGER NOT NULL REFERENCES metric_keys(id),
+                first_step INTEGER NOT NULL,
+                PRIMARY KEY (run_id, key_id)
+            );
+            -- value NULL means NaN (SQLite cannot hold NaN); +/-Infinity are stored as such.
+            CREATE TABLE metric_points (
+                run_id INTEGER NOT NULL,
+                key_id INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                value REAL,
+                time REAL NOT NULL
+            );
+            CREATE INDEX metric_points_by_series ON metric_points (run_id, key_id, step);
+            -- One validation batch at one step: its metrics (JSON object) and the samples it held.
+            CREATE TABLE batches (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                step INTEGER NOT NULL,
+                batch INTEGER NOT NULL,
+                phase TEXT NOT NULL,
+                metrics TEXT NOT NULL,
+                samples TEXT NOT NULL DEFAULT '[]',
+                time REAL NOT NULL
+            );
+            CREATE INDEX batches_by_step ON batches (run_id, step, batch);
+            CREATE TABLE checkpoints (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                step INTEGER NOT NULL,
+                path TEXT NOT NULL,
+                metrics TEXT NOT NULL,
+                time REAL NOT NULL
+            );
+            CREATE INDEX checkpoints_by_run ON checkpoints (run_id, step);
+            -- Filled by the monitor: what it saw and what it advised.
+            CREATE TABLE anomalies (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                step INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                metric TEXT,
+                severity TEXT NOT NULL,
+                detail TEXT NOT NULL,      -- JSON object with the whole anomaly
+                time REAL NOT NULL
+            );
+            CREATE INDEX anomalies_by_run ON anomalies (run_id, step);
+            CREATE TABLE actions (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                step INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                time REAL NOT NULL
+            );
+            CREATE INDEX actions_by_run ON actions (run_id, step);
+            """),
+    ]
+}

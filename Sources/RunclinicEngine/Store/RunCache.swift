@@ -1,0 +1,13 @@
+/// What the writer remembers about a run between calls, so logging a point costs no query.
+final class RunCache {
+    var record: RunRecord
+    /// Last step logged per metric key id, to refuse steps that go backwards.
+    var lastStepByKey: [Int64: Int64]
+    var lastStep: Int64?
+
+    init(record: RunRecord, lastStepByKey: [Int64: Int64]) {
+        self.record = record
+        self.lastStepByKey = lastStepByKey
+        self.lastStep = lastStepByKey.values.max()
+    }
+}

@@ -1,0 +1,97 @@
+import RunclinicJSON
+
+extension RunStore {
+    /// Stores one step's metrics. Steps of a metric never go backwards; a refused call writes nothing.
+    public func logMetrics(run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
+                           durability: Durability) throws {
+        try validate(step: step)
+        let window = commitWindow
+        try write { state in
+            let run = try state.runForWriting(reference)
+            try state.insertPoints(run: run, step: step, metrics: metrics, time: time ?? WallClock.now())
+            try state.finish(durability, window: window)
+        }
+    }
+
+    /// Stores one validation batch's metrics and the samples it held.
+    public func logBatch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
+                         samples: [String], time: Double? = nil, durability: Durability) throws {
+        try validate(step: step)
+        guard batch >= 0 else { throw EngineError.invalidArgument(field: "batch", reason: "expected a non-negative integer, got \(batch)") }
+        let window = commitWindow
+        try write { state in
+            let run = try state.runForWriting(reference)
+            try state.insertBatch(run: run, step: step, batch: batch, phase: phase, metrics: metrics, samples: samples,
+                                  time: time ?? WallClock.now())
+            try state.finish(durability, window: window)
+        }
+    }
+
+    private func validate(step: Int64) throws {
+        guard step >= 0 else { throw EngineError.invalidArgument(field: "step", reason: "expected a non-negative integer, got \(step)") }
+    }
+
+    /// The run's metric series, optionally only some keys and a step range.
+    public func metrics(run reference: RunReference, keys: [String]? = nil, sinceStep: Int64? = nil,
+                        untilStep: Int64? = nil) throws -> [(name: String, series: MetricSeries)] {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            let runKeys = try RunQueries.metricKeys(runID: run.id, on: connection)
+            var selected = runKeys
+            if let keys {
+                selected = []
+                for key in keys {
+                    guard let match = runKeys.first(where: { $0.name == key }) else {
+                        throw EngineError.invalidArgument(
+                            field: "keys", reason: "run '\(run.name)' has no metric '\(key)' (it has: \(runKeys.map(\.name).joined(separator: ", ")))")
+                    }
+                    selected.append(match)
+                }
+            }
+            let query = try connection.prepare("""
+                SELECT step, value, time FROM metric_points
+                WHERE run_id = ? AND key_id = ? AND step >= ? AND step <= ? ORDER BY step, rowid
+                """)
+            var result: [(String, MetricSeries)] = []
+            for key in selected {
+                query.reset()
+                query.bind(run.id, at: 1)
+                query.bind(key.id, at: 2)
+                query.bind(sinceStep ?? Int64.min, at: 3)
+                query.bind(untilStep ?? Int64.max, at: 4)
+                var series = MetricSeries()
+                while try query.step() {
+                    series.steps.append(query.int64(at: 0))
+                    series.values.append(query.doubleOrNaN(at: 1))
+                    series.times.append(query.double(at: 2))
+                }
+                result.append((key.name, series))
+            }
+            return result
+        }
+    }
+
+    /// Validation batch records, optionally at one step and/or one batch index.
+    public func batches(run reference: RunReference, step: Int64? = nil, batch: Int64? = nil) throws -> [BatchRecord] {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            var sql = "SELECT step, batch, phase, metrics, samples, time FROM batches WHERE run_id = ?"
+            if step != nil { sql += " AND step = ?" }
+            if batch != nil { sql += " AND batch = ?" }
+            sql += " ORDER BY step, batch, id"
+            let query = try connection.prepare(sql)
+            query.bind(run.id, at: 1)
+            var index: Int32 = 2
+            if let step { query.bind(step, at: index); index += 1 }
+            if let batch { query.bind(batch, at: index) }
+            var records: [BatchRecord] = []
+            while try query.step() {
+                let samples = (query.text(at: 4).flatMap { try? JSONParser.parse($0) })?.arrayValue?.compactMap(\.stringValue) ?? []
+                records.append(BatchRecord(
+                    runID: run.id, step: query.int64(at: 0), batch: query.int64(at: 1), phase: query.text(at: 2) ?? "",
+                    metrics: MetricValue.parse(jsonText: query.text(at: 3) ?? "{}"), samples: samples, time: query.double(at: 5)))
+            }
+            return records
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import RunclinicJSON
+
+extension RunStore {
+    /// Creates a run, or resumes the run of that name in the project (its steps continue).
+    public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> RunStart {
+        let projectName = project ?? "default"
+        guard !name.isEmpty else { throw EngineError.invalidArgument(field: "name", reason: "must not be empty") }
+        return try write { state in
+            try state.writeNow {
+                let connection = state.connection
+                let projectID = try Self.projectID(named: projectName, on: connection)
+                let existing = try connection.prepare("SELECT id, tags FROM runs WHERE project_id = ? AND name = ?")
+                existing.bind(projectID, at: 1)
+                existing.bind(name, at: 2)
+                let now = WallClock.now()
+                if try existing.step() {
+                    let id = existing.int64(at: 0)
+                    let oldTags = existing.text(at: 1).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
+                    let mergedTags = oldTags + tags.filter { !oldTags.contains($0) }
+                    let update = try connection.prepare(
+                        "UPDATE runs SET status = 'running', ended_at = NULL, config = COALESCE(?, config), tags = ? WHERE id = ?")
+                    update.bind(config.map(JSONWriter.string), at: 1)
+                    update.bind(JSONWriter.string(JSONValue(mergedTags)), at: 2)
+                    update.bind(id, at: 3)
+                    try update.run()
+                    state.forgetRun(id)
+                    let cache = try state.cachedRun(id)
+                    return RunStart(run: cache.record, resumed: true, lastStep: cache.lastStep)
+                }
+                let insert = try connection.prepare(
+                    "INSERT INTO runs (project_id, name, status, config, tags, started_at) VALUES (?, ?, 'running', ?, ?, ?)")
+                insert.bind(projectID, at: 1)
+                insert.bind(name, at: 2)
+                insert.bind(config.map(JSONWriter.string), at: 3)
+                insert.bind(JSONWriter.string(JSONValue(tags)), at: 4)
+                insert.bind(now, at: 5)
+                try insert.run()
+                let cache = try state.cachedRun(connection.lastInsertRowID)
+                return RunStart(run: cache.record, resumed: false, lastStep: nil)
+            }
+        }
+    }
+
+    private static func projectID(named name: String, on connection: SQLiteConnection) throws -> Int64 {
+        let insert = try connection.prepare("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+        insert.bind(name, at: 1)
+        insert.bind(WallClock.now(), at: 2)
+        try insert.run()
+        let select = try connection.prepare("SELECT id FROM projects WHERE name = ?")
+        select.bind(name, at: 1)
+        _ = try select.step()
+        return select.int64(at: 0)
+    }
+
+    /// Ends a running run with `finished`, `failed` or `killed`.
+    @discardableResult
+    public func finishRun(_ reference: RunReference, status: RunStatus = .finished) throws -> RunRecord {
+        guard status != .running else {
+            throw EngineError.invalidArgument(field: "status", reason: "expected one of finished, failed, killed, got \"running\"")
+        }
+        return try write { state in
+            try state.writeNow {
+                let cache = try state.runForWriting(reference)
+                let update = try state.connection.prepare("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
+                let now = WallClock.now()
+                update.bind(status.rawValue, at: 1)
+                update.bind(now, at: 2)
+                update.bind(cache.record.id, at: 3)
+                try update.run()
+                cache.record.status = status
+                cache.record.endedAt = now
+                return cache.record
+            }
+        }
+    }
+
+    public func listRuns(project: String? = nil, status: RunStatus? = nil, limit: Int? = nil) throws -> [RunRecord] {
+        try read { connection in try RunQueries.list(project: project, status: status, limit: limit, on: connection) }
+    }
+
+    public func run(_ reference: RunReference) throws -> RunRecord {
+        try read { connection in try resolveForReading(reference, on: connection) }
+    }
+
+    public func runDetails(_ reference: RunReference) throws -> RunDetails {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            let keys = try RunQueries.metricKeys(runID: run.id, on: connection).map(\.name)
+            let lastStep = try connection.prepare("SELECT MAX(step) FROM metric_points WHERE run_id = ?")
+            lastStep.bind(run.id, at: 1)
+            _ = try lastStep.step()
+            let ranking = try CheckpointQueries.ranked(run: run, on: connection)
+            return RunDetails(
+                run: run,
+                metricKeys: keys,
+                lastStep: lastStep.optionalInt64(at: 0),
+                pointCount: try RunQueries.count("SELECT COUNT(*) FROM metric_points WHERE run_id = ?", runID: run.id, on: connection),
+                batchCount: try RunQueries.count("SELECT COUNT(*) FROM batches WHERE run_id = ?", runID: run.id, on: connection),
+                checkpointCount: ranking.checkpoints.count,
+                bestCheckpoint: ranking.best
+            )
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import RunclinicJSON
+import Synchronization
+
+/// The SQLite store of runs, metrics, batches and checkpoints. Thread-safe: one writer connection
+/// with a group-commit transaction, and one reader connection so reads never wait on the writer.
+///
+/// Durability: an `.acknowledged` write is committed before its call returns. `.deferred` writes
+/// (fire-and-forget logging) are committed by the next acknowledged write or within
+/// `commitWindow` seconds by the background committer, so a killed process loses at most the
+/// last window of fire-and-forget points.
+public final class RunStore: Sendable {
+    public let path: String
+    public let commitWindow: Double
+    private let writer: Locked<StoreWriter>
+    private let reader: Locked<SQLiteConnection>
+    private let stopped = Atomic<Bool>(false)
+    private let logger = Logger(label: "runclinic.store")
+
+    public init(path: String, commitWindow: Double = 0.05) throws {
+        self.path = path
+        self.commitWindow = commitWindow
+        do {
+            let writeConnection = try SQLiteConnection(path: path)
+            try StoreSchema.configureWriter(writeConnection)
+            try Migrator.migrate(writeConnection)
+            let readConnection = try SQLiteConnection(path: path)
+            try StoreSchema.configureReader(readConnection)
+            writer = Locked(StoreWriter(connection: writeConnection))
+            reader = Locked(readConnection)
+        } catch {
+            throw EngineError(error)
+        }
+        startCommitter()
+    }
+
+    /// Commits deferred writes that have waited half a window; a point waits at most one window.
+    private func startCommitter() {
+        let interval = commitWindow / 2
+        let thread = Thread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                Thread.sleep(forTimeInterval: interval)
+                do {
+                    try writer.withLock { state in try state.commit(ifOlderThan: interval) }
+                } catch {
+                    logger.error("background commit failed: \(error)")
+                }
+            }
+        }
+        thread.name = "runclinic-committer"
+        thread.start()
+    }
+
+    /// Commits everything accepted so far. Called before reads, on shutdown and on signals.
+    public func flush() throws {
+        try write { state in try state.commit() }
+    }
+
+    public func close() {
+        stopped.store(true, ordering: .relaxed)
+        do { try flush() } catch { logger.error("final commit failed: \(error)") }
+    }
+
+    // MARK: Access
+
+    func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        do {
+            return try writer.withLock { state in try body(state) }
+        } catch let error as SQLiteError {
+            throw EngineError(error)
+        }
+    }
+
+    /// Reads see everything written before them: pending deferred writes are committed first.
+    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try flush()
+        do {
+            return try reader.withLock { connection in try body(connection) }
+        } catch let error as SQLiteError {
+            throw EngineError(error)
+        }
+    }
+
+    func resolveForReading(_ reference: RunReference, on connection: SQLiteConnection) throws -> RunRecord {
+        let id: Int64
+        switch reference {
+        case .id(let value): id = value
+        case .name(let name, let project): id = try RunQueries.resolve(name: name, project: project, on: connection)
+        }
+        guard let record = try RunQueries.record(id: id, on: connection) else {
+            throw EngineError.unknownRun(reference.description)
+        }
+        return record
+    }
+}

@@ -1,0 +1,176 @@
+import RunclinicJSON
+
+/// The write side of the store: one connection, its prepared statements, the caches that keep
+/// logging free of queries, and the open group-commit transaction. Used only under the store's lock.
+final class StoreWriter {
+    let connection: SQLiteConnection
+    private var transactionOpenedAt: Double?
+
+    private var keyIDs: [String: Int64] = [:]
+    private var runs: [Int64: RunCache] = [:]
+    private var runIDsByName: [String: Int64] = [:]
+
+    private lazy var insertPoint = try! connection.prepare(
+        "INSERT INTO metric_points (run_id, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)")
+    private lazy var insertRunKey = try! connection.prepare(
+        "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
+    private lazy var insertBatch = try! connection.prepare(
+        "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    // MARK: Transactions
+
+    /// Opens the group-commit transaction if none is open. BEGIN IMMEDIATE takes the write lock
+    /// now, waiting out another process's commit window rather than failing later.
+    func beginIfNeeded() throws(SQLiteError) {
+        guard transactionOpenedAt == nil else { return }
+        try connection.execute("BEGIN IMMEDIATE")
+        transactionOpenedAt = WallClock.now()
+    }
+
+    func commit() throws(SQLiteError) {
+        guard transactionOpenedAt != nil else { return }
+        transactionOpenedAt = nil
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Commits when the open transaction has been open at least `age` seconds.
+    func commit(ifOlderThan age: Double) throws(SQLiteError) {
+        guard let openedAt = transactionOpenedAt, WallClock.now() - openedAt >= age else { return }
+        try commit()
+    }
+
+    func finish(_ durability: Durability, window: Double) throws(SQLiteError) {
+        switch durability {
+        case .acknowledged: try commit()
+        case .deferred: try commit(ifOlderThan: window)
+        }
+    }
+
+    /// Runs `body` inside the group transaction and commits right after: for rare writes that
+    /// must be durable at once (runs, checkpoints).
+    func writeNow<T>(_ body: () throws -> T) throws -> T {
+        try beginIfNeeded()
+        do {
+            let result = try body()
+            try commit()
+            return result
+        } catch {
+            // The group transaction may hold other callers' acknowledged-later points: keep them.
+            try? commit()
+            throw error
+        }
+    }
+
+    // MARK: Runs
+
+    func resolveRunID(_ reference: RunReference) throws -> Int64 {
+        switch reference {
+        case .id(let id):
+            if runs[id] != nil { return id }
+            let query = try connection.prepare("SELECT 1 FROM runs WHERE id = ?")
+            query.bind(id, at: 1)
+            guard try query.step() else { throw EngineError.unknownRun("\(id)") }
+            return id
+        case .name(let name, let project):
+            let cacheKey = (project ?? "") + "\u{0}" + name
+            if let id = runIDsByName[cacheKey] { return id }
+            let id = try RunQueries.resolve(name: name, project: project, on: connection)
+            runIDsByName[cacheKey] = id
+            return id
+        }
+    }
+
+    func cachedRun(_ id: Int64) throws -> RunCache {
+        if let cache = runs[id] { return cache }
+        guard let record = try RunQueries.record(id: id, on: connection) else {
+            throw EngineError.unknownRun("\(id)")
+        }
+        let query = try connection.prepare(
+            "SELECT key_id, MAX(step) FROM metric_points WHERE run_id = ? GROUP BY key_id")
+        query.bind(id, at: 1)
+        var lastSteps: [Int64: Int64] = [:]
+        while try query.step() { lastSteps[query.int64(at: 0)] = query.int64(at: 1) }
+        let cache = RunCache(record: record, lastStepByKey: lastSteps)
+        runs[id] = cache
+        return cache
+    }
+
+    func runForWriting(_ reference: RunReference) throws -> RunCache {
+        let cache = try cachedRun(try resolveRunID(reference))
+        guard cache.record.status == .running else {
+            throw EngineError.runNotRunning(run: cache.record.name, status: cache.record.status)
+        }
+        return cache
+    }
+
+    func forgetRun(_ id: Int64) {
+        runs[id] = nil
+    }
+
+    // MARK: Metrics
+
+    func keyID(for name: String) throws(SQLiteError) -> Int64 {
+        if let id = keyIDs[name] { return id }
+        let insert = try connection.prepare("INSERT INTO metric_keys (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
+        insert.bind(name, at: 1)
+        try insert.run()
+        let select = try connection.prepare("SELECT id FROM metric_keys WHERE name = ?")
+        select.bind(name, at: 1)
+        _ = try select.step()
+        let id = select.int64(at: 0)
+        keyIDs[name] = id
+        return id
+    }
+
+    func insertPoints(run: RunCache, step: Int64, metrics: [MetricValue], time: Double) throws {
+        // Check every metric before writing any, so a refused call writes nothing.
+        var ids: [Int64] = []
+        ids.reserveCapacity(metrics.count)
+        for metric in metrics {
+            let id = try keyID(for: metric.name)
+            if let last = run.lastStepByKey[id], step < last {
+                throw EngineError.stepWentBackwards(run: run.record.name, metric: metric.name, step: step, lastStep: last)
+            }
+            ids.append(id)
+        }
+        try beginIfNeeded()
+        let runID = run.record.id
+        for (index, metric) in metrics.enumerated() {
+            let keyID = ids[index]
+            if run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
+                insertRunKey.bind(runID, at: 1)
+                insertRunKey.bind(keyID, at: 2)
+                insertRunKey.bind(step, at: 3)
+                try insertRunKey.run()
+            }
+            insertPoint.bind(runID, at: 1)
+            insertPoint.bind(keyID, at: 2)
+            insertPoint.bind(step, at: 3)
+            insertPoint.bind(metric.value, at: 4)
+            insertPoint.bind(time, at: 5)
+            try insertPoint.run()
+        }
+        if step > run.lastStep ?? Int64.min { run.lastStep = step }
+    }
+
+    func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {
+        try beginIfNeeded()
+        insertBatch.bind(run.record.id, at: 1)
+        insertBatch.bind(step, at: 2)
+        insertBatch.bind(batch, at: 3)
+        insertBatch.bind(phase, at: 4)
+        insertBatch.bind(MetricValue.jsonText(metrics), at: 5)
+        insertBatch.bind(JSONWriter.string(JSONValue(samples)), at: 6)
+        insertBatch.bind(time, at: 7)
+        try insertBatch.run()
+    }
+}

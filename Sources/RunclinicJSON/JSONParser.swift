@@ -1,0 +1,312 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A strict RFC 8259 parser, plus the three non-finite tokens Python's `json` module writes
+/// (`NaN`, `Infinity`, `-Infinity`). Works directly on bytes; nesting is bounded so a hostile
+/// document cannot exhaust the stack.
+public struct JSONParser {
+    /// Deeper documents are refused rather than risking the stack of a connection thread.
+    public static let defaultMaximumDepth = 512
+
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            try parse(UnsafeRawBufferPointer(buffer), maximumDepth: maximumDepth)
+        }
+    }
+
+    public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), maximumDepth: maximumDepth)
+    }
+
+    public static func parse(_ buffer: UnsafeRawBufferPointer, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(buffer: buffer, maximumDepth: maximumDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.position != parser.buffer.count {
+            throw JSONParseError("unexpected data after the JSON value", at: parser.position)
+        }
+        return value
+    }
+
+    private let buffer: UnsafeRawBufferPointer
+    private let maximumDepth: Int
+    private var position = 0
+
+    private init(buffer: UnsafeRawBufferPointer, maximumDepth: Int) {
+        self.buffer = buffer
+        self.maximumDepth = maximumDepth
+    }
+
+    @inline(__always) private var current: UInt8? {
+        position < buffer.count ? buffer[position] : nil
+    }
+
+    @inline(__always) private mutating func skipWhitespace() {
+        while position < buffer.count {
+            switch buffer[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard let byte = current else { throw JSONParseError("unexpected end of input", at: position) }
+        switch byte {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "N"): try expectLiteral("NaN"); return .double(.nan)
+        case UInt8(ascii: "I"): try expectLiteral("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw JSONParseError("unexpected character '\(printable(byte))'", at: position)
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let start = position
+        let length = literal.utf8CodeUnitCount
+        guard buffer.count - position >= length else {
+            throw JSONParseError("invalid literal", at: start)
+        }
+        let expected = literal.utf8Start
+        for index in 0..<length where buffer[position + index] != expected[index] {
+            throw JSONParseError("invalid literal", at: start)
+        }
+        position += length
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        if depth > maximumDepth { throw JSONParseError("nesting deeper than \(maximumDepth) levels", at: position) }
+        position += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else {
+                throw JSONParseError("expected a string key", at: position)
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw JSONParseError("expected ':'", at: position) }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            object.appendUnchecked(key, value)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return .object(object)
+            case nil: throw JSONParseError("unterminated object", at: position)
+            default: throw JSONParseError("expected ',' or '}'", at: position)
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        if depth > maximumDepth { throw JSONParseError("nesting deeper than \(maximumDepth) levels", at: position) }
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return .array(elements)
+            case nil: throw JSONParseError("unterminated array", at: position)
+            default: throw JSONParseError("expected ',' or ']'", at: position)
+            }
+        }
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        let start = position
+        position += 1
+        // Fast path: no escapes, so the bytes are the string (after UTF-8 validation).
+        var index = position
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<index])
+                guard let string = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                    throw JSONParseError("invalid UTF-8 in string", at: start)
+                }
+                position = index + 1
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw JSONParseError("control character in string", at: index) }
+            index += 1
+        }
+        if index >= buffer.count { throw JSONParseError("unterminated string", at: start) }
+        return try parseEscapedString(start: start)
+    }
+
+    private mutating func parseEscapedString(start: Int) throws(JSONParseError) -> String {
+        var bytes: [UInt8] = []
+        while true {
+            guard position < buffer.count else { throw JSONParseError("unterminated string", at: start) }
+            let byte = buffer[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let string = String(validating: bytes, as: UTF8.self) else {
+                    throw JSONParseError("invalid UTF-8 in string", at: start)
+                }
+                return string
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard let escape = current else { throw JSONParseError("unterminated string", at: start) }
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): bytes.append(0x22)
+                case UInt8(ascii: "\\"): bytes.append(0x5C)
+                case UInt8(ascii: "/"): bytes.append(0x2F)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"): try appendUnicodeEscape(to: &bytes)
+                default: throw JSONParseError("invalid escape '\\\(printable(escape))'", at: position - 2)
+                }
+            default:
+                if byte < 0x20 { throw JSONParseError("control character in string", at: position) }
+                bytes.append(byte)
+                position += 1
+            }
+        }
+    }
+
+    private mutating func readHex4() throws(JSONParseError) -> UInt32 {
+        guard buffer.count - position >= 4 else { throw JSONParseError("truncated \\u escape", at: position) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = buffer[position]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw JSONParseError("invalid hex digit in \\u escape", at: position)
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    /// Lone surrogates (which JSON allows but Unicode strings cannot hold) become U+FFFD.
+    private mutating func appendUnicodeEscape(to bytes: inout [UInt8]) throws(JSONParseError) {
+        var scalarValue = try readHex4()
+        if (0xD800...0xDBFF).contains(scalarValue) {
+            if buffer.count - position >= 6, buffer[position] == UInt8(ascii: "\\"), buffer[position + 1] == UInt8(ascii: "u") {
+                let saved = position
+                position += 2
+                let low = try readHex4()
+                if (0xDC00...0xDFFF).contains(low) {
+                    scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    position = saved
+                    scalarValue = 0xFFFD
+                }
+            } else {
+                scalarValue = 0xFFFD
+            }
+        } else if (0xDC00...0xDFFF).contains(scalarValue) {
+            scalarValue = 0xFFFD
+        }
+        let scalar = Unicode.Scalar(scalarValue) ?? "\u{FFFD}"
+        bytes.append(contentsOf: UTF8.encode(scalar)!)
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = position
+        var negative = false
+        if current == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+            if current == UInt8(ascii: "I") {
+                try expectLiteral("Infinity")
+                return .double(-.infinity)
+            }
+        }
+        guard let first = current, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else {
+            throw JSONParseError("invalid number", at: start)
+        }
+        var integer: UInt64 = 0
+        var digits = 0
+        var overflow = false
+        if first == UInt8(ascii: "0") {
+            position += 1
+            digits = 1
+        } else {
+            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                let (times10, o1) = integer.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                if o1 || o2 { overflow = true }
+                integer = sum
+                digits += 1
+                position += 1
+            }
+        }
+        var isInteger = true
+        if current == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                throw JSONParseError("invalid number: digit expected after '.'", at: position)
+            }
+            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { position += 1 }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                throw JSONParseError("invalid number: digit expected in exponent", at: position)
+            }
+            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { position += 1 }
+        }
+        if isInteger && !overflow {
+            if negative {
+                if integer <= UInt64(Int64.max) { return .int(-Int64(integer)) }
+                if integer == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+            } else if integer <= UInt64(Int64.max) {
+                return .int(Int64(integer))
+            }
+        }
+        return .double(try convertToDouble(from: start, to: position))
+    }
+
+    /// strtod on a NUL-terminated copy: correctly rounded, and the grammar was already checked.
+    private func convertToDouble(from start: Int, to end: Int) throws(JSONParseError) -> Double {
+        let length = end - start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { scratch in
+            for index in 0..<length { scratch[index] = CChar(bitPattern: buffer[start + index]) }
+            scratch[length] = 0
+            return strtod(scratch.baseAddress!, nil)
+        }
+    }
+
+    private func printable(_ byte: UInt8) -> String {
+        (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+}

@@ -1,0 +1,119 @@
+import RunclinicJSON
+
+/// A request's params by name, with typed accessors whose errors name the offending field.
+/// Positional params are mapped onto names by the method's declared order.
+public struct Params: Sendable {
+    public let object: JSONObject
+
+    public init(_ object: JSONObject) {
+        self.object = object
+    }
+
+    public init(_ value: JSONValue?, positionalNames: [String], method: String) throws(ResponseError) {
+        switch value {
+        case nil, .null?:
+            object = JSONObject()
+        case .object(let members)?:
+            object = members
+        case .array(let elements)?:
+            guard elements.count <= positionalNames.count else {
+                throw ResponseError(.invalidParams,
+                    "invalid params: \(method) takes at most \(positionalNames.count) positional params (\(positionalNames.joined(separator: ", "))), got \(elements.count)",
+                    data: ["expected": JSONValue(positionalNames)])
+            }
+            object = JSONObject(zip(positionalNames, elements).map { ($0, $1) })
+        case let other?:
+            throw ResponseError(.invalidParams, "invalid params: expected an object or an array, got \(other.typeName)")
+        }
+    }
+
+    public func contains(_ field: String) -> Bool {
+        guard let value = object[field] else { return false }
+        return !value.isNull
+    }
+
+    public func value(_ field: String) -> JSONValue? {
+        guard let value = object[field], !value.isNull else { return nil }
+        return value
+    }
+
+    public func required(_ field: String) throws(ResponseError) -> JSONValue {
+        guard let value = value(field) else {
+            throw ResponseError.invalidParams(field: field, "is required")
+        }
+        return value
+    }
+
+    public static func mismatch(_ field: String, expected: String, got value: JSONValue) -> ResponseError {
+        var shown = JSONWriter.string(value)
+        if shown.utf8.count > 60 { shown = String(shown.prefix(57)) + "..." }
+        return .invalidParams(field: field, "expected \(expected), got \(value.typeName) \(shown)",
+                              data: ["expected": .string(expected), "got": .string(value.typeName)])
+    }
+
+    public func string(_ field: String) throws(ResponseError) -> String {
+        let value = try required(field)
+        guard let text = value.stringValue else { throw Self.mismatch(field, expected: "a string", got: value) }
+        return text
+    }
+
+    public func optionalString(_ field: String) throws(ResponseError) -> String? {
+        guard contains(field) else { return nil }
+        return try string(field)
+    }
+
+    public func int(_ field: String) throws(ResponseError) -> Int64 {
+        let value = try required(field)
+        guard let number = value.intValue else { throw Self.mismatch(field, expected: "an integer", got: value) }
+        return number
+    }
+
+    public func optionalInt(_ field: String) throws(ResponseError) -> Int64? {
+        guard contains(field) else { return nil }
+        return try int(field)
+    }
+
+    public func double(_ field: String) throws(ResponseError) -> Double {
+        let value = try required(field)
+        guard let number = value.doubleValue else { throw Self.mismatch(field, expected: "a number", got: value) }
+        return number
+    }
+
+    public func optionalDouble(_ field: String) throws(ResponseError) -> Double? {
+        guard contains(field) else { return nil }
+        return try double(field)
+    }
+
+    public func optionalBool(_ field: String) throws(ResponseError) -> Bool? {
+        guard let value = value(field) else { return nil }
+        guard let flag = value.boolValue else { throw Self.mismatch(field, expected: "a boolean", got: value) }
+        return flag
+    }
+
+    public func optionalObject(_ field: String) throws(ResponseError) -> JSONObject? {
+        guard let value = value(field) else { return nil }
+        guard let members = value.objectValue else { throw Self.mismatch(field, expected: "an object", got: value) }
+        return members
+    }
+
+    public func optionalStringArray(_ field: String) throws(ResponseError) -> [String]? {
+        guard let value = value(field) else { return nil }
+        guard let elements = value.arrayValue else { throw Self.mismatch(field, expected: "an array of strings", got: value) }
+        var strings: [String] = []
+        strings.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            guard let text = element.stringValue else {
+                throw Self.mismatch("\(field)[\(index)]", expected: "a string", got: element)
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
+    /// Fails on fields the method does not know, so a typo ("setp") is not silently ignored.
+    public func rejectUnknown(allowed: [String], method: String) throws(ResponseError) {
+        for key in object.keys where !allowed.contains(key) {
+            throw ResponseError.invalidParams(field: key, "unknown parameter of \(method) (it takes: \(allowed.joined(separator: ", ")))")
+        }
+    }
+}

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+import RunclinicJSON
+
+/// One client: reads framed messages from a file descriptor, dispatches them, and answers through
+/// its handle. Requests from one connection run in order, except those whose method is
+/// `.concurrent`, which run on their own thread so that `$/cancelRequest` can reach them.
+public final class Connection: @unchecked Sendable {
+    public let handle: ConnectionHandle
+    private let inputDescriptor: Int32
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private var reader: FrameReader
+    private var shuttingDown = false
+    private var exitRequested = false
+
+    private let inFlightLock = NSLock()
+    private var inFlight: [String: CancellationToken] = [:]
+
+    /// Why the read loop ended.
+    public enum EndReason: Sendable {
+        case endOfInput
+        case exitNotification
+        case brokenFraming
+        case readError(Int32)
+    }
+
+    public init(id: Int, input: Int32, output: Int32, peerDescription: String, configuration: ServerConfiguration, logger: Logger) {
+        self.handle = ConnectionHandle(id: id, fileDescriptor: output, peerDescription: peerDescription)
+        self.inputDescriptor = input
+        self.configuration = configuration
+        self.logger = logger
+        self.reader = FrameReader(limit: configuration.maximumMessageBytes)
+    }
+
+    /// Reads and serves until the peer closes, sends `exit`, or breaks the framing.
+    public func run() -> EndReason {
+        let chunkSize = 1 << 16
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
+        defer { chunk.deallocate() }
+        while true {
+            let count = read(inputDescriptor, chunk.baseAddress, chunkSize)
+            if count < 0 {
+                if errno == EINTR { continue }
+                handle.flush()
+                return .readError(errno)
+            }
+            if count == 0 {
+                handle.flush()
+                return .endOfInput
+            }
+            reader.consume(UnsafeRawBufferPointer(rebasing: chunk[0..<count])) { event, framing in
+                handle.framing = framing
+                self.handleFrameEvent(event)
+            }
+            handle.flush()
+            if exitRequested { return .exitNotification }
+            if reader.isBroken { return .brokenFraming }
+        }
+    }
+
+    private func handleFrameEvent(_ event: FrameEvent) {
+        switch event {
+        case .message(let bytes):
+            handleMessage(bytes)
+        case .oversized(let bytes, let limit):
+            logger.warning("message of \(bytes) bytes over the \(limit)-byte limit skipped")
+            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(
+                .invalidRequest, "Invalid Request: message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
+                data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
+        case .malformedHeader(let reason):
+            logger.warning("unreadable message headers, closing: \(reason)")
+            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(.parseError, "Parse error: \(reason)")))
+        }
+    }
+
+    private func handleMessage(_ bytes: UnsafeRawBufferPointer) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(
+                .parseError, "Parse error: \(error.description)", data: ["offset": .int(Int64(error.offset))])))
+            return
+        }
+        guard case .array(let elements) = value else {
+            if let reply = process(value, inBatch: false) { handle.enqueue(reply) }
+            return
+        }
+        guard !elements.isEmpty else {
+            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(.invalidRequest, "Invalid Request: empty batch")))
+            return
+        }
+        let replies = elements.compactMap { process($0, inBatch: true) }
+        if !replies.isEmpty { handle.enqueue(.array(replies)) }
+    }
+
+    /// Handles one message (or batch entry) and returns the reply to send, if any.
+    private func process(_ value: JSONValue, inBatch: Bool) -> JSONValue? {
+        switch IncomingMessage.validate(value) {
+        case .failure(let invalid):
+            return OutgoingMessage.error(id: invalid.id, invalid.error)
+        case .success(.response):
+            return nil
+        case .success(.notification(let method, let params)):
+            handleNotification(method: method, params: params)
+            return nil
+        case .success(.request(let id, let method, let params)):
+            return handleRequest(id: id, method: method, params: params, inBatch: inBatch)
+        }
+    }
+
+    private func handleNotification(method: String, params: JSONValue?) {
+        switch method {
+        case "exit":
+            exitRequested = true
+            return
+        case "$/cancelRequest":
+            if let id = params?["id"] { cancel(id) }
+            return
+        case "initialized", "$/setTrace":
+            return
+        default:
+            break
+        }
+        guard let handler = configuration.registry.handler(for: method) else {
+            reportNotificationFailure(method: method, ResponseError(.methodNotFound, "Method not found: \(method)", data: ["method": .string(method)]))
+            return
+        }
+        let context = RequestContext(id: nil, method: method, cancellation: CancellationToken(), connection: handle)
+        do {
+            let params = try Params(params, positionalNames: handler.positionalParams, method: method)
+            _ = try handler.handle(params, context)
+        } catch {
+            reportNotificationFailure(method: method, responseError(error))
+        }
+    }
+
+    /// A notification gets no reply, but a failure must not pass unseen: the client is told with
+    /// a `$/notificationError` notification (clients that do not know it ignore `$/` methods).
+    private func reportNotificationFailure(method: String, _ error: ResponseError) {
+        logger.debug("notification \(method) failed: \(error)")
+        handle.enqueue(OutgoingMessage.notification(method: "$/notificationError", params: [
+            "method": .string(method), "error": error.json,
+        ]))
+    }
+
+    private func handleRequest(id: JSONValue, method: String, params: JSONValue?, inBatch: Bool) -> JSONValue? {
+        if shuttingDown {
+            return OutgoingMessage.error(id: id, ResponseError(.invalidRequest, "Invalid Request: the server is shutting down (only exit is accepted)"))
+        }
+        guard let handler = configuration.registry.handler(for: method) else {
+            return OutgoingMessage.error(id: id, ResponseError(.methodNotFound, "Method not found: \(method)", data: ["method": .string(method)]))
+        }
+        let token = CancellationToken()
+        let context = RequestContext(id: id, method: method, cancellation: token, connection: handle)
+        if handler.execution == .concurrent && !inBatch {
+            let key = Self.key(for: id)
+            inFlightLock.withLock { inFlight[key] = token }
+            let thread = Thread { [self] in
+                let reply = invoke(handler, params: params, context: context)
+                inFlightLock.withLock { _ = inFlight.removeValue(forKey: key) }
+                handle.send(reply)
+            }
+            thread.name = "runclinic-\(method)"
+            thread.stackSize = 8 << 20
+            thread.start()
+            return nil
+        }
+        let reply = invoke(handler, params: params, context: context)
+        if method == "shutdown" { shuttingDown = true }
+        return reply
+    }
+
+    private func invoke(_ handler: MethodHandler, params: JSONValue?, context: RequestContext) -> JSONValue {
+        let id = context.id ?? .null
+        do {
+            try context.cancellation.checkCancellation()
+            let parsed = try Params(params, positionalNames: handler.positionalParams, method: handler.name)
+            let result = try handler.handle(parsed, context)
+            try context.cancellation.checkCancellation()
+            return OutgoingMessage.result(id: id, result)
+        } catch {
+            return OutgoingMessage.error(id: id, responseError(error))
+        }
+    }
+
+    private func responseError(_ error: any Error) -> ResponseError {
+        if let error = error as? ResponseError { return error }
+        return configuration.translateError(error)
+    }
+
+    private func cancel(_ id: JSONValue) {
+        let token = inFlightLock.withLock { inFlight[Self.key(for: id)] }
+        token?.cancel()
+    }
+
+    private static func key(for id: JSONValue) -> String {
+        JSONWriter.string(id)
+    }
+}

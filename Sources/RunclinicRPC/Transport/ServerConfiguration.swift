@@ -1,0 +1,21 @@
+import RunclinicJSON
+
+/// What every connection of a server shares: the methods, how errors become JSON-RPC errors,
+/// and the limits.
+public struct ServerConfiguration: Sendable {
+    public var registry: MethodRegistry
+    /// Turns an error a handler threw (other than a ResponseError) into a JSON-RPC error.
+    public var translateError: @Sendable (any Error) -> ResponseError
+    public var maximumMessageBytes: Int
+
+    public static let defaultMaximumMessageBytes = 16 << 20
+
+    public init(registry: MethodRegistry, maximumMessageBytes: Int = defaultMaximumMessageBytes,
+                translateError: @escaping @Sendable (any Error) -> ResponseError = { error in
+                    ResponseError(.internalError, "internal error: \(error)")
+                }) {
+        self.registry = registry
+        self.maximumMessageBytes = maximumMessageBytes
+        self.translateError = translateError
+    }
+}

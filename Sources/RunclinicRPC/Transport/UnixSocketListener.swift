@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+
+/// Serves connections on a Unix domain socket, one thread per client. The socket file is
+/// created with mode 0600; a stale file is replaced, a live one (another server answering) refused.
+public final class UnixSocketListener: @unchecked Sendable {
+    public let path: String
+    private let fileDescriptor: Int32
+    private let lock = NSLock()
+    private var closed = false
+
+    public struct ListenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+            throw ListenError(description: "socket path is too long (\(path.utf8.count) bytes; Unix sockets allow 107): \(path)")
+        }
+        try Self.clearStaleSocket(at: path)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ListenError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
+        var address = Self.address(for: path)
+        let previousMask = umask(0o177)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(previousMask)
+        guard bound == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(descriptor)
+            throw ListenError(description: "cannot listen on \(path): \(reason)")
+        }
+        chmod(path, 0o600)
+        guard listen(descriptor, 64) == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(descriptor)
+            throw ListenError(description: "cannot listen on \(path): \(reason)")
+        }
+        fileDescriptor = descriptor
+    }
+
+    static func address(for path: String) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
+    }
+
+    /// A socket file nobody answers on is left over from a killed server: remove it. One that
+    /// answers belongs to a live server: refuse rather than steal its clients.
+    static func clearStaleSocket(at path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw ListenError(description: "\(path) exists and is not a socket; refusing to replace it")
+        }
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(probe) }
+        var address = address(for: path)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 {
+            throw ListenError(description: "another runclinic server is already listening on \(path)")
+        }
+        unlink(path)
+    }
+
+    /// Accepts clients until `close()`, each served by `serve` on its own thread.
+    public func acceptLoop(serve: @escaping @Sendable (_ clientDescriptor: Int32) -> Void) {
+        while true {
+            let client = accept(fileDescriptor, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if isClosed { return }
+                if errno == EMFILE || errno == ENFILE {
+                    // Out of descriptors: wait for clients to leave rather than spin.
+                    usleep(50_000)
+                    continue
+                }
+                return
+            }
+            let thread = Thread {
+                serve(client)
+                Glibc.close(client)
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private var isClosed: Bool { lock.withLock { closed } }
+
+    public func close() {
+        let wasClosed = lock.withLock { () -> Bool in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        shutdown(fileDescriptor, Int32(SHUT_RDWR))
+        Glibc.close(fileDescriptor)
+        unlink(path)
+    }
+}

@@ -1,0 +1,58 @@
+import RunclinicEngine
+import RunclinicJSON
+import RunclinicRPC
+
+extension Params {
+    /// `run` is a run id (integer) or a run name; `project` narrows a name down.
+    func runReference(_ field: String = "run") throws(ResponseError) -> RunReference {
+        let value = try required(field)
+        switch value {
+        case .int(let id): return .id(id)
+        case .string(let name): return .name(name, project: try optionalString("project"))
+        default:
+            if let id = value.intValue { return .id(id) }
+            throw Self.mismatch(field, expected: "a run id (integer) or a run name (string)", got: value)
+        }
+    }
+
+    /// `{name: number}`; NaN and ±Infinity are numbers here (they are what the monitor looks for).
+    func metrics(_ field: String = "metrics") throws(ResponseError) -> [MetricValue] {
+        let value = try required(field)
+        guard let object = value.objectValue else {
+            throw Self.mismatch(field, expected: "an object of metric names to numbers", got: value)
+        }
+        return try Self.metricValues(object, field: field)
+    }
+
+    func optionalMetrics(_ field: String = "metrics") throws(ResponseError) -> [MetricValue]? {
+        guard contains(field) else { return nil }
+        return try metrics(field)
+    }
+
+    static func metricValues(_ object: JSONObject, field: String) throws(ResponseError) -> [MetricValue] {
+        var metrics: [MetricValue] = []
+        metrics.reserveCapacity(object.count)
+        for (name, value) in object {
+            guard let number = value.doubleValue else {
+                throw mismatch("\(field).\(name)", expected: "a number", got: value)
+            }
+            guard !name.isEmpty else { throw ResponseError.invalidParams(field: field, "metric names must not be empty") }
+            metrics.append(MetricValue(name, number))
+        }
+        return metrics
+    }
+
+    func runStatus(_ field: String) throws(ResponseError) -> RunStatus? {
+        guard let text = try optionalString(field) else { return nil }
+        guard let status = RunStatus(rawValue: text) else {
+            throw ResponseError.invalidParams(field: field, "expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+        }
+        return status
+    }
+
+    func optionalLimit(_ field: String) throws(ResponseError) -> Int? {
+        guard let limit = try optionalInt(field) else { return nil }
+        guard limit >= 0 else { throw ResponseError.invalidParams(field: field, "expected a non-negative integer, got \(limit)") }
+        return Int(limit)
+    }
+}

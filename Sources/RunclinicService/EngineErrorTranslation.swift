@@ -1,0 +1,30 @@
+import RunclinicEngine
+import RunclinicJSON
+import RunclinicRPC
+
+/// Maps engine errors onto JSON-RPC errors: a message a person understands and data a program can use.
+enum EngineErrorTranslation {
+    static func responseError(for error: any Error) -> ResponseError {
+        if let error = error as? ResponseError { return error }
+        guard let engineError = error as? EngineError else {
+            return ResponseError(.internalError, "internal error: \(error)")
+        }
+        let message = engineError.description
+        switch engineError {
+        case .unknownRun(let run):
+            return ResponseError(.unknownRun, message, data: ["run": .string(run)])
+        case .ambiguousRun(let name, let projects):
+            return ResponseError(.ambiguousRun, message, data: ["run": .string(name), "projects": JSONValue(projects)])
+        case .runNotRunning(let run, let status):
+            return ResponseError(.runNotRunning, message, data: ["run": .string(run), "status": .string(status.rawValue)])
+        case .stepWentBackwards(let run, let metric, let step, let lastStep):
+            return ResponseError(.stepWentBackwards, message, data: [
+                "field": "step", "run": .string(run), "metric": .string(metric), "step": .int(step), "last_step": .int(lastStep),
+            ])
+        case .invalidArgument(let field, let reason):
+            return ResponseError.invalidParams(field: field, reason)
+        case .storage:
+            return ResponseError(.storageFailure, message)
+        }
+    }
+}

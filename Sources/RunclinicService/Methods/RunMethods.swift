@@ -1,0 +1,67 @@
+import RunclinicEngine
+import RunclinicJSON
+import RunclinicRPC
+
+extension RunclinicService {
+    var runMethods: [MethodHandler] {
+        let store = self.store
+        return [
+            MethodHandler("run.start", positionalParams: ["name", "project", "config", "tags"]) { params, _ in
+                try params.rejectUnknown(allowed: ["name", "project", "config", "tags"], method: "run.start")
+                let start = try store.startRun(
+                    project: try params.optionalString("project"), name: try params.string("name"),
+                    config: try params.optionalObject("config").map(JSONValue.object),
+                    tags: try params.optionalStringArray("tags") ?? [])
+                return [
+                    "run_id": .int(start.run.id), "name": .string(start.run.name), "project": .string(start.run.project),
+                    "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep),
+                ]
+            },
+            MethodHandler("run.finish", positionalParams: ["run", "status"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "status", "project"], method: "run.finish")
+                let run = try store.finishRun(try params.runReference(), status: try params.runStatus("status") ?? .finished)
+                return run.json
+            },
+            MethodHandler("run.list", positionalParams: ["project", "status", "limit"]) { params, _ in
+                try params.rejectUnknown(allowed: ["project", "status", "limit"], method: "run.list")
+                let runs = try store.listRuns(project: try params.optionalString("project"),
+                                              status: try params.runStatus("status"), limit: try params.optionalLimit("limit"))
+                return ["runs": .array(runs.map(\.json))]
+            },
+            MethodHandler("run.get", positionalParams: ["run"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project"], method: "run.get")
+                let details = try store.runDetails(try params.runReference())
+                guard case .object(var object) = details.run.json else { return .null }
+                object["metric_keys"] = JSONValue(details.metricKeys)
+                object["last_step"] = JSONValue(details.lastStep)
+                object["counts"] = [
+                    "points": .int(Int64(details.pointCount)), "batches": .int(Int64(details.batchCount)),
+                    "checkpoints": .int(Int64(details.checkpointCount)),
+                ]
+                object["best_checkpoint"] = details.bestCheckpoint?.json ?? .null
+                return .object(object)
+            },
+            MethodHandler("run.metrics", positionalParams: ["run", "keys", "since_step", "until_step"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project", "keys", "since_step", "until_step"], method: "run.metrics")
+                let series = try store.metrics(
+                    run: try params.runReference(), keys: try params.optionalStringArray("keys"),
+                    sinceStep: try params.optionalInt("since_step"), untilStep: try params.optionalInt("until_step"))
+                return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
+            },
+            MethodHandler("run.batches", positionalParams: ["run", "step", "batch"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project", "step", "batch"], method: "run.batches")
+                let records = try store.batches(run: try params.runReference(), step: try params.optionalInt("step"),
+                                                batch: try params.optionalInt("batch"))
+                return ["batches": .array(records.map(\.json))]
+            },
+            MethodHandler("run.checkpoints", positionalParams: ["run"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project"], method: "run.checkpoints")
+                let result = try store.checkpoints(run: try params.runReference())
+                return [
+                    "checkpoints": .array(result.checkpoints.map(\.json)), "best": result.best?.json ?? .null,
+                    "primary_metric": JSONValue(result.primaryMetric),
+                ]
+            },
+        ]
+    }
+}

@@ -1,0 +1,13 @@
+import RunclinicJSON
+import RunclinicRPC
+
+/// schema/openrpc.json, compiled into the binary so `rpc.discover` needs no file at run time.
+enum OpenRPCDocument {
+    static func json() throws(ResponseError) -> JSONValue {
+        do {
+            return try JSONParser.parse(PackageResources.openrpc_json)
+        } catch {
+            throw ResponseError(.internalError, "the embedded OpenRPC document is not JSON: \(error)")
+        }
+    }
+}

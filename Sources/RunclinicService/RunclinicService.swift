@@ -1,0 +1,29 @@
+import RunclinicEngine
+import RunclinicJSON
+import RunclinicRPC
+
+/// The runclinic API: every JSON-RPC method, mapped onto the engine.
+public struct RunclinicService: Sendable {
+    public static let name = "runclinic"
+    public static let version = "0.1.0"
+
+    public let store: RunStore
+
+    public init(store: RunStore) {
+        self.store = store
+    }
+
+    /// All methods, as the transports serve them and as schema/openrpc.json documents them.
+    public var registry: MethodRegistry {
+        var registry = MethodRegistry()
+        for handler in lifecycleMethods + runMethods + monitorMethods {
+            registry.register(handler)
+        }
+        return registry
+    }
+
+    public func configuration(maximumMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes) -> ServerConfiguration {
+        ServerConfiguration(registry: registry, maximumMessageBytes: maximumMessageBytes,
+                            translateError: EngineErrorTranslation.responseError(for:))
+    }
+}

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import Logging
+import RunclinicEngine
+import RunclinicRPC
+import RunclinicService
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON-RPC API on stdin/stdout (default) or a Unix socket.",
+        discussion: """
+            Framing is detected per connection: LSP `Content-Length:` headers or one JSON message per line. \
+            The server exits after committing everything it accepted on stdin EOF, `exit`, SIGINT or SIGTERM.
+            """
+    )
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: ArgumentHelp("Listen on this Unix socket instead of stdio.", valueName: "path"))
+    var socket: String?
+
+    @Flag(help: "Serve stdio as well as --socket (a trainer's own server that an editor can attach to).")
+    var stdio = false
+
+    @Option(help: ArgumentHelp("Largest message accepted, in bytes.", valueName: "bytes"))
+    var maxMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes
+
+    @Option(help: ArgumentHelp("Longest a fire-and-forget point waits before it is committed, in milliseconds.", valueName: "ms"))
+    var commitWindowMs: Int = 50
+
+    func validate() throws {
+        guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
+        guard (1...1000).contains(commitWindowMs) else { throw ValidationError("--commit-window-ms must be between 1 and 1000") }
+    }
+
+    func run() throws {
+        logging.bootstrap()
+        let logger = Logger(label: "runclinic.serve")
+        SignalWatcher.blockTerminationSignals()
+
+        let runStore: RunStore
+        do {
+            runStore = try RunStore(path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000)
+        } catch {
+            throw ValidationError("cannot open the store \(store.resolvedPath): \(error)")
+        }
+        let service = RunclinicService(store: runStore)
+        let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
+        let listener: UnixSocketListener?
+        if let socket {
+            do {
+                listener = try UnixSocketListener(path: socket)
+            } catch {
+                runStore.close()
+                throw ValidationError("\(error)")
+            }
+        } else {
+            listener = nil
+        }
+
+        let stop: @Sendable (Int32) -> Never = { status in
+            listener?.close()
+            runStore.close()
+            Glibc.exit(status)
+        }
+        SignalWatcher.watch { signal in
+            logger.info("signal \(signal): committing and exiting")
+            stop(0)
+        }
+        logger.info("serving store \(runStore.path)\(socket.map { " on \($0)" } ?? "")")
+
+        if let listener {
+            let connectionIDs = ConnectionCounter()
+            let serveClient: @Sendable (Int32) -> Void = { descriptor in
+                let connection = Connection(id: connectionIDs.next(), input: descriptor, output: descriptor,
+                                            peerDescription: "socket client", configuration: configuration, logger: logger)
+                _ = connection.run()
+            }
+            if stdio {
+                Thread.detachNewThread { listener.acceptLoop(serve: serveClient) }
+            } else {
+                listener.acceptLoop(serve: serveClient)
+                stop(0)
+            }
+        }
+        let connection = Connection(id: 0, input: STDIN_FILENO, output: STDOUT_FILENO, peerDescription: "stdio",
+                                    configuration: configuration, logger: logger)
+        let reason = connection.run()
+        logger.info("stdio closed (\(reason)): committing and exiting")
+        stop(0)
+    }
+}
+
+/// Hands out connection ids.
+final class ConnectionCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = 0
+
+    func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
+}

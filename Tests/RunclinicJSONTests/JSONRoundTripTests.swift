@@ -1,0 +1,44 @@
+import Testing
+@testable import RunclinicJSON
+
+@Suite struct JSONRoundTripTests {
+    @Test func nonFiniteNumbersAreReadAndWrittenLikePython() throws {
+        let value = try JSONParser.parse(#"{"loss": NaN, "hi": Infinity, "lo": -Infinity}"#)
+        #expect(value["loss"]?.doubleValue?.isNaN == true)
+        #expect(value["hi"]?.doubleValue == .infinity)
+        #expect(value["lo"]?.doubleValue == -.infinity)
+        #expect(JSONWriter.string(value) == #"{"loss":NaN,"hi":Infinity,"lo":-Infinity}"#)
+    }
+
+    @Test func integersStayExactAndDoublesRoundTrip() throws {
+        let value = try JSONParser.parse("[9223372036854775807, -9223372036854775808, 18446744073709551616, 0.1, 1e-7, -0.0, 2.5e300]")
+        let elements = try #require(value.arrayValue)
+        #expect(elements[0] == .int(Int64.max))
+        #expect(elements[1] == .int(Int64.min))
+        #expect(elements[2] == .double(18446744073709551616))
+        for element in elements.dropFirst(3) {
+            let reparsed = try JSONParser.parse(JSONWriter.string(element))
+            #expect(reparsed.doubleValue?.bitPattern == element.doubleValue?.bitPattern)
+        }
+    }
+
+    @Test func stringsEscapeControlCharactersAndKeepUnicode() throws {
+        let text = "tab\tquote\"back\\slash\u{01}é😀"
+        let written = JSONWriter.string(.string(text))
+        #expect(written == "\"tab\\tquote\\\"back\\\\slash\\u0001é😀\"")
+        #expect(try JSONParser.parse(written) == .string(text))
+        #expect(try JSONParser.parse(#""\ud83d\ude00 \u00e9""#) == .string("😀 é"))
+    }
+
+    @Test func errorsSayWhere() {
+        #expect(throws: JSONParseError("expected ',' or '}'", at: 9)) {
+            _ = try JSONParser.parse(#"{"a": 1 "b": 2}"#)
+        }
+    }
+
+    @Test func objectsKeepOrderAndLastDuplicateWins() throws {
+        let value = try JSONParser.parse(#"{"z": 1, "a": 2, "z": 3}"#)
+        #expect(value["z"] == .int(3))
+        #expect(value.objectValue?.keys == ["z", "a", "z"])
+    }
+}
