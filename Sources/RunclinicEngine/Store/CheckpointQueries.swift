@@ -60,24 +60,21 @@ enum CheckpointQueries {
     }
 
     /// The latest value of each of the run's metrics at or before `step`: what a checkpoint
-    /// registered without metrics is scored by.
+    /// registered without metrics is scored by. Walks back from `step` until every key is seen.
     static func latestValues(runID: Int64, atOrBefore step: Int64, on connection: SQLiteConnection) throws -> [MetricValue] {
+        let keys = try RunQueries.metricKeys(runID: runID, on: connection)
+        guard !keys.isEmpty else { return [] }
         let query = try connection.prepare("""
-            SELECT (SELECT value FROM metric_points p WHERE p.run_id = k.run_id AND p.key_id = k.key_id AND p.step <= ?
-                    ORDER BY p.step DESC, p.rowid DESC LIMIT 1),
-                   EXISTS (SELECT 1 FROM metric_points p WHERE p.run_id = k.run_id AND p.key_id = k.key_id AND p.step <= ?),
-                   metric_keys.name
-            FROM run_metric_keys k JOIN metric_keys ON metric_keys.id = k.key_id
-            WHERE k.run_id = ? ORDER BY k.rowid
+            SELECT key_id, value FROM metric_points WHERE run_id = ? AND step <= ?
+            ORDER BY attempt DESC, step DESC
             """)
-        query.bind(step, at: 1)
+        query.bind(runID, at: 1)
         query.bind(step, at: 2)
-        query.bind(runID, at: 3)
-        var values: [MetricValue] = []
-        while try query.step() {
-            guard query.int64(at: 1) != 0 else { continue }
-            values.append(MetricValue(query.text(at: 2) ?? "", query.doubleOrNaN(at: 0)))
+        var latest: [Int64: Double] = [:]
+        while latest.count < keys.count, try query.step() {
+            let key = query.int64(at: 0)
+            if latest[key] == nil { latest[key] = query.doubleOrNaN(at: 1) }
         }
-        return values
+        return keys.compactMap { key in latest[key.id].map { MetricValue(key.name, $0) } }
     }
 }

@@ -37,14 +37,18 @@ extension Migration {
                 PRIMARY KEY (run_id, key_id)
             );
             -- value NULL means NaN (SQLite cannot hold NaN); +/-Infinity are stored as such.
+            -- Clustered by run and step, so one step's metrics share a page: a synchronous log
+            -- commits one or two pages, not one per metric. `attempt` counts replays of steps
+            -- after a rollback; within an attempt, logging a key twice at a step keeps the last.
             CREATE TABLE metric_points (
                 run_id INTEGER NOT NULL,
-                key_id INTEGER NOT NULL,
+                attempt INTEGER NOT NULL DEFAULT 0,
                 step INTEGER NOT NULL,
+                key_id INTEGER NOT NULL,
                 value REAL,
-                time REAL NOT NULL
-            );
-            CREATE INDEX metric_points_by_series ON metric_points (run_id, key_id, step);
+                time REAL NOT NULL,
+                PRIMARY KEY (run_id, attempt, step, key_id)
+            ) WITHOUT ROWID;
             -- One validation batch at one step: its metrics (JSON object) and the samples it held.
             CREATE TABLE batches (
                 id INTEGER PRIMARY KEY,

@@ -48,25 +48,24 @@ extension RunStore {
                     selected.append(match)
                 }
             }
+            // One pass over the run's points (they are clustered by run and step), sorted into series.
             let query = try connection.prepare("""
-                SELECT step, value, time FROM metric_points
-                WHERE run_id = ? AND key_id = ? AND step >= ? AND step <= ? ORDER BY step, rowid
+                SELECT key_id, step, value, time FROM metric_points
+                WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY attempt, step
                 """)
-            var result: [(String, MetricSeries)] = []
-            for key in selected {
-                query.reset()
-                query.bind(run.id, at: 1)
-                query.bind(key.id, at: 2)
-                query.bind(sinceStep ?? Int64.min, at: 3)
-                query.bind(untilStep ?? Int64.max, at: 4)
-                var series = MetricSeries()
-                while try query.step() {
-                    series.steps.append(query.int64(at: 0))
-                    series.values.append(query.doubleOrNaN(at: 1))
-                    series.times.append(query.double(at: 2))
-                }
-                result.append((key.name, series))
+            query.bind(run.id, at: 1)
+            query.bind(sinceStep ?? Int64.min, at: 2)
+            query.bind(untilStep ?? Int64.max, at: 3)
+            var slotByKey: [Int64: Int] = [:]
+            for (slot, key) in selected.enumerated() { slotByKey[key.id] = slot }
+            var series = [MetricSeries](repeating: MetricSeries(), count: selected.count)
+            while try query.step() {
+                guard let slot = slotByKey[query.int64(at: 0)] else { continue }
+                series[slot].steps.append(query.int64(at: 1))
+                series[slot].values.append(query.doubleOrNaN(at: 2))
+                series[slot].times.append(query.double(at: 3))
             }
+            let result = zip(selected, series).map { (name: $0.name, series: $1) }
             return result
         }
     }

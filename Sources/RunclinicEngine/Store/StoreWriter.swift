@@ -11,7 +11,7 @@ final class StoreWriter {
     private var runIDsByName: [String: Int64] = [:]
 
     private lazy var insertPoint = try! connection.prepare(
-        "INSERT INTO metric_points (run_id, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)")
+        "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)")
     private lazy var insertRunKey = try! connection.prepare(
         "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
     private lazy var insertBatch = try! connection.prepare(

@@ -7,6 +7,8 @@ public struct ServerConfiguration: Sendable {
     /// Turns an error a handler threw (other than a ResponseError) into a JSON-RPC error.
     public var translateError: @Sendable (any Error) -> ResponseError
     public var maximumMessageBytes: Int
+    /// How long a connection polls for the next message before blocking in read (0: never).
+    public var spinMicroseconds: Int = 100
 
     public static let defaultMaximumMessageBytes = 16 << 20
 

@@ -1,0 +1,258 @@
+"""A JSON-RPC client for runclinic over a spawned server's stdio or a Unix socket.
+
+Thread-safe. Calls are answered in order on one connection, so a call holds the connection's
+lock from sending until its reply is read. Notifications (fire and forget) are buffered and
+written in blocks: before any call, when the buffer fills, every `flush_interval` seconds from a
+background thread, and on close.
+"""
+
+import itertools
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+from .errors import RPCError, ServerGone
+from .framing import FRAMINGS, loads
+from .reader import SpinReader
+
+log = logging.getLogger("runclinic")
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def find_binary(binary=None):
+    """The server binary: the argument, $RUNCLINIC_BIN, or `runclinic` on PATH."""
+    candidate = binary or os.environ.get("RUNCLINIC_BIN") or shutil.which("runclinic")
+    if not candidate:
+        raise FileNotFoundError("runclinic binary not found: pass binary=, set RUNCLINIC_BIN, or put it on PATH")
+    return candidate
+
+
+class Client:
+    """One connection to a runclinic server."""
+
+    buffer_limit = 1 << 16
+    flush_interval = 0.05
+
+    def __init__(self, reader, write, *, process=None, sock=None, framing="ndjson"):
+        self._reader = reader
+        self._write = write
+        self._process = process
+        self._socket = sock
+        self._framing = FRAMINGS[framing]
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._pending = []
+        self._pending_bytes = 0
+        self._closed = False
+        self._notification_handlers = {}
+        self.notifications = []
+        self.notification_errors = []
+        self._flusher = threading.Thread(target=self._flush_periodically, name="runclinic-flush", daemon=True)
+        self._flusher.start()
+
+    # Construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def spawn(cls, db=None, binary=None, args=(), env=None, stderr=None, framing="ndjson"):
+        """Starts `runclinic serve` as a subprocess speaking on its stdin/stdout."""
+        command = [find_binary(binary), "serve"]
+        if db is not None:
+            command += ["--db", os.fspath(db)]
+        command += list(args)
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=-1
+        )
+        stdin = process.stdin
+
+        def write(data):
+            stdin.write(data)
+            stdin.flush()
+
+        return cls(SpinReader.for_pipe(process.stdout), write, process=process, framing=framing)
+
+    @classmethod
+    def connect(cls, socket_path, framing="ndjson", timeout=10.0):
+        """Connects to a server listening with `runclinic serve --socket PATH`."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock.connect(os.fspath(socket_path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    sock.close()
+                    raise
+                time.sleep(0.01)
+        return cls(SpinReader.for_socket(sock), sock.sendall, sock=sock, framing=framing)
+
+    # Calls ----------------------------------------------------------------------------------
+
+    def call(self, method, params=None, **named):
+        """Sends a request and returns its result; raises RPCError with the server's error."""
+        if params is None:
+            params = named
+        with self._lock:
+            self._check_open()
+            request_id = next(self._ids)
+            message = {"jsonrpc": "2.0", "id": request_id, "method": method}
+            if params is not None:
+                message["params"] = params
+            self._queue(self._framing.encode(_dumps(message)))
+            self._flush_locked()
+            while True:
+                reply = self._read_message()
+                if isinstance(reply, dict) and reply.get("id") == request_id and "method" not in reply:
+                    if "error" in reply:
+                        error = reply["error"]
+                        raise RPCError(error.get("code"), error.get("message"), error.get("data"), method)
+                    return reply.get("result")
+
+    def notify(self, method, params=None, **named):
+        """Sends a notification (no reply); it is written with the next block."""
+        if params is None:
+            params = named
+        message = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        self.send_raw(self._framing.encode(_dumps(message)))
+
+    def send_raw(self, data: bytes):
+        """Queues an already framed message (the Monitor's fast path)."""
+        with self._lock:
+            self._check_open()
+            self._queue(data)
+            if self._pending_bytes >= self.buffer_limit:
+                self._flush_locked()
+
+    def flush(self):
+        """Writes buffered notifications now."""
+        with self._lock:
+            if not self._closed:
+                self._flush_locked()
+
+    def on_notification(self, method, handler):
+        """Calls handler(params) for each server notification of that method (read during calls)."""
+        self._notification_handlers[method] = handler
+
+    def wait_for_notification(self, method, timeout=5.0):
+        """Reads from the connection until a notification of `method` arrives; returns its params."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._flush_locked()
+            for index, (name, params) in enumerate(self.notifications):
+                if name == method:
+                    del self.notifications[index]
+                    return params
+            while time.monotonic() < deadline:
+                message = self._read_message()
+                if isinstance(message, dict) and message.get("method") == method:
+                    self.notifications.pop()
+                    return message.get("params")
+        raise TimeoutError(f"no {method} notification within {timeout} s")
+
+    # Lifecycle ------------------------------------------------------------------------------
+
+    def close(self, timeout=10.0):
+        """Flushes, asks the server to shut down, and waits for a spawned server to exit."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._flush_locked()
+                if self._process is not None:
+                    self.call("shutdown")
+                    self._queue(self._framing.encode(_dumps({"jsonrpc": "2.0", "method": "exit"})))
+                    self._flush_locked()
+            except (ServerGone, RPCError, OSError):
+                pass
+            self._closed = True
+        if self._process is not None:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
+        if self._socket is not None:
+            try:
+                self._socket.close()
+            except OSError:
+                pass
+
+    @property
+    def process(self):
+        return self._process
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # Internals ------------------------------------------------------------------------------
+
+    def _check_open(self):
+        if self._closed:
+            raise ServerGone("the client is closed")
+
+    def _queue(self, data):
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+
+    def _flush_locked(self):
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        try:
+            self._write(data)
+        except (BrokenPipeError, ConnectionError, ValueError, OSError) as error:
+            raise ServerGone(f"the server is gone: {error}") from error
+
+    def _flush_periodically(self):
+        while not self._closed:
+            time.sleep(self.flush_interval)
+            if self._pending and self._lock.acquire(blocking=False):
+                try:
+                    if not self._closed:
+                        self._flush_locked()
+                except ServerGone:
+                    pass
+                finally:
+                    self._lock.release()
+
+    def _read_message(self):
+        body = self._framing.read(self._reader)
+        if body is None:
+            code = self._process.poll() if self._process is not None else None
+            raise ServerGone("the server closed the connection" + (f" (exit status {code})" if code is not None else ""))
+        message = loads(body)
+        if isinstance(message, dict) and "method" in message and "id" not in message:
+            self._dispatch_notification(message["method"], message.get("params"))
+        return message
+
+    def _dispatch_notification(self, method, params):
+        if method == "$/notificationError":
+            error = (params or {}).get("error", {})
+            self.notification_errors.append(
+                RPCError(error.get("code"), error.get("message"), error.get("data"), (params or {}).get("method"))
+            )
+            log.warning("runclinic: %s failed: %s", (params or {}).get("method"), error.get("message"))
+        handler = self._notification_handlers.get(method)
+        if handler is not None:
+            handler(params)
+        else:
+            self.notifications.append((method, params))
+            del self.notifications[:-1000]
