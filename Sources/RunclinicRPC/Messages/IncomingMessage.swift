@@ -33,7 +33,9 @@ public enum IncomingMessage: Sendable {
         guard let method = methodValue.stringValue else {
             return .failure(InvalidMessage(id: answerID, error: ResponseError(.invalidRequest, "Invalid Request: method must be a string, got \(methodValue.typeName)")))
         }
-        let params = object["params"]
+        // `"params": null` is not JSON-RPC 2.0, but LSP clients send it for shutdown and exit:
+        // read it as no params.
+        let params: JSONValue? = object["params"]?.isNull == true ? nil : object["params"]
         if let params {
             switch params {
             case .object, .array: break

@@ -59,7 +59,7 @@ public final class ConnectionHandle: @unchecked Sendable {
     }
 
     /// Writes every byte, retrying on EINTR and short writes; false when the peer is gone.
-    static func writeAll(_ bytes: [UInt8], to fileDescriptor: Int32) -> Bool {
+    public static func writeAll(_ bytes: [UInt8], to fileDescriptor: Int32) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

@@ -1,0 +1,62 @@
+# runclinic: `make demo` and `make test` work on a fresh Debian/Ubuntu machine; they install
+# what is missing (system packages with apt-get, Python test tools in .venv).
+
+SWIFT ?= swift
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+DEBUG_BIN := .build/debug/runclinic
+RELEASE_BIN := .build/release/runclinic
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
+
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench clean
+
+all: build
+
+deps: system-deps venv
+
+system-deps:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: clients/python/requirements-test.txt clients/python/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check -r clients/python/requirements-test.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -e clients/python
+	touch $@
+
+venv: $(VENV)/.installed
+
+build: system-deps
+	$(SWIFT) build
+
+release: system-deps
+	$(SWIFT) build -c release
+
+swift-test: build
+	$(SWIFT) test
+
+python-test: build venv
+	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) ../../$(VPY) -m pytest -q -p no:cacheprovider tests
+
+test: swift-test python-test
+
+demo: release
+	@mkdir -p out
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) PYTHONPATH=clients/python $(PYTHON) clients/python/examples/train_demo.py --db out/demo.db
+	$(RELEASE_BIN) runs --db out/demo.db
+
+bench: release venv
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(VPY) bench/run.py
+
+clean:
+	rm -rf .build $(VENV) out

@@ -1,0 +1,70 @@
+"""The command line: version, help, the runs table, and the shell client."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from runclinic import Client
+
+SHELL_CLIENT = pathlib.Path(__file__).resolve().parents[2] / "shell" / "runclinic-rpc"
+
+
+def run(*args, **kwargs):
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60, **kwargs)
+
+
+def test_version_and_help(binary):
+    version = run(binary, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == "0.1.0"
+    for command in [[], ["serve"], ["runs"], ["call"]]:
+        shown = run(binary, *command, "--help")
+        assert shown.returncode == 0 and "USAGE" in shown.stdout.upper()
+
+
+def test_runs_table_and_json(binary, db):
+    with Client.spawn(db=db, binary=binary) as client:
+        run_id = client.call("run.start", name="table", project="p")["run_id"]
+        client.call("monitor.log", run=run_id, step=7, metrics={"loss": 1.0, "acc": 0.1})
+        client.call("monitor.batch", run=run_id, step=7, batch=0, metrics={"acc": 0.1})
+    table = run(binary, "runs", "--db", str(db))
+    assert table.returncode == 0
+    header, row = table.stdout.strip().splitlines()
+    assert header.split() == ["ID", "PROJECT", "NAME", "STATUS", "LAST", "STEP", "POINTS", "BATCHES"]
+    assert row.split() == [str(run_id), "p", "table", "running", "7", "2", "1"]
+    listed = json.loads(run(binary, "runs", "--db", str(db), "--json").stdout)
+    assert listed[0]["name"] == "table" and listed[0]["points"] == 2
+    env = dict(os.environ, RUNCLINIC_DB=str(db))
+    assert "table" in run(binary, "runs", env=env).stdout
+
+
+def test_cli_errors_are_clear(binary, tmp_path):
+    missing = run(binary, "runs", "--db", str(tmp_path / "none.db"))
+    assert missing.returncode != 0 and "no store at" in missing.stderr
+    unopenable = run(binary, "serve", "--db", str(tmp_path / "no" / "such" / "dir.db"), input="")
+    assert unopenable.returncode != 0 and "cannot open the store" in unopenable.stderr
+    bad = run(binary, "serve", "--max-message-bytes", "10", input="")
+    assert bad.returncode != 0 and "--max-message-bytes" in bad.stderr
+
+
+def test_shell_client_spawns_a_server_per_call(binary, db):
+    env = dict(os.environ, RUNCLINIC_BIN=binary)
+    started = run(str(SHELL_CLIENT), "--db", str(db), "run.start", '{"name":"shell","config":{"lr":0.5}}', env=env)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["name"] == "shell"
+    logged = run(str(SHELL_CLIENT), "--db", str(db), "monitor.log", '{"run":"shell","step":1,"metrics":{"loss":NaN}}', env=env)
+    assert json.loads(logged.stdout) == {"anomalies": [], "action": None}
+    got = run(str(SHELL_CLIENT), "--db", str(db), "run.get", '["shell"]', env=env)
+    assert json.loads(got.stdout)["counts"]["points"] == 1
+    failed = run(str(SHELL_CLIENT), "--db", str(db), "run.get", '{"run":"nope"}', env=env)
+    assert failed.returncode == 1 and json.loads(failed.stderr)["code"] == -32001 and failed.stdout == ""
+    usage = run(str(SHELL_CLIENT), env=env)
+    assert usage.returncode == 2 and "usage" in usage.stderr
+    assert run(str(SHELL_CLIENT), "bad method", env=env).returncode == 2
+
+
+def test_call_command_reports_errors(binary, tmp_path):
+    result = run(binary, "call", "--socket", str(tmp_path / "none.sock"), "run.list")
+    assert result.returncode != 0 and "cannot connect" in result.stderr

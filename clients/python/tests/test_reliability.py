@@ -1,0 +1,179 @@
+"""Acknowledged data survives kill -9; bad input gets an answer and hurts nobody else."""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from runclinic import Client
+from runclinic.framing import loads
+from conftest import count_points, wait_for_socket
+
+
+def integrity(db):
+    with sqlite3.connect(db) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def steps_stored(db, run_id, key="loss"):
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT step FROM metric_points JOIN metric_keys ON metric_keys.id = key_id WHERE run_id = ? AND name = ?",
+            (run_id, key)).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_sigkill_loses_nothing_acknowledged(binary, db):
+    client = Client.spawn(db=db, binary=binary)
+    run = client.call("run.start", name="killed")["run_id"]
+    acknowledged = set()
+    for step in range(3000):
+        if step % 10 == 0:
+            client.call("monitor.log", run=run, step=step, metrics={"loss": 1.0, "acc": 0.5})
+            acknowledged.add(step)
+        else:
+            client.notify("monitor.log", run=run, step=step, metrics={"loss": 1.0, "acc": 0.5})
+    client.flush()
+    flushed_until = 2999
+    time.sleep(0.3)  # longer than the 50 ms commit window: these must be committed now
+    for step in range(3000, 20000):
+        client.notify("monitor.log", run=run, step=step, metrics={"loss": 1.0, "acc": 0.5})
+        if step == 12000:
+            client.flush()
+            client.process.send_signal(signal.SIGKILL)
+            break
+    client.process.wait()
+    stored = steps_stored(db, run)
+    assert acknowledged <= stored
+    assert set(range(flushed_until + 1)) <= stored
+    assert integrity(db) == "ok"
+    # The store opens again and the run resumes where it stopped.
+    with Client.spawn(db=db, binary=binary) as again:
+        resumed = again.call("run.start", name="killed")
+        assert resumed["resumed"] and resumed["last_step"] == max(stored)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT", "eof", "exit"])
+def test_orderly_stops_commit_everything_accepted(binary, db, stop):
+    # A long commit window: only the stop itself can have committed the fire-and-forget points.
+    client = Client.spawn(db=db, binary=binary, args=["--commit-window-ms", "1000"])
+    run = client.call("run.start", name=f"stop-{stop}")["run_id"]
+    for step in range(500):
+        client.notify("monitor.log", run=run, step=step, metrics={"loss": 0.1})
+    client.call("initialize")  # a barrier that commits nothing: the server has read every point
+    process = client.process
+    if stop == "eof":
+        process.stdin.close()
+    elif stop == "exit":
+        client.notify("exit")
+        client.flush()
+    else:
+        process.send_signal(getattr(signal, stop))
+    assert process.wait(10) == 0
+    assert count_points(db, run) == 500
+
+
+def socket_pair(binary, db, short_tmp, *args):
+    path = str(short_tmp / "r.sock")
+    process = subprocess.Popen([binary, "serve", "--db", str(db), "--socket", path, *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_socket(path)
+    return process, path
+
+
+def raw_connection(path):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    sock.settimeout(10)
+    return sock, sock.makefile("rb")
+
+
+def test_bad_input_is_answered_and_other_clients_keep_working(binary, db, short_tmp):
+    process, path = socket_pair(binary, db, short_tmp)
+    try:
+        good = Client.connect(path)
+        run = good.call("run.start", name="steady")["run_id"]
+        cases = [
+            (b"\x00\xff\xfe garbage \x80\n", -32700),
+            (b'{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"\xff\xfe"}}\n', -32700),
+            (b"[" * 100000 + b"\n", -32700),
+            (b'{"jsonrpc":"2.0","id":2,"method":"run.list","params":' + b'{"a":' * 5000 + b"1" + b"}" * 5001 + b"\n", -32700),
+            (b'{"jsonrpc":"2.0","id":3,"method":"run.list"}\n', None),
+        ]
+        for step, (payload, code) in enumerate(cases):
+            bad, reader = raw_connection(path)
+            bad.sendall(payload)
+            answer = loads(reader.readline())
+            if code is None:
+                assert "result" in answer
+            else:
+                assert answer["error"]["code"] == code and answer["id"] is None
+            bad.close()
+            good.call("monitor.log", run=run, step=step, metrics={"loss": 1.0})
+        # A client that vanishes mid-message, and one that cuts a Content-Length body short.
+        for payload in [b'{"jsonrpc":"2.0","id":1,"method":"run.li', b"Content-Length: 100\r\n\r\n{\"jsonrpc\""]:
+            bad, _ = raw_connection(path)
+            bad.sendall(payload)
+            bad.close()
+        headers, _ = raw_connection(path)
+        headers.sendall(b"Content-Length: nope\r\n\r\n")
+        reader = headers.makefile("rb")
+        length = int(reader.readline().split(b":")[1])
+        reader.readline()
+        assert loads(reader.read(length))["error"]["code"] == -32700
+        headers.close()
+        assert good.call("run.get", run=run)["counts"]["points"] == len(cases)
+        good.close()
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_oversized_messages_are_refused_without_exhausting_memory(binary, db, raw_server):
+    server = raw_server("--max-message-bytes", "1048576")
+    big = b'{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"' + b"x" * (64 << 20) + b'"}}\n'
+    server.send(big)
+    answer = loads(server.read_line())
+    assert answer["error"]["code"] == -32600 and answer["error"]["data"]["limit"] == 1048576
+    assert answer["error"]["data"]["bytes"] > 64 << 20
+    assert peak_rss_kib(server.process.pid) < 64 * 1024
+    # Content-Length framing: the body is skipped as it arrives.
+    server2 = raw_server("--max-message-bytes", "1048576")
+    body = b"[" + b"1," * (8 << 20) + b"1]"
+    server2.send(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    header = server2.read_line()
+    server2.read_line()
+    answer = loads(server2.process.stdout.read(int(header.split(b":")[1])))
+    assert answer["error"]["code"] == -32600
+    small = b'{"jsonrpc":"2.0","id":2,"method":"run.list"}'
+    server2.send(b"Content-Length: %d\r\n\r\n%s" % (len(small), small))
+    header = server2.read_line()
+    server2.read_line()
+    assert loads(server2.process.stdout.read(int(header.split(b":")[1])))["id"] == 2
+
+
+def test_stdout_carries_protocol_messages_only(binary, db):
+    process = subprocess.run(
+        [binary, "serve", "--db", str(db), "--log-level", "trace"],
+        input=b'{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"quiet"}}\n{bad\n',
+        capture_output=True, timeout=30,
+    )
+    lines = process.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert process.stderr  # the logs went to stderr
