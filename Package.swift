@@ -35,6 +35,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RunclinicJSONTests", dependencies: ["RunclinicJSON"]),
+        .testTarget(name: "RunclinicEngineTests", dependencies: ["RunclinicEngine", "RunclinicJSON"]),
+        .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func errorsSayWhere() {
-        #expect(throws: JSONParseError("expected ',' or '}'", at: 9)) {
+        #expect(throws: JSONParseError("expected ',' or '}'", at: 8)) {
             _ = try JSONParser.parse(#"{"a": 1 "b": 2}"#)
         }
     }
