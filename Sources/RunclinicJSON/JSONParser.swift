@@ -141,18 +141,27 @@ public struct JSONParser {
         position += 1
         // Fast path: no escapes, so the bytes are the string (after UTF-8 validation).
         var index = position
+        var isASCII = true
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<index])
-                guard let string = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
-                    throw JSONParseError("invalid UTF-8 in string", at: start)
+                let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<index]).bindMemory(to: UInt8.self)
+                // ASCII needs no validation, and String(validating:) is slow enough to matter here.
+                let string: String
+                if isASCII {
+                    string = String(decoding: slice, as: UTF8.self)
+                } else {
+                    guard let validated = String(validating: slice, as: UTF8.self) else {
+                        throw JSONParseError("invalid UTF-8 in string", at: start)
+                    }
+                    string = validated
                 }
                 position = index + 1
                 return string
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw JSONParseError("control character in string", at: index) }
+            if byte >= 0x80 { isASCII = false }
             index += 1
         }
         if index >= buffer.count { throw JSONParseError("unterminated string", at: start) }

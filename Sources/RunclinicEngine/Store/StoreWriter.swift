@@ -10,8 +10,8 @@ final class StoreWriter {
     private var runs: [Int64: RunCache] = [:]
     private var runIDsByName: [String: Int64] = [:]
 
-    private lazy var insertPoint = try! connection.prepare(
-        "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES (?, ?, ?, ?, ?)")
+    /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
+    private var insertPointsStatements: [Int: SQLiteStatement] = [:]
     private lazy var insertRunKey = try! connection.prepare(
         "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
     private lazy var insertBatch = try! connection.prepare(
@@ -144,22 +144,38 @@ final class StoreWriter {
         }
         try beginIfNeeded()
         let runID = run.record.id
-        for (index, metric) in metrics.enumerated() {
-            let keyID = ids[index]
-            if run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
-                insertRunKey.bind(runID, at: 1)
-                insertRunKey.bind(keyID, at: 2)
-                insertRunKey.bind(step, at: 3)
-                try insertRunKey.run()
+        for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
+            insertRunKey.bind(runID, at: 1)
+            insertRunKey.bind(keyID, at: 2)
+            insertRunKey.bind(step, at: 3)
+            try insertRunKey.run()
+        }
+        // SQLite binds at most 32,766 parameters per statement: 500 points (2,500) at a time.
+        var start = 0
+        while start < metrics.count {
+            let end = min(start + 500, metrics.count)
+            let insert = try insertPointsStatement(count: end - start)
+            for index in start..<end {
+                let base = Int32((index - start) * 5)
+                insert.bind(runID, at: base + 1)
+                insert.bind(ids[index], at: base + 2)
+                insert.bind(step, at: base + 3)
+                insert.bind(metrics[index].value, at: base + 4)
+                insert.bind(time, at: base + 5)
             }
-            insertPoint.bind(runID, at: 1)
-            insertPoint.bind(keyID, at: 2)
-            insertPoint.bind(step, at: 3)
-            insertPoint.bind(metric.value, at: 4)
-            insertPoint.bind(time, at: 5)
-            try insertPoint.run()
+            try insert.run()
+            start = end
         }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
+    }
+
+    private func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = insertPointsStatements[count] { return statement }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        let statement = try connection.prepare(
+            "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES \(rows)")
+        insertPointsStatements[count] = statement
+        return statement
     }
 
     func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {
