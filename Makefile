@@ -55,8 +55,15 @@ demo: release
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) PYTHONPATH=clients/python $(PYTHON) clients/python/examples/train_demo.py --db out/demo.db
 	$(RELEASE_BIN) runs --db out/demo.db
 
-bench: release venv
-	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(VPY) bench/run.py
+# The peers (wandb, tensorboardX, MLflow) get a venv of their own: they are heavy and only the
+# benchmark needs them.
+.venv-bench/.installed: bench/requirements.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 
 clean:
-	rm -rf .build $(VENV) out
+	rm -rf .build $(VENV) .venv-bench out

@@ -10,15 +10,19 @@ final class StoreWriter {
     private var runs: [Int64: RunCache] = [:]
     private var runIDsByName: [String: Int64] = [:]
 
-    /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
+    /// Prepared once per connection and reused.
+    private var statements: [String: SQLiteStatement] = [:]
     private var insertPointsStatements: [Int: SQLiteStatement] = [:]
-    private lazy var insertRunKey = try! connection.prepare(
-        "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
-    private lazy var insertBatch = try! connection.prepare(
-        "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
 
     init(connection: SQLiteConnection) {
         self.connection = connection
+    }
+
+    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let prepared = statements[sql] { return prepared }
+        let prepared = try connection.prepare(sql)
+        statements[sql] = prepared
+        return prepared
     }
 
     // MARK: Transactions
@@ -27,7 +31,7 @@ final class StoreWriter {
     /// now, waiting out another process's commit window rather than failing later.
     func beginIfNeeded() throws(SQLiteError) {
         guard transactionOpenedAt == nil else { return }
-        try connection.execute("BEGIN IMMEDIATE")
+        try statement("BEGIN IMMEDIATE").run()
         transactionOpenedAt = WallClock.now()
     }
 
@@ -35,7 +39,7 @@ final class StoreWriter {
         guard transactionOpenedAt != nil else { return }
         transactionOpenedAt = nil
         do {
-            try connection.execute("COMMIT")
+            try statement("COMMIT").run()
         } catch {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
@@ -145,6 +149,7 @@ final class StoreWriter {
         try beginIfNeeded()
         let runID = run.record.id
         for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
+            let insertRunKey = try statement("INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
             insertRunKey.bind(runID, at: 1)
             insertRunKey.bind(keyID, at: 2)
             insertRunKey.bind(step, at: 3)
@@ -169,17 +174,18 @@ final class StoreWriter {
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
     }
 
+    /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
     private func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
-        if let statement = insertPointsStatements[count] { return statement }
+        if let prepared = insertPointsStatements[count] { return prepared }
         let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES \(rows)")
-        insertPointsStatements[count] = statement
-        return statement
+        let prepared = try connection.prepare("INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES \(rows)")
+        insertPointsStatements[count] = prepared
+        return prepared
     }
 
     func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {
         try beginIfNeeded()
+        let insertBatch = try statement("INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
         insertBatch.bind(run.record.id, at: 1)
         insertBatch.bind(step, at: 2)
         insertBatch.bind(batch, at: 3)
