@@ -25,6 +25,8 @@ enum EngineErrorTranslation {
             return ResponseError.invalidParams(field: field, reason)
         case .storage:
             return ResponseError(.storageFailure, message)
+        case .cancelled:
+            return ResponseError(.requestCancelled, "request cancelled by the client")
         }
     }
 }

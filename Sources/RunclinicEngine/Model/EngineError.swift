@@ -7,6 +7,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case stepWentBackwards(run: String, metric: String, step: Int64, lastStep: Int64)
     case invalidArgument(field: String, reason: String)
     case storage(String)
+    /// The caller gave up (a cancelled request).
+    case cancelled
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(field): \(reason)"
         case .storage(let message):
             return "storage error: \(message)"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

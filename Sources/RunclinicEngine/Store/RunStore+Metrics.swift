@@ -32,8 +32,9 @@ extension RunStore {
     }
 
     /// The run's metric series, optionally only some keys and a step range.
+    /// `isCancelled` is polled while reading, so a long read can be abandoned.
     public func metrics(run reference: RunReference, keys: [String]? = nil, sinceStep: Int64? = nil,
-                        untilStep: Int64? = nil) throws -> [(name: String, series: MetricSeries)] {
+                        untilStep: Int64? = nil, isCancelled: () -> Bool = { false }) throws -> [(name: String, series: MetricSeries)] {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
             let runKeys = try RunQueries.metricKeys(runID: run.id, on: connection)
@@ -59,7 +60,10 @@ extension RunStore {
             var slotByKey: [Int64: Int] = [:]
             for (slot, key) in selected.enumerated() { slotByKey[key.id] = slot }
             var series = [MetricSeries](repeating: MetricSeries(), count: selected.count)
+            var rows = 0
             while try query.step() {
+                rows += 1
+                if rows & 0xFFF == 0, isCancelled() { throw EngineError.cancelled }
                 guard let slot = slotByKey[query.int64(at: 0)] else { continue }
                 series[slot].steps.append(query.int64(at: 1))
                 series[slot].values.append(query.doubleOrNaN(at: 2))

@@ -110,9 +110,12 @@ public struct Params: Sendable {
         return strings
     }
 
+    /// LSP's progress tokens, which any request may carry.
+    static let protocolFields: Set<String> = ["workDoneToken", "partialResultToken"]
+
     /// Fails on fields the method does not know, so a typo ("setp") is not silently ignored.
     public func rejectUnknown(allowed: [String], method: String) throws(ResponseError) {
-        for key in object.keys where !allowed.contains(key) {
+        for key in object.keys where !allowed.contains(key) && !Self.protocolFields.contains(key) {
             throw ResponseError.invalidParams(field: key, "unknown parameter of \(method) (it takes: \(allowed.joined(separator: ", ")))")
         }
     }

@@ -11,8 +11,11 @@ public struct RequestContext: Sendable {
 
     public var isNotification: Bool { id == nil }
 
-    /// Sends `$/progress` for a request that carried a `workDoneToken` (LSP work-done progress).
-    public func reportProgress(token: JSONValue, _ value: JSONObject) {
-        connection.send(OutgoingMessage.notification(method: "$/progress", params: ["token": token, "value": .object(value)]))
+    /// Starts LSP work-done progress when the request carried a `workDoneToken`; nil otherwise.
+    public func beginProgress(_ params: Params, title: String) -> WorkDoneProgress? {
+        guard let token = params.value("workDoneToken") else { return nil }
+        let progress = WorkDoneProgress(token: token, connection: connection)
+        progress.send(["kind": "begin", "title": .string(title), "cancellable": true, "percentage": 0])
+        return progress
     }
 }

@@ -22,6 +22,11 @@ public final class Connection: @unchecked Sendable {
 
     private let inFlightLock = NSLock()
     private var inFlight: [String: CancellationToken] = [:]
+    /// Concurrent requests read in the current chunk, started once the chunk is processed, so a
+    /// `$/cancelRequest` sent right behind a request is seen before its work begins.
+    private var pendingStarts: [Thread] = []
+    /// Concurrent requests still running: the connection waits for their replies before it ends.
+    private let running = DispatchGroup()
 
     /// Why the read loop ended.
     public enum EndReason: Sendable {
@@ -40,8 +45,18 @@ public final class Connection: @unchecked Sendable {
         self.reader = FrameReader(limit: configuration.maximumMessageBytes)
     }
 
-    /// Reads and serves until the peer closes, sends `exit`, or breaks the framing.
+    /// Reads and serves until the peer closes, sends `exit`, or breaks the framing; then waits
+    /// for the replies of requests still running (a script may close its input right after asking).
     public func run() -> EndReason {
+        let reason = serve()
+        for thread in pendingStarts { thread.start() }
+        pendingStarts.removeAll()
+        running.wait()
+        handle.flush()
+        return reason
+    }
+
+    private func serve() -> EndReason {
         let chunkSize = 1 << 16
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
         defer { chunk.deallocate() }
@@ -61,6 +76,8 @@ public final class Connection: @unchecked Sendable {
                 handle.framing = framing
                 self.handleFrameEvent(event)
             }
+            for thread in pendingStarts { thread.start() }
+            pendingStarts.removeAll()
             handle.flush()
             if exitRequested { return .exitNotification }
             if reader.isBroken { return .brokenFraming }
@@ -177,14 +194,16 @@ public final class Connection: @unchecked Sendable {
         if handler.execution == .concurrent && !inBatch {
             let key = Self.key(for: id)
             inFlightLock.withLock { inFlight[key] = token }
+            running.enter()
             let thread = Thread { [self] in
                 let reply = invoke(handler, params: params, context: context)
                 inFlightLock.withLock { _ = inFlight.removeValue(forKey: key) }
                 handle.send(reply)
+                running.leave()
             }
             thread.name = "runclinic-\(method)"
             thread.stackSize = 8 << 20
-            thread.start()
+            pendingStarts.append(thread)
             return nil
         }
         let reply = invoke(handler, params: params, context: context)

@@ -144,3 +144,36 @@ def test_shutdown_then_exit(raw_server):
     assert reply(server, '{"jsonrpc":"2.0","id":2,"method":"run.list"}')["error"]["code"] == -32600
     server.send(b'{"jsonrpc":"2.0","method":"exit"}\n')
     assert server.process.wait(10) == 0
+
+
+def test_cancel_request_answers_request_cancelled(raw_server):
+    server = raw_server()
+    reply(server, '{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"c"}}')
+    reply(server, '{"jsonrpc":"2.0","id":2,"method":"monitor.log","params":{"run":"c","step":1,"metrics":{"loss":1}}}')
+    # The cancel arrives in the same read as the request: it is seen before the work starts.
+    server.send(b'{"jsonrpc":"2.0","id":"long","method":"run.metrics","params":{"run":"c"}}\n'
+                b'{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"long"}}\n')
+    answer = loads(server.read_line())
+    assert answer["id"] == "long" and answer["error"]["code"] == -32800
+    # Cancelling what is already answered, or never existed, is harmless.
+    server.send(b'{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":12345}}\n')
+    assert reply(server, '{"jsonrpc":"2.0","id":3,"method":"run.metrics","params":{"run":"c"}}')["result"]["series"]["loss"]["steps"] == [1]
+
+
+def test_work_done_progress_is_reported_under_the_clients_token(raw_server):
+    server = raw_server()
+    reply(server, '{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"p"}}')
+    server.send(b'{"jsonrpc":"2.0","id":2,"method":"run.metrics","params":{"run":"p","workDoneToken":"tok-1"}}\n')
+    messages = [loads(server.read_line()) for _ in range(3)]
+    assert [m.get("method") for m in messages] == ["$/progress", "$/progress", None]
+    assert messages[0]["params"]["token"] == "tok-1" and messages[0]["params"]["value"]["kind"] == "begin"
+    assert messages[1]["params"]["value"]["kind"] == "end"
+    assert messages[2]["id"] == 2 and messages[2]["result"] == {"series": {}}
+
+
+def test_replies_to_running_requests_are_sent_before_exit_on_eof(binary, db):
+    import subprocess
+    script = (b'{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"eof"}}\n'
+              b'{"jsonrpc":"2.0","id":2,"method":"run.metrics","params":{"run":"eof"}}\n')
+    done = subprocess.run([binary, "serve", "--db", str(db)], input=script, capture_output=True, timeout=30)
+    assert [loads(line)["id"] for line in done.stdout.splitlines()] == [1, 2]
