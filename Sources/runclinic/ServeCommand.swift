@@ -63,9 +63,12 @@ struct ServeCommand: ParsableCommand {
             listener = nil
         }
 
+        let stopOnce = StopOnce()
         let stop: @Sendable (Int32) -> Never = { status in
-            listener?.close()
-            runStore.close()
+            stopOnce.run {
+                listener?.close()
+                runStore.close()
+            }
             Glibc.exit(status)
         }
         SignalWatcher.watch { signal in
@@ -93,6 +96,24 @@ struct ServeCommand: ParsableCommand {
         let reason = connection.run()
         logger.info("stdio closed (\(reason)): committing and exiting")
         stop(0)
+    }
+}
+
+/// The server stops from whichever thread sees the end first (a signal, stdin EOF, the socket
+/// closing); the first one commits and closes, any other waits for it to exit the process.
+final class StopOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var started = false
+
+    func run(_ body: () -> Void) {
+        lock.lock()
+        if started {
+            lock.unlock()
+            while true { pause() }
+        }
+        started = true
+        lock.unlock()
+        body()
     }
 }
 

@@ -22,6 +22,24 @@ public struct ResponseError: Error, Sendable, Equatable, CustomStringConvertible
         return .object(object)
     }
 
+    // The protocol errors carry the specification's exact messages; the details go in `data.reason`.
+
+    public static func parseError(_ reason: String, offset: Int? = nil) -> ResponseError {
+        var data: JSONObject = ["reason": .string(reason)]
+        if let offset { data["offset"] = .int(Int64(offset)) }
+        return ResponseError(.parseError, "Parse error", data: .object(data))
+    }
+
+    public static func invalidRequest(_ reason: String, data: JSONObject = [:]) -> ResponseError {
+        var details = data
+        details["reason"] = .string(reason)
+        return ResponseError(.invalidRequest, "Invalid Request", data: .object(details))
+    }
+
+    public static func methodNotFound(_ method: String) -> ResponseError {
+        ResponseError(.methodNotFound, "Method not found", data: ["method": .string(method)])
+    }
+
     /// An invalid-params error that names the offending field, in its message and its data.
     public static func invalidParams(field: String, _ reason: String, data: JSONObject = JSONObject()) -> ResponseError {
         var details = data

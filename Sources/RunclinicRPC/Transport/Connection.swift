@@ -102,12 +102,12 @@ public final class Connection: @unchecked Sendable {
             handleMessage(bytes)
         case .oversized(let bytes, let limit):
             logger.warning("message of \(bytes) bytes over the \(limit)-byte limit skipped")
-            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(
-                .invalidRequest, "Invalid Request: message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
+            handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest(
+                "message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
                 data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
         case .malformedHeader(let reason):
             logger.warning("unreadable message headers, closing: \(reason)")
-            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(.parseError, "Parse error: \(reason)")))
+            handle.enqueue(OutgoingMessage.error(id: .null, .parseError(reason)))
         }
     }
 
@@ -116,8 +116,7 @@ public final class Connection: @unchecked Sendable {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(
-                .parseError, "Parse error: \(error.description)", data: ["offset": .int(Int64(error.offset))])))
+            handle.enqueue(OutgoingMessage.error(id: .null, .parseError(error.description, offset: error.offset)))
             return
         }
         guard case .array(let elements) = value else {
@@ -125,7 +124,7 @@ public final class Connection: @unchecked Sendable {
             return
         }
         guard !elements.isEmpty else {
-            handle.enqueue(OutgoingMessage.error(id: .null, ResponseError(.invalidRequest, "Invalid Request: empty batch")))
+            handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest("empty batch")))
             return
         }
         let replies = elements.compactMap { process($0, inBatch: true) }
@@ -161,7 +160,7 @@ public final class Connection: @unchecked Sendable {
             break
         }
         guard let handler = configuration.registry.handler(for: method) else {
-            reportNotificationFailure(method: method, ResponseError(.methodNotFound, "Method not found: \(method)", data: ["method": .string(method)]))
+            reportNotificationFailure(method: method, .methodNotFound(method))
             return
         }
         let context = RequestContext(id: nil, method: method, cancellation: CancellationToken(), connection: handle)
@@ -184,10 +183,10 @@ public final class Connection: @unchecked Sendable {
 
     private func handleRequest(id: JSONValue, method: String, params: JSONValue?, inBatch: Bool) -> JSONValue? {
         if shuttingDown {
-            return OutgoingMessage.error(id: id, ResponseError(.invalidRequest, "Invalid Request: the server is shutting down (only exit is accepted)"))
+            return OutgoingMessage.error(id: id, .invalidRequest("the server is shutting down (only exit is accepted)"))
         }
         guard let handler = configuration.registry.handler(for: method) else {
-            return OutgoingMessage.error(id: id, ResponseError(.methodNotFound, "Method not found: \(method)", data: ["method": .string(method)]))
+            return OutgoingMessage.error(id: id, .methodNotFound(method))
         }
         let token = CancellationToken()
         let context = RequestContext(id: id, method: method, cancellation: token, connection: handle)

@@ -102,14 +102,15 @@ public final class UnixSocketListener: @unchecked Sendable {
 
     private var isClosed: Bool { lock.withLock { closed } }
 
+    /// Removes the socket file, then stops accepting. Holds the lock throughout, so the accept
+    /// loop (which asks `isClosed`) returns only once the file is gone.
     public func close() {
-        let wasClosed = lock.withLock { () -> Bool in
-            defer { closed = true }
-            return closed
-        }
-        guard !wasClosed else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        unlink(path)
         shutdown(fileDescriptor, Int32(SHUT_RDWR))
         Glibc.close(fileDescriptor)
-        unlink(path)
+        closed = true
     }
 }
