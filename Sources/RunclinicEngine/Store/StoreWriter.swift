@@ -60,15 +60,19 @@ final class StoreWriter {
     }
 
     /// Runs `body` inside the group transaction and commits right after: for rare writes that
-    /// must be durable at once (runs, checkpoints).
+    /// must be durable at once (runs, checkpoints). A savepoint undoes a failed body alone,
+    /// keeping the fire-and-forget points other callers have in the same transaction.
     func writeNow<T>(_ body: () throws -> T) throws -> T {
         try beginIfNeeded()
+        try statement("SAVEPOINT write_now").run()
         do {
             let result = try body()
+            try statement("RELEASE write_now").run()
             try commit()
             return result
         } catch {
-            // The group transaction may hold other callers' acknowledged-later points: keep them.
+            try? statement("ROLLBACK TO write_now").run()
+            try? statement("RELEASE write_now").run()
             try? commit()
             throw error
         }
