@@ -6,6 +6,10 @@ import RunclinicRPC
 enum EngineErrorTranslation {
     static func responseError(for error: any Error) -> ResponseError {
         if let error = error as? ResponseError { return error }
+        if let error = error as? ConfigurationError {
+            return ResponseError.invalidParams(field: "config.\(error.path)", "expected \(error.expected), got \(error.got)",
+                                               data: ["expected": .string(error.expected), "got": .string(error.got)])
+        }
         guard let engineError = error as? EngineError else {
             return ResponseError(.internalError, "internal error: \(error)")
         }

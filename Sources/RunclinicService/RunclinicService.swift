@@ -8,9 +8,15 @@ public struct RunclinicService: Sendable {
     public static let version = "0.1.0"
 
     public let store: RunStore
+    public let monitor: TrainingMonitor
+    let alerts = AlertHub()
+    let webhooks: WebhookNotifier
 
-    public init(store: RunStore) {
+    /// `defaults`: the monitoring settings of `serve --config FILE` (runs' inline settings win).
+    public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration()) {
         self.store = store
+        monitor = TrainingMonitor(store: store, defaults: defaults)
+        webhooks = WebhookNotifier(store: store)
     }
 
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.

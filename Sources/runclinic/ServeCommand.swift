@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RunclinicEngine
+import RunclinicJSON
 import RunclinicRPC
 import RunclinicService
 
@@ -30,6 +31,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest message accepted, in bytes.", valueName: "bytes"))
     var maxMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes
 
+    @Option(help: ArgumentHelp("Monitoring settings (YAML, the `experiment_monitoring` section); a run's inline config wins.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("Longest a fire-and-forget point waits before it is committed, in milliseconds.", valueName: "ms"))
     var commitWindowMs: Int = 50
 
@@ -49,7 +53,14 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot open the store \(store.resolvedPath): \(error)")
         }
-        let service = RunclinicService(store: runStore)
+        let defaults: MonitorConfiguration
+        do {
+            defaults = try Self.loadConfiguration(config, logger: logger)
+        } catch {
+            runStore.close()
+            throw ValidationError("\(error)")
+        }
+        let service = RunclinicService(store: runStore, defaults: defaults)
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
         let listener: UnixSocketListener?
         if let socket {
@@ -96,6 +107,32 @@ struct ServeCommand: ParsableCommand {
         let reason = connection.run()
         logger.info("stdio closed (\(reason)): committing and exiting")
         stop(0)
+    }
+}
+
+extension ServeCommand {
+    /// Reads `--config FILE`: bad values stop the server with the key's path; unknown keys warn.
+    static func loadConfiguration(_ path: String?, logger: Logger) throws -> MonitorConfiguration {
+        guard let path else { return MonitorConfiguration() }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read --config \(path): \(error.localizedDescription)")
+        }
+        let document: JSONValue
+        do {
+            document = try YAMLDocument.parse(text)
+        } catch {
+            throw ValidationError("--config \(path) is not valid YAML: \(error)")
+        }
+        do {
+            let (configuration, warnings) = try MonitorConfiguration.parse(document)
+            for warning in warnings { logger.warning("--config \(path): \(warning)") }
+            return configuration
+        } catch {
+            throw ValidationError("--config \(path): \(error)")
+        }
     }
 }
 

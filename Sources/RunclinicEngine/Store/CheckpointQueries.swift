@@ -16,12 +16,12 @@ enum CheckpointQueries {
 
     /// The metric checkpoints are ranked by: the configured `experiment_monitoring.primary_metric`,
     /// else the first validation metric the run logged, else the first metric it logged.
-    static func primaryMetric(run: RunRecord, runID: Int64, on connection: SQLiteConnection) throws -> String? {
+    static func primaryMetric(run: RunRecord, runID: Int64, checkpointMetrics: [String] = [], on connection: SQLiteConnection) throws -> String? {
         if let configured = run.config?["experiment_monitoring"]?["primary_metric"]?.stringValue {
             return configured
         }
         let keys = try RunQueries.metricKeys(runID: runID, on: connection).map(\.name)
-        return keys.first(where: isValidationMetric) ?? keys.first
+        return keys.first(where: isValidationMetric) ?? checkpointMetrics.first(where: isValidationMetric) ?? keys.first
     }
 
     static func isValidationMetric(_ name: String) -> Bool {
@@ -39,11 +39,12 @@ enum CheckpointQueries {
     }
 
     static func ranked(run: RunRecord, on connection: SQLiteConnection) throws -> (checkpoints: [CheckpointRecord], best: CheckpointRecord?, primary: String?, direction: MetricDirection?) {
-        let primary = try primaryMetric(run: run, runID: run.id, on: connection)
+        let rows = try all(runID: run.id, on: connection)
+        let primary = try primaryMetric(run: run, runID: run.id, checkpointMetrics: rows.flatMap { $0.metrics.map(\.name) }, on: connection)
         let direction = primary.map { Self.direction(of: $0, run: run) }
         var best: CheckpointRecord?
         var records: [CheckpointRecord] = []
-        for row in try all(runID: run.id, on: connection) {
+        for row in rows {
             var score: Double?
             if let primary { score = row.metrics.last(where: { $0.name == primary })?.value }
             let record = CheckpointRecord(id: row.id, runID: run.id, step: row.step, path: row.path,

@@ -92,5 +92,22 @@ extension Migration {
             );
             CREATE INDEX actions_by_run ON actions (run_id, step);
             """),
+        Migration(version: 2, name: "rollback attempts, alert deliveries", sql: """
+            -- A rollback makes the trainer replay steps: they are stored under the next attempt.
+            ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+            -- Set when a rollback is advised: steps back to here are then accepted once.
+            ALTER TABLE runs ADD COLUMN rewind_to_step INTEGER;
+            -- Webhook deliveries that failed or were dropped (successes are only logged).
+            CREATE TABLE alert_deliveries (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                target TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('failed', 'dropped')),
+                attempts INTEGER NOT NULL,
+                error TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                time REAL NOT NULL
+            );
+            """),
     ]
 }

@@ -2,28 +2,34 @@ import RunclinicJSON
 
 extension RunStore {
     /// Stores one step's metrics. Steps of a metric never go backwards; a refused call writes nothing.
+    /// Returns the run's id.
+    @discardableResult
     public func logMetrics(run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
-                           durability: Durability) throws {
+                           durability: Durability) throws -> Int64 {
         try validate(step: step)
         let window = commitWindow
-        try write { state in
+        return try write { state in
             let run = try state.runForWriting(reference)
             try state.insertPoints(run: run, step: step, metrics: metrics, time: time ?? WallClock.now())
             try state.finish(durability, window: window)
+            return run.record.id
         }
     }
 
     /// Stores one validation batch's metrics and the samples it held.
+    /// Returns the run's id.
+    @discardableResult
     public func logBatch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
-                         samples: [String], time: Double? = nil, durability: Durability) throws {
+                         samples: [String], time: Double? = nil, durability: Durability) throws -> Int64 {
         try validate(step: step)
         guard batch >= 0 else { throw EngineError.invalidArgument(field: "batch", reason: "expected a non-negative integer, got \(batch)") }
         let window = commitWindow
-        try write { state in
+        return try write { state in
             let run = try state.runForWriting(reference)
             try state.insertBatch(run: run, step: step, batch: batch, phase: phase, metrics: metrics, samples: samples,
                                   time: time ?? WallClock.now())
             try state.finish(durability, window: window)
+            return run.record.id
         }
     }
 

@@ -86,7 +86,10 @@ extension RunStore {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
             let keys = try RunQueries.metricKeys(runID: run.id, on: connection).map(\.name)
-            let lastStep = try connection.prepare("SELECT MAX(step) FROM metric_points WHERE run_id = ?")
+            // The last step of the current attempt (a rollback replays steps under the next one).
+            let lastStep = try connection.prepare(
+                "SELECT MAX(step) FROM metric_points WHERE run_id = ? AND attempt = (SELECT attempt FROM runs WHERE id = ?)")
+            lastStep.bind(run.id, at: 2)
             lastStep.bind(run.id, at: 1)
             _ = try lastStep.step()
             let ranking = try CheckpointQueries.ranked(run: run, on: connection)

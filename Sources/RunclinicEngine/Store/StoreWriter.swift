@@ -102,12 +102,18 @@ final class StoreWriter {
         guard let record = try RunQueries.record(id: id, on: connection) else {
             throw EngineError.unknownRun("\(id)")
         }
+        let progress = try connection.prepare("SELECT attempt, rewind_to_step FROM runs WHERE id = ?")
+        progress.bind(id, at: 1)
+        _ = try progress.step()
+        let attempt = progress.int64(at: 0)
+        let rewindToStep = progress.optionalInt64(at: 1)
         let query = try connection.prepare(
-            "SELECT key_id, MAX(step) FROM metric_points WHERE run_id = ? GROUP BY key_id")
+            "SELECT key_id, MAX(step) FROM metric_points WHERE run_id = ? AND attempt = ? GROUP BY key_id")
         query.bind(id, at: 1)
+        query.bind(attempt, at: 2)
         var lastSteps: [Int64: Int64] = [:]
         while try query.step() { lastSteps[query.int64(at: 0)] = query.int64(at: 1) }
-        let cache = RunCache(record: record, lastStepByKey: lastSteps)
+        let cache = RunCache(record: record, lastStepByKey: lastSteps, attempt: attempt, rewindToStep: rewindToStep)
         runs[id] = cache
         return cache
     }
@@ -143,14 +149,19 @@ final class StoreWriter {
         // Check every metric before writing any, so a refused call writes nothing.
         var ids: [Int64] = []
         ids.reserveCapacity(metrics.count)
+        var rewinds = false
         for metric in metrics {
             let id = try keyID(for: metric.name)
             if let last = run.lastStepByKey[id], step < last {
-                throw EngineError.stepWentBackwards(run: run.record.name, metric: metric.name, step: step, lastStep: last)
+                guard let rewindTo = run.rewindToStep, step >= rewindTo else {
+                    throw EngineError.stepWentBackwards(run: run.record.name, metric: metric.name, step: step, lastStep: last)
+                }
+                rewinds = true
             }
             ids.append(id)
         }
         try beginIfNeeded()
+        if rewinds { try startNextAttempt(run) }
         let runID = run.record.id
         for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
             let insertRunKey = try statement("INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
@@ -159,18 +170,19 @@ final class StoreWriter {
             insertRunKey.bind(step, at: 3)
             try insertRunKey.run()
         }
-        // SQLite binds at most 32,766 parameters per statement: 500 points (2,500) at a time.
+        // SQLite binds at most 32,766 parameters per statement: 500 points (3,000) at a time.
         var start = 0
         while start < metrics.count {
             let end = min(start + 500, metrics.count)
             let insert = try insertPointsStatement(count: end - start)
             for index in start..<end {
-                let base = Int32((index - start) * 5)
+                let base = Int32((index - start) * 6)
                 insert.bind(runID, at: base + 1)
                 insert.bind(ids[index], at: base + 2)
                 insert.bind(step, at: base + 3)
                 insert.bind(metrics[index].value, at: base + 4)
                 insert.bind(time, at: base + 5)
+                insert.bind(run.attempt, at: base + 6)
             }
             try insert.run()
             start = end
@@ -181,10 +193,31 @@ final class StoreWriter {
     /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
     private func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
         if let prepared = insertPointsStatements[count] { return prepared }
-        let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        let prepared = try connection.prepare("INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time) VALUES \(rows)")
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        let prepared = try connection.prepare("INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)")
         insertPointsStatements[count] = prepared
         return prepared
+    }
+
+    /// The trainer rolled back: its replayed steps go under the next attempt.
+    private func startNextAttempt(_ run: RunCache) throws {
+        run.attempt += 1
+        run.rewindToStep = nil
+        run.lastStepByKey = [:]
+        run.lastStep = nil
+        let update = try statement("UPDATE runs SET attempt = ?, rewind_to_step = NULL WHERE id = ?")
+        update.bind(run.attempt, at: 1)
+        update.bind(run.record.id, at: 2)
+        try update.run()
+    }
+
+    /// After a rollback is advised, accept steps going back to `step` once.
+    func expectRewind(_ run: RunCache, toStep step: Int64) throws {
+        run.rewindToStep = step
+        let update = try statement("UPDATE runs SET rewind_to_step = ? WHERE id = ?")
+        update.bind(step, at: 1)
+        update.bind(run.record.id, at: 2)
+        try update.run()
     }
 
     func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {

@@ -12,15 +12,6 @@ extension RunRecord {
     }
 }
 
-extension CheckpointRecord {
-    var json: JSONValue {
-        [
-            "checkpoint_id": .int(id), "step": .int(step), "path": .string(path),
-            "metrics": metrics.jsonObject, "score": JSONValue(score), "time": .double(time),
-        ]
-    }
-}
-
 extension Array where Element == MetricValue {
     var jsonObject: JSONValue {
         .object(JSONObject(map { ($0.name, .double($0.value)) }))

@@ -6,26 +6,62 @@ extension RunclinicService {
     /// The reply to a logging call: what the monitor saw and what the trainer should do.
     static let quietReply: JSONValue = ["anomalies": [], "action": nil]
 
+    /// Sends a verdict where it must go (subscribers, webhooks, and for a fire-and-forget call
+    /// the caller itself) and returns the reply.
+    func announce(_ verdict: TrainingMonitor.Verdict, context: RequestContext) -> JSONValue {
+        guard !verdict.anomalies.isEmpty else { return Self.quietReply }
+        let runName = (try? store.run(.id(verdict.runID)).name) ?? String(verdict.runID)
+        let alert = AlertHub.alert(for: verdict, runName: runName)
+        if context.isNotification { context.connection.send(alert) }
+        alerts.publish(alert, runID: verdict.runID, except: context.connection)
+        webhooks.publish(verdict, runName: runName)
+        return ["anomalies": .array(verdict.anomalies.map(\.json)), "action": verdict.action?.json ?? .null]
+    }
+
     var monitorMethods: [MethodHandler] {
         let store = self.store
+        let monitor = self.monitor
+        let alerts = self.alerts
         return [
             // As a request it answers once the points are committed; as a notification it is
-            // committed within the store's commit window.
+            // committed within the store's commit window, and what it raises comes back as a
+            // monitor.alert notification.
             MethodHandler("monitor.log", positionalParams: ["run", "step", "metrics", "time"]) { params, context in
                 try params.rejectUnknown(allowed: ["run", "project", "step", "metrics", "time"], method: "monitor.log")
-                try store.logMetrics(
+                let verdict = try monitor.log(
                     run: try params.runReference(), step: try params.int("step"), metrics: try params.metrics(),
                     time: try params.optionalDouble("time"), durability: context.isNotification ? .deferred : .acknowledged)
-                return Self.quietReply
+                return announce(verdict, context: context)
             },
             MethodHandler("monitor.batch", positionalParams: ["run", "step", "batch", "metrics", "samples", "phase", "time"]) { params, context in
                 try params.rejectUnknown(allowed: ["run", "project", "step", "batch", "phase", "metrics", "samples", "time"], method: "monitor.batch")
-                try store.logBatch(
+                let verdict = try monitor.batch(
                     run: try params.runReference(), step: try params.int("step"), batch: try params.int("batch"),
                     phase: try params.optionalString("phase") ?? "val", metrics: try params.metrics(),
                     samples: try params.optionalStringArray("samples") ?? [], time: try params.optionalDouble("time"),
                     durability: context.isNotification ? .deferred : .acknowledged)
-                return Self.quietReply
+                return announce(verdict, context: context)
+            },
+            MethodHandler("monitor.configure", positionalParams: ["run", "config"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project", "config"], method: "monitor.configure")
+                guard let config = try params.optionalObject("config") else {
+                    throw ResponseError.invalidParams(field: "config", "is required")
+                }
+                let (configuration, warnings) = try monitor.configure(run: try params.runReference(), config: .object(config))
+                return ["config": configuration.json, "warnings": JSONValue(warnings)]
+            },
+            MethodHandler("monitor.subscribe", positionalParams: ["run"]) { params, context in
+                try params.rejectUnknown(allowed: ["run", "project"], method: "monitor.subscribe")
+                var runID: Int64?
+                if params.contains("run") { runID = try store.run(try params.runReference()).id }
+                alerts.subscribe(context.connection, runID: runID)
+                return ["subscribed": true, "run_id": JSONValue(runID)]
+            },
+            MethodHandler("monitor.unsubscribe", positionalParams: ["run"]) { params, context in
+                try params.rejectUnknown(allowed: ["run", "project"], method: "monitor.unsubscribe")
+                var runID: Int64?
+                if params.contains("run") { runID = try store.run(try params.runReference()).id }
+                return ["removed": .int(Int64(alerts.unsubscribe(context.connection, runID: runID)))]
             },
             MethodHandler("monitor.checkpoint", positionalParams: ["run", "step", "path", "metrics"]) { params, _ in
                 try params.rejectUnknown(allowed: ["run", "project", "step", "path", "metrics"], method: "monitor.checkpoint")

@@ -5,16 +5,17 @@ import RunclinicRPC
 extension RunclinicService {
     var runMethods: [MethodHandler] {
         let store = self.store
+        let monitor = self.monitor
         return [
             MethodHandler("run.start", positionalParams: ["name", "project", "config", "tags"]) { params, _ in
                 try params.rejectUnknown(allowed: ["name", "project", "config", "tags"], method: "run.start")
-                let start = try store.startRun(
+                let (start, warnings) = try monitor.startRun(
                     project: try params.optionalString("project"), name: try params.string("name"),
                     config: try params.optionalObject("config").map(JSONValue.object),
                     tags: try params.optionalStringArray("tags") ?? [])
                 return [
                     "run_id": .int(start.run.id), "name": .string(start.run.name), "project": .string(start.run.project),
-                    "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep),
+                    "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep), "warnings": JSONValue(warnings),
                 ]
             },
             MethodHandler("run.finish", positionalParams: ["run", "status"]) { params, _ in
@@ -57,6 +58,21 @@ extension RunclinicService {
                 let records = try store.batches(run: try params.runReference(), step: try params.optionalInt("step"),
                                                 batch: try params.optionalInt("batch"))
                 return ["batches": .array(records.map(\.json))]
+            },
+            MethodHandler("run.anomalies", positionalParams: ["run", "min_severity"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project", "min_severity"], method: "run.anomalies")
+                var minimum = AnomalySeverity.info
+                if let text = try params.optionalString("min_severity") {
+                    guard let severity = AnomalySeverity(rawValue: text) else {
+                        throw ResponseError.invalidParams(field: "min_severity", "expected info, warning, high or critical, got \"\(text)\"")
+                    }
+                    minimum = severity
+                }
+                return ["anomalies": .array(try store.anomalies(run: try params.runReference(), minimumSeverity: minimum))]
+            },
+            MethodHandler("run.actions", positionalParams: ["run"]) { params, _ in
+                try params.rejectUnknown(allowed: ["run", "project"], method: "run.actions")
+                return ["actions": .array(try store.actions(run: try params.runReference()))]
             },
             MethodHandler("run.checkpoints", positionalParams: ["run"]) { params, _ in
                 try params.rejectUnknown(allowed: ["run", "project"], method: "run.checkpoints")

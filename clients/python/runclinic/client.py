@@ -130,6 +130,7 @@ class Client:
             self._queue(data)
             if self._pending_bytes >= self.buffer_limit:
                 self._flush_locked()
+                self._drain_locked()
 
     def flush(self):
         """Writes buffered notifications now."""
@@ -224,14 +225,29 @@ class Client:
     def _flush_periodically(self):
         while not self._closed:
             time.sleep(self.flush_interval)
-            if self._pending and self._lock.acquire(blocking=False):
+            if self._lock.acquire(blocking=False):
                 try:
                     if not self._closed:
                         self._flush_locked()
+                        self._drain_locked()
                 except ServerGone:
                     pass
                 finally:
                     self._lock.release()
+
+    def _drain_locked(self):
+        """Reads the notifications that have arrived (alerts for fire-and-forget calls), so the
+        server never blocks on a full pipe while the client only sends."""
+        if self._framing.name != "ndjson":
+            return
+        while True:
+            line = self._reader.poll_line()
+            if line is None:
+                return
+            if line.strip():
+                message = loads(line)
+                if isinstance(message, dict) and "method" in message and "id" not in message:
+                    self._dispatch_notification(message["method"], message.get("params"))
 
     def _read_message(self):
         body = self._framing.read(self._reader)

@@ -8,18 +8,27 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class Action:
-    """What the server advises the trainer to do: rollback, reduce_lr, stop (or None: carry on)."""
+    """What the server advises: `rollback` (to `checkpoint`, with the learning rate times
+    `lr_factor`), `reduce_lr` (times `lr_factor`) or `stop`. None means carry on."""
 
     def __init__(self, data):
         self.data = data
         self.kind = data.get("kind")
-        checkpoint = data.get("checkpoint") or None
-        self.checkpoint = checkpoint
+        self.checkpoint = data.get("checkpoint") or None
         self.lr_factor = data.get("lr_factor")
         self.reason = data.get("reason")
+        self.step = data.get("step")
+
+    @property
+    def checkpoint_path(self):
+        return self.checkpoint["path"] if self.checkpoint else None
+
+    @property
+    def checkpoint_step(self):
+        return self.checkpoint["step"] if self.checkpoint else None
 
     def __repr__(self):
-        return f"Action(kind={self.kind!r}, checkpoint={self.checkpoint!r}, lr_factor={self.lr_factor!r})"
+        return f"Action(kind={self.kind!r}, checkpoint={self.checkpoint_path!r}, lr_factor={self.lr_factor!r})"
 
 
 class Monitor:
@@ -31,7 +40,7 @@ class Monitor:
     """
 
     def __init__(self, name, project=None, config=None, tags=None, *, db=None, binary=None,
-                 client=None, socket=None, wait=True):
+                 client=None, socket=None, wait=True, on_rollback=None, on_reduce_lr=None, on_stop=None):
         self.name = name
         self.project = project
         self.config = config
@@ -44,6 +53,11 @@ class Monitor:
             self.client = Client.connect(socket)
         else:
             self.client = Client.spawn(db=db, binary=binary)
+        self.hooks = {"rollback": on_rollback, "reduce_lr": on_reduce_lr, "stop": on_stop}
+        self.alerts = []
+        self._unread_alerts = []
+        self.client.on_notification("monitor.alert", self._receive_alert)
+        self.warnings = []
         self.run_id = None
         self.resumed = False
         self.last_step = None
@@ -63,22 +77,27 @@ class Monitor:
         self.run_id = result["run_id"]
         self.resumed = result["resumed"]
         self.last_step = result.get("last_step")
+        self.warnings = result.get("warnings") or []
         self._prefix = '{"jsonrpc":"2.0","method":"monitor.log","params":{"run":%d,"step":' % self.run_id
         return result
 
     def log(self, step, metrics, wait=None, time=None):
-        """Logs one step's metrics; returns the advised Action, or None (always None when not waiting)."""
+        """Logs one step's metrics; returns the advised Action, or None to carry on.
+
+        Not waiting, the advice comes with a later call: the server sends it as a monitor.alert
+        notification, which the client reads within its flush interval (50 ms).
+        """
         if wait is None:
             wait = self.wait
         if not wait and time is None:
             self.client.send_raw(("%s%d,\"metrics\":%s}}\n" % (self._prefix, step, _dumps(metrics))).encode())
-            return None
+            return self._take_alerts() if self._unread_alerts else None
         params = {"run": self.run_id, "step": step, "metrics": metrics}
         if time is not None:
             params["time"] = time
         if not wait:
             self.client.notify("monitor.log", params)
-            return None
+            return self._take_alerts() if self._unread_alerts else None
         return self._verdict(self.client.call("monitor.log", params))
 
     def batch(self, step, batch, metrics, samples=None, phase="val", wait=None):
@@ -90,7 +109,7 @@ class Monitor:
             params["samples"] = [str(sample) for sample in samples]
         if not wait:
             self.client.notify("monitor.batch", params)
-            return None
+            return self._take_alerts() if self._unread_alerts else None
         return self._verdict(self.client.call("monitor.batch", params))
 
     def checkpoint(self, step, path, metrics=None):
@@ -110,11 +129,40 @@ class Monitor:
             params["keys"] = list(keys)
         return self.client.call("run.metrics", params)["series"]
 
+    def configure(self, config):
+        """Changes this run's monitoring rules (an `experiment_monitoring` mapping) mid-run."""
+        if "experiment_monitoring" not in config:
+            config = {"experiment_monitoring": config}
+        return self.client.call("monitor.configure", run=self.run_id, config=config)
+
+    def anomalies_so_far(self, min_severity="info"):
+        return self.client.call("run.anomalies", run=self.run_id, min_severity=min_severity)["anomalies"]
+
+    def _receive_alert(self, params):
+        # Called by the client whenever it reads an alert (possibly from its flusher thread).
+        if params and params.get("run", {}).get("run_id") == self.run_id:
+            self._unread_alerts.append(params)
+
+    def _take_alerts(self):
+        """Handles alerts that arrived for fire-and-forget calls; returns the latest advice."""
+        action = None
+        while self._unread_alerts:
+            alert = self._unread_alerts.pop(0)
+            self.alerts.append(alert)
+            result = self._verdict(alert)
+            action = result or action
+        return action
+
     def _verdict(self, result):
         self.anomalies.extend(result.get("anomalies") or [])
-        action = result.get("action")
-        self.last_action = Action(action) if action else None
-        return self.last_action
+        data = result.get("action")
+        action = Action(data) if data else None
+        if action is not None:
+            self.last_action = action
+            hook = self.hooks.get(action.kind)
+            if hook is not None:
+                hook(action)
+        return action
 
     def close(self):
         if self._owns_client:

@@ -55,6 +55,24 @@ class SpinReader:
             elif now > deadline:
                 select.select([self._fileno], [], [])
 
+    def poll_line(self):
+        """A complete line if one has arrived, else None; never blocks."""
+        index = self._buffer.find(b"\n")
+        if index < 0:
+            try:
+                data = self._receive()
+            except (BlockingIOError, InterruptedError):
+                return None
+            if not data:
+                return None
+            self._buffer += data
+            index = self._buffer.find(b"\n")
+            if index < 0:
+                return None
+        line = bytes(self._buffer[: index + 1])
+        del self._buffer[: index + 1]
+        return line
+
     def readline(self):
         start = 0
         while True:

@@ -1,0 +1,77 @@
+/// A validation batch whose score dropped while the other batches of the same evaluation held:
+/// far below their median (twice the drop threshold) and worse than its own previous value by
+/// the threshold more than the others' typical change. Needs three other batches of the step; the
+/// first batches of a step are judged when the step is complete (a later step's batch, or the
+/// step's aggregate metrics, arrives).
+struct ProblematicBatchDetector: Sendable {
+    private struct Entry: Sendable {
+        let batch: Int64
+        let value: Double
+        let samples: [String]
+        var judged: Bool
+    }
+
+    /// Last value of each batch at an earlier step, per metric.
+    private var previous: [String: [Int64: Double]] = [:]
+    private var step: Int64?
+    private var entries: [String: [Entry]] = [:]
+    static let minimumPeers = 3
+
+    mutating func observe(batch: Int64, step: Int64, metrics: [MetricValue], samples: [String],
+                          profile: (String) -> MetricProfile, threshold: Double) -> [Anomaly] {
+        var found: [Anomaly] = []
+        if let current = self.step, current != step { found += finishStep(profile: profile, threshold: threshold) }
+        self.step = step
+        for metric in metrics where metric.value.isFinite {
+            let metricProfile = profile(metric.name)
+            guard metricProfile.direction != nil else { continue }
+            var list = entries[metric.name, default: []]
+            var entry = Entry(batch: batch, value: metric.value, samples: samples, judged: false)
+            if list.count >= Self.minimumPeers {
+                entry.judged = true
+                if let anomaly = judge(entry, peers: list, profile: metricProfile, step: step, threshold: threshold) {
+                    found.append(anomaly)
+                }
+            }
+            list.append(entry)
+            entries[metric.name] = list
+        }
+        return found
+    }
+
+    /// Judges the step's batches that came before enough peers, then remembers the step's values.
+    mutating func finishStep(profile: (String) -> MetricProfile, threshold: Double) -> [Anomaly] {
+        guard let step else { return [] }
+        var found: [Anomaly] = []
+        for (metric, list) in entries.sorted(by: { $0.key < $1.key }) {
+            let metricProfile = profile(metric)
+            for (index, entry) in list.enumerated() where !entry.judged && list.count > Self.minimumPeers {
+                var peers = list
+                peers.remove(at: index)
+                if let anomaly = judge(entry, peers: peers, profile: metricProfile, step: step, threshold: threshold) {
+                    found.append(anomaly)
+                }
+            }
+            for entry in list { previous[metric, default: [:]][entry.batch] = entry.value }
+        }
+        entries = [:]
+        self.step = nil
+        return found
+    }
+
+    private func judge(_ entry: Entry, peers: [Entry], profile: MetricProfile, step: Int64, threshold: Double) -> Anomaly? {
+        guard let history = previous[profile.name], let own = history[entry.batch] else { return nil }
+        let median = TrailingWindow.median(peers.map(\.value))
+        let gap = profile.worsening(from: median, to: entry.value)
+        guard gap >= 2 * threshold else { return nil }
+        let ownDrop = profile.worsening(from: own, to: entry.value)
+        let peerDrops = peers.compactMap { peer in history[peer.batch].map { profile.worsening(from: $0, to: peer.value) } }
+        let typicalDrop = peerDrops.isEmpty ? 0 : TrailingWindow.median(peerDrops)
+        guard ownDrop - typicalDrop >= threshold else { return nil }
+        let severity: AnomalySeverity = gap >= 4 * threshold ? .high : .warning
+        return Anomaly(type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
+                       magnitude: gap, severity: severity,
+                       message: "validation batch \(entry.batch) (problematic_batch_\(entry.batch)): \(profile.name) = \(entry.value.shortDescription) at step \(step), down from \(own.shortDescription), while the other \(peers.count) batches' median is \(median.shortDescription)",
+                       batch: entry.batch, samples: entry.samples)
+    }
+}

@@ -1,0 +1,37 @@
+import RunclinicJSON
+
+/// The JSON shapes of the monitor's records: what the API answers and what the store keeps.
+extension Anomaly {
+    public var json: JSONValue {
+        var object: JSONObject = [
+            "type": .string(type.rawValue), "metric": .string(metric), "step": .int(step), "value": .double(value),
+            "baseline": JSONValue(baseline), "magnitude": JSONValue(magnitude), "severity": .string(severity.rawValue),
+            "message": .string(message),
+        ]
+        if let batch { object["batch"] = .int(batch) }
+        if let samples { object["samples"] = JSONValue(samples) }
+        return .object(object)
+    }
+}
+
+extension RecoveryAction {
+    public var json: JSONValue {
+        var object: JSONObject = [
+            "kind": .string(kind.rawValue), "reason": .string(reason), "step": .int(step),
+            "checkpoint": checkpoint?.json ?? .null, "trigger": .string(trigger.rawValue),
+        ]
+        if let lrFactor { object["lr_factor"] = .double(lrFactor) }
+        if let rollbacks { object["rollbacks"] = .int(Int64(rollbacks)) }
+        return .object(object)
+    }
+}
+
+extension CheckpointRecord {
+    public var json: JSONValue {
+        [
+            "checkpoint_id": .int(id), "step": .int(step), "path": .string(path),
+            "metrics": .object(JSONObject(metrics.map { ($0.name, .double($0.value)) })), "score": JSONValue(score),
+            "time": .double(time),
+        ]
+    }
+}

@@ -1,0 +1,66 @@
+/// Turns what the monitor saw into advice, following the configured strategies:
+/// - NaN/Inf, a critical spike, divergence, or a high drop of the primary metric: roll back to
+///   the best checkpoint with a lower learning rate (`rollback_on_severe_drop`);
+/// - divergence again after a rollback: stop (`stop_on_divergence`), as when `max_rollbacks` are
+///   spent, or NaN with no checkpoint to go back to;
+/// - a plateau of the primary metric: cut the learning rate (`adjust_lr_on_plateau`), with a
+///   cooldown and a floor.
+enum RecoveryPolicy {
+    static func decide(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
+                       state: inout RecoveryState, bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
+        guard configuration.recoveryEnabled, !anomalies.isEmpty else { return nil }
+        let strategies = configuration.strategies
+        if let trigger = severeTrigger(anomalies, primaryMetric: primaryMetric) {
+            let divergence = trigger.type == .divergence
+            if divergence, strategies.contains(.stopOnDivergence), state.rollbacks > 0 {
+                return RecoveryAction(kind: .stop, reason: "\(trigger.message); a rollback did not cure it", step: step,
+                                      checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
+            }
+            let mayRollBack = strategies.contains(.rollbackOnSevereDrop) || (divergence && strategies.contains(.stopOnDivergence))
+            guard mayRollBack else { return nil }
+            if state.rollbacks >= configuration.maxRollbacks {
+                return RecoveryAction(kind: .stop, reason: "\(trigger.message); max_rollbacks (\(configuration.maxRollbacks)) spent",
+                                      step: step, checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
+            }
+            guard let checkpoint = bestCheckpoint() else {
+                if trigger.type == .nonFinite || divergence {
+                    return RecoveryAction(kind: .stop, reason: "\(trigger.message); no checkpoint to roll back to (register them with monitor.checkpoint)",
+                                          step: step, checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
+                }
+                return RecoveryAction(kind: .rollback, reason: "\(trigger.message); roll back, but no checkpoint is registered (monitor.checkpoint)",
+                                      step: step, checkpoint: nil, lrFactor: configuration.lrFactor, rollbacks: state.rollbacks, trigger: trigger.type)
+            }
+            state.rollbacks += 1
+            state.cumulativeFactor *= configuration.lrFactor
+            return RecoveryAction(kind: .rollback,
+                                  reason: "\(trigger.message); roll back to \(checkpoint.path) (step \(checkpoint.step)) and lower the learning rate ×\(configuration.lrFactor.shortDescription)",
+                                  step: step, checkpoint: checkpoint, lrFactor: configuration.lrFactor, rollbacks: state.rollbacks,
+                                  trigger: trigger.type)
+        }
+        if let plateau = anomalies.first(where: { $0.type == .plateau && $0.metric == primaryMetric }),
+           strategies.contains(.adjustLROnPlateau) {
+            if let last = state.lastLRCutEvaluation, state.primaryEvaluations - last < configuration.cooldown { return nil }
+            let current = state.learningRate
+            if let current, current * configuration.lrFactor < configuration.minLR { return nil }
+            if current == nil, state.cumulativeFactor * configuration.lrFactor < 1e-4 { return nil }
+            state.lastLRCutEvaluation = state.primaryEvaluations
+            state.cumulativeFactor *= configuration.lrFactor
+            let target = current.map { " (to \(($0 * configuration.lrFactor).shortDescription))" } ?? ""
+            return RecoveryAction(kind: .reduceLR, reason: "\(plateau.message); multiply the learning rate by \(configuration.lrFactor.shortDescription)\(target)",
+                                  step: step, checkpoint: nil, lrFactor: configuration.lrFactor, rollbacks: nil, trigger: .plateau)
+        }
+        return nil
+    }
+
+    private static func severeTrigger(_ anomalies: [Anomaly], primaryMetric: String?) -> Anomaly? {
+        anomalies.first { anomaly in
+            switch anomaly.type {
+            case .nonFinite: return anomaly.batch == nil
+            case .spike: return anomaly.severity == .critical
+            case .divergence: return true
+            case .suddenDrop: return anomaly.metric == primaryMetric && anomaly.severity >= .high
+            default: return false
+            }
+        }
+    }
+}

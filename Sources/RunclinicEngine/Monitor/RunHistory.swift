@@ -1,0 +1,34 @@
+/// A run's stored points and batches in the order they were logged, for replaying into a
+/// fresh monitor after a restart.
+struct RunHistory {
+    private enum Event {
+        case step(Int64, [MetricValue])
+        case batch(BatchRecord)
+    }
+
+    private var events: [(step: Int64, order: Int, event: Event)] = []
+
+    init(store: RunStore, runID: Int64) throws {
+        let series = try store.metrics(run: .id(runID))
+        var byStep: [Int64: [MetricValue]] = [:]
+        for (name, values) in series {
+            for index in values.steps.indices {
+                byStep[values.steps[index], default: []].append(MetricValue(name, values.values[index]))
+            }
+        }
+        for (step, values) in byStep { events.append((step, 1, .step(step, values))) }
+        // Batches of a step come before its aggregate metrics, as a validation loop logs them.
+        for record in try store.batches(run: .id(runID)) { events.append((record.step, 0, .batch(record))) }
+        events.sort { ($0.step, $0.order) < ($1.step, $1.order) }
+    }
+
+    func replay(into monitor: RunMonitor) {
+        for entry in events {
+            switch entry.event {
+            case .step(let step, let values): _ = monitor.observe(step: step, values: values)
+            case .batch(let record):
+                _ = monitor.observeBatch(step: record.step, batch: record.batch, values: record.metrics, samples: record.samples)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Logging
+import RunclinicJSON
+
+/// The real-time monitor: stores each logged step, runs the detectors on it, and answers with
+/// what is wrong and what the trainer should do. Thread-safe; knows nothing of JSON-RPC.
+public final class TrainingMonitor: Sendable {
+    public let store: RunStore
+    /// Defaults for every run: built-in values overlaid with `serve --config FILE`.
+    public let defaults: MonitorConfiguration
+    private let runs = Locked(RunMonitors())
+    private let logger = Logger(label: "runclinic.monitor")
+
+    public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration()) {
+        self.store = store
+        self.defaults = defaults
+    }
+
+    /// What one logging call produced.
+    public struct Verdict: Sendable {
+        public let runID: Int64
+        public let anomalies: [Anomaly]
+        public let action: RecoveryAction?
+        /// The run's settings, for where its alerts go (nil when nothing was found).
+        public let configuration: MonitorConfiguration?
+    }
+
+    /// Starts or resumes a run after checking its `experiment_monitoring` section; returns the
+    /// configuration's warnings (unknown keys).
+    public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> (start: RunStart, warnings: [String]) {
+        let (configuration, warnings) = try MonitorConfiguration.parse(config, base: defaults)
+        let start = try store.startRun(project: project, name: name, config: config, tags: tags)
+        runs.withLock { monitors in
+            // A resumed run keeps its detector state; new settings apply from here.
+            monitors.byRun[start.run.id]?.reconfigure(configuration)
+        }
+        for warning in warnings { logger.warning("run \(name): \(warning)") }
+        return (start, warnings)
+    }
+
+    /// Changes a run's monitoring rules mid-run: `config` holds an `experiment_monitoring` section
+    /// whose keys replace the run's current ones.
+    public func configure(run reference: RunReference, config: JSONValue) throws -> (configuration: MonitorConfiguration, warnings: [String]) {
+        let record = try store.run(reference)
+        let (current, _) = try MonitorConfiguration.parse(record.config, base: defaults)
+        let (updated, warnings) = try MonitorConfiguration.parse(config, base: current)
+        var stored = record.config?.objectValue ?? JSONObject()
+        var section = stored["experiment_monitoring"]?.objectValue ?? JSONObject()
+        for (key, value) in config["experiment_monitoring"]?.objectValue ?? JSONObject() { section[key] = value }
+        stored["experiment_monitoring"] = .object(section)
+        try store.updateConfig(runID: record.id, config: .object(stored))
+        runs.withLock { monitors in monitors.byRun[record.id]?.reconfigure(updated) }
+        return (updated, warnings)
+    }
+
+    public func log(run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
+                    durability: Durability) throws -> Verdict {
+        let runID = try store.logMetrics(run: reference, step: step, metrics: metrics, time: time, durability: durability)
+        return try judge(runID: runID, step: step, durability: durability) { monitor in
+            monitor.observe(step: step, values: metrics)
+        }
+    }
+
+    public func batch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
+                      samples: [String], time: Double? = nil, durability: Durability) throws -> Verdict {
+        let runID = try store.logBatch(run: reference, step: step, batch: batch, phase: phase, metrics: metrics,
+                                       samples: samples, time: time, durability: durability)
+        return try judge(runID: runID, step: step, durability: durability) { monitor in
+            monitor.observeBatch(step: step, batch: batch, values: metrics, samples: samples)
+        }
+    }
+
+    private func judge(runID: Int64, step: Int64, durability: Durability, observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
+        let (anomalies, action, configuration) = try runs.withLock { monitors -> ([Anomaly], RecoveryAction?, MonitorConfiguration?) in
+            let monitor = try monitors.byRun[runID] ?? rebuild(runID: runID, into: &monitors.byRun)
+            let anomalies = observe(monitor)
+            guard !anomalies.isEmpty else { return ([], nil, nil) }
+            var recovery = monitor.recovery
+            let action = RecoveryPolicy.decide(anomalies, step: step, primaryMetric: monitor.primaryMetric,
+                                               configuration: monitor.configuration, state: &recovery) {
+                (try? self.store.checkpoints(run: .id(runID)))?.best
+            }
+            monitor.recovery = recovery
+            return (anomalies, action, monitor.configuration)
+        }
+        if !anomalies.isEmpty {
+            try store.recordVerdict(runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
+        }
+        return Verdict(runID: runID, anomalies: anomalies, action: action, configuration: configuration)
+    }
+
+    /// The monitor of a run this process has not seen yet: its configuration, and its detector
+    /// state replayed from the stored history (silently), so a restart raises no old alerts.
+    private func rebuild(runID: Int64, into monitors: inout [Int64: RunMonitor]) throws -> RunMonitor {
+        let record = try store.run(.id(runID))
+        let configuration = (try? MonitorConfiguration.parse(record.config, base: defaults).configuration) ?? defaults
+        let monitor = RunMonitor(runID: runID, configuration: configuration)
+        let history = try RunHistory(store: store, runID: runID)
+        history.replay(into: monitor)
+        monitor.recovery.rollbacks = try store.rollbackCount(runID: runID)
+        monitors[runID] = monitor
+        return monitor
+    }
+
+    /// Forgets a run's detector state (it is rebuilt from the store when next needed).
+    public func forget(runID: Int64) {
+        runs.withLock { monitors in monitors.byRun[runID] = nil }
+    }
+}
+
+/// The runs' monitors, behind the monitor's lock.
+final class RunMonitors {
+    var byRun: [Int64: RunMonitor] = [:]
+}

@@ -1,0 +1,105 @@
+import RunclinicJSON
+
+extension RunStore {
+    /// Stores what the monitor saw and advised, with the same durability as the call behind it.
+    public func recordVerdict(runID: Int64, step: Int64, anomalies: [Anomaly], action: RecoveryAction?, durability: Durability) throws {
+        let window = commitWindow
+        try write { state in
+            try state.beginIfNeeded()
+            let now = WallClock.now()
+            for anomaly in anomalies {
+                let insert = try state.statement(
+                    "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                insert.bind(runID, at: 1)
+                insert.bind(anomaly.step, at: 2)
+                insert.bind(anomaly.type.rawValue, at: 3)
+                insert.bind(anomaly.metric, at: 4)
+                insert.bind(anomaly.severity.rawValue, at: 5)
+                insert.bind(JSONWriter.string(anomaly.json), at: 6)
+                insert.bind(now, at: 7)
+                try insert.run()
+            }
+            if let action {
+                let insert = try state.statement("INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)")
+                insert.bind(runID, at: 1)
+                insert.bind(step, at: 2)
+                insert.bind(action.kind.rawValue, at: 3)
+                insert.bind(JSONWriter.string(action.json), at: 4)
+                insert.bind(now, at: 5)
+                try insert.run()
+                if action.kind == .rollback, let checkpoint = action.checkpoint {
+                    try state.expectRewind(try state.cachedRun(runID), toStep: checkpoint.step)
+                }
+            }
+            try state.finish(durability, window: window)
+        }
+    }
+
+    /// The anomalies stored for a run, oldest first, as JSON objects.
+    public func anomalies(run reference: RunReference, minimumSeverity: AnomalySeverity = .info) throws -> [JSONValue] {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            let query = try connection.prepare("SELECT detail, severity FROM anomalies WHERE run_id = ? ORDER BY id")
+            query.bind(run.id, at: 1)
+            var rows: [JSONValue] = []
+            while try query.step() {
+                guard let severity = AnomalySeverity(rawValue: query.text(at: 1) ?? ""), severity >= minimumSeverity,
+                      let detail = query.text(at: 0), let value = try? JSONParser.parse(detail) else { continue }
+                rows.append(value)
+            }
+            return rows
+        }
+    }
+
+    /// The actions advised for a run, oldest first, as JSON objects.
+    public func actions(run reference: RunReference) throws -> [JSONValue] {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            let query = try connection.prepare("SELECT detail FROM actions WHERE run_id = ? ORDER BY id")
+            query.bind(run.id, at: 1)
+            var rows: [JSONValue] = []
+            while try query.step() {
+                if let detail = query.text(at: 0), let value = try? JSONParser.parse(detail) { rows.append(value) }
+            }
+            return rows
+        }
+    }
+
+    /// How many rollbacks were advised to a run (recovery bookkeeping after a restart).
+    public func rollbackCount(runID: Int64) throws -> Int {
+        try read { connection in
+            try RunQueries.count("SELECT COUNT(*) FROM actions WHERE run_id = ? AND kind = 'rollback'", runID: runID, on: connection)
+        }
+    }
+
+    /// Replaces the run's configuration (monitor.configure).
+    public func updateConfig(runID: Int64, config: JSONValue) throws {
+        try write { state in
+            try state.writeNow {
+                let update = try state.statement("UPDATE runs SET config = ? WHERE id = ?")
+                update.bind(JSONWriter.string(config), at: 1)
+                update.bind(runID, at: 2)
+                try update.run()
+                state.forgetRun(runID)
+            }
+        }
+    }
+
+    /// Records a webhook delivery that failed or was dropped.
+    public func recordDeliveryFailure(runID: Int64, target: String, status: String, attempts: Int, error: String, payload: String) throws {
+        try write { state in
+            try state.writeNow {
+                let insert = try state.statement(
+                    "INSERT INTO alert_deliveries (run_id, target, status, attempts, error, payload, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                insert.bind(runID, at: 1)
+                insert.bind(target, at: 2)
+                insert.bind(status, at: 3)
+                insert.bind(attempts, at: 4)
+                insert.bind(error, at: 5)
+                insert.bind(payload, at: 6)
+                insert.bind(WallClock.now(), at: 7)
+                try insert.run()
+            }
+        }
+    }
+}
