@@ -20,6 +20,12 @@ public struct MetricProfile: Sendable, Equatable {
         }
     }
 
+    /// The worsening that counts as a drop: the configured threshold for scores (absolute), twice
+    /// it for losses (relative), whose evaluation-to-evaluation noise is larger.
+    public func dropThreshold(_ configured: Double) -> Double {
+        direction == .min ? 2 * configured : configured
+    }
+
     /// How much worse `value` is than `reference` (positive: worse). Scores (higher is better)
     /// compare absolutely, as the handbook's recall drop 0.89 → 0.74; losses relatively.
     public func worsening(from reference: Double, to value: Double) -> Double {

@@ -12,8 +12,8 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public var zscoreThreshold = 3.0
     public var window = 30
     public var plateauPatience = 10
-    /// Improvement smaller than this (relative) does not reset the plateau count (ReduceLROnPlateau's 1e-4).
-    public var minDelta = 1e-4
+    /// Improvement smaller than this (relative) does not reset the plateau count (ReduceLROnPlateau's rule; 1e-3 by default).
+    public var minDelta = 1e-3
     /// A training loss above this multiple of its moving average is a `spike`.
     public var spikeFactor = 3.0
     /// A training loss held above this multiple of its running minimum is `divergence`.

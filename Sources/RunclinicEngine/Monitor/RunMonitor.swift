@@ -90,7 +90,7 @@ final class RunMonitor {
         case .learningRate:
             break
         case .validation:
-            if let anomaly = state.suddenDrop.observe(value, profile: profile, step: step, threshold: configuration.dropThreshold) {
+            if let anomaly = state.suddenDrop.observe(value, profile: profile, step: step, threshold: profile.dropThreshold(configuration.dropThreshold)) {
                 found.append(anomaly)
             }
             if let anomaly = state.outlier.observe(value, profile: profile, step: step, zThreshold: configuration.zscoreThreshold),
@@ -103,7 +103,7 @@ final class RunMonitor {
                 found.append(anomaly)
             }
             if let anomaly = state.overfitting.observe(value, training: trainingAverage(pairedWith: name), profile: profile, step: step,
-                                                       patience: configuration.plateauPatience, threshold: configuration.dropThreshold) {
+                                                       patience: configuration.plateauPatience, threshold: profile.dropThreshold(configuration.dropThreshold)) {
                 found.append(anomaly)
             }
         case .training:

@@ -1,6 +1,6 @@
 /// A validation batch whose score dropped while the other batches of the same evaluation held:
 /// far below their median (twice the drop threshold) and worse than its own previous value by
-/// the threshold more than the others' typical change. Needs three other batches of the step; the
+/// the threshold more than the others' typical change. Needs seven other batches of the step; the
 /// first batches of a step are judged when the step is complete (a later step's batch, or the
 /// step's aggregate metrics, arrives).
 struct ProblematicBatchDetector: Sendable {
@@ -15,7 +15,7 @@ struct ProblematicBatchDetector: Sendable {
     private var previous: [String: [Int64: Double]] = [:]
     private var step: Int64?
     private var entries: [String: [Entry]] = [:]
-    static let minimumPeers = 3
+    static let minimumPeers = 7
 
     mutating func observe(batch: Int64, step: Int64, metrics: [MetricValue], samples: [String],
                           profile: (String) -> MetricProfile, threshold: Double) -> [Anomaly] {
@@ -66,8 +66,14 @@ struct ProblematicBatchDetector: Sendable {
         guard gap >= 2 * threshold else { return nil }
         let ownDrop = profile.worsening(from: own, to: entry.value)
         let peerDrops = peers.compactMap { peer in history[peer.batch].map { profile.worsening(from: $0, to: peer.value) } }
-        let typicalDrop = peerDrops.isEmpty ? 0 : TrailingWindow.median(peerDrops)
-        guard ownDrop - typicalDrop >= threshold else { return nil }
+        var typicalDrop = 0.0
+        var noise = 0.0
+        if !peerDrops.isEmpty {
+            typicalDrop = TrailingWindow.median(peerDrops)
+            noise = 1.4826 * TrailingWindow.median(peerDrops.map { abs($0 - typicalDrop) })
+        }
+        // The drop must stand out from how much the other batches moved (four robust deviations).
+        guard ownDrop - typicalDrop >= max(threshold, 4 * noise) else { return nil }
         let severity: AnomalySeverity = gap >= 4 * threshold ? .high : .warning
         return Anomaly(type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
                        magnitude: gap, severity: severity,
