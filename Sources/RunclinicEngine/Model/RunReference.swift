@@ -1,5 +1,5 @@
 /// How a caller names a run: its numeric id, or its name (unique within a project).
-public enum RunReference: Sendable, Equatable, CustomStringConvertible {
+public enum RunReference: Sendable, Hashable, CustomStringConvertible {
     case id(Int64)
     case name(String, project: String?)
 

@@ -54,7 +54,8 @@ public final class TrainingMonitor: Sendable {
 
     public func log(run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
                     durability: Durability) throws -> Verdict {
-        let runID = try store.logMetrics(run: reference, step: step, metrics: metrics, time: time, durability: durability)
+        let runID = try prepareMonitor(for: reference)
+        try store.logMetrics(run: .id(runID), step: step, metrics: metrics, time: time, durability: durability)
         return try judge(runID: runID, step: step, durability: durability) { monitor in
             monitor.observe(step: step, values: metrics)
         }
@@ -62,16 +63,29 @@ public final class TrainingMonitor: Sendable {
 
     public func batch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
                       samples: [String], time: Double? = nil, durability: Durability) throws -> Verdict {
-        let runID = try store.logBatch(run: reference, step: step, batch: batch, phase: phase, metrics: metrics,
-                                       samples: samples, time: time, durability: durability)
+        let runID = try prepareMonitor(for: reference)
+        try store.logBatch(run: .id(runID), step: step, batch: batch, phase: phase, metrics: metrics,
+                           samples: samples, time: time, durability: durability)
         return try judge(runID: runID, step: step, durability: durability) { monitor in
             monitor.observeBatch(step: step, batch: batch, values: metrics, samples: samples)
         }
     }
 
+    /// The run's id, with its monitor ready: rebuilt from the store before this call's data is
+    /// written, so the replay does not see (and silence) the very values about to be judged.
+    private func prepareMonitor(for reference: RunReference) throws -> Int64 {
+        if let known = runs.withLock({ monitors in monitors.ids[reference] }) { return known }
+        let runID = try store.run(reference).id
+        try runs.withLock { monitors in
+            if monitors.byRun[runID] == nil { _ = try rebuild(runID: runID, into: &monitors.byRun) }
+            monitors.ids[reference] = runID
+        }
+        return runID
+    }
+
     private func judge(runID: Int64, step: Int64, durability: Durability, observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
-        let (anomalies, action, configuration) = try runs.withLock { monitors -> ([Anomaly], RecoveryAction?, MonitorConfiguration?) in
-            let monitor = try monitors.byRun[runID] ?? rebuild(runID: runID, into: &monitors.byRun)
+        let (anomalies, action, configuration) = runs.withLock { monitors -> ([Anomaly], RecoveryAction?, MonitorConfiguration?) in
+            guard let monitor = monitors.byRun[runID] else { return ([], nil, nil) }
             let anomalies = observe(monitor)
             guard !anomalies.isEmpty else { return ([], nil, nil) }
             var recovery = monitor.recovery
@@ -103,11 +117,16 @@ public final class TrainingMonitor: Sendable {
 
     /// Forgets a run's detector state (it is rebuilt from the store when next needed).
     public func forget(runID: Int64) {
-        runs.withLock { monitors in monitors.byRun[runID] = nil }
+        runs.withLock { monitors in
+            monitors.byRun[runID] = nil
+            monitors.ids = monitors.ids.filter { $0.value != runID }
+        }
     }
 }
 
 /// The runs' monitors, behind the monitor's lock.
 final class RunMonitors {
     var byRun: [Int64: RunMonitor] = [:]
+    /// How callers named runs (id or name), resolved once.
+    var ids: [RunReference: Int64] = [:]
 }

@@ -143,20 +143,20 @@ class Client:
         self._notification_handlers[method] = handler
 
     def wait_for_notification(self, method, timeout=5.0):
-        """Reads from the connection until a notification of `method` arrives; returns its params."""
+        """Reads from the connection until a notification of `method` arrives; returns its params.
+        Raises TimeoutError when none comes within `timeout` seconds (newline-delimited framing)."""
         deadline = time.monotonic() + timeout
         with self._lock:
             self._flush_locked()
-            for index, (name, params) in enumerate(self.notifications):
-                if name == method:
-                    del self.notifications[index]
-                    return params
-            while time.monotonic() < deadline:
-                message = self._read_message()
-                if isinstance(message, dict) and message.get("method") == method:
-                    self.notifications.pop()
-                    return message.get("params")
-        raise TimeoutError(f"no {method} notification within {timeout} s")
+            while True:
+                for index, (name, params) in enumerate(self.notifications):
+                    if name == method:
+                        del self.notifications[index]
+                        return params
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._reader.wait_readable(remaining):
+                    raise TimeoutError(f"no {method} notification within {timeout} s")
+                self._drain_locked()
 
     # Lifecycle ------------------------------------------------------------------------------
 

@@ -55,6 +55,13 @@ class SpinReader:
             elif now > deadline:
                 select.select([self._fileno], [], [])
 
+    def wait_readable(self, timeout):
+        """True when bytes are buffered or arrive within `timeout` seconds."""
+        if self._buffer:
+            return True
+        ready, _, _ = select.select([self._fileno], [], [], max(0.0, timeout))
+        return bool(ready)
+
     def poll_line(self):
         """A complete line if one has arrived, else None; never blocks."""
         index = self._buffer.find(b"\n")
