@@ -1,34 +1,36 @@
 /// Keeps ongoing conditions from becoming alert storms: a condition is reported when it starts,
 /// and again only when its severity rises or its magnitude grows by half; it ends when a value
-/// no longer shows it.
+/// no longer shows it. One tracker per metric, indexed by anomaly type (no hashing per point).
 struct ConditionTracker: Sendable {
     private struct Condition: Sendable {
         var severity: AnomalySeverity
         var magnitude: Double
     }
 
-    private var active: [String: Condition] = [:]
-
-    static func key(_ type: AnomalyType, metric: String, batch: Int64? = nil) -> String {
-        "\(type.rawValue)|\(metric)|\(batch.map(String.init) ?? "")"
-    }
+    private var active = [Condition?](repeating: nil, count: AnomalyType.allCases.count)
 
     /// Whether the anomaly is news.
     mutating func shouldReport(_ anomaly: Anomaly) -> Bool {
-        let key = Self.key(anomaly.type, metric: anomaly.metric, batch: anomaly.batch)
+        let slot = anomaly.type.index
         let magnitude = abs(anomaly.magnitude ?? 0)
-        guard let condition = active[key] else {
-            active[key] = Condition(severity: anomaly.severity, magnitude: magnitude)
+        guard let condition = active[slot] else {
+            active[slot] = Condition(severity: anomaly.severity, magnitude: magnitude)
             return true
         }
         if anomaly.severity > condition.severity || magnitude >= 1.5 * condition.magnitude && magnitude > 0 {
-            active[key] = Condition(severity: max(anomaly.severity, condition.severity), magnitude: max(magnitude, condition.magnitude))
+            active[slot] = Condition(severity: max(anomaly.severity, condition.severity), magnitude: max(magnitude, condition.magnitude))
             return true
         }
         return false
     }
 
-    mutating func clear(_ type: AnomalyType, metric: String, batch: Int64? = nil) {
-        active[Self.key(type, metric: metric, batch: batch)] = nil
+    mutating func clear(_ type: AnomalyType) {
+        if active[type.index] != nil { active[type.index] = nil }
     }
+}
+
+extension AnomalyType {
+    /// Position in `allCases`, computed once.
+    var index: Int { Self.indices[self]! }
+    private static let indices = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
 }

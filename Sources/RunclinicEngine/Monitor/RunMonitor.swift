@@ -6,7 +6,8 @@ final class RunMonitor {
     private(set) var configuration: MonitorConfiguration
     private var metrics: [String: MetricState] = [:]
     private var batches = ProblematicBatchDetector()
-    private var conditions = ConditionTracker()
+    /// Ongoing non-finite conditions of single validation batches, by "metric#batch".
+    private var batchConditions: [String: ConditionTracker] = [:]
     /// The metric plateaus and severe drops are judged on: configured, else the first validation metric.
     private(set) var primaryMetric: String?
     var recovery = RecoveryState()
@@ -21,13 +22,7 @@ final class RunMonitor {
         self.configuration = configuration
         if let primary = configuration.primaryMetric { primaryMetric = primary }
         metrics = metrics.mapValues { state in
-            var updated = MetricState(profile: MetricProfile(name: state.profile.name, configuration: configuration),
-                                      window: configuration.window)
-            updated.suddenDrop = state.suddenDrop
-            updated.plateau = state.plateau
-            updated.spike = state.spike
-            updated.overfitting = state.overfitting
-            return updated
+            state.carried(into: MetricProfile(name: state.profile.name, configuration: configuration), window: configuration.window)
         }
     }
 
@@ -39,20 +34,35 @@ final class RunMonitor {
     func observe(step: Int64, values: [MetricValue]) -> [Anomaly] {
         guard configuration.enabled else { return [] }
         var found: [Anomaly] = []
-        if values.contains(where: { profile(of: $0.name).role == .validation }) {
-            found += report(batches.finishStep(profile: profile(of:), threshold: configuration.dropThreshold), clearing: [])
-        }
+        var finishedBatches = false
         for value in values {
-            if metrics[value.name] == nil {
-                let state = MetricState(profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window)
+            let state: MetricState
+            if let existing = metrics[value.name] {
+                state = existing
+            } else {
+                state = MetricState(profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window)
                 metrics[value.name] = state
                 if primaryMetric == nil, state.profile.role == .validation, state.profile.direction != nil {
                     primaryMetric = value.name
                 }
             }
-            if metrics[value.name]!.profile.role == .learningRate, value.value.isFinite { recovery.learningRate = value.value }
-            let raised = detect(value.value, metric: value.name, step: step)
-            found += report(raised, clearing: metrics[value.name]!.applicableTypes, metric: value.name)
+            switch state.profile.role {
+            case .learningRate:
+                if value.value.isFinite { recovery.learningRate = value.value }
+            case .validation where !finishedBatches:
+                // The step's aggregate validation metrics: its batches are all in.
+                finishedBatches = true
+                found += batches.finishStep(profile: profile(of:), threshold: configuration.dropThreshold)
+            default:
+                break
+            }
+            if let last = state.lastStep, step < last { state.rewind(window: configuration.window) }
+            state.lastStep = step
+            let raised = detect(value.value, state: state, step: step)
+            for type in state.applicableTypes where !raised.contains(where: { $0.type == type }) {
+                state.conditions.clear(type)
+            }
+            for anomaly in raised where state.conditions.shouldReport(anomaly) { found.append(anomaly) }
             if value.name == primaryMetric { recovery.primaryEvaluations += 1 }
         }
         return found
@@ -62,24 +72,26 @@ final class RunMonitor {
         guard configuration.enabled else { return [] }
         var found: [Anomaly] = []
         for value in values {
-            if let anomaly = NonFiniteDetector.check(value.value, profile: profile(of: value.name), step: step) {
-                var located = anomaly
-                located.batch = batch
-                located.samples = samples
-                located.message = "validation batch \(batch): " + anomaly.message
-                found.append(located)
+            let key = "\(value.name)#\(batch)"
+            guard let anomaly = NonFiniteDetector.check(value.value, profile: profile(of: value.name), step: step) else {
+                batchConditions[key]?.clear(.nonFinite)
+                continue
             }
+            var located = anomaly
+            located.batch = batch
+            located.samples = samples
+            located.message = "validation batch \(batch): " + anomaly.message
+            if batchConditions[key, default: ConditionTracker()].shouldReport(located) { found.append(located) }
         }
+        // A batch flags only on a fresh drop against its own history, so each report is news.
         found += batches.observe(batch: batch, step: step, metrics: values, samples: samples, profile: profile(of:),
                                  threshold: configuration.dropThreshold)
-        // A batch flags only on a fresh drop against its own history, so each report is news.
-        return found.filter { $0.type == .problematicBatch || conditions.shouldReport($0) }
+        return found
     }
 
-    private func detect(_ value: Double, metric name: String, step: Int64) -> [Anomaly] {
-        var state = metrics[name]!
-        defer { metrics[name] = state }
+    private func detect(_ value: Double, state: MetricState, step: Int64) -> [Anomaly] {
         let profile = state.profile
+        let name = profile.name
         if let anomaly = NonFiniteDetector.check(value, profile: profile, step: step) { return [anomaly] }
         var found: [Anomaly] = []
         if let rule = configuration.thresholds[name],
@@ -118,14 +130,6 @@ final class RunMonitor {
             }
         }
         return found
-    }
-
-    /// Reports what is news and ends the conditions of the types this value no longer shows.
-    private func report(_ raised: [Anomaly], clearing types: [AnomalyType], metric: String = "") -> [Anomaly] {
-        for type in types where !raised.contains(where: { $0.type == type }) {
-            conditions.clear(type, metric: metric)
-        }
-        return raised.filter { conditions.shouldReport($0) }
     }
 
     /// The moving average of the training loss that goes with a validation loss ("val/loss" ↔ "train/loss", "loss").

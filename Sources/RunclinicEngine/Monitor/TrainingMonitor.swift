@@ -74,7 +74,11 @@ public final class TrainingMonitor: Sendable {
     /// The run's id, with its monitor ready: rebuilt from the store before this call's data is
     /// written, so the replay does not see (and silence) the very values about to be judged.
     private func prepareMonitor(for reference: RunReference) throws -> Int64 {
-        if let known = runs.withLock({ monitors in monitors.ids[reference] }) { return known }
+        let known = runs.withLock { monitors -> Int64? in
+            if case .id(let id) = reference, monitors.byRun[id] != nil { return id }
+            return monitors.ids[reference]
+        }
+        if let known { return known }
         let runID = try store.run(reference).id
         try runs.withLock { monitors in
             if monitors.byRun[runID] == nil { _ = try rebuild(runID: runID, into: &monitors.byRun) }

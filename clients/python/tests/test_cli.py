@@ -55,7 +55,9 @@ def test_shell_client_spawns_a_server_per_call(binary, db):
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout)["name"] == "shell"
     logged = run(str(SHELL_CLIENT), "--db", str(db), "monitor.log", '{"run":"shell","step":1,"metrics":{"loss":NaN}}', env=env)
-    assert json.loads(logged.stdout) == {"anomalies": [], "action": None}
+    verdict = json.loads(logged.stdout)
+    assert [a["type"] for a in verdict["anomalies"]] == ["non_finite"]
+    assert verdict["action"]["kind"] == "stop"  # NaN and no checkpoint to roll back to
     got = run(str(SHELL_CLIENT), "--db", str(db), "run.get", '["shell"]', env=env)
     assert json.loads(got.stdout)["counts"]["points"] == 1
     failed = run(str(SHELL_CLIENT), "--db", str(db), "run.get", '{"run":"nope"}', env=env)

@@ -5,9 +5,20 @@ struct DivergenceDetector: Sendable {
     private(set) var minimum: Double?
     private var aboveCount = 0
     private var count = 0
+    /// The trend test sorts the window: it runs every sixth of a window, which delays it by at
+    /// most that many steps.
+    private var sinceTrendCheck = 0
 
     init(window: Int) {
         self.window = TrailingWindow(capacity: window)
+    }
+
+    /// Forgets the recent values, keeping the running minimum.
+    mutating func restart(window: Int) {
+        self.window = TrailingWindow(capacity: window)
+        aboveCount = 0
+        count = 0
+        sinceTrendCheck = 0
     }
 
     mutating func observe(_ value: Double, profile: MetricProfile, step: Int64, factor: Double) -> Anomaly? {
@@ -23,7 +34,9 @@ struct DivergenceDetector: Sendable {
                            magnitude: value / minimum, severity: .critical,
                            message: "\(profile.name) has diverged: \(value.shortDescription) at step \(step), \((value / minimum).shortDescription)x its minimum \(minimum.shortDescription), for \(aboveCount) steps")
         }
-        guard window.isFull else { return nil }
+        sinceTrendCheck += 1
+        guard window.isFull, sinceTrendCheck >= max(1, window.capacity / 6) else { return nil }
+        sinceTrendCheck = 0
         let values = window.values
         let half = values.count / 2
         let earlier = TrailingWindow.median(Array(values[..<half]))
