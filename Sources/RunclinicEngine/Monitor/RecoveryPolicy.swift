@@ -1,8 +1,8 @@
 /// Turns what the monitor saw into advice, following the configured strategies:
 /// - NaN/Inf, a critical spike, divergence, or a high drop of the primary metric: roll back to
 ///   the best checkpoint with a lower learning rate (`rollback_on_severe_drop`);
-/// - divergence again after a rollback: stop (`stop_on_divergence`), as when `max_rollbacks` are
-///   spent, or NaN with no checkpoint to go back to;
+/// - divergence that the rollbacks did not cure (`max_rollbacks` spent, or no checkpoint): stop
+///   (`stop_on_divergence`), as on NaN with no checkpoint to go back to;
 /// - a plateau of the primary metric: cut the learning rate (`adjust_lr_on_plateau`), with a
 ///   cooldown and a floor.
 enum RecoveryPolicy {
@@ -12,14 +12,11 @@ enum RecoveryPolicy {
         let strategies = configuration.strategies
         if let trigger = severeTrigger(anomalies, primaryMetric: primaryMetric) {
             let divergence = trigger.type == .divergence
-            if divergence, strategies.contains(.stopOnDivergence), state.rollbacks > 0 {
-                return RecoveryAction(kind: .stop, reason: "\(trigger.message); a rollback did not cure it", step: step,
-                                      checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
-            }
             let mayRollBack = strategies.contains(.rollbackOnSevereDrop) || (divergence && strategies.contains(.stopOnDivergence))
             guard mayRollBack else { return nil }
             if state.rollbacks >= configuration.maxRollbacks {
-                return RecoveryAction(kind: .stop, reason: "\(trigger.message); max_rollbacks (\(configuration.maxRollbacks)) spent",
+                let cure = divergence && state.rollbacks > 0 ? "; \(state.rollbacks) rollbacks did not cure it" : ""
+                return RecoveryAction(kind: .stop, reason: "\(trigger.message)\(cure); max_rollbacks (\(configuration.maxRollbacks)) spent",
                                       step: step, checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
             }
             guard let checkpoint = bestCheckpoint() else {

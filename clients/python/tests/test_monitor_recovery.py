@@ -64,8 +64,9 @@ def test_rollbacks_run_out_then_stop(client):
     assert "max_rollbacks (2)" in client.call("run.actions", run=run)["actions"][-1]["reason"]
 
 
-def test_divergence_after_a_rollback_stops(client):
-    run = client.call("run.start", name="diverge")["run_id"]
+def test_divergence_that_rollbacks_do_not_cure_stops(client):
+    config = {"experiment_monitoring": {"auto_recovery": {"max_rollbacks": 1}}}
+    run = client.call("run.start", name="diverge", config=config)["run_id"]
     step = losses(client, run, 200)
     client.call("monitor.checkpoint", run=run, step=150, path="ck150.pt")
     actions = []
@@ -80,7 +81,7 @@ def test_divergence_after_a_rollback_stops(client):
             break
         step = losses(client, run, 60, start=151)
     assert [a["kind"] for a in actions] == ["rollback", "stop"]
-    assert actions[0]["trigger"] == "divergence" and "did not cure" in actions[1]["reason"]
+    assert actions[0]["trigger"] == "divergence" and "1 rollbacks did not cure it" in actions[1]["reason"]
 
 
 def test_plateau_cuts_the_learning_rate_with_cooldown_and_floor(client):
