@@ -22,6 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 
 from runclinic import Client, Monitor  # noqa: E402
+from runclinic.reader import SpinReader  # noqa: E402
 
 METRICS = 4
 
@@ -131,7 +132,7 @@ def naive_server(workdir, calls):
     db = workdir / "naive.db"
     process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "peers" / "naive_server.py"), str(db)],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    client = Client(process.stdout, lambda data: (process.stdin.write(data), process.stdin.flush()), process=None)
+    client = Client(SpinReader.for_pipe(process.stdout), lambda data: (process.stdin.write(data), process.stdin.flush()), process=None)
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     start = time.perf_counter()
     for step in range(calls):

@@ -91,3 +91,18 @@ def test_real_replies_validate_against_their_result_schemas(client):
 def test_a_wrong_reply_fails_validation():
     with pytest.raises(AssertionError):
         check("run.start", {"run_id": "one", "name": "x", "project": "p", "resumed": False, "last_step": None})
+
+
+def test_monitor_replies_validate_against_their_result_schemas(client):
+    run = client.call("run.start", name="schema-monitor", config={"experiment_monitoring": {"bogus": 1}})
+    check("run.start", run)
+    run = run["run_id"]
+    client.call("monitor.checkpoint", run=run, step=0, path="c.pt", metrics={"val/loss": 0.5})
+    verdict = client.call("monitor.log", run=run, step=1, metrics={"train/loss": float("nan")})
+    assert verdict["anomalies"] and verdict["action"]
+    check("monitor.log", verdict)
+    check("run.anomalies", client.call("run.anomalies", run=run))
+    check("run.actions", client.call("run.actions", run=run))
+    check("monitor.configure", client.call("monitor.configure", run=run, config={"experiment_monitoring": {"window": 3}}))
+    check("monitor.subscribe", client.call("monitor.subscribe", run=run))
+    check("monitor.unsubscribe", client.call("monitor.unsubscribe"))
