@@ -27,11 +27,13 @@ public final class TrainingMonitor: Sendable {
     /// Starts or resumes a run after checking its `experiment_monitoring` section; returns the
     /// configuration's warnings (unknown keys).
     public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> (start: RunStart, warnings: [String]) {
-        let (configuration, warnings) = try MonitorConfiguration.parse(config, base: defaults)
+        // Refuse a bad configuration before anything is written.
+        let warnings = try MonitorConfiguration.parse(config, base: defaults).warnings
         let start = try store.startRun(project: project, name: name, config: config, tags: tags)
-        runs.withLock { monitors in
-            // A resumed run keeps its detector state; new settings apply from here.
-            monitors.byRun[start.run.id]?.reconfigure(configuration)
+        if start.resumed {
+            // A resumed run keeps its detector state; its stored settings (replaced when given) apply.
+            let configuration = (try? MonitorConfiguration.parse(start.run.config, base: defaults).configuration) ?? defaults
+            runs.withLock { monitors in monitors.byRun[start.run.id]?.reconfigure(configuration) }
         }
         for warning in warnings { logger.warning("run \(name): \(warning)") }
         return (start, warnings)

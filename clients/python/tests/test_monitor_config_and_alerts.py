@@ -182,3 +182,13 @@ def test_detector_state_survives_a_restart(binary, db):
         assert recovered["anomalies"] == []
         fresh = client.call("monitor.log", run=run, step=6, metrics={"val/recall": 0.80})
         assert [a["type"] for a in fresh["anomalies"]] == ["sudden_drop"] and fresh["anomalies"][0]["baseline"] == 0.89
+
+
+def test_a_resumed_run_keeps_its_stored_rules(client):
+    config = {"experiment_monitoring": {"alert_thresholds": {"val/acc": 0.6}}}
+    run = client.call("run.start", name="resumed-rules", config=config)["run_id"]
+    client.call("monitor.log", run=run, step=1, metrics={"val/acc": 0.7})
+    client.call("run.finish", run=run)
+    client.call("run.start", name="resumed-rules")  # no config: the stored one stays
+    reply = client.call("monitor.log", run=run, step=2, metrics={"val/acc": 0.5})
+    assert [a["type"] for a in reply["anomalies"]] == ["threshold", "sudden_drop"]
