@@ -48,11 +48,29 @@ def runclinic_reports(client, scenario):
     return reports
 
 
+class Patience:
+    """The counter behind EarlyStopping and ReduceLROnPlateau: fires after `patience`
+    evaluations without an improvement, then starts again."""
+
+    def __init__(self, patience, better):
+        self.patience, self.better, self.best, self.wait = patience, better, None, 0
+
+    def fires(self, value):
+        if self.best is None or self.better(value, self.best):
+            self.best, self.wait = value, 0
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.wait = 0
+            return True
+        return False
+
+
 def rule_reports(scenario):
     """Keras/Lightning-style callbacks, live: (step, what fired)."""
     reports = []
-    best_val_loss, wait_stop = math.inf, 0
-    best_recall, wait_lr = -math.inf, 0
+    early_stopping = Patience(10, lambda value, best: value < best)  # EarlyStopping(val_loss, patience=10)
+    reduce_lr = Patience(10, lambda value, best: value > best * (1 + 1e-4))  # ReduceLROnPlateau(mode=max, patience=10)
     recent = []
     for step, metrics, _ in scenario.steps:
         loss = metrics.get("train/loss")
@@ -63,22 +81,10 @@ def rule_reports(scenario):
                 reports.append((step, "spike"))  # SpikeDetection(window=10, rtol=2.0)
             if math.isfinite(loss):
                 recent = (recent + [loss])[-10:]
-        if "val/loss" in metrics:
-            if metrics["val/loss"] < best_val_loss:
-                best_val_loss, wait_stop = metrics["val/loss"], 0
-            else:
-                wait_stop += 1
-                if wait_stop >= 10:
-                    reports.append((step, "early_stopping"))  # EarlyStopping(patience=10)
-                    wait_stop = 0
-        if "val/recall" in metrics:
-            if metrics["val/recall"] > best_recall * (1 + 1e-4):
-                best_recall, wait_lr = metrics["val/recall"], 0
-            else:
-                wait_lr += 1
-                if wait_lr >= 10:
-                    reports.append((step, "reduce_lr_on_plateau"))  # ReduceLROnPlateau(patience=10)
-                    wait_lr = 0
+        if "val/loss" in metrics and early_stopping.fires(metrics["val/loss"]):
+            reports.append((step, "early_stopping"))
+        if "val/recall" in metrics and reduce_lr.fires(metrics["val/recall"]):
+            reports.append((step, "reduce_lr_on_plateau"))
     return reports
 
 

@@ -37,25 +37,20 @@ extension RunStore {
 
     /// The anomalies stored for a run, oldest first, as JSON objects.
     public func anomalies(run reference: RunReference, minimumSeverity: AnomalySeverity = .info) throws -> [JSONValue] {
-        try read { connection in
-            let run = try resolveForReading(reference, on: connection)
-            let query = try connection.prepare("SELECT detail, severity FROM anomalies WHERE run_id = ? ORDER BY id")
-            query.bind(run.id, at: 1)
-            var rows: [JSONValue] = []
-            while try query.step() {
-                guard let severity = AnomalySeverity(rawValue: query.text(at: 1) ?? ""), severity >= minimumSeverity,
-                      let detail = query.text(at: 0), let value = try? JSONParser.parse(detail) else { continue }
-                rows.append(value)
-            }
-            return rows
-        }
+        let severities = AnomalySeverity.allCases.filter { $0 >= minimumSeverity }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try details(of: reference, sql: "SELECT detail FROM anomalies WHERE run_id = ? AND severity IN (\(severities)) ORDER BY id")
     }
 
     /// The actions advised for a run, oldest first, as JSON objects.
     public func actions(run reference: RunReference) throws -> [JSONValue] {
+        try details(of: reference, sql: "SELECT detail FROM actions WHERE run_id = ? ORDER BY id")
+    }
+
+    /// The `detail` JSON column of the rows `sql` selects for the run.
+    private func details(of reference: RunReference, sql: String) throws -> [JSONValue] {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
-            let query = try connection.prepare("SELECT detail FROM actions WHERE run_id = ? ORDER BY id")
+            let query = try connection.prepare(sql)
             query.bind(run.id, at: 1)
             var rows: [JSONValue] = []
             while try query.step() {
