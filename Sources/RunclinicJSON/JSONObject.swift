@@ -39,10 +39,12 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         members.makeIterator()
     }
 
+    /// Equal when both name the same keys with equal values (for a duplicated key, its last
+    /// value, as lookups see it); member order does not matter, as in JSON.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        for (key, value) in lhs where rhs[key] != value { return false }
-        return true
+        let keys = Set(lhs.keys)
+        guard keys == Set(rhs.keys) else { return false }
+        return keys.allSatisfy { lhs[$0] == rhs[$0] }
     }
 }
 
