@@ -7,6 +7,9 @@ let package = Package(
     name: "runclinic",
     products: [
         .executable(name: "runclinic", targets: ["runclinic"]),
+        // OpenCV pulls in ~150 shared objects: the engine dlopens this library on first use so
+        // that start-up (a shell client may spawn the server per call) does not pay for them.
+        .library(name: "RunclinicImageInspection", type: .dynamic, targets: ["CImageInspection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,10 +19,21 @@ let package = Package(
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The OpenCV shim: C++ with an extern "C" API that catches every exception.
+        // The shim's C API (types only), which the engine uses without linking OpenCV.
+        .target(name: "CImageInspectionAPI"),
+        .target(
+            name: "CImageInspection",
+            dependencies: ["CImageInspectionAPI"],
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+            ]
+        ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.
         .target(name: "RunclinicJSON"),
         // The engine: store, runs, metrics. Knows nothing of JSON-RPC.
-        .target(name: "RunclinicEngine", dependencies: ["CSQLite", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams")]),
+        .target(name: "RunclinicEngine", dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams")]),
         // JSON-RPC 2.0: messages, framing, connections, transports. Knows nothing of analysis.
         .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", logging]),
         // The API: maps JSON-RPC methods onto the engine.
@@ -39,5 +53,6 @@ let package = Package(
         .testTarget(name: "RunclinicEngineTests", dependencies: ["RunclinicEngine", "RunclinicJSON"]),
         .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

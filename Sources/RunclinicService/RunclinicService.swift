@@ -22,7 +22,7 @@ public struct RunclinicService: Sendable {
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.
     public var registry: MethodRegistry {
         var registry = MethodRegistry()
-        for handler in lifecycleMethods + runMethods + monitorMethods {
+        for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods {
             registry.register(handler)
         }
         return registry

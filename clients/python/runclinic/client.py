@@ -138,6 +138,15 @@ class Client:
             if not self._closed:
                 self._flush_locked()
 
+    def filter_images(self, paths, **thresholds):
+        """The data pipeline's image filter: returns (accepted paths, {rejected path: [reasons]}).
+        Thresholds as in audit.filter (min_resolution=100, blur_threshold=100, ...)."""
+        params = {"paths": [os.fspath(path) for path in paths]}
+        if thresholds:
+            params["thresholds"] = thresholds
+        result = self.call("audit.filter", params)
+        return result["accepted"], {entry["path"]: entry["reasons"] for entry in result["rejected"]}
+
     def on_notification(self, method, handler):
         """Calls handler(params) for each server notification of that method (read during calls)."""
         self._notification_handlers[method] = handler

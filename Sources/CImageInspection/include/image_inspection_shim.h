@@ -1,0 +1,2 @@
+// The shim implements the API declared in CImageInspectionAPI.
+#include "image_inspection.h"

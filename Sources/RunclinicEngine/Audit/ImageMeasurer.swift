@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CImageInspectionAPI
+import Foundation
+
+/// OpenCV's measures of one decoded image (see image_inspection.h).
+public struct ImageMeasures: Sendable {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    public let laplacianVariance: Double
+    public let edgeDensity: Double
+    public let meanBrightness: Double
+    public let darkFraction: Double
+    public let brightFraction: Double
+    public let entropy: Double
+    public let colourfulness: Double
+    public let differenceHash: UInt64
+}
+
+/// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
+/// at every start of the server, which a shell client may spawn per call.
+public final class ImageMeasurer: Sendable {
+    public let libraryPath: String
+    public let openCVVersion: String
+    private let measureFunction: rc_measure_image_function
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case libraryMissing(String)
+        case undecodable(String)
+        case internalError(String)
+
+        public var description: String {
+            switch self {
+            case .libraryMissing(let detail): return "the image library cannot be loaded: \(detail)"
+            case .undecodable(let detail): return detail
+            case .internalError(let detail): return "image inspection failed: \(detail)"
+            }
+        }
+    }
+
+    static let libraryName = "libRunclinicImageInspection.so"
+
+    /// The shared measurer; loading is attempted once.
+    public static func shared() throws(Failure) -> ImageMeasurer {
+        switch loaded {
+        case .success(let measurer): return measurer
+        case .failure(let failure): throw failure
+        }
+    }
+
+    private static let loaded: Result<ImageMeasurer, Failure> = {
+        var tried: [String] = []
+        for candidate in candidatePaths() {
+            tried.append(candidate)
+            guard let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) else { continue }
+            guard let measure = dlsym(handle, "rc_measure_image"), let version = dlsym(handle, "rc_opencv_version") else {
+                return .failure(.libraryMissing("\(candidate) lacks the rc_ entry points"))
+            }
+            let versionFunction = unsafeBitCast(version, to: rc_opencv_version_function.self)
+            return .success(ImageMeasurer(libraryPath: candidate, openCVVersion: versionFunction().map { String(cString: $0) } ?? "?",
+                                          measureFunction: unsafeBitCast(measure, to: rc_measure_image_function.self)))
+        }
+        let reason = dlerror().map { String(cString: $0) } ?? "not found"
+        return .failure(.libraryMissing("tried \(tried.joined(separator: ", ")): \(reason)"))
+    }()
+
+    /// $RUNCLINIC_IMAGE_LIBRARY, then beside the running binary, then the loader's search path.
+    static func candidatePaths() -> [String] {
+        var paths: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["RUNCLINIC_IMAGE_LIBRARY"], !explicit.isEmpty {
+            paths.append(explicit)
+        }
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let directory = (executable as NSString).deletingLastPathComponent
+            paths.append((directory as NSString).appendingPathComponent(libraryName))
+            paths.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent(libraryName))
+        }
+        paths.append(libraryName)
+        return paths
+    }
+
+    private init(libraryPath: String, openCVVersion: String, measureFunction: @escaping rc_measure_image_function) {
+        self.libraryPath = libraryPath
+        self.openCVVersion = openCVVersion
+        self.measureFunction = measureFunction
+    }
+
+    /// Decodes and measures one image; measures are taken at most `analysisSide` pixels wide.
+    public func measure(path: String, analysisSide: Int = 1024) throws(Failure) -> ImageMeasures {
+        var result = rc_image_measures()
+        let status = measureFunction(path, Int32(analysisSide), 0, &result)
+        let error = withUnsafeBytes(of: &result.error) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        switch status {
+        case 0:
+            return ImageMeasures(
+                width: Int(result.width), height: Int(result.height), channels: Int(result.channels),
+                laplacianVariance: result.laplacian_variance, edgeDensity: result.edge_density,
+                meanBrightness: result.mean_brightness, darkFraction: result.dark_fraction,
+                brightFraction: result.bright_fraction, entropy: result.entropy,
+                colourfulness: result.colourfulness, differenceHash: result.difference_hash)
+        case 1: throw .undecodable(error)
+        default: throw .internalError(error)
+        }
+    }
+}

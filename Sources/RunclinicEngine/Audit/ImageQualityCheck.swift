@@ -1,0 +1,79 @@
+import Foundation
+
+/// The per-image checks: the header first (unreadable, truncated, too large, EXIF rotation), then
+/// OpenCV's measures (size, aspect ratio, blur, exposure, information, colour).
+public struct ImageQualityCheck: Sendable {
+    public var thresholds: ImageQualityThresholds
+
+    public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
+        self.thresholds = thresholds
+    }
+
+    public func findings(path: String) -> [AuditFinding] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            return [finding(path, .unreadable, .high, nil, nil, "no such file")]
+        }
+        let header: ImageHeader
+        do {
+            header = try ImageHeader.read(path: path)
+        } catch {
+            return [finding(path, .unreadable, .high, nil, nil, "cannot be read: \(error.localizedDescription)")]
+        }
+        if header.byteCount == 0 { return [finding(path, .unreadable, .high, 0, nil, "the file is empty")] }
+        var found: [AuditFinding] = []
+        if let pixels = header.pixelCount, pixels > thresholds.maximumPixels {
+            return [finding(path, .tooLarge, .high, Double(pixels), Double(thresholds.maximumPixels),
+                            "the header claims \(header.width!)x\(header.height!) pixels; not decoded")]
+        }
+        if header.isTruncated {
+            found.append(finding(path, .truncated, .high, nil, nil,
+                                 header.format == .jpeg ? "no JPEG end-of-image marker: the file is cut off" : "no PNG IEND chunk: the file is cut off"))
+        }
+        if let orientation = header.exifOrientation, orientation != 1 {
+            found.append(finding(path, .exifRotated, .warning, Double(orientation), 1,
+                                 "EXIF orientation \(orientation): loaders that ignore EXIF see it rotated or mirrored"))
+        }
+        let measures: ImageMeasures
+        do {
+            measures = try ImageMeasurer.shared().measure(path: path)
+        } catch {
+            let what = header.format == nil ? "not an image" : "the decoder failed"
+            return found + [finding(path, .unreadable, .high, nil, nil, "\(what): \(error)")]
+        }
+        let width = measures.width, height = measures.height
+        if width < thresholds.minimumWidth || height < thresholds.minimumHeight {
+            found.append(finding(path, .tooSmall, .warning, Double(min(width, height)), Double(min(thresholds.minimumWidth, thresholds.minimumHeight)),
+                                 "\(width)x\(height) pixels, under the \(thresholds.minimumWidth)x\(thresholds.minimumHeight) minimum"))
+        }
+        let aspect = Double(max(width, height)) / Double(max(1, min(width, height)))
+        if aspect > thresholds.maximumAspectRatio {
+            found.append(finding(path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
+                                 "aspect ratio 1:\(aspect.shortDescription)"))
+        }
+        if measures.entropy < thresholds.minimumEntropy {
+            found.append(finding(path, .lowInformation, .warning, measures.entropy, thresholds.minimumEntropy,
+                                 "histogram entropy \(measures.entropy.shortDescription) bits: almost uniform"))
+        } else if measures.entropy > 3, measures.laplacianVariance < thresholds.blurThreshold {
+            found.append(finding(path, .blurry, .warning, measures.laplacianVariance, thresholds.blurThreshold,
+                                 "Laplacian variance \(measures.laplacianVariance.shortDescription) at 1,024 px"))
+        }
+        if measures.meanBrightness < thresholds.darkMean, measures.darkFraction >= 0.5 {
+            found.append(finding(path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
+                                 "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"))
+        }
+        if measures.meanBrightness > thresholds.overexposedMean, measures.brightFraction >= 0.75, measures.entropy < 2.5 {
+            found.append(finding(path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
+                                 "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.brightFraction * 100))% of pixels white"))
+        }
+        if measures.channels >= 3, measures.colourfulness < thresholds.grayscaleColourfulness {
+            found.append(finding(path, .grayscale, .info, measures.colourfulness, thresholds.grayscaleColourfulness,
+                                 "a colour file holding a grey image"))
+        }
+        return found
+    }
+
+    private func finding(_ path: String, _ issue: ImageIssue, _ severity: AnomalySeverity, _ score: Double?, _ threshold: Double?,
+                         _ detail: String) -> AuditFinding {
+        AuditFinding(path: path, issue: issue, severity: severity, score: score, threshold: threshold, detail: detail)
+    }
+}

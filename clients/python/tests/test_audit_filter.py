@@ -1,0 +1,79 @@
+"""audit.filter: the data pipeline's image filter, with OpenCV decoding real files."""
+
+import os
+import shutil
+
+import pytest
+
+from runclinic import Client, RPCError
+from images import FIXTURES, cut, hostile, png, textured, with_exif_orientation
+
+
+@pytest.fixture
+def gallery(tmp_path):
+    files = {
+        "receipt": shutil.copy(FIXTURES / "receipt.jpg", tmp_path / "receipt.jpg"),
+        "photo": shutil.copy(FIXTURES / "photo.jpg", tmp_path / "photo.jpg"),
+        "blurry": shutil.copy(FIXTURES / "photo_blurred.jpg", tmp_path / "blurry.jpg"),
+        "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
+        "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
+        "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
+        "dark": png(tmp_path / "dark.png", 200, 200, lambda x, y: (x * y) % 25),
+        "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
+        "strip": png(tmp_path / "strip.png", 1800, 120, textured),
+        "bomb": png(tmp_path / "bomb.png", 10, 10, textured, claimed=(60000, 60000)),
+        "empty": tmp_path / "empty.jpg",
+        "text": tmp_path / "notes.txt",
+    }
+    files["empty"].write_bytes(b"")
+    files["text"].write_text("not an image\n")
+    data = (tmp_path / "tiny.png").read_bytes()
+    files["truncated_png"] = tmp_path / "truncated.png"
+    files["truncated_png"].write_bytes(data[: len(data) - 12])
+    return {name: str(path) for name, path in files.items()}
+
+
+EXPECTED = {
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
+    "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "strip": {"odd_aspect_ratio"},
+    "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated", "unreadable"},
+}
+
+
+def test_each_defect_is_named(client, gallery):
+    accepted, rejected = client.filter_images(list(gallery.values()))
+    for name, path in gallery.items():
+        issues = {reason["issue"] for reason in rejected.get(path, []) if reason["severity"] != "info"}
+        assert issues == EXPECTED[name], (name, rejected.get(path))
+        assert (path in accepted) == (not EXPECTED[name])
+    bomb = rejected[gallery["bomb"]][0]
+    assert bomb["score"] == 60000 * 60000 and "not decoded" in bomb["detail"]
+
+
+def test_thresholds_are_parameters(client, gallery):
+    accepted, rejected = client.filter_images([gallery["tiny"], gallery["blurry"]], min_resolution=32, blur_threshold=1)
+    assert accepted == [gallery["tiny"], gallery["blurry"]] and rejected == {}
+    with pytest.raises(RPCError) as error:
+        client.filter_images([gallery["tiny"]], blur=3)
+    assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
+    with pytest.raises(RPCError) as error:
+        client.call("audit.filter", paths="x.jpg")
+    assert error.value.data["field"] == "paths"
+
+
+def test_hostile_files_are_answered_and_the_server_keeps_serving(client, tmp_path):
+    paths = [str(hostile(tmp_path / f"hostile{seed}.{'jpg' if seed % 2 == 0 else 'png'}", seed)) for seed in range(60)]
+    accepted, rejected = client.filter_images(paths)
+    assert accepted == [] and set(rejected) == set(paths)
+    for reasons in rejected.values():
+        assert {reason["issue"] for reason in reasons} <= {"unreadable", "truncated", "too_large"}
+    assert client.call("initialize")["serverInfo"]["name"] == "runclinic"
+
+
+def test_opencv_is_loaded_only_when_images_are_checked(binary, db, gallery):
+    with Client.spawn(db=db, binary=binary) as client:
+        client.call("initialize")
+        maps = f"/proc/{client.process.pid}/maps"
+        assert "libopencv" not in open(maps).read()
+        client.filter_images([gallery["photo"]])
+        assert "libopencv_imgcodecs" in open(maps).read()
