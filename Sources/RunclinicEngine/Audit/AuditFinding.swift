@@ -6,6 +6,8 @@ public struct AuditFinding: Sendable, Equatable {
     public let score: Double?
     public let threshold: Double?
     public let detail: String
+    /// Duplicates and near-duplicates: the group the image belongs to (its first member's path).
+    public var group: String? = nil
 }
 
 /// The image problems the audit knows.
@@ -18,4 +20,7 @@ public enum ImageIssue: String, Sendable, CaseIterable {
     case lowInformation = "low_information"
     case grayscale
     case exifRotated = "exif_rotated"
+    case oddSize = "odd_size"
+    case duplicate
+    case nearDuplicate = "near_duplicate"
 }

@@ -5,7 +5,7 @@ import CImageInspectionAPI
 import Foundation
 
 /// OpenCV's measures of one decoded image (see image_inspection.h).
-public struct ImageMeasures: Sendable {
+public struct ImageMeasures: Sendable, Codable {
     public let width: Int
     public let height: Int
     public let channels: Int

@@ -10,16 +10,15 @@ public struct ImageQualityCheck: Sendable {
     }
 
     public func findings(path: String) -> [AuditFinding] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            return [finding(path, .unreadable, .high, nil, nil, "no such file")]
-        }
-        let header: ImageHeader
-        do {
-            header = try ImageHeader.read(path: path)
-        } catch {
-            return [finding(path, .unreadable, .high, nil, nil, "cannot be read: \(error.localizedDescription)")]
-        }
-        if header.byteCount == 0 { return [finding(path, .unreadable, .high, 0, nil, "the file is empty")] }
+        findings(for: ImageInspection.inspect(path: path, maximumPixels: thresholds.maximumPixels))
+    }
+
+    /// The findings of an inspection (cheap: a stored inspection is judged again when the
+    /// thresholds change, without decoding the image again).
+    public func findings(for inspection: ImageInspection) -> [AuditFinding] {
+        let path = inspection.path
+        if let problem = inspection.unreadable { return [finding(path, .unreadable, .high, problem.score, nil, problem.detail)] }
+        guard let header = inspection.header else { return [] }
         var found: [AuditFinding] = []
         if let pixels = header.pixelCount, pixels > thresholds.maximumPixels {
             return [finding(path, .tooLarge, .high, Double(pixels), Double(thresholds.maximumPixels),
@@ -33,12 +32,9 @@ public struct ImageQualityCheck: Sendable {
             found.append(finding(path, .exifRotated, .warning, Double(orientation), 1,
                                  "EXIF orientation \(orientation): loaders that ignore EXIF see it rotated or mirrored"))
         }
-        let measures: ImageMeasures
-        do {
-            measures = try ImageMeasurer.shared().measure(path: path)
-        } catch {
+        guard let measures = inspection.measures else {
             let what = header.format == nil ? "not an image" : "the decoder failed"
-            return found + [finding(path, .unreadable, .high, nil, nil, "\(what): \(error)")]
+            return found + [finding(path, .unreadable, .high, nil, nil, "\(what): \(inspection.decodeError ?? "unknown error")")]
         }
         let width = measures.width, height = measures.height
         if width < thresholds.minimumWidth || height < thresholds.minimumHeight {

@@ -1,3 +1,5 @@
+import RunclinicJSON
+
 /// The limits each check uses. Defaults, and why:
 public struct ImageQualityThresholds: Sendable, Equatable {
     /// The handbook's ImageQualityFilter: text detectors need at least 100x100 pixels.
@@ -22,4 +24,36 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     public var grayscaleColourfulness = 2.0
 
     public init() {}
+
+    static let keys = ["min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
+                       "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness"]
+
+    /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
+    public static func parse(_ object: JSONObject?, path: String) throws(ConfigurationError) -> ImageQualityThresholds {
+        var thresholds = ImageQualityThresholds()
+        for (key, value) in object ?? JSONObject() {
+            let field = "\(path).\(key)"
+            guard Self.keys.contains(key) else {
+                throw ConfigurationError(path: field, expected: "one of \(Self.keys.joined(separator: ", "))", got: "an unknown key")
+            }
+            guard let number = value.doubleValue, number.isFinite, number >= 0 else {
+                throw ConfigurationError(path: field, expected: "a non-negative number", got: JSONWriter.string(value))
+            }
+            switch key {
+            case "min_resolution":
+                thresholds.minimumWidth = Int(number)
+                thresholds.minimumHeight = Int(number)
+            case "min_width": thresholds.minimumWidth = Int(number)
+            case "min_height": thresholds.minimumHeight = Int(number)
+            case "max_pixels": thresholds.maximumPixels = Int(number)
+            case "max_aspect_ratio": thresholds.maximumAspectRatio = number
+            case "blur_threshold": thresholds.blurThreshold = number
+            case "dark_mean": thresholds.darkMean = number
+            case "overexposed_mean": thresholds.overexposedMean = number
+            case "min_entropy": thresholds.minimumEntropy = number
+            default: thresholds.grayscaleColourfulness = number
+            }
+        }
+        return thresholds
+    }
 }

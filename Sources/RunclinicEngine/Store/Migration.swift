@@ -109,5 +109,39 @@ extension Migration {
                 time REAL NOT NULL
             );
             """),
+        Migration(version: 3, name: "image audits", sql: """
+            -- What reading an image found (header, OpenCV measures), keyed by path and checked
+            -- against size and mtime: a re-audit reads only what changed.
+            CREATE TABLE image_inspections (
+                path TEXT PRIMARY KEY,
+                size INTEGER NOT NULL,
+                mtime REAL NOT NULL,
+                content_hash INTEGER NOT NULL,
+                inspection TEXT NOT NULL,
+                inspected_at REAL NOT NULL
+            );
+            CREATE TABLE audits (
+                id INTEGER PRIMARY KEY,
+                roots TEXT NOT NULL,
+                dataset TEXT,
+                thresholds TEXT NOT NULL,
+                images INTEGER NOT NULL DEFAULT 0,
+                reused INTEGER NOT NULL DEFAULT 0,
+                started_at REAL NOT NULL,
+                finished_at REAL
+            );
+            CREATE TABLE audit_findings (
+                audit_id INTEGER NOT NULL REFERENCES audits(id),
+                path TEXT NOT NULL,
+                issue TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                score REAL,
+                threshold REAL,
+                detail TEXT NOT NULL,
+                image_group TEXT
+            );
+            CREATE INDEX audit_findings_by_audit ON audit_findings (audit_id, issue);
+            CREATE INDEX audit_findings_by_path ON audit_findings (path);
+            """),
     ]
 }

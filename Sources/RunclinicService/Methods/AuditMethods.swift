@@ -4,7 +4,49 @@ import RunclinicRPC
 
 extension RunclinicService {
     var auditMethods: [MethodHandler] {
-        [
+        let store = self.store
+        return [
+            MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
+                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "thresholds", "dataset", "limit"], method: "audit.run")
+                var paths = try params.optionalStringArray("paths") ?? []
+                if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
+                guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
+                let auditor = DatasetAuditor(store: store, thresholds: try Self.thresholds(try params.optionalObject("thresholds")))
+                let progress = context.beginProgress(params, title: "Auditing images")
+                defer { progress?.end() }
+                let limit = try params.optionalLimit("limit") ?? 1_000
+                let summary = try auditor.run(
+                    paths: paths, recursive: try params.optionalBool("recursive") ?? true, dataset: try params.optionalString("dataset"),
+                    progress: { done, total in
+                        if done % 100 == 0 || done == total { progress?.report(message: "\(done)/\(total)", percentage: total > 0 ? done * 100 / total : 100) }
+                    },
+                    isCancelled: { context.cancellation.isCancelled })
+                var counts = JSONObject()
+                for issue in ImageIssue.allCases {
+                    let count = summary.findings.filter { $0.issue == issue }.count
+                    if count > 0 { counts[issue.rawValue] = .int(Int64(count)) }
+                }
+                return [
+                    "audit_id": .int(summary.auditID), "images": .int(Int64(summary.images)), "reused": .int(Int64(summary.reused)),
+                    "seconds": .double(summary.seconds), "counts": .object(counts),
+                    "findings_total": .int(Int64(summary.findings.count)),
+                    "findings": .array(summary.findings.prefix(limit).map(\.jsonWithPath)),
+                    "skipped": JSONValue(summary.skipped), "unreadable_folders": JSONValue(summary.unreadableFolders),
+                ]
+            },
+            MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in
+                try params.rejectUnknown(allowed: ["audit_id", "issue", "offset", "limit"], method: "audit.findings")
+                var issue: ImageIssue?
+                if let text = try params.optionalString("issue") {
+                    guard let known = ImageIssue(rawValue: text) else {
+                        throw ResponseError.invalidParams(field: "issue", "expected one of \(ImageIssue.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+                    }
+                    issue = known
+                }
+                let page = try store.auditFindings(auditID: try params.int("audit_id"), issue: issue,
+                                                   offset: try params.optionalLimit("offset") ?? 0, limit: try params.optionalLimit("limit") ?? 1_000)
+                return ["total": .int(Int64(page.total)), "findings": .array(page.findings.map(\.jsonWithPath))]
+            },
             // The handbook's ImageQualityFilter for a data pipeline: which images to train on.
             MethodHandler("audit.filter", positionalParams: ["paths", "thresholds"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["paths", "thresholds"], method: "audit.filter")
@@ -31,41 +73,29 @@ extension RunclinicService {
         ]
     }
 
-    /// `thresholds` param: the keys of ImageQualityThresholds in the YAML's snake case.
+    /// `thresholds` param: ImageQualityThresholds' keys in snake case.
     static func thresholds(_ object: JSONObject?) throws(ResponseError) -> ImageQualityThresholds {
-        var thresholds = ImageQualityThresholds()
-        guard let object else { return thresholds }
-        for (key, value) in object {
-            let field = "thresholds.\(key)"
-            guard let number = value.doubleValue, number.isFinite, number >= 0 else {
-                throw Params.mismatch(field, expected: "a non-negative number", got: value)
-            }
-            switch key {
-            case "min_resolution":
-                thresholds.minimumWidth = Int(number)
-                thresholds.minimumHeight = Int(number)
-            case "min_width": thresholds.minimumWidth = Int(number)
-            case "min_height": thresholds.minimumHeight = Int(number)
-            case "max_pixels": thresholds.maximumPixels = Int(number)
-            case "max_aspect_ratio": thresholds.maximumAspectRatio = number
-            case "blur_threshold": thresholds.blurThreshold = number
-            case "dark_mean": thresholds.darkMean = number
-            case "overexposed_mean": thresholds.overexposedMean = number
-            case "min_entropy": thresholds.minimumEntropy = number
-            case "grayscale_colourfulness": thresholds.grayscaleColourfulness = number
-            default:
-                throw ResponseError.invalidParams(field: field, "unknown threshold (known: min_resolution, min_width, min_height, max_pixels, max_aspect_ratio, blur_threshold, dark_mean, overexposed_mean, min_entropy, grayscale_colourfulness)")
-            }
+        do {
+            return try ImageQualityThresholds.parse(object, path: "thresholds")
+        } catch {
+            throw ResponseError.invalidParams(field: error.path, "expected \(error.expected), got \(error.got)")
         }
-        return thresholds
     }
 }
 
 extension AuditFinding {
     var json: JSONValue {
-        [
+        var object: JSONObject = [
             "issue": .string(issue.rawValue), "severity": .string(severity.rawValue), "score": JSONValue(score),
             "threshold": JSONValue(threshold), "detail": .string(detail),
         ]
+        if let group { object["group"] = .string(group) }
+        return .object(object)
+    }
+
+    var jsonWithPath: JSONValue {
+        guard case .object(var object) = json else { return json }
+        object["path"] = .string(path)
+        return .object(object)
     }
 }

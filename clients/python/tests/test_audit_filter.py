@@ -77,3 +77,62 @@ def test_opencv_is_loaded_only_when_images_are_checked(binary, db, gallery):
         assert "libopencv" not in open(maps).read()
         client.filter_images([gallery["photo"]])
         assert "libopencv_imgcodecs" in open(maps).read()
+
+
+def test_a_folder_audit_finds_duplicates_and_reuses_what_did_not_change(client, gallery, tmp_path):
+    nested = tmp_path / "nested" / "deeper"
+    nested.mkdir(parents=True)
+    shutil.copy(gallery["photo"], nested / "photo_copy.jpg")  # byte-identical
+    scene = lambda x, y: (x * 255 // 300 + (60 if (x - 150) ** 2 + (y - 100) ** 2 < 2500 else 0)) % 256
+    png(tmp_path / "nested" / "original.png", 300, 200, scene)
+    png(tmp_path / "nested" / "shifted.png", 300, 200, lambda x, y: min(255, scene(x, y) + 6))  # brighter copy
+    (tmp_path / "nested" / "loop").symlink_to(tmp_path, target_is_directory=True)  # a symlink loop
+    (tmp_path / "README.md").write_text("not an image")
+    first = client.call("audit.run", path=str(tmp_path))
+    assert first["images"] == len(gallery) - 1 + 3  # notes.txt is skipped by name; the copies are new
+    assert first["reused"] == 0
+    assert str(tmp_path / "README.md") in first["skipped"] and gallery["text"] in first["skipped"]
+    duplicates = [f for f in first["findings"] if f["issue"] == "duplicate"]
+    assert [(f["path"], f["group"]) for f in duplicates] == [(str(nested / "photo_copy.jpg"), gallery["photo"])] or \
+        [(f["group"], f["path"]) for f in duplicates] == [(str(nested / "photo_copy.jpg"), gallery["photo"])]
+    near = [f for f in first["findings"] if f["issue"] == "near_duplicate"]
+    pairs = {(f["group"], f["path"]) for f in near}
+    assert (str(tmp_path / "nested" / "original.png"), str(tmp_path / "nested" / "shifted.png")) in pairs
+    assert (gallery["receipt"], gallery["rotated"]) in pairs  # the same pixels with an EXIF tag
+    assert gallery["blurry"] in {f["path"] for f in first["findings"] if f["issue"] == "blurry"}
+    assert first["counts"]["truncated"] == 2
+    second = client.call("audit.run", path=str(tmp_path))
+    assert second["reused"] == second["images"] and second["findings_total"] == first["findings_total"]
+    page = client.call("audit.findings", audit_id=second["audit_id"], issue="truncated", offset=1, limit=5)
+    assert page["total"] == 2 and len(page["findings"]) == 1
+    with pytest.raises(RPCError) as error:
+        client.call("audit.findings", audit_id=second["audit_id"], issue="fuzzy")
+    assert error.value.data["field"] == "issue"
+
+
+def test_a_folder_audit_reports_progress_and_can_be_cancelled(binary, db, gallery, tmp_path):
+    from runclinic.framing import loads
+    import subprocess
+    server = subprocess.Popen([binary, "serve", "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        request = {"jsonrpc": "2.0", "id": 1, "method": "audit.run", "params": {"path": str(tmp_path), "workDoneToken": "a1"}}
+        import json
+        server.stdin.write((json.dumps(request) + "\n").encode())
+        server.stdin.flush()
+        kinds = []
+        while True:
+            message = loads(server.stdout.readline())
+            if message.get("method") == "$/progress":
+                kinds.append(message["params"]["value"]["kind"])
+            else:
+                assert message["id"] == 1 and message["result"]["images"] > 0
+                break
+        assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+        cancel = {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 2}}
+        request = {"jsonrpc": "2.0", "id": 2, "method": "audit.run", "params": {"path": str(tmp_path)}}
+        server.stdin.write((json.dumps(request) + "\n" + json.dumps(cancel) + "\n").encode())
+        server.stdin.flush()
+        assert loads(server.stdout.readline())["error"]["code"] == -32800
+    finally:
+        server.stdin.close()
+        server.wait(10)

@@ -19,7 +19,7 @@ def run(*args, **kwargs):
 def test_version_and_help(binary):
     version = run(binary, "--version")
     assert version.returncode == 0 and version.stdout.strip() == "0.1.0"
-    for command in [[], ["serve"], ["runs"], ["call"]]:
+    for command in [[], ["serve"], ["runs"], ["call"], ["audit"]]:
         shown = run(binary, *command, "--help")
         assert shown.returncode == 0 and "USAGE" in shown.stdout.upper()
 
@@ -70,3 +70,24 @@ def test_shell_client_spawns_a_server_per_call(binary, db):
 def test_call_command_reports_errors(binary, tmp_path):
     result = run(binary, "call", "--socket", str(tmp_path / "none.sock"), "run.list")
     assert result.returncode != 0 and "cannot connect" in result.stderr
+
+
+def test_audit_command_writes_a_summary_and_json_lines(binary, db, tmp_path):
+    import shutil
+    from images import FIXTURES
+    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg"]:
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 nothing more")
+    config = tmp_path / "audit.yaml"
+    config.write_text("audit:\n  blur_threshold: 50\n")
+    lines = tmp_path / "findings.jsonl"
+    done = run(binary, "audit", "--db", str(db), str(tmp_path), "--jsonl", str(lines), "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert "4 images (0 unchanged" in done.stdout and "unreadable" in done.stdout and "blurry" in done.stdout
+    findings = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert {(pathlib.Path(f["path"]).name, f["issue"]) for f in findings} >= {("broken.jpg", "unreadable"), ("photo_blurred.jpg", "blurry")}
+    assert set(findings[0]) == {"path", "issue", "severity", "score"}
+    again = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "unreadable")
+    assert "4 unchanged" in again.stdout and "blurry" not in again.stdout
+    bad = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "fuzzy")
+    assert bad.returncode != 0 and "unknown issue 'fuzzy'" in bad.stderr

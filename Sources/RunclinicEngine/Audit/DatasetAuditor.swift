@@ -1,0 +1,114 @@
+import Foundation
+import RunclinicJSON
+
+/// Audits a dataset: finds its images, inspects each (reusing stored inspections of files whose
+/// size and mtime did not change), judges them, adds the dataset-wide checks, and stores it all.
+public struct DatasetAuditor: Sendable {
+    public let store: RunStore
+    public var thresholds: ImageQualityThresholds
+    public var workers: Int
+
+    public init(store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.store = store
+        self.thresholds = thresholds
+        self.workers = max(1, workers)
+    }
+
+    public struct Summary: Sendable {
+        public let auditID: Int64
+        public let images: Int
+        public let reused: Int
+        public let skipped: [String]
+        public let unreadableFolders: [String]
+        public let findings: [AuditFinding]
+        public let seconds: Double
+    }
+
+    public func run(paths: [String], recursive: Bool = true, dataset: String? = nil,
+                    progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                    isCancelled: @Sendable () -> Bool = { false }) throws -> Summary {
+        let started = WallClock.now()
+        let files = ImageFiles.collect(paths, recursive: recursive)
+        let cached = try store.cachedInspections(paths: files.images)
+        let results = Results(count: files.images.count)
+        let check = ImageQualityCheck(thresholds: thresholds)
+        let images = files.images
+        let maximumPixels = thresholds.maximumPixels
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < images.count, !isCancelled() {
+                results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels))
+                progress(results.completed(), images.count)
+                index += workers
+            }
+        }
+        if isCancelled() { throw EngineError.cancelled }
+        let entries = results.all()
+        try store.storeInspections(entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) })
+        var findings = entries.flatMap { check.findings(for: $0.inspection) }
+        findings += DatasetChecks.findings(entries.compactMap { entry in
+            guard entry.inspection.unreadable == nil else { return nil }
+            let measures = entry.inspection.measures
+            let informative = (measures?.entropy ?? 0) >= thresholds.minimumEntropy
+            return DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
+                                       differenceHash: informative ? measures?.differenceHash : nil,
+                                       pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
+                                       meanBrightness: measures?.meanBrightness)
+        })
+        findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
+        let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: entries.count,
+                                            reused: entries.filter(\.reused).count, startedAt: started, findings: findings)
+        return Summary(auditID: auditID, images: entries.count, reused: entries.filter(\.reused).count, skipped: files.skipped,
+                       unreadableFolders: files.unreadableFolders, findings: findings, seconds: WallClock.now() - started)
+    }
+
+    struct Entry: Sendable {
+        let path: String
+        let size: Int
+        let mtime: Double
+        let contentHash: UInt64
+        let inspection: ImageInspection
+        let reused: Bool
+    }
+
+    static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int) -> Entry {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        if let cached, cached.size == size, cached.mtime == mtime {
+            return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
+        }
+        return Entry(path: path, size: size, mtime: mtime, contentHash: contentHash(path),
+                     inspection: ImageInspection.inspect(path: path, maximumPixels: maximumPixels), reused: false)
+    }
+
+    /// FNV-1a over the file's bytes: byte-identical files share it (and their size).
+    static func contentHash(_ path: String) -> UInt64 {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) else { return 0 }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        data.withUnsafeBytes { raw in
+            for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        }
+        return hash
+    }
+
+    /// Results filled in by the workers.
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [Entry?]
+        private var done = 0
+
+        init(count: Int) { entries = Array(repeating: nil, count: count) }
+
+        func set(_ index: Int, _ entry: Entry) {
+            lock.withLock {
+                entries[index] = entry
+                done += 1
+            }
+        }
+
+        func completed() -> Int { lock.withLock { done } }
+        func all() -> [Entry] { lock.withLock { entries.compactMap { $0 } } }
+    }
+}
