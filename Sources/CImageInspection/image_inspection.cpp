@@ -30,6 +30,20 @@ uint64_t difference_hash(const cv::Mat &grey) {
     return hash;
 }
 
+void fine_difference_hash(const cv::Mat &grey, uint64_t out[16]) {
+    cv::Mat thumbnail;
+    cv::resize(grey, thumbnail, cv::Size(33, 32), 0, 0, cv::INTER_AREA);
+    for (int word = 0; word < 16; ++word) {
+        uint64_t bits = 0;
+        for (int row = word * 2; row < word * 2 + 2; ++row) {
+            for (int column = 0; column < 32; ++column) {
+                bits = (bits << 1) | (thumbnail.at<uint8_t>(row, column) > thumbnail.at<uint8_t>(row, column + 1) ? 1u : 0u);
+            }
+        }
+        out[word] = bits;
+    }
+}
+
 void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
     out->width = image.cols;
     out->height = image.rows;
@@ -95,6 +109,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     out->bright_fraction = bright / total;
     out->entropy = entropy;
     out->difference_hash = difference_hash(scaled);
+    fine_difference_hash(scaled, out->fine_hash);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ public struct DatasetAuditor: Sendable {
             return DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
                                        differenceHash: informative ? measures?.differenceHash : nil,
                                        pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
-                                       meanBrightness: measures?.meanBrightness)
+                                       meanBrightness: measures?.meanBrightness, fineHash: measures?.fineHash)
         })
         findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
         let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: entries.count,

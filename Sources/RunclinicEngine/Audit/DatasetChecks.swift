@@ -15,7 +15,13 @@ public enum DatasetChecks {
         /// Mean brightness: near-duplicates look alike in it too (a 9x8 difference hash of a
         /// low-contrast image is close to that of any smooth gradient).
         public let meanBrightness: Double?
+        /// 256-bit hash that confirms a candidate pair found through the 64-bit one.
+        public let fineHash: [UInt64]?
     }
+
+    /// Fine-hash bits two near-duplicates may differ in (of 1,024): distinct receipts of one
+    /// layout were 6 or more apart; a brightened copy, or the same pixels behind an EXIF tag, 0-5.
+    static let fineRadius = 5
 
     public static func findings(_ images: [Image], nearRadius: Int = 5) -> [AuditFinding] {
         duplicates(images) + nearDuplicates(images, radius: nearRadius) + oddSizes(images)
@@ -64,7 +70,7 @@ public enum DatasetChecks {
                 for b in members[(position + 1)...] {
                     let bits = (hashed[a].differenceHash! ^ hashed[b].differenceHash!).nonzeroBitCount
                     let brightness = abs((hashed[a].meanBrightness ?? 0) - (hashed[b].meanBrightness ?? 0))
-                    guard bits <= radius, brightness <= 20 else { continue }
+                    guard bits <= radius, brightness <= 20, fineDistance(hashed[a], hashed[b]) <= Self.fineRadius else { continue }
                     let (ra, rb) = (root(a), root(b))
                     if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
                     distance[b] = min(distance[b] ?? bits, bits)
@@ -82,6 +88,11 @@ public enum DatasetChecks {
             found.append(finding)
         }
         return found
+    }
+
+    static func fineDistance(_ a: Image, _ b: Image) -> Int {
+        guard let first = a.fineHash, let second = b.fineHash, first.count == second.count else { return 0 }
+        return zip(first, second).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount }
     }
 
     /// A robust z-score of log(pixels) above 4 in a dataset of at least 20 images.

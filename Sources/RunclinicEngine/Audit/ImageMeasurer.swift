@@ -17,6 +17,8 @@ public struct ImageMeasures: Sendable, Codable {
     public let entropy: Double
     public let colourfulness: Double
     public let differenceHash: UInt64
+    /// 1,024 bits, as sixteen words.
+    public let fineHash: [UInt64]
 }
 
 /// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
@@ -101,7 +103,8 @@ public final class ImageMeasurer: Sendable {
                 laplacianVariance: result.laplacian_variance, edgeDensity: result.edge_density,
                 meanBrightness: result.mean_brightness, darkFraction: result.dark_fraction,
                 brightFraction: result.bright_fraction, entropy: result.entropy,
-                colourfulness: result.colourfulness, differenceHash: result.difference_hash)
+                colourfulness: result.colourfulness, differenceHash: result.difference_hash,
+                fineHash: withUnsafeBytes(of: result.fine_hash) { Array($0.bindMemory(to: UInt64.self)) })
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

@@ -46,7 +46,9 @@ public struct ImageQualityCheck: Sendable {
             found.append(finding(path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
                                  "aspect ratio 1:\(aspect.shortDescription)"))
         }
-        if measures.entropy < thresholds.minimumEntropy {
+        // Near-uniform: little in the histogram and almost no edges (a page of text has few grey
+        // levels but many edges, so it is not).
+        if measures.entropy < thresholds.minimumEntropy, measures.edgeDensity < 0.01 {
             found.append(finding(path, .lowInformation, .warning, measures.entropy, thresholds.minimumEntropy,
                                  "histogram entropy \(measures.entropy.shortDescription) bits: almost uniform"))
         } else if measures.entropy > 3, measures.laplacianVariance < thresholds.blurThreshold {
@@ -57,7 +59,8 @@ public struct ImageQualityCheck: Sendable {
             found.append(finding(path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
                                  "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"))
         }
-        if measures.meanBrightness > thresholds.overexposedMean, measures.brightFraction >= 0.75, measures.entropy < 2.5 {
+        // Washed out: bright, and nothing dark left. A white page with text keeps its black ink.
+        if measures.meanBrightness > thresholds.overexposedMean, measures.brightFraction >= 0.75, measures.darkFraction < 0.005 {
             found.append(finding(path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
                                  "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.brightFraction * 100))% of pixels white"))
         }

@@ -15,8 +15,8 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     public var blurThreshold = 100.0
     /// Mean brightness (0-255) under which an image with half its pixels black is dark.
     public var darkMean = 50.0
-    /// Mean brightness over which an image with three quarters of its pixels white and little
-    /// left in it (entropy under 2.5 bits) is washed out; a white page with text keeps its entropy.
+    /// Mean brightness over which an image with three quarters of its pixels white and almost
+    /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0
     /// Histogram entropy (bits) under which an image says almost nothing.
     public var minimumEntropy = 1.5

@@ -20,6 +20,7 @@ def gallery(tmp_path):
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
         "dark": png(tmp_path / "dark.png", 200, 200, lambda x, y: (x * y) % 25),
         "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
+        "washed_out": png(tmp_path / "washed.png", 200, 200, lambda x, y: 236 + (x * y) % 19),
         "strip": png(tmp_path / "strip.png", 1800, 120, textured),
         "bomb": png(tmp_path / "bomb.png", 10, 10, textured, claimed=(60000, 60000)),
         "empty": tmp_path / "empty.jpg",
@@ -35,7 +36,7 @@ def gallery(tmp_path):
 
 EXPECTED = {
     "receipt": set(), "photo": set(), "blurry": {"blurry"}, "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
-    "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "strip": {"odd_aspect_ratio"},
+    "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated", "unreadable"},
 }
 
