@@ -49,31 +49,32 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     out->height = image.rows;
     out->channels = image.channels();
 
-    cv::Mat colour = image;
+    cv::Mat eight_bit = image;
     if (image.depth() != CV_8U) {
-        image.convertTo(colour, CV_8U, image.depth() == CV_16U ? 1.0 / 256.0 : 1.0);
+        image.convertTo(eight_bit, CV_8U, image.depth() == CV_16U ? 1.0 / 256.0 : 1.0);
     }
-    cv::Mat grey;
-    if (colour.channels() == 1) {
-        grey = colour;
+    // Scale first: every measure is taken at most `analysis_side` wide, so its cost and its
+    // value do not depend on the resolution.
+    const int longer = std::max(eight_bit.cols, eight_bit.rows);
+    cv::Mat small = eight_bit;
+    if (analysis_side > 0 && longer > analysis_side) {
+        const double factor = double(analysis_side) / longer;
+        cv::resize(eight_bit, small, cv::Size(), factor, factor, cv::INTER_AREA);
+    }
+    cv::Mat scaled;
+    if (small.channels() == 1) {
+        scaled = small;
         out->colourfulness = 0;
     } else {
         cv::Mat bgr;
-        if (colour.channels() == 4) cv::cvtColor(colour, bgr, cv::COLOR_BGRA2BGR); else bgr = colour;
-        cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+        if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR); else bgr = small;
+        cv::cvtColor(bgr, scaled, cv::COLOR_BGR2GRAY);
         std::vector<cv::Mat> planes;
         cv::split(bgr, planes);
         cv::Mat rg, gb;
         cv::absdiff(planes[2], planes[1], rg);
         cv::absdiff(planes[1], planes[0], gb);
         out->colourfulness = (cv::mean(rg)[0] + cv::mean(gb)[0]) / 2.0;
-    }
-
-    const int longer = std::max(grey.cols, grey.rows);
-    cv::Mat scaled = grey;
-    if (analysis_side > 0 && longer > analysis_side) {
-        const double factor = double(analysis_side) / longer;
-        cv::resize(grey, scaled, cv::Size(), factor, factor, cv::INTER_AREA);
     }
 
     cv::Mat laplacian;
@@ -114,7 +115,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
 
 }  // namespace
 
-extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int64_t max_pixels, rc_image_measures *out) {
+extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
     if (out == nullptr) return 2;
     std::memset(out, 0, sizeof(*out));
     if (path == nullptr) {
@@ -122,9 +123,11 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         return out->status;
     }
     try {
-        // OpenCV refuses images over its own pixel limit; ours is applied by the caller from the header.
-        (void)max_pixels;
-        cv::Mat image = cv::imread(path, cv::IMREAD_UNCHANGED);
+        int flags = cv::IMREAD_UNCHANGED;
+        if (reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2;
+        if (reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4;
+        if (reduction == 8) flags = cv::IMREAD_REDUCED_COLOR_8;
+        cv::Mat image = cv::imread(path, flags);
         if (image.empty()) {
             set_error(out, 1, "the decoder could not read this file");
             return out->status;

@@ -36,15 +36,16 @@ typedef struct {
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and
-/// reported in `status` and `error`. `max_pixels` refuses images larger than that before
-/// decoding (0: no limit). Returns `status`.
-int32_t rc_measure_image(const char *path, int32_t analysis_side, int64_t max_pixels, rc_image_measures *out);
+/// reported in `status` and `error`. `reduction` (1, 2, 4 or 8) decodes a JPEG at that fraction
+/// of its size (libjpeg scales while decoding, which is far cheaper); width and height are then
+/// those decoded. Returns `status`.
+int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out);
 
 /// The OpenCV version this library was built against, e.g. "4.6.0".
 const char *rc_opencv_version(void);
 
 /// The entry points' types, for the engine, which loads the library with dlopen and never links it.
-typedef int32_t (*rc_measure_image_function)(const char *, int32_t, int64_t, rc_image_measures *);
+typedef int32_t (*rc_measure_image_function)(const char *, int32_t, int32_t, rc_image_measures *);
 typedef const char *(*rc_opencv_version_function)(void);
 
 #ifdef __cplusplus

@@ -36,7 +36,7 @@ public struct ImageInspection: Sendable, Codable {
         inspection.header = header
         if let pixels = header.pixelCount, pixels > maximumPixels { return inspection }
         do {
-            inspection.measures = try ImageMeasurer.shared().measure(path: path)
+            inspection.measures = try ImageMeasurer.shared().measure(path: path, header: header)
         } catch {
             inspection.decodeError = error.description
         }
