@@ -1,6 +1,7 @@
 /// A validation batch whose score dropped while the other batches of the same evaluation held:
-/// far below their median (twice the drop threshold) and worse than its own previous value by
-/// the threshold more than the others' typical change. Needs seven other batches of the step; the
+/// far below their median (twice the drop threshold), and worse than its own previous value by
+/// the threshold (or four robust deviations of the batches' changes), both in itself and beyond
+/// the others' typical change. Needs seven other batches of the step; the
 /// first batches of a step are judged when the step is complete (a later step's batch, or the
 /// step's aggregate metrics, arrives).
 struct ProblematicBatchDetector: Sendable {
@@ -15,6 +16,9 @@ struct ProblematicBatchDetector: Sendable {
     private var previous: [String: [Int64: Double]] = [:]
     private var step: Int64?
     private var entries: [String: [Entry]] = [:]
+    /// Recent step-to-step changes of all batches, less their step's median change, per metric:
+    /// a steadier measure of how much a batch moves by chance than one step's fifteen peers.
+    private var recentChanges: [String: TrailingWindow] = [:]
     static let minimumPeers = 7
 
     mutating func observe(batch: Int64, step: Int64, metrics: [MetricValue], samples: [String],
@@ -52,6 +56,15 @@ struct ProblematicBatchDetector: Sendable {
                     found.append(anomaly)
                 }
             }
+            let stepChanges = list.compactMap { entry in
+                previous[metric]?[entry.batch].map { metricProfile.worsening(from: $0, to: entry.value) }
+            }
+            if stepChanges.count > Self.minimumPeers {
+                var changes = recentChanges[metric] ?? TrailingWindow(capacity: 256)
+                let median = TrailingWindow.median(stepChanges)
+                for change in stepChanges { changes.append(change - median) }
+                recentChanges[metric] = changes
+            }
             for entry in list { previous[metric, default: [:]][entry.batch] = entry.value }
         }
         entries = [:]
@@ -70,10 +83,13 @@ struct ProblematicBatchDetector: Sendable {
         var noise = 0.0
         if !peerDrops.isEmpty {
             typicalDrop = TrailingWindow.median(peerDrops)
-            noise = 1.4826 * TrailingWindow.median(peerDrops.map { abs($0 - typicalDrop) })
+            let deviations = (recentChanges[profile.name]?.values ?? []) + peerDrops.map { $0 - typicalDrop }
+            noise = 1.4826 * TrailingWindow.median(deviations.map { abs($0) })
         }
-        // The drop must stand out from how much the other batches moved (four robust deviations).
-        guard ownDrop - typicalDrop >= max(threshold, 4 * noise) else { return nil }
+        // A real drop of its own (not a batch lagging while the others improve), standing out from
+        // how much the other batches moved (four robust deviations).
+        let margin = max(threshold, 4 * noise)
+        guard ownDrop >= margin, ownDrop - typicalDrop >= margin else { return nil }
         let severity: AnomalySeverity = gap >= 4 * threshold ? .high : .warning
         return Anomaly(type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
                        magnitude: gap, severity: severity,
