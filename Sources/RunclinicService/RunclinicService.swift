@@ -11,10 +11,14 @@ public struct RunclinicService: Sendable {
     public let monitor: TrainingMonitor
     let alerts = AlertHub()
     let webhooks: WebhookNotifier
+    /// The `audit:` section of `serve --config FILE`; a request's `thresholds` win.
+    let auditDefaults: ImageQualityThresholds
 
     /// `defaults`: the monitoring settings of `serve --config FILE` (runs' inline settings win).
-    public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration()) {
+    public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration(),
+                auditDefaults: ImageQualityThresholds = ImageQualityThresholds()) {
         self.store = store
+        self.auditDefaults = auditDefaults
         monitor = TrainingMonitor(store: store, defaults: defaults)
         webhooks = WebhookNotifier(store: store)
     }

@@ -53,14 +53,14 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot open the store \(store.resolvedPath): \(error)")
         }
-        let defaults: MonitorConfiguration
+        let defaults: (monitor: MonitorConfiguration, audit: ImageQualityThresholds)
         do {
             defaults = try Self.loadConfiguration(config, logger: logger)
         } catch {
             runStore.close()
             throw ValidationError("\(error)")
         }
-        let service = RunclinicService(store: runStore, defaults: defaults)
+        let service = RunclinicService(store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit)
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
         let listener: UnixSocketListener?
         if let socket {
@@ -111,9 +111,10 @@ struct ServeCommand: ParsableCommand {
 }
 
 extension ServeCommand {
-    /// Reads `--config FILE`: bad values stop the server with the key's path; unknown keys warn.
-    static func loadConfiguration(_ path: String?, logger: Logger) throws -> MonitorConfiguration {
-        guard let path else { return MonitorConfiguration() }
+    /// Reads `--config FILE` (`experiment_monitoring:` and `audit:` sections): bad values stop
+    /// the server with the key's path; unknown monitoring keys warn.
+    static func loadConfiguration(_ path: String?, logger: Logger) throws -> (monitor: MonitorConfiguration, audit: ImageQualityThresholds) {
+        guard let path else { return (MonitorConfiguration(), ImageQualityThresholds()) }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -129,7 +130,7 @@ extension ServeCommand {
         do {
             let (configuration, warnings) = try MonitorConfiguration.parse(document)
             for warning in warnings { logger.warning("--config \(path): \(warning)") }
-            return configuration
+            return (configuration, try ImageQualityThresholds.parse(document["audit"]?.objectValue, path: "audit"))
         } catch {
             throw ValidationError("--config \(path): \(error)")
         }

@@ -29,8 +29,10 @@ public struct ImageQualityThresholds: Sendable, Equatable {
                        "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness"]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
-    public static func parse(_ object: JSONObject?, path: String) throws(ConfigurationError) -> ImageQualityThresholds {
-        var thresholds = ImageQualityThresholds()
+    public static func parse(_ object: JSONObject?, path: String, base: ImageQualityThresholds = ImageQualityThresholds())
+        throws(ConfigurationError) -> ImageQualityThresholds
+    {
+        var thresholds = base
         for (key, value) in object ?? JSONObject() {
             let field = "\(path).\(key)"
             guard Self.keys.contains(key) else {

@@ -5,13 +5,14 @@ import RunclinicRPC
 extension RunclinicService {
     var auditMethods: [MethodHandler] {
         let store = self.store
+        let defaults = self.auditDefaults
         return [
             MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["path", "paths", "recursive", "thresholds", "dataset", "limit"], method: "audit.run")
                 var paths = try params.optionalStringArray("paths") ?? []
                 if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
                 guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
-                let auditor = DatasetAuditor(store: store, thresholds: try Self.thresholds(try params.optionalObject("thresholds")))
+                let auditor = DatasetAuditor(store: store, thresholds: try Self.thresholds(try params.optionalObject("thresholds"), base: defaults))
                 let progress = context.beginProgress(params, title: "Auditing images")
                 defer { progress?.end() }
                 let limit = try params.optionalLimit("limit") ?? 1_000
@@ -53,7 +54,7 @@ extension RunclinicService {
                 guard let paths = try params.optionalStringArray("paths") else {
                     throw ResponseError.invalidParams(field: "paths", "is required")
                 }
-                let check = ImageQualityCheck(thresholds: try Self.thresholds(try params.optionalObject("thresholds")))
+                let check = ImageQualityCheck(thresholds: try Self.thresholds(try params.optionalObject("thresholds"), base: defaults))
                 let progress = context.beginProgress(params, title: "Checking images")
                 defer { progress?.end() }
                 var accepted: [JSONValue] = []
@@ -74,9 +75,9 @@ extension RunclinicService {
     }
 
     /// `thresholds` param: ImageQualityThresholds' keys in snake case.
-    static func thresholds(_ object: JSONObject?) throws(ResponseError) -> ImageQualityThresholds {
+    static func thresholds(_ object: JSONObject?, base: ImageQualityThresholds) throws(ResponseError) -> ImageQualityThresholds {
         do {
-            return try ImageQualityThresholds.parse(object, path: "thresholds")
+            return try ImageQualityThresholds.parse(object, path: "thresholds", base: base)
         } catch {
             throw ResponseError.invalidParams(field: error.path, "expected \(error.expected), got \(error.got)")
         }

@@ -137,3 +137,18 @@ def test_a_folder_audit_reports_progress_and_can_be_cancelled(binary, db, galler
     finally:
         server.stdin.close()
         server.wait(10)
+
+
+def test_the_config_files_audit_section_sets_the_defaults(binary, db, gallery, tmp_path):
+    config = tmp_path / "runclinic.yaml"
+    config.write_text("audit:\n  blur_threshold: 1\n  min_resolution: 32\n")
+    with Client.spawn(db=db, binary=binary, args=["--config", str(config)]) as client:
+        accepted, rejected = client.filter_images([gallery["blurry"], gallery["tiny"]])
+        assert accepted == [gallery["blurry"], gallery["tiny"]]
+        # A request's own thresholds still win.
+        accepted, rejected = client.filter_images([gallery["blurry"]], blur_threshold=100)
+        assert list(rejected) == [gallery["blurry"]]
+    config.write_text("audit:\n  blur: 1\n")
+    import subprocess
+    refused = subprocess.run([binary, "serve", "--db", str(db), "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "audit.blur" in refused.stderr
