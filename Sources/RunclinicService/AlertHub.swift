@@ -71,9 +71,9 @@ final class AlertHub: @unchecked Sendable {
     }
 
     /// The `monitor.alert` notification for one logging call's verdict.
-    static func alert(for verdict: TrainingMonitor.Verdict, runName: String) -> JSONValue {
+    static func alert(for verdict: TrainingMonitor.Verdict) -> JSONValue {
         OutgoingMessage.notification(method: "monitor.alert", params: [
-            "run": ["run_id": .int(verdict.runID), "name": .string(runName)],
+            "run": ["run_id": .int(verdict.runID), "name": .string(verdict.runName)],
             "anomalies": .array(verdict.anomalies.map(\.json)),
             "action": verdict.action?.json ?? .null,
         ])

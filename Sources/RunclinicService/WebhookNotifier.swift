@@ -31,14 +31,14 @@ final class WebhookNotifier: @unchecked Sendable {
     }
 
     /// Queues the alert for the run's configured webhooks, if its severity is high enough.
-    func publish(_ verdict: TrainingMonitor.Verdict, runName: String) {
+    func publish(_ verdict: TrainingMonitor.Verdict) {
         guard let configuration = verdict.configuration else { return }
         let worst = verdict.anomalies.map(\.severity).max() ?? .info
         guard worst >= configuration.webhookSeverity || verdict.action != nil else { return }
         var deliveries: [Delivery] = []
-        let alert = AlertHub.alert(for: verdict, runName: runName)
+        let alert = AlertHub.alert(for: verdict)
         if let slack = configuration.slackWebhook, let url = URL(string: slack) {
-            let text = Self.slackText(verdict, runName: runName)
+            let text = Self.slackText(verdict)
             let body = JSONWriter.encode(["text": .string(text)])
             deliveries.append(Delivery(runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
         }
@@ -65,8 +65,8 @@ final class WebhookNotifier: @unchecked Sendable {
         for delivery in dropped { recordFailure(delivery, status: "dropped", attempts: 0, error: "webhook queue full") }
     }
 
-    static func slackText(_ verdict: TrainingMonitor.Verdict, runName: String) -> String {
-        var lines = ["runclinic: run \(runName)"]
+    static func slackText(_ verdict: TrainingMonitor.Verdict) -> String {
+        var lines = ["runclinic: run \(verdict.runName)"]
         for anomaly in verdict.anomalies { lines.append("[\(anomaly.severity.rawValue)] \(anomaly.message)") }
         if let action = verdict.action { lines.append("advice: \(action.kind.rawValue): \(action.reason)") }
         return lines.joined(separator: "\n")

@@ -3,6 +3,8 @@
 /// replaying the run's history.
 final class RunMonitor {
     let runID: Int64
+    /// For alerts; kept here so announcing a verdict needs no query.
+    let runName: String
     private(set) var configuration: MonitorConfiguration
     private var metrics: [String: MetricState] = [:]
     private var batches = ProblematicBatchDetector()
@@ -12,8 +14,9 @@ final class RunMonitor {
     private(set) var primaryMetric: String?
     var recovery = RecoveryState()
 
-    init(runID: Int64, configuration: MonitorConfiguration) {
+    init(runID: Int64, runName: String, configuration: MonitorConfiguration) {
         self.runID = runID
+        self.runName = runName
         self.configuration = configuration
         primaryMetric = configuration.primaryMetric
     }

@@ -18,6 +18,7 @@ public final class TrainingMonitor: Sendable {
     /// What one logging call produced.
     public struct Verdict: Sendable {
         public let runID: Int64
+        public let runName: String
         public let anomalies: [Anomaly]
         public let action: RecoveryAction?
         /// The run's settings, for where its alerts go (nil when nothing was found).
@@ -90,22 +91,22 @@ public final class TrainingMonitor: Sendable {
     }
 
     private func judge(runID: Int64, step: Int64, durability: Durability, observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
-        let (anomalies, action, configuration) = runs.withLock { monitors -> ([Anomaly], RecoveryAction?, MonitorConfiguration?) in
-            guard let monitor = monitors.byRun[runID] else { return ([], nil, nil) }
+        let (runName, anomalies, action, configuration) = runs.withLock { monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
+            guard let monitor = monitors.byRun[runID] else { return ("", [], nil, nil) }
             let anomalies = observe(monitor)
-            guard !anomalies.isEmpty else { return ([], nil, nil) }
+            guard !anomalies.isEmpty else { return (monitor.runName, [], nil, nil) }
             var recovery = monitor.recovery
             let action = RecoveryPolicy.decide(anomalies, step: step, primaryMetric: monitor.primaryMetric,
                                                configuration: monitor.configuration, state: &recovery) {
                 (try? self.store.checkpoints(run: .id(runID)))?.best
             }
             monitor.recovery = recovery
-            return (anomalies, action, monitor.configuration)
+            return (monitor.runName, anomalies, action, monitor.configuration)
         }
         if !anomalies.isEmpty {
             try store.recordVerdict(runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
         }
-        return Verdict(runID: runID, anomalies: anomalies, action: action, configuration: configuration)
+        return Verdict(runID: runID, runName: runName, anomalies: anomalies, action: action, configuration: configuration)
     }
 
     /// The monitor of a run this process has not seen yet: its configuration, and its detector
@@ -113,20 +114,12 @@ public final class TrainingMonitor: Sendable {
     private func rebuild(runID: Int64, into monitors: inout [Int64: RunMonitor]) throws -> RunMonitor {
         let record = try store.run(.id(runID))
         let configuration = (try? MonitorConfiguration.parse(record.config, base: defaults).configuration) ?? defaults
-        let monitor = RunMonitor(runID: runID, configuration: configuration)
+        let monitor = RunMonitor(runID: runID, runName: record.name, configuration: configuration)
         let history = try RunHistory(store: store, runID: runID)
         history.replay(into: monitor)
         monitor.recovery.rollbacks = try store.rollbackCount(runID: runID)
         monitors[runID] = monitor
         return monitor
-    }
-
-    /// Forgets a run's detector state (it is rebuilt from the store when next needed).
-    public func forget(runID: Int64) {
-        runs.withLock { monitors in
-            monitors.byRun[runID] = nil
-            monitors.ids = monitors.ids.filter { $0.value != runID }
-        }
     }
 }
 

@@ -11,7 +11,4 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         if let sql { text += " (while running: \(sql))" }
         return text
     }
-
-    /// SQLITE_BUSY and SQLITE_LOCKED: another connection held the lock past the busy timeout.
-    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
 }

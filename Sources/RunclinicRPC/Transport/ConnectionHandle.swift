@@ -54,10 +54,6 @@ public final class ConnectionHandle: @unchecked Sendable {
         }
     }
 
-    func markClosed() {
-        lock.withLock { closed = true }
-    }
-
     /// Writes every byte, retrying on EINTR and short writes; false when the peer is gone.
     public static func writeAll(_ bytes: [UInt8], to fileDescriptor: Int32) -> Bool {
         bytes.withUnsafeBytes { raw in

@@ -10,11 +10,10 @@ extension RunclinicService {
     /// the caller itself) and returns the reply.
     func announce(_ verdict: TrainingMonitor.Verdict, context: RequestContext) -> JSONValue {
         guard !verdict.anomalies.isEmpty else { return Self.quietReply }
-        let runName = (try? store.run(.id(verdict.runID)).name) ?? String(verdict.runID)
-        let alert = AlertHub.alert(for: verdict, runName: runName)
+        let alert = AlertHub.alert(for: verdict)
         if context.isNotification { context.connection.send(alert) }
         alerts.publish(alert, runID: verdict.runID, except: context.connection)
-        webhooks.publish(verdict, runName: runName)
+        webhooks.publish(verdict)
         return ["anomalies": .array(verdict.anomalies.map(\.json)), "action": verdict.action?.json ?? .null]
     }
 
