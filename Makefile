@@ -10,7 +10,7 @@ RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit clean
 
 all: build
 
@@ -62,9 +62,21 @@ demo: release
 	.venv-bench/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
-bench: release .venv-bench/.installed
+# The image-audit peers (CleanVision, fastdup) pin numpy and Pillow versions of their own.
+.venv-audit/.installed: bench/requirements-audit.txt
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
+	touch $@
+
+bench: release .venv-bench/.installed bench-audit
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
+# Labelled images (Debian's wallpaper photographs, receipts rendered in DejaVu) and the audit
+# side by side with CleanVision, fastdup and the decode-only floor.
+bench-audit: release .venv-audit/.installed
+	@dpkg -s fonts-dejavu-core >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py
+
 clean:
-	rm -rf .build $(VENV) .venv-bench out
+	rm -rf .build $(VENV) .venv-bench .venv-audit out

@@ -50,7 +50,9 @@ struct AuditCommand: ParsableCommand {
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
         let showProgress = isatty(STDERR_FILENO) == 1
-        let summary = try DatasetAuditor(store: runStore, thresholds: thresholds).run(
+        let auditor = DatasetAuditor(store: runStore, thresholds: thresholds,
+                                     inspector: InspectionWorkerPool.selfExecuting(maximumPixels: thresholds.maximumPixels))
+        let summary = try auditor.run(
             paths: paths, recursive: !noRecursive,
             progress: { done, total in
                 guard showProgress, done % 50 == 0 || done == total else { return }
@@ -63,9 +65,11 @@ struct AuditCommand: ParsableCommand {
         if let jsonl {
             var lines = ""
             for finding in findings {
-                let line: JSONValue = ["path": .string(finding.path), "issue": .string(finding.issue.rawValue),
-                                       "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score)]
-                lines += JSONWriter.string(line) + "\n"
+                var line: JSONObject = ["path": .string(finding.path), "issue": .string(finding.issue.rawValue),
+                                        "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score),
+                                        "threshold": JSONValue(finding.threshold), "detail": .string(finding.detail)]
+                if let group = finding.group { line["group"] = .string(group) }
+                lines += JSONWriter.string(.object(line)) + "\n"
             }
             try lines.write(toFile: jsonl, atomically: true, encoding: .utf8)
         }

@@ -60,7 +60,8 @@ struct ServeCommand: ParsableCommand {
             runStore.close()
             throw ValidationError("\(error)")
         }
-        let service = RunclinicService(store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit)
+        let service = RunclinicService(store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit,
+                                        imageInspector: { InspectionWorkerPool.selfExecuting(maximumPixels: $0) })
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
         let listener: UnixSocketListener?
         if let socket {

@@ -16,9 +16,12 @@ typedef struct {
     int32_t width;
     int32_t height;
     int32_t channels;
-    /// Variance of the Laplacian of the scaled image (sharpness).
+    /// Variance of the Laplacian of the scaled image (sharpness of the whole image).
     double laplacian_variance;
-    /// Share of pixels on an edge (Canny): separates flat clean pages from blurred content.
+    /// Laplacian variance of the sharpest regions: the 95th percentile over 64x64 tiles that hold
+    /// content. A photo with a sharp subject and a soft background is sharp by this measure.
+    double sharpness;
+    /// Share of pixels on an edge (|Laplacian| over 24): separates flat clean pages from content.
     double edge_density;
     /// Mean brightness (0-255) and the shares of pixels under 30 and over 225.
     double mean_brightness;
@@ -26,13 +29,24 @@ typedef struct {
     double bright_fraction;
     /// Shannon entropy of the 256-bin histogram, in bits (0-8).
     double entropy;
+    /// The grey levels under which 0.1% and 99.9% of the pixels lie: a washed-out image has no
+    /// dark pixel left, a white page keeps its ink.
+    double darkest_level;
+    double brightest_level;
+    /// Text lines (documents only: light paper, dark ink, at least 30 character-sized marks).
+    /// The nearest neighbour of a character lies along its line, so the directions to nearest
+    /// neighbours peak at the line angle (degrees in [0, 180), image coordinates, y down).
+    int32_t text_marks;
+    double text_line_angle;
+    /// Share of the nearest-neighbour directions within 12 degrees of that angle.
+    double text_line_agreement;
     /// Mean absolute difference between colour channels (0 for grey images).
     double colourfulness;
     /// 64-bit difference hash of a 9x8 thumbnail (near-duplicates differ in few bits).
     uint64_t difference_hash;
-    /// 1,024-bit difference hash of a 33x32 thumbnail: tells apart documents that share a layout
-    /// (receipts look alike at 9x8, and still at 17x16).
-    uint64_t fine_hash[16];
+    /// 16x16 grey thumbnail: confirms a near-duplicate the hash suggests (documents that share a
+    /// layout hash alike; their thumbnails, compared after normalising brightness and contrast, do not).
+    uint8_t thumbnail[256];
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

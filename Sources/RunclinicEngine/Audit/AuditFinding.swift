@@ -20,6 +20,7 @@ public enum ImageIssue: String, Sendable, CaseIterable {
     case lowInformation = "low_information"
     case grayscale
     case exifRotated = "exif_rotated"
+    case rotated, skewed
     case oddSize = "odd_size"
     case duplicate
     case nearDuplicate = "near_duplicate"

@@ -7,12 +7,14 @@ public struct DatasetAuditor: Sendable {
     public let store: RunStore
     public var thresholds: ImageQualityThresholds
     public var workers: Int
+    public var inspector: any ImageInspector
 
     public init(store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, inspector: any ImageInspector = InProcessImageInspector()) {
         self.store = store
         self.thresholds = thresholds
         self.workers = max(1, workers)
+        self.inspector = inspector
     }
 
     public struct Summary: Sendable {
@@ -35,14 +37,17 @@ public struct DatasetAuditor: Sendable {
         let check = ImageQualityCheck(thresholds: thresholds)
         let images = files.images
         let maximumPixels = thresholds.maximumPixels
+        let inspector = self.inspector
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var index = worker
             while index < images.count, !isCancelled() {
-                results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels))
+                results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
+                                                inspector: inspector, slot: worker))
                 progress(results.completed(), images.count)
                 index += workers
             }
         }
+        inspector.finish()
         if isCancelled() { throw EngineError.cancelled }
         let entries = results.all()
         try store.storeInspections(entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) })
@@ -54,7 +59,7 @@ public struct DatasetAuditor: Sendable {
             return DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
                                        differenceHash: informative ? measures?.differenceHash : nil,
                                        pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
-                                       meanBrightness: measures?.meanBrightness, fineHash: measures?.fineHash)
+                                       thumbnail: measures?.thumbnail)
         })
         findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
         let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: entries.count,
@@ -72,7 +77,8 @@ public struct DatasetAuditor: Sendable {
         let reused: Bool
     }
 
-    static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int) -> Entry {
+    static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
+                        inspector: any ImageInspector, slot: Int) -> Entry {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
@@ -80,7 +86,7 @@ public struct DatasetAuditor: Sendable {
             return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
         }
         return Entry(path: path, size: size, mtime: mtime, contentHash: contentHash(path),
-                     inspection: ImageInspection.inspect(path: path, maximumPixels: maximumPixels), reused: false)
+                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, slot: slot), reused: false)
     }
 
     /// FNV-1a over the file's bytes: byte-identical files share it (and their size).

@@ -8,6 +8,10 @@ public struct ImageInspection: Sendable, Codable {
         public let detail: String
     }
 
+    /// What the measures mean changes with the code: a stored inspection of another version is
+    /// measured again rather than judged by rules it was not made for.
+    public static let currentVersion = 3
+    public var version = ImageInspection.currentVersion
     public let path: String
     public var header: ImageHeader?
     public var measures: ImageMeasures?

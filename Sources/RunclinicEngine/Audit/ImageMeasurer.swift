@@ -10,15 +10,31 @@ public struct ImageMeasures: Sendable, Codable {
     public let height: Int
     public let channels: Int
     public let laplacianVariance: Double
+    /// Laplacian variance of the sharpest regions (95th percentile of 64x64 tiles with content).
+    public let sharpness: Double
     public let edgeDensity: Double
     public let meanBrightness: Double
     public let darkFraction: Double
     public let brightFraction: Double
     public let entropy: Double
+    /// Grey levels under which 0.1% and 99.9% of the pixels lie.
+    public let darkestLevel: Double
+    public let brightestLevel: Double
     public let colourfulness: Double
     public let differenceHash: UInt64
-    /// 1,024 bits, as sixteen words.
-    public let fineHash: [UInt64]
+    /// 16x16 grey thumbnail, row by row.
+    public let thumbnail: [UInt8]
+    /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.
+    public let textLines: TextLines?
+}
+
+/// The text lines of a document: their angle and how many characters agree on it.
+public struct TextLines: Sendable, Codable, Equatable {
+    public let marks: Int
+    /// Degrees in [0, 180), image coordinates (y down): 0 runs across, 90 runs down.
+    public let angle: Double
+    /// Share of nearest-neighbour directions within 12 degrees of the angle.
+    public let agreement: Double
 }
 
 /// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
@@ -108,11 +124,15 @@ public final class ImageMeasurer: Sendable {
             return ImageMeasures(
                 width: reduction > 1 ? header?.width ?? Int(result.width) : Int(result.width),
                 height: reduction > 1 ? header?.height ?? Int(result.height) : Int(result.height), channels: Int(result.channels),
-                laplacianVariance: result.laplacian_variance, edgeDensity: result.edge_density,
+                laplacianVariance: result.laplacian_variance, sharpness: result.sharpness, edgeDensity: result.edge_density,
                 meanBrightness: result.mean_brightness, darkFraction: result.dark_fraction,
                 brightFraction: result.bright_fraction, entropy: result.entropy,
+                darkestLevel: result.darkest_level, brightestLevel: result.brightest_level,
                 colourfulness: result.colourfulness, differenceHash: result.difference_hash,
-                fineHash: withUnsafeBytes(of: result.fine_hash) { Array($0.bindMemory(to: UInt64.self)) })
+                thumbnail: withUnsafeBytes(of: result.thumbnail) { Array($0) },
+                textLines: result.text_marks > 0
+                    ? TextLines(marks: Int(result.text_marks), angle: result.text_line_angle, agreement: result.text_line_agreement)
+                    : nil)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

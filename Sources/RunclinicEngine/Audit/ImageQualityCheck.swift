@@ -33,6 +33,8 @@ public struct ImageQualityCheck: Sendable {
                                  "EXIF orientation \(orientation): loaders that ignore EXIF see it rotated or mirrored"))
         }
         guard let measures = inspection.measures else {
+            // A cut-off file the decoder gives up on is one problem, reported once: truncated.
+            if header.isTruncated { return found }
             let what = header.format == nil ? "not an image" : "the decoder failed"
             return found + [finding(path, .unreadable, .high, nil, nil, "\(what): \(inspection.decodeError ?? "unknown error")")]
         }
@@ -46,27 +48,53 @@ public struct ImageQualityCheck: Sendable {
             found.append(finding(path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
                                  "aspect ratio 1:\(aspect.shortDescription)"))
         }
+        let dark = measures.meanBrightness < thresholds.darkMean && measures.darkFraction >= 0.5
+        // Washed out: bright, and nothing darker than light grey left (0.1% of pixels under 200).
+        // A white page with text keeps its ink (under 90 on every page of the bench), and a
+        // blurred receipt its smeared grey ink (135-190).
+        let washedOut = measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200
+        // Blur and colour can only be judged where some contrast is left.
+        let contrast = measures.brightestLevel - measures.darkestLevel
         // Near-uniform: little in the histogram and almost no edges (a page of text has few grey
         // levels but many edges, so it is not).
-        if measures.entropy < thresholds.minimumEntropy, measures.edgeDensity < 0.01 {
+        if measures.entropy < thresholds.minimumEntropy, measures.edgeDensity < 0.01, !dark, !washedOut {
             found.append(finding(path, .lowInformation, .warning, measures.entropy, thresholds.minimumEntropy,
                                  "histogram entropy \(measures.entropy.shortDescription) bits: almost uniform"))
-        } else if measures.entropy > 3, measures.laplacianVariance < thresholds.blurThreshold {
-            found.append(finding(path, .blurry, .warning, measures.laplacianVariance, thresholds.blurThreshold,
-                                 "Laplacian variance \(measures.laplacianVariance.shortDescription) at 1,024 px"))
+        } else if contrast >= 40, measures.sharpness < thresholds.blurThreshold {
+            // Judged on the sharpest regions, so a sharp subject on a soft background is sharp;
+            // not judged without contrast (a flat page, a black frame), which looks like blur.
+            found.append(finding(path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
+                                 "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, at 1,024 px"))
         }
-        if measures.meanBrightness < thresholds.darkMean, measures.darkFraction >= 0.5 {
+        if dark {
             found.append(finding(path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
                                  "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"))
         }
-        // Washed out: bright, and nothing dark left. A white page with text keeps its black ink.
-        if measures.meanBrightness > thresholds.overexposedMean, measures.brightFraction >= 0.75, measures.darkFraction < 0.005 {
+        if washedOut {
             found.append(finding(path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
-                                 "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.brightFraction * 100))% of pixels white"))
+                                 "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"))
         }
-        if measures.channels >= 3, measures.colourfulness < thresholds.grayscaleColourfulness {
+        found += orientationFindings(path, measures)
+        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, measures.colourfulness < thresholds.grayscaleColourfulness {
             found.append(finding(path, .grayscale, .info, measures.colourfulness, thresholds.grayscaleColourfulness,
                                  "a colour file holding a grey image"))
+        }
+        return found
+    }
+
+    /// Documents only: a page turned a quarter, and text lines that lean.
+    private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
+        guard let orientation = TextOrientation(measures.textLines) else { return [] }
+        var found: [AuditFinding] = []
+        let lean = "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
+        if orientation.sideways {
+            found.append(finding(path, .rotated, .warning, 90 + orientation.skew, nil,
+                                 "turned a quarter: the text lines run down the page (at \((90 + orientation.skew).shortDescription)°); " +
+                                 "whether by 90° or 270° is uncertain"))
+        }
+        if abs(orientation.skew) > thresholds.maximumRotation {
+            found.append(finding(path, .skewed, .warning, abs(orientation.skew), thresholds.maximumRotation,
+                                 "text lines lean \(lean), over the \(thresholds.maximumRotation.shortDescription)° limit"))
         }
         return found
     }

@@ -20,7 +20,8 @@ extension RunStore {
                 query.reset()
                 query.bind(path, at: 1)
                 guard try query.step(), let text = query.text(at: 3),
-                      let inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)) else { continue }
+                      let inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
+                      inspection.version == ImageInspection.currentVersion else { continue }
                 found[path] = CachedInspection(size: Int(query.int64(at: 0)), mtime: query.double(at: 1),
                                                contentHash: UInt64(bitPattern: query.int64(at: 2)), inspection: inspection)
             }

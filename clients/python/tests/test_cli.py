@@ -83,11 +83,12 @@ def test_audit_command_writes_a_summary_and_json_lines(binary, db, tmp_path):
     lines = tmp_path / "findings.jsonl"
     done = run(binary, "audit", "--db", str(db), str(tmp_path), "--jsonl", str(lines), "--config", str(config))
     assert done.returncode == 0, done.stderr
-    assert "4 images (0 unchanged" in done.stdout and "unreadable" in done.stdout and "blurry" in done.stdout
+    assert "4 images (0 unchanged" in done.stdout and "truncated" in done.stdout and "blurry" in done.stdout
     findings = [json.loads(line) for line in lines.read_text().splitlines()]
-    assert {(pathlib.Path(f["path"]).name, f["issue"]) for f in findings} >= {("broken.jpg", "unreadable"), ("photo_blurred.jpg", "blurry")}
-    assert set(findings[0]) == {"path", "issue", "severity", "score"}
-    again = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "unreadable")
+    # A JPEG signature and nothing after it: cut off (reported once, as truncated).
+    assert {(pathlib.Path(f["path"]).name, f["issue"]) for f in findings} >= {("broken.jpg", "truncated"), ("photo_blurred.jpg", "blurry")}
+    assert set(findings[0]) >= {"path", "issue", "severity", "score", "threshold", "detail"}
+    again = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "truncated")
     assert "4 unchanged" in again.stdout and "blurry" not in again.stdout
     bad = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "fuzzy")
     assert bad.returncode != 0 and "unknown issue 'fuzzy'" in bad.stderr

@@ -1,0 +1,19 @@
+/// Turns a path into an inspection. Where the decoding runs is the inspector's business: in this
+/// process, or in worker processes a crashing decoder cannot take the server down with.
+public protocol ImageInspector: Sendable {
+    /// Inspects one image; `slot` (0 ..< workers) names the calling thread, which owns that slot.
+    func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection
+    /// Called once an audit has finished with the inspector.
+    func finish()
+}
+
+/// Decodes in this process: for tests of the checks and for callers that are not a server.
+public struct InProcessImageInspector: ImageInspector {
+    public init() {}
+
+    public func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection {
+        ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
+    }
+
+    public func finish() {}
+}

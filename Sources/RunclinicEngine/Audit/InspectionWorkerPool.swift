@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Decodes images in child processes (`runclinic inspect-worker`), one per auditing thread: a
+/// decoder that crashes on a hostile file takes down that worker, not the server holding live
+/// monitor state. The file it died on is reported unreadable and the worker is replaced.
+///
+/// Protocol: one path per line on the worker's stdin, one JSON-encoded `ImageInspection` per line
+/// on its stdout.
+public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
+    private let command: [String]
+    private let lock = NSLock()
+    private var workers: [Int: Worker] = [:]
+
+    /// `command`: the worker's executable and arguments (it reads paths, writes inspections).
+    public init(command: [String]) {
+        self.command = command
+    }
+
+    /// The running binary's own `inspect-worker` command.
+    public static func selfExecuting(maximumPixels: Int) -> InspectionWorkerPool {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return InspectionWorkerPool(command: [executable, "inspect-worker", "--max-pixels", String(maximumPixels)])
+    }
+
+    public func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection {
+        // Paths with a newline cannot cross the line protocol; they are decoded here (rare).
+        guard !path.contains("\n") else { return ImageInspection.inspect(path: path, maximumPixels: maximumPixels) }
+        for attempt in 0..<2 {
+            guard let worker = worker(slot) else { break }
+            switch worker.inspect(path) {
+            case .inspected(let inspection):
+                return inspection
+            case .died(let how):
+                retire(slot)
+                // A worker that dies on its first file of a fresh start died of that file.
+                if attempt == 1 || worker.served > 0 {
+                    var inspection = ImageInspection(path: path)
+                    inspection.unreadable = .init(score: nil, detail: "the decoder crashed on this file (\(how))")
+                    return inspection
+                }
+            }
+        }
+        return ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
+    }
+
+    public func finish() {
+        let all = lock.withLock { () -> [Worker] in
+            defer { workers.removeAll() }
+            return Array(workers.values)
+        }
+        for worker in all { worker.stop() }
+    }
+
+    private func worker(_ slot: Int) -> Worker? {
+        if let running = lock.withLock({ workers[slot] }) { return running }
+        guard let started = Worker(command: command) else { return nil }
+        lock.withLock { workers[slot] = started }
+        return started
+    }
+
+    private func retire(_ slot: Int) {
+        let worker = lock.withLock { workers.removeValue(forKey: slot) }
+        worker?.stop()
+    }
+
+    /// One child process and the two pipes to it.
+    final class Worker: @unchecked Sendable {
+        enum Outcome {
+            case inspected(ImageInspection)
+            case died(String)
+        }
+
+        let process = Process()
+        private let input = Pipe()
+        private let output = Pipe()
+        private var buffer: [UInt8] = []
+        private(set) var served = 0
+        private let decoder = JSONDecoder()
+
+        init?(command: [String]) {
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+            process.standardInput = input
+            process.standardOutput = output
+            // libpng and libjpeg complain on stderr about every damaged file; the findings say it.
+            process.standardError = FileHandle.nullDevice
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            do { try process.run() } catch { return nil }
+        }
+
+        func inspect(_ path: String) -> Outcome {
+            let line = Array((path + "\n").utf8)
+            let written = line.withUnsafeBytes { raw in writeAll(input.fileHandleForWriting.fileDescriptor, raw) }
+            guard written, let answer = readLine() else { return .died(exitDescription()) }
+            guard let inspection = try? decoder.decode(ImageInspection.self, from: Data(answer)) else {
+                return .died("it answered something unreadable")
+            }
+            served += 1
+            return .inspected(inspection)
+        }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            if process.isRunning { process.waitUntilExit() }
+        }
+
+        private func exitDescription() -> String {
+            process.waitUntilExit()
+            return process.terminationReason == .uncaughtSignal
+                ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)"
+        }
+
+        private func readLine() -> [UInt8]? {
+            let descriptor = output.fileHandleForReading.fileDescriptor
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(buffer[..<newline])
+                    buffer.removeSubrange(...newline)
+                    return line
+                }
+                var chunk = [UInt8](repeating: 0, count: 65_536)
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return nil }
+                buffer.append(contentsOf: chunk[..<count])
+            }
+        }
+
+        private func writeAll(_ descriptor: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
+            var offset = 0
+            while offset < raw.count {
+                let count = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
+    }
+}
