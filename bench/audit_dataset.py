@@ -295,14 +295,24 @@ def build(out: Path, count: int, seed: int) -> dict:
         side = rng.randint(32, 90)
         # Also far outside the dataset's size distribution.
         save(name("jpg"), source.resize((side, int(side * rng.uniform(0.7, 1.0)))), ["too_small", "odd_size"])
+    def in_focus(image: Image.Image) -> bool:
+        grey = np.asarray(image.convert("L"), dtype=np.float32)
+        return grey.std() >= 20 and np.percentile(np.abs(np.diff(grey, axis=1)), 99.5) >= 24
+
     wide = (index for index, photo in enumerate(photos) if photo.size[0] >= 1000 and index not in used_photos)
-    for _ in range(plan["odd_aspect_ratio"]):
-        index = next(wide)  # a strip cut at the photo's own scale (no resampling blur)
-        used_photos.add(index)
+    strips = 0
+    while strips < plan["odd_aspect_ratio"]:
+        index = next(wide)  # a strip cut at the photo's own scale (no resampling blur), where it is in focus
         source = photos[index]
         width = source.size[0]
-        top = rng.randint(0, source.size[1] - 100)
-        save(name("jpg"), source.crop((0, top, width, top + max(100, width // rng.randint(10, 13)))), ["odd_aspect_ratio"])
+        height = max(100, width // rng.randint(10, 13))
+        for top in range(0, source.size[1] - height, height):
+            strip = source.crop((0, top, width, top + height))
+            if in_focus(strip):
+                used_photos.add(index)
+                save(name("jpg"), strip, ["odd_aspect_ratio"])
+                strips += 1
+                break
     for index in range(plan["blurry"]):
         source = take_photo() if index % 2 else take_doc()
         save(name("jpg"), source.filter(ImageFilter.GaussianBlur(rng.uniform(4, 8) * max(source.size) / 1000)), ["blurry"])

@@ -56,43 +56,75 @@ uint64_t difference_hash(const cv::Mat &grey) {
     return hash;
 }
 
-void thumbnail(const cv::Mat &grey, uint8_t out[256]) {
-    const std::vector<double> cells = cell_means(grey, 16, 16);
-    for (int cell = 0; cell < 256; ++cell) out[cell] = uint8_t(std::lround(std::min(255.0, cells[cell])));
+// 24x24 cell means, stretched to the full 0-255 range: a near-blank page's cells differ by a few
+// grey levels, which rounding to whole levels would drown (comparisons normalise contrast anyway).
+void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
+    const std::vector<double> cells = cell_means(grey, 24, 24);
+    const auto [lowest, highest] = std::minmax_element(cells.begin(), cells.end());
+    const double range = std::max(1e-9, *highest - *lowest);
+    out->thumbnail_range = *highest - *lowest;
+    for (int cell = 0; cell < 576; ++cell) out->thumbnail[cell] = uint8_t(std::lround((cells[cell] - *lowest) * 255.0 / range));
 }
 
 // Sharpness per 64x64 tile from one 16-bit Laplacian: the whole image's variance, the 95th
 // percentile over tiles with content, and the share of strong edges.
 void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
-    cv::Mat laplacian;
-    cv::Laplacian(grey, laplacian, CV_16S);
+    if (grey.rows < 3 || grey.cols < 3) return;  // too small to have a Laplacian (and too_small anyway)
     const int tile = 64;
     std::vector<double> tiles;
     double sum = 0, squares = 0;
     long edges = 0;
+    const int last_column = grey.cols - 1;
     for (int top = 0; top < grey.rows; top += tile) {
         for (int left = 0; left < grey.cols; left += tile) {
             const int bottom = std::min(grey.rows, top + tile), right = std::min(grey.cols, left + tile);
-            double tile_sum = 0, tile_squares = 0, grey_sum = 0, grey_squares = 0;
+            // The Laplacian (4-neighbour, borders reflected as OpenCV's BORDER_REFLECT_101) is
+            // computed in the same pass as its statistics; whole numbers per row (a row of 64 fits
+            // in 32 bits), so the inner loop vectorises.
+            int64_t tile_sum = 0, tile_squares = 0, grey_sum = 0, grey_squares = 0;
             for (int row = top; row < bottom; ++row) {
-                const int16_t *values = laplacian.ptr<int16_t>(row);
                 const uint8_t *pixels = grey.ptr<uint8_t>(row);
-                for (int column = left; column < right; ++column) {
-                    const double value = values[column];
-                    tile_sum += value;
-                    tile_squares += value * value;
-                    edges += (values[column] > 24 || values[column] < -24);
-                    grey_sum += pixels[column];
-                    grey_squares += double(pixels[column]) * pixels[column];
+                const uint8_t *above = grey.ptr<uint8_t>(row > 0 ? row - 1 : 1);
+                const uint8_t *below = grey.ptr<uint8_t>(row < grey.rows - 1 ? row + 1 : grey.rows - 2);
+                int32_t row_sum = 0, row_squares = 0, row_grey = 0, row_grey_squares = 0, row_edges = 0;
+                auto add = [&](int column, int32_t value) {
+                    const int32_t pixel = pixels[column];
+                    row_sum += value;
+                    row_squares += value * value;
+                    row_edges += uint32_t(value + 24) > 48u;
+                    row_grey += pixel;
+                    row_grey_squares += pixel * pixel;
+                };
+                const int first = std::max(left, 1), stop = std::min(right, last_column);
+                if (left == 0) add(0, int32_t(above[0]) + below[0] + 2 * pixels[1] - 4 * pixels[0]);
+                for (int column = first; column < stop; ++column) {
+                    // 16-bit lanes (|value| <= 1020) whose products SSE2 sums pairwise (pmaddwd).
+                    const int16_t value = int16_t(above[column] + below[column] + pixels[column - 1] + pixels[column + 1] - 4 * pixels[column]);
+                    const int16_t pixel = pixels[column];
+                    row_sum += value;
+                    row_squares += int32_t(value) * value;
+                    row_edges += (value > 24) | (value < -24);
+                    row_grey += pixel;
+                    row_grey_squares += int32_t(pixel) * pixel;
                 }
+                if (right == grey.cols) {
+                    add(last_column, int32_t(above[last_column]) + below[last_column] + 2 * pixels[last_column - 1] - 4 * pixels[last_column]);
+                }
+                tile_sum += row_sum;
+                tile_squares += row_squares;
+                grey_sum += row_grey;
+                grey_squares += row_grey_squares;
+                edges += row_edges;
             }
             const double count = double(bottom - top) * (right - left);
-            sum += tile_sum;
-            squares += tile_squares;
-            const double grey_variance = grey_squares / count - (grey_sum / count) * (grey_sum / count);
+            sum += double(tile_sum);
+            squares += double(tile_squares);
+            const double grey_mean = double(grey_sum) / count;
+            const double grey_variance = double(grey_squares) / count - grey_mean * grey_mean;
             // A tile with content: not flat paper or sky (grey deviation over 8 levels).
             if (count >= tile * tile / 4 && grey_variance > 64) {
-                tiles.push_back(tile_squares / count - (tile_sum / count) * (tile_sum / count));
+                const double mean = double(tile_sum) / count;
+                tiles.push_back(double(tile_squares) / count - mean * mean);
             }
         }
     }
@@ -109,10 +141,21 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
 }
 
 void measure_histogram(const cv::Mat &grey, long counts[256], rc_image_measures *out) {
+    // Four interleaved histograms: runs of one grey level (paper) would otherwise wait on the
+    // same counter at every pixel.
+    long partial[4][256] = {{0}};
     for (int row = 0; row < grey.rows; ++row) {
         const uint8_t *pixels = grey.ptr<uint8_t>(row);
-        for (int column = 0; column < grey.cols; ++column) ++counts[pixels[column]];
+        int column = 0;
+        for (; column + 4 <= grey.cols; column += 4) {
+            ++partial[0][pixels[column]];
+            ++partial[1][pixels[column + 1]];
+            ++partial[2][pixels[column + 2]];
+            ++partial[3][pixels[column + 3]];
+        }
+        for (; column < grey.cols; ++column) ++partial[0][pixels[column]];
     }
+    for (int value = 0; value < 256; ++value) counts[value] = partial[0][value] + partial[1][value] + partial[2][value] + partial[3][value];
     const double total = double(grey.rows) * grey.cols;
     double entropy = 0, sum = 0, dark = 0, bright = 0, seen = 0;
     out->darkest_level = -1;
@@ -278,21 +321,23 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
         cv::Mat bgr;
         if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR); else bgr = small;
         cv::cvtColor(bgr, scaled, cv::COLOR_BGR2GRAY);
-        double difference = 0;
+        int64_t difference = 0;
         for (int row = 0; row < bgr.rows; ++row) {
             const uint8_t *pixel = bgr.ptr<uint8_t>(row);
+            int32_t row_difference = 0;
             for (int column = 0; column < bgr.cols; ++column, pixel += 3) {
-                difference += std::abs(int(pixel[2]) - int(pixel[1])) + std::abs(int(pixel[1]) - int(pixel[0]));
+                row_difference += std::abs(int(pixel[2]) - int(pixel[1])) + std::abs(int(pixel[1]) - int(pixel[0]));
             }
+            difference += row_difference;
         }
-        out->colourfulness = difference / (2.0 * std::max(1, bgr.rows * bgr.cols));
+        out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
     }
     measure_sharpness(scaled, out);
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
     measure_text_lines(scaled, counts, out);
     out->difference_hash = difference_hash(scaled);
-    thumbnail(scaled, out->thumbnail);
+    thumbnail(scaled, out);
 }
 
 }  // namespace

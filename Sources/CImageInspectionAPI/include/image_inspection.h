@@ -44,9 +44,12 @@ typedef struct {
     double colourfulness;
     /// 64-bit difference hash of a 9x8 thumbnail (near-duplicates differ in few bits).
     uint64_t difference_hash;
-    /// 16x16 grey thumbnail: confirms a near-duplicate the hash suggests (documents that share a
-    /// layout hash alike; their thumbnails, compared after normalising brightness and contrast, do not).
-    uint8_t thumbnail[256];
+    /// 24x24 grey thumbnail, stretched to 0-255: confirms a near-duplicate the hash suggests
+    /// (documents that share a layout hash alike; their thumbnails, compared after normalising
+    /// brightness and contrast, do not).
+    uint8_t thumbnail[576];
+    /// Grey levels between the thumbnail's darkest and brightest cells before stretching.
+    double thumbnail_range;
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

@@ -9,11 +9,12 @@ public struct DatasetAuditor: Sendable {
     public var workers: Int
     public var inspector: any ImageInspector
 
+    /// `workers`: threads inspecting at once (the inspector's preference when nil).
     public init(store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount, inspector: any ImageInspector = InProcessImageInspector()) {
+                workers: Int? = nil, inspector: any ImageInspector = InProcessImageInspector()) {
         self.store = store
         self.thresholds = thresholds
-        self.workers = max(1, workers)
+        self.workers = max(1, workers ?? inspector.concurrency)
         self.inspector = inspector
     }
 
@@ -28,8 +29,8 @@ public struct DatasetAuditor: Sendable {
     }
 
     public func run(paths: [String], recursive: Bool = true, dataset: String? = nil,
-                    progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
-                    isCancelled: @Sendable () -> Bool = { false }) throws -> Summary {
+                    progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                    isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Summary {
         let started = WallClock.now()
         let files = ImageFiles.collect(paths, recursive: recursive)
         let cached = try store.cachedInspections(paths: files.images)
@@ -38,15 +39,22 @@ public struct DatasetAuditor: Sendable {
         let images = files.images
         let maximumPixels = thresholds.maximumPixels
         let inspector = self.inspector
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < images.count, !isCancelled() {
-                results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
-                                                inspector: inspector, slot: worker))
-                progress(results.completed(), images.count)
-                index += workers
+        // Plain threads, not concurrentPerform: the inspector may want more threads than cores.
+        let finished = DispatchGroup()
+        for worker in 0..<workers {
+            finished.enter()
+            let thread = Thread {
+                while !isCancelled(), let index = results.claim() {
+                    results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
+                                                    inspector: inspector, slot: worker))
+                    progress(results.completed(), images.count)
+                }
+                finished.leave()
             }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
+        finished.wait()
         inspector.finish()
         if isCancelled() { throw EngineError.cancelled }
         let entries = results.all()
@@ -59,7 +67,7 @@ public struct DatasetAuditor: Sendable {
             return DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
                                        differenceHash: informative ? measures?.differenceHash : nil,
                                        pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
-                                       thumbnail: measures?.thumbnail)
+                                       thumbnail: measures.map { Array($0.thumbnail) }, thumbnailRange: measures?.thumbnailRange ?? 255)
         })
         findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
         let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: entries.count,
@@ -104,6 +112,7 @@ public struct DatasetAuditor: Sendable {
         private let lock = NSLock()
         private var entries: [Entry?]
         private var done = 0
+        private var next = 0
 
         init(count: Int) { entries = Array(repeating: nil, count: count) }
 
@@ -111,6 +120,15 @@ public struct DatasetAuditor: Sendable {
             lock.withLock {
                 entries[index] = entry
                 done += 1
+            }
+        }
+
+        /// The next image no thread has taken yet.
+        func claim() -> Int? {
+            lock.withLock {
+                guard next < entries.count else { return nil }
+                defer { next += 1 }
+                return next
             }
         }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns a path into an inspection. Where the decoding runs is the inspector's business: in this
 /// process, or in worker processes a crashing decoder cannot take the server down with.
 public protocol ImageInspector: Sendable {
@@ -5,6 +7,8 @@ public protocol ImageInspector: Sendable {
     func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection
     /// Called once an audit has finished with the inspector.
     func finish()
+    /// How many threads should call `inspect` at once.
+    var concurrency: Int { get }
 }
 
 /// Decodes in this process: for tests of the checks and for callers that are not a server.
@@ -16,4 +20,6 @@ public struct InProcessImageInspector: ImageInspector {
     }
 
     public func finish() {}
+
+    public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

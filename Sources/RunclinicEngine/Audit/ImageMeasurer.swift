@@ -22,8 +22,11 @@ public struct ImageMeasures: Sendable, Codable {
     public let brightestLevel: Double
     public let colourfulness: Double
     public let differenceHash: UInt64
-    /// 16x16 grey thumbnail, row by row.
-    public let thumbnail: [UInt8]
+    /// 24x24 grey thumbnail, row by row, stretched to 0-255 (Data: base64 in JSON, where an array
+    /// of 576 numbers cost the worker and the server more than measuring the image did).
+    public let thumbnail: Data
+    /// Grey levels the thumbnail spanned before stretching (its real contrast).
+    public let thumbnailRange: Double
     /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.
     public let textLines: TextLines?
 }
@@ -129,7 +132,7 @@ public final class ImageMeasurer: Sendable {
                 brightFraction: result.bright_fraction, entropy: result.entropy,
                 darkestLevel: result.darkest_level, brightestLevel: result.brightest_level,
                 colourfulness: result.colourfulness, differenceHash: result.difference_hash,
-                thumbnail: withUnsafeBytes(of: result.thumbnail) { Array($0) },
+                thumbnail: withUnsafeBytes(of: result.thumbnail) { Data($0) }, thumbnailRange: result.thumbnail_range,
                 textLines: result.text_marks > 0
                     ? TextLines(marks: Int(result.text_marks), angle: result.text_line_angle, agreement: result.text_line_agreement)
                     : nil)

@@ -48,7 +48,8 @@ public struct ImageQualityCheck: Sendable {
             found.append(finding(path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
                                  "aspect ratio 1:\(aspect.shortDescription)"))
         }
-        let dark = measures.meanBrightness < thresholds.darkMean && measures.darkFraction >= 0.5
+        // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all.
+        let dark = measures.meanBrightness < thresholds.darkMean && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
         // Washed out: bright, and nothing darker than light grey left (0.1% of pixels under 200).
         // A white page with text keeps its ink (under 90 on every page of the bench), and a
         // blurred receipt its smeared grey ink (135-190).

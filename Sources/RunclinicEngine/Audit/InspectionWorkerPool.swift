@@ -46,6 +46,10 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         return ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
     }
 
+    /// One more thread than cores: while a worker decodes, its calling thread hashes the next file
+    /// and reads the last answer, so the cores stay busy.
+    public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
+
     public func finish() {
         let all = lock.withLock { () -> [Worker] in
             defer { workers.removeAll() }
