@@ -299,20 +299,22 @@ def build(out: Path, count: int, seed: int) -> dict:
         grey = np.asarray(image.convert("L"), dtype=np.float32)
         return grey.std() >= 20 and np.percentile(np.abs(np.diff(grey, axis=1)), 99.5) >= 24
 
-    wide = (index for index, photo in enumerate(photos) if photo.size[0] >= 1000 and index not in used_photos)
+    # Strips cut at the photo's own scale (no resampling blur), where they are in focus; a wide
+    # photo may give several (its rows differ).
+    wide = [index for index, photo in enumerate(photos) if photo.size[0] >= 900 and index not in used_photos]
     strips = 0
-    while strips < plan["odd_aspect_ratio"]:
-        index = next(wide)  # a strip cut at the photo's own scale (no resampling blur), where it is in focus
+    for index in wide:
         source = photos[index]
         width = source.size[0]
         height = max(100, width // rng.randint(10, 13))
         for top in range(0, source.size[1] - height, height):
             strip = source.crop((0, top, width, top + height))
-            if in_focus(strip):
+            if strips < plan["odd_aspect_ratio"] and in_focus(strip):
                 used_photos.add(index)
                 save(name("jpg"), strip, ["odd_aspect_ratio"])
                 strips += 1
-                break
+        if strips >= plan["odd_aspect_ratio"]:
+            break
     for index in range(plan["blurry"]):
         source = take_photo() if index % 2 else take_doc()
         save(name("jpg"), source.filter(ImageFilter.GaussianBlur(rng.uniform(4, 8) * max(source.size) / 1000)), ["blurry"])

@@ -56,14 +56,14 @@ uint64_t difference_hash(const cv::Mat &grey) {
     return hash;
 }
 
-// 24x24 cell means, stretched to the full 0-255 range: a near-blank page's cells differ by a few
+// 48x48 cell means, stretched to the full 0-255 range: a near-blank page's cells differ by a few
 // grey levels, which rounding to whole levels would drown (comparisons normalise contrast anyway).
 void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
-    const std::vector<double> cells = cell_means(grey, 24, 24);
+    const std::vector<double> cells = cell_means(grey, 48, 48);
     const auto [lowest, highest] = std::minmax_element(cells.begin(), cells.end());
     const double range = std::max(1e-9, *highest - *lowest);
     out->thumbnail_range = *highest - *lowest;
-    for (int cell = 0; cell < 576; ++cell) out->thumbnail[cell] = uint8_t(std::lround((cells[cell] - *lowest) * 255.0 / range));
+    for (int cell = 0; cell < 48 * 48; ++cell) out->thumbnail[cell] = uint8_t(std::lround((cells[cell] - *lowest) * 255.0 / range));
 }
 
 // Sharpness per 64x64 tile from one 16-bit Laplacian: the whole image's variance, the 95th

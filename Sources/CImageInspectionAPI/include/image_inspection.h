@@ -44,10 +44,10 @@ typedef struct {
     double colourfulness;
     /// 64-bit difference hash of a 9x8 thumbnail (near-duplicates differ in few bits).
     uint64_t difference_hash;
-    /// 24x24 grey thumbnail, stretched to 0-255: confirms a near-duplicate the hash suggests
-    /// (documents that share a layout hash alike; their thumbnails, compared after normalising
-    /// brightness and contrast, do not).
-    uint8_t thumbnail[576];
+    /// 48x48 grey thumbnail, stretched to 0-255: confirms a near-duplicate the hash suggests
+    /// (documents that share a layout hash alike; at 48x48, where words show, their thumbnails,
+    /// compared after normalising brightness and contrast, do not).
+    uint8_t thumbnail[2304];
     /// Grey levels between the thumbnail's darkest and brightest cells before stretching.
     double thumbnail_range;
 } rc_image_measures;

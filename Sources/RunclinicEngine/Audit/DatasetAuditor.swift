@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import RunclinicJSON
 
@@ -28,18 +31,63 @@ public struct DatasetAuditor: Sendable {
         public let seconds: Double
     }
 
+    /// Images inspected, stored and judged per chunk: memory holds one chunk's inspections and,
+    /// for the whole dataset, only what the dataset-wide checks need (hashes and sizes).
+    static let chunkSize = 512
+
     public func run(paths: [String], recursive: Bool = true, dataset: String? = nil,
                     progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Summary {
         let started = WallClock.now()
         let files = ImageFiles.collect(paths, recursive: recursive)
-        let cached = try store.cachedInspections(paths: files.images)
-        let results = Results(count: files.images.count)
         let check = ImageQualityCheck(thresholds: thresholds)
-        let images = files.images
+        let total = files.images.count
+        var findings: [AuditFinding] = []
+        var summaries: [DatasetChecks.Image] = []
+        summaries.reserveCapacity(total)
+        var reused = 0
+        defer { inspector.finish() }
+        for start in stride(from: 0, to: total, by: Self.chunkSize) {
+            let chunk = Array(files.images[start..<min(total, start + Self.chunkSize)])
+            let entries = try inspect(chunk, done: start, total: total, progress: progress, isCancelled: isCancelled)
+            try store.storeInspections(entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) })
+            reused += entries.filter(\.reused).count
+            for entry in entries {
+                findings += check.findings(for: entry.inspection)
+                if let summary = datasetImage(entry) { summaries.append(summary) }
+            }
+        }
+        let store = self.store
+        findings += DatasetChecks.findings(summaries, thumbnails: { paths in (try? store.thumbnails(paths: paths)) ?? [:] })
+        findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
+        let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: total,
+                                            reused: reused, startedAt: started, findings: findings)
+        return Summary(auditID: auditID, images: total, reused: reused, skipped: files.skipped,
+                       unreadableFolders: files.unreadableFolders, findings: findings, seconds: WallClock.now() - started)
+    }
+
+    /// What the dataset-wide checks need of one image; its thumbnail stays in the store.
+    func datasetImage(_ entry: Entry) -> DatasetChecks.Image? {
+        guard entry.inspection.unreadable == nil else { return nil }
+        let measures = entry.inspection.measures
+        let informative = (measures?.entropy ?? 0) >= thresholds.minimumEntropy
+        var image = DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
+                                        differenceHash: informative ? measures?.differenceHash : nil,
+                                        pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
+                                        thumbnail: nil)
+        image.averageHash = measures.flatMap { DatasetChecks.averageHash(Array($0.thumbnail)) }
+        image.textMarks = measures?.textLines?.marks
+        return image
+    }
+
+    /// Inspects one chunk on `workers` threads (plain threads, not concurrentPerform: the
+    /// inspector may want more threads than cores), reusing stored inspections of unchanged files.
+    func inspect(_ images: [String], done: Int, total: Int, progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void,
+                 isCancelled: @escaping @Sendable () -> Bool) throws -> [Entry] {
+        let cached = try store.cachedInspections(paths: images)
+        let results = Results(count: images.count)
         let maximumPixels = thresholds.maximumPixels
         let inspector = self.inspector
-        // Plain threads, not concurrentPerform: the inspector may want more threads than cores.
         let finished = DispatchGroup()
         for worker in 0..<workers {
             finished.enter()
@@ -47,7 +95,7 @@ public struct DatasetAuditor: Sendable {
                 while !isCancelled(), let index = results.claim() {
                     results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
                                                     inspector: inspector, slot: worker))
-                    progress(results.completed(), images.count)
+                    progress(done + results.completed(), total)
                 }
                 finished.leave()
             }
@@ -55,25 +103,8 @@ public struct DatasetAuditor: Sendable {
             thread.start()
         }
         finished.wait()
-        inspector.finish()
         if isCancelled() { throw EngineError.cancelled }
-        let entries = results.all()
-        try store.storeInspections(entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) })
-        var findings = entries.flatMap { check.findings(for: $0.inspection) }
-        findings += DatasetChecks.findings(entries.compactMap { entry in
-            guard entry.inspection.unreadable == nil else { return nil }
-            let measures = entry.inspection.measures
-            let informative = (measures?.entropy ?? 0) >= thresholds.minimumEntropy
-            return DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
-                                       differenceHash: informative ? measures?.differenceHash : nil,
-                                       pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
-                                       thumbnail: measures.map { Array($0.thumbnail) }, thumbnailRange: measures?.thumbnailRange ?? 255)
-        })
-        findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
-        let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: entries.count,
-                                            reused: entries.filter(\.reused).count, startedAt: started, findings: findings)
-        return Summary(auditID: auditID, images: entries.count, reused: entries.filter(\.reused).count, skipped: files.skipped,
-                       unreadableFolders: files.unreadableFolders, findings: findings, seconds: WallClock.now() - started)
+        return results.all()
     }
 
     struct Entry: Sendable {
@@ -87,9 +118,11 @@ public struct DatasetAuditor: Sendable {
 
     static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
                         inspector: any ImageInspector, slot: Int) -> Entry {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
-        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        // stat(2) directly: FileManager's attribute dictionary costs more than a re-audit's judging.
+        var status = stat()
+        let found = stat(path, &status) == 0
+        let size = found ? Int(status.st_size) : 0
+        let mtime = found ? Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 : 0
         if let cached, cached.size == size, cached.mtime == mtime {
             return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
         }

@@ -12,23 +12,36 @@ public enum DatasetChecks {
         public let pixels: Int?
         public let width: Int?
         public let height: Int?
-        /// 24x24 grey thumbnail that confirms a candidate pair found through the hashes, stretched
+        /// 48x48 grey thumbnail that confirms a candidate pair found through the hashes, stretched
         /// to 0-255 from `thumbnailRange` grey levels.
         public let thumbnail: [UInt8]?
         public var thumbnailRange: Double = 255
+        /// The thumbnail's average hash (see `averageHash`), when the thumbnail is not held here.
+        public var averageHash: UInt64? = nil
+        /// Character marks of a document (see TextLines): copies of one page have nearly the same
+        /// number, distinct pages of one layout rarely do.
+        public var textMarks: Int? = nil
     }
 
-    /// Thumbnail difference under which two images are near-duplicates (see `thumbnailDistance`).
-    /// On the audit bench: copies re-encoded at quality 70 or resized to 80% were 0.034 apart at
-    /// most; distinct receipts of one layout, and near-blank pages with a few lines at the top
-    /// (which hash alike), 0.044 and more.
-    static let thumbnailRadius = 0.04
+    /// Thumbnails by path, for images that do not carry theirs: an audit keeps only hashes in
+    /// memory and reads a candidate pair's thumbnails back from the store.
+    public typealias ThumbnailSource = ([String]) -> [String: (bytes: [UInt8], range: Double)]
 
-    /// Hash bits a candidate pair may differ in before its thumbnails are compared. Within 7 bits
-    /// two hashes are sure to share one of the eight bands; pairs further apart (up to 12) are
-    /// found when they share one, which re-encoded documents mostly do.
-    public static func findings(_ images: [Image], nearRadius: Int = 12) -> [AuditFinding] {
-        duplicates(images) + nearDuplicates(images, radius: nearRadius) + oddSizes(images)
+    /// Thumbnail difference under which two images are near-duplicates (see `thumbnailDistance`).
+    /// Measured on the audit bench (48x48): copies re-encoded at quality 70 or resized to 80% were
+    /// 0.07 apart at most; distinct receipts of one layout, and near-blank pages with a few lines
+    /// at the top (which hash alike), 0.146 and more. (At 24x24 the two overlapped.)
+    static let thumbnailRadius = 0.1
+    /// Two documents are only near-duplicates when their character counts agree within 10%: on the
+    /// bench, copies agreed within 7% (a copy may be measured at 768 px and its original at 1,024);
+    /// near-blank pages whose thumbnails matched differed by 2-16%.
+    static let textMarksAgreement = 0.9
+
+    /// Hash bits a candidate pair may differ in (on average over its two hashes) before its
+    /// thumbnails are compared. Within 7 bits two hashes are sure to share one of the eight bands;
+    /// pairs further apart are found when they share one, which re-encoded documents mostly do.
+    public static func findings(_ images: [Image], nearRadius: Int = 12, thumbnails: ThumbnailSource = { _ in [:] }) -> [AuditFinding] {
+        duplicates(images) + nearDuplicates(images, radius: nearRadius, thumbnails: thumbnails) + oddSizes(images)
     }
 
     static func duplicates(_ images: [Image]) -> [AuditFinding] {
@@ -52,13 +65,13 @@ public enum DatasetChecks {
     /// thumbnail): only images sharing a band of either are compared (no scan of every pair), and
     /// their thumbnails then confirm the pair. Two hashes of one picture can drift apart on a flat
     /// page (its cells differ by noise); the second hash gives such a pair a second chance.
-    static func nearDuplicates(_ images: [Image], radius: Int) -> [AuditFinding] {
+    static func nearDuplicates(_ images: [Image], radius: Int, thumbnails source: ThumbnailSource = { _ in [:] }) -> [AuditFinding] {
         // Byte-identical copies are reported as duplicates; only the first of each takes part here.
         var seen: Set<String> = []
         let hashed = images.sorted { $0.path < $1.path }.filter { image in
             image.differenceHash != nil && seen.insert("\(image.contentHash)-\(image.size)").inserted
         }
-        let averageHashes = hashed.map { averageHash($0.thumbnail) }
+        let averageHashes = hashed.map { $0.averageHash ?? averageHash($0.thumbnail) }
         var buckets: [Int: [Int]] = [:]
         for (index, image) in hashed.enumerated() {
             for band in 0..<8 {
@@ -75,27 +88,52 @@ public enum DatasetChecks {
             return node
         }
         var distance: [Int: Double] = [:]
-        var normalised: [Int: [Float]] = [:]
-        var compared: Set<UInt64> = []
-        func thumbnail(_ index: Int) -> [Float]? {
-            if let known = normalised[index] { return known }
-            let made = normalisedThumbnail(hashed[index])
-            normalised[index] = made
-            return made
-        }
+        var normalised: [Int: [Int8]] = [:]
         for members in buckets.values where members.count > 1 && members.count <= 2_000 {
+            // The pairs whose hashes are close, then their thumbnails (read for this bucket only,
+            // so memory holds one bucket's thumbnails, not the dataset's).
+            var pairs: [(Int, Int)] = []
             for (position, a) in members.enumerated() {
                 for b in members[(position + 1)...] {
                     let bits = (hashed[a].differenceHash! ^ hashed[b].differenceHash!).nonzeroBitCount
-                    let averageBits = averageHashes[a].flatMap { first in averageHashes[b].map { (first ^ $0).nonzeroBitCount } } ?? 64
-                    // Both hashes close (a pair of look-alike pages is close in one only), each pair once.
-                    guard bits <= radius, averageBits <= radius, compared.insert(UInt64(a) << 32 | UInt64(b)).inserted else { continue }
-                    let apart = thumbnailDistance(thumbnail(a), thumbnail(b))
-                    guard apart <= Self.thumbnailRadius else { continue }
-                    let (ra, rb) = (root(a), root(b))
-                    if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-                    distance[b] = min(distance[b] ?? apart, apart)
+                    var averageBits = 64
+                    if let first = averageHashes[a], let second = averageHashes[b] { averageBits = (first ^ second).nonzeroBitCount }
+                    // The two hashes together within twice the radius (of 128 bits): a flat page's
+                    // difference hash drifts with noise, its average hash does not.
+                    guard bits + averageBits <= 2 * radius else { continue }
+                    // Already joined through another band: nothing to learn.
+                    guard root(a) != root(b) || distance[b] == nil else { continue }
+                    pairs.append((a, b))
                 }
+            }
+            guard !pairs.isEmpty else { continue }
+            var needed: Set<Int> = []
+            for (a, b) in pairs {
+                needed.insert(a)
+                needed.insert(b)
+            }
+            // Normalised thumbnails are kept across buckets (an image sits in up to 16), up to a
+            // bound: memory stays flat however large the dataset.
+            if normalised.count + needed.count > Self.cachedThumbnails { normalised.removeAll(keepingCapacity: true) }
+            var missing: [String] = []
+            for index in needed where normalised[index] == nil && hashed[index].thumbnail == nil { missing.append(hashed[index].path) }
+            let fetched = missing.isEmpty ? [:] : source(missing)
+            for index in needed where normalised[index] == nil {
+                let image = hashed[index]
+                if let bytes = image.thumbnail {
+                    normalised[index] = normalisedThumbnail(bytes, range: image.thumbnailRange)
+                } else if let stored = fetched[image.path] {
+                    normalised[index] = normalisedThumbnail(stored.bytes, range: stored.range)
+                }
+            }
+            for (a, b) in pairs {
+                if let first = hashed[a].textMarks, let second = hashed[b].textMarks,
+                   Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second)) { continue }
+                let apart = thumbnailDistance(normalised[a], normalised[b], limit: Self.thumbnailRadius)
+                guard apart <= Self.thumbnailRadius else { continue }
+                let (ra, rb) = (root(a), root(b))
+                if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+                distance[b] = min(distance[b] ?? apart, apart)
             }
         }
         var found: [AuditFinding] = []
@@ -112,40 +150,61 @@ public enum DatasetChecks {
         return found
     }
 
-    /// 64-bit average hash: is each 3x3 block of the 24x24 thumbnail brighter than the mean?
+    /// 64-bit average hash: is each 6x6 block of the 48x48 thumbnail brighter than the mean?
     static func averageHash(_ thumbnail: [UInt8]?) -> UInt64? {
-        guard let thumbnail, thumbnail.count == 576 else { return nil }
+        guard let thumbnail, thumbnail.count == 48 * 48 else { return nil }
         var blocks = [Int](repeating: 0, count: 64)
-        for row in 0..<24 {
-            for column in 0..<24 { blocks[(row / 3) * 8 + column / 3] += Int(thumbnail[row * 24 + column]) }
+        for row in 0..<48 {
+            for column in 0..<48 { blocks[(row / 6) * 8 + column / 6] += Int(thumbnail[row * 48 + column]) }
         }
         let mean = blocks.reduce(0, +) / 64
         return blocks.enumerated().reduce(UInt64(0)) { hash, block in block.element > mean ? hash | (1 << UInt64(block.offset)) : hash }
     }
 
-    /// A thumbnail normalised to zero mean and unit deviation, in the image's own grey levels. One
-    /// grey level is added to the deviation, so on a near-blank page (a deviation of a few levels)
-    /// sensor noise does not count as content.
-    static func normalisedThumbnail(_ image: Image) -> [Float]? {
-        guard let values = image.thumbnail, !values.isEmpty else { return nil }
+    /// Normalised thumbnails held at once during near-duplicate grouping (2.3 KB each).
+    static let cachedThumbnails = 8_192
+    /// Steps per unit of deviation in a normalised thumbnail (values within +-4 deviations fit).
+    static let quantum: Float = 32
+
+    /// A thumbnail normalised to zero mean and unit deviation, in the image's own grey levels, in
+    /// steps of 1/32. One grey level is added to the deviation, so on a near-blank page (a
+    /// deviation of a few levels) sensor noise does not count as content.
+    static func normalisedThumbnail(_ values: [UInt8], range: Double) -> [Int8]? {
+        guard !values.isEmpty else { return nil }
         let count = Double(values.count)
-        let levels = image.thumbnailRange / 255  // back to the image's grey levels
+        let levels = range / 255  // back to the image's grey levels
         let mean = values.reduce(0.0) { $0 + Double($1) } / count
         let deviation = (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / count).squareRoot()
-        return values.map { Float((Double($0) - mean) * levels / (deviation * levels + 1)) }
+        let scale = Float(levels / (deviation * levels + 1)) * quantum
+        let centre = Float(mean)
+        return values.map { Int8(max(-127, min(127, ((Float($0) - centre) * scale).rounded()))) }
     }
 
-    /// Mean absolute difference of two normalised thumbnails: 0 for the same picture at another
-    /// brightness or contrast.
-    static func thumbnailDistance(_ first: [Float]?, _ second: [Float]?) -> Double {
+    /// Mean absolute difference of two normalised thumbnails (in deviations): 0 for the same
+    /// picture at another brightness or contrast. Stops early, with a value over `limit`, once
+    /// the pair cannot come back under it.
+    static func thumbnailDistance(_ first: [Int8]?, _ second: [Int8]?, limit: Double = .infinity) -> Double {
         guard let first, let second, first.count == second.count, !first.isEmpty else { return .infinity }
-        var sum: Float = 0
-        for index in first.indices { sum += abs(first[index] - second[index]) }
-        return Double(sum) / Double(first.count)
+        let budget = limit.isFinite ? Int(limit * Double(first.count) * Double(quantum)) : Int.max
+        var sum = 0
+        first.withUnsafeBufferPointer { a in
+            second.withUnsafeBufferPointer { b in
+                var start = 0
+                while start < a.count, sum <= budget {
+                    let end = min(a.count, start + 256)
+                    var part: Int32 = 0  // 256 differences of at most 254 fit
+                    for index in start..<end { part += abs(Int32(a[index]) - Int32(b[index])) }
+                    sum += Int(part)
+                    start = end
+                }
+            }
+        }
+        return Double(sum) / Double(first.count) / Double(quantum)
     }
 
     static func thumbnailDistance(_ a: Image, _ b: Image) -> Double {
-        thumbnailDistance(normalisedThumbnail(a), normalisedThumbnail(b))
+        guard let first = a.thumbnail, let second = b.thumbnail else { return .infinity }
+        return thumbnailDistance(normalisedThumbnail(first, range: a.thumbnailRange), normalisedThumbnail(second, range: b.thumbnailRange))
     }
 
     /// At least 20 times more or fewer pixels than the dataset's median, and a robust z-score of

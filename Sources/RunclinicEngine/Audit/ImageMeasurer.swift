@@ -22,9 +22,9 @@ public struct ImageMeasures: Sendable, Codable {
     public let brightestLevel: Double
     public let colourfulness: Double
     public let differenceHash: UInt64
-    /// 24x24 grey thumbnail, row by row, stretched to 0-255 (Data: base64 in JSON, where an array
-    /// of 576 numbers cost the worker and the server more than measuring the image did).
-    public let thumbnail: Data
+    /// 48x48 grey thumbnail, row by row, stretched to 0-255 (Data: base64 in JSON, where an array
+    /// of numbers cost the worker and the server more than measuring the image did).
+    public internal(set) var thumbnail: Data
     /// Grey levels the thumbnail spanned before stretching (its real contrast).
     public let thumbnailRange: Double
     /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.

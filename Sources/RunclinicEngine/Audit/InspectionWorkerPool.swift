@@ -55,6 +55,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             defer { workers.removeAll() }
             return Array(workers.values)
         }
+        // Every worker's input closes before any is waited for.
+        for worker in all { worker.closeInput() }
         for worker in all { worker.stop() }
     }
 
@@ -81,6 +83,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         private let input = Pipe()
         private let output = Pipe()
         private var buffer: [UInt8] = []
+        private let lock = NSLock()
+        private var inputClosed = false
         private(set) var served = 0
         private let decoder = JSONDecoder()
 
@@ -92,6 +96,13 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             // libpng and libjpeg complain on stderr about every damaged file; the findings say it.
             process.standardError = FileHandle.nullDevice
             decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            // Close-on-exec on every end, so a worker started later does not inherit this one's
+            // pipes (its stdin would then never reach end-of-file). The child's own ends are
+            // duplicated onto its stdin and stdout, which clears the flag there.
+            for descriptor in [input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
+                               output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            }
             do { try process.run() } catch { return nil }
         }
 
@@ -106,8 +117,16 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             return .inspected(inspection)
         }
 
+        func closeInput() {
+            lock.withLock {
+                guard !inputClosed else { return }
+                inputClosed = true
+                try? input.fileHandleForWriting.close()
+            }
+        }
+
         func stop() {
-            try? input.fileHandleForWriting.close()
+            closeInput()
             if process.isRunning { process.waitUntilExit() }
         }
 

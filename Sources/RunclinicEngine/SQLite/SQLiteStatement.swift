@@ -39,6 +39,11 @@ final class SQLiteStatement {
         sqlite3_bind_text(handle, index, value, -1, Self.transient)
     }
 
+    func bind(_ value: [UInt8]?, at index: Int32) {
+        guard let value else { return bindNull(at: index) }
+        value.withUnsafeBytes { raw in _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient) }
+    }
+
     func bind(_ value: String?, at index: Int32) {
         if let value { bind(value, at: index) } else { bindNull(at: index) }
     }
@@ -86,6 +91,11 @@ final class SQLiteStatement {
 
     func optionalInt64(at column: Int32) -> Int64? {
         isNull(at: column) ? nil : sqlite3_column_int64(handle, column)
+    }
+
+    func blob(at column: Int32) -> [UInt8]? {
+        guard let pointer = sqlite3_column_blob(handle, column) else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))))
     }
 
     func text(at column: Int32) -> String? {

@@ -143,5 +143,12 @@ extension Migration {
             CREATE INDEX audit_findings_by_audit ON audit_findings (audit_id, issue);
             CREATE INDEX audit_findings_by_path ON audit_findings (path);
             """),
+        Migration(version: 4, name: "image thumbnails", sql: """
+            -- The 24x24 thumbnail of an inspection (stretched to 0-255) and the grey levels it
+            -- spanned: near-duplicate candidates read theirs back, so an audit need not hold every
+            -- image's thumbnail in memory.
+            ALTER TABLE image_inspections ADD COLUMN thumbnail BLOB;
+            ALTER TABLE image_inspections ADD COLUMN thumbnail_range REAL;
+            """),
     ]
 }

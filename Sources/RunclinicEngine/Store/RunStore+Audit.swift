@@ -14,14 +14,16 @@ extension RunStore {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try read { connection in
-            let query = try connection.prepare("SELECT size, mtime, content_hash, inspection FROM image_inspections WHERE path = ?")
+            let query = try connection.prepare("SELECT size, mtime, content_hash, inspection, thumbnail FROM image_inspections WHERE path = ?")
             var found: [String: CachedInspection] = [:]
             for path in paths {
                 query.reset()
                 query.bind(path, at: 1)
                 guard try query.step(), let text = query.text(at: 3),
-                      let inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
+                      var inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
                       inspection.version == ImageInspection.currentVersion else { continue }
+                // The thumbnail lives in its own column (the JSON would be four times larger).
+                if inspection.measures != nil { inspection.measures?.thumbnail = Data(query.blob(at: 4) ?? []) }
                 found[path] = CachedInspection(size: Int(query.int64(at: 0)), mtime: query.double(at: 1),
                                                contentHash: UInt64(bitPattern: query.int64(at: 2)), inspection: inspection)
             }
@@ -35,8 +37,8 @@ extension RunStore {
         try write { state in
             try state.writeNow {
                 let insert = try state.statement("""
-                    INSERT OR REPLACE INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let now = WallClock.now()
                 for entry in entries {
@@ -44,11 +46,29 @@ extension RunStore {
                     insert.bind(entry.size, at: 2)
                     insert.bind(entry.mtime, at: 3)
                     insert.bind(Int64(bitPattern: entry.contentHash), at: 4)
-                    insert.bind(String(decoding: try encoder.encode(entry.inspection), as: UTF8.self), at: 5)
+                    var stored = entry.inspection
+                    stored.measures?.thumbnail = Data()  // kept in the thumbnail column
+                    insert.bind(String(decoding: try encoder.encode(stored), as: UTF8.self), at: 5)
                     insert.bind(now, at: 6)
+                    insert.bind(entry.inspection.measures.map { Array($0.thumbnail) }, at: 7)
+                    insert.bind(entry.inspection.measures?.thumbnailRange, at: 8)
                     try insert.run()
                 }
             }
+        }
+    }
+
+    /// The stored thumbnails of these images, and the grey levels each spanned.
+    func thumbnails(paths: [String]) throws -> [String: (bytes: [UInt8], range: Double)] {
+        try read { connection in
+            let query = try connection.prepare("SELECT thumbnail, thumbnail_range FROM image_inspections WHERE path = ?")
+            var found: [String: (bytes: [UInt8], range: Double)] = [:]
+            for path in paths {
+                query.reset()
+                query.bind(path, at: 1)
+                if try query.step(), let bytes = query.blob(at: 0) { found[path] = (bytes, query.double(at: 1)) }
+            }
+            return found
         }
     }
 

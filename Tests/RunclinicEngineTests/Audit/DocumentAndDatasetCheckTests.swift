@@ -43,10 +43,10 @@ import Testing
     }
 
     @Test func thumbnailsIgnoreBrightnessAndContrastButNotContent() {
-        let scene: [UInt8] = (0..<576).map { (index: Int) -> UInt8 in UInt8(40 + (index % 24) * 5 + (index / 24) * 2) }
+        let scene: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8(30 + (index % 48) * 2 + (index / 48) * 2) }
         let brighter: [UInt8] = scene.map { (value: UInt8) -> UInt8 in UInt8(min(255, Int(value) * 11 / 10 + 12)) }
         var other = scene
-        other.replaceSubrange(0..<144, with: other[0..<144].reversed())
+        other.replaceSubrange(0..<576, with: other[0..<576].reversed())
         let distanceToBrighter = DatasetChecks.thumbnailDistance(Self.image("a", thumbnail: scene), Self.image("b", thumbnail: brighter))
         let distanceToOther = DatasetChecks.thumbnailDistance(Self.image("a", thumbnail: scene), Self.image("c", thumbnail: other))
         #expect(distanceToBrighter < 0.03 && distanceToOther > DatasetChecks.thumbnailRadius)
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func nearDuplicatesNeedASharedBandAndCloseThumbnails() {
-        let scene: [UInt8] = (0..<576).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
+        let scene: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
         let dimmer: [UInt8] = scene.map { (value: UInt8) -> UInt8 in value / 2 + 20 }
         let images = [
             Self.image("a.jpg", thumbnail: scene, hash: 0xFFFF_0000_FFFF_0000),
