@@ -77,6 +77,8 @@ bench: release .venv-bench/.installed bench-audit
 bench-audit: release .venv-audit/.installed
 	@dpkg -s fonts-dejavu-core >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py --seed 8 --peers ""
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_memory.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out
