@@ -1,16 +1,13 @@
 import Foundation
 
 /// The per-image checks: the header first (unreadable, truncated, too large, EXIF rotation), then
-/// OpenCV's measures (size, aspect ratio, blur, exposure, information, colour).
+/// OpenCV's measures (size, aspect ratio, blur, exposure, information, colour, a document's
+/// orientation). Images are inspected by an `ImageInspector`; this only judges.
 public struct ImageQualityCheck: Sendable {
     public var thresholds: ImageQualityThresholds
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
-    }
-
-    public func findings(path: String) -> [AuditFinding] {
-        findings(for: ImageInspection.inspect(path: path, maximumPixels: thresholds.maximumPixels))
     }
 
     /// The findings of an inspection (cheap: a stored inspection is judged again when the
