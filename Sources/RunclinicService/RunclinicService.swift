@@ -13,14 +13,14 @@ public struct RunclinicService: Sendable {
     let webhooks: WebhookNotifier
     /// The `audit:` section of `serve --config FILE`; a request's `thresholds` win.
     let auditDefaults: ImageQualityThresholds
-    /// Where audits decode images; a server passes worker processes (a decoder crash then costs a
-    /// worker, not the server's live monitor state).
-    let imageInspector: @Sendable (_ maximumPixels: Int) -> any ImageInspector
+    /// Where audits decode images; a server passes its worker processes (a decoder crash then costs
+    /// a worker, not the server's live monitor state), shared by every request.
+    let imageInspector: any ImageInspector
 
     /// `defaults`: the monitoring settings of `serve --config FILE` (runs' inline settings win).
     public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration(),
                 auditDefaults: ImageQualityThresholds = ImageQualityThresholds(),
-                imageInspector: @escaping @Sendable (_ maximumPixels: Int) -> any ImageInspector = { _ in InProcessImageInspector() }) {
+                imageInspector: any ImageInspector = InProcessImageInspector()) {
         self.store = store
         self.auditDefaults = auditDefaults
         self.imageInspector = imageInspector

@@ -51,7 +51,7 @@ struct AuditCommand: ParsableCommand {
         defer { runStore.close() }
         let showProgress = isatty(STDERR_FILENO) == 1
         let auditor = DatasetAuditor(store: runStore, thresholds: thresholds,
-                                     inspector: InspectionWorkerPool.selfExecuting(maximumPixels: thresholds.maximumPixels))
+                                     inspector: InspectionWorkerPool.selfExecuting())
         let summary = try auditor.run(
             paths: paths, recursive: !noRecursive,
             progress: { done, total in

@@ -5,8 +5,9 @@ import ArgumentParser
 import Foundation
 import RunclinicEngine
 
-/// The child process an audit decodes images in (see InspectionWorkerPool): one path per line in,
-/// one JSON inspection per line out, until stdin closes. Not for people.
+/// The child process an audit decodes images in (see InspectionWorkerPool): one
+/// "<maximum pixels> <path>" per line in, one JSON inspection per line out, until stdin closes.
+/// Not for people.
 struct InspectWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect-worker",
@@ -14,17 +15,18 @@ struct InspectWorkerCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "Refuse images whose header claims more pixels than this.")
-    var maxPixels = ImageQualityThresholds().maximumPixels
-
     func run() throws {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Fault injection for the crash-isolation test: abort on a path containing this text.
         let crashOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_CRASH_ON"].flatMap { $0.isEmpty ? nil : $0 }
-        while let path = readLine(strippingNewline: true) {
+        while let request = readLine(strippingNewline: true) {
+            guard let space = request.firstIndex(of: " "), let maximumPixels = Int(request[..<space]) else {
+                throw ValidationError("expected \"<maximum pixels> <path>\", got \(request)")
+            }
+            let path = String(request[request.index(after: space)...])
             if let crashOn, path.contains(crashOn) { abort() }
-            var line = try encoder.encode(ImageInspection.inspect(path: path, maximumPixels: maxPixels))
+            var line = try encoder.encode(ImageInspection.inspect(path: path, maximumPixels: maximumPixels))
             line.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(line)
         }

@@ -61,7 +61,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         let service = RunclinicService(store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit,
-                                        imageInspector: { InspectionWorkerPool.selfExecuting(maximumPixels: $0) })
+                                        imageInspector: InspectionWorkerPool.selfExecuting())
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
         let listener: UnixSocketListener?
         if let socket {

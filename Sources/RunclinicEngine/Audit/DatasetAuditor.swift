@@ -46,7 +46,6 @@ public struct DatasetAuditor: Sendable {
         var summaries: [DatasetChecks.Image] = []
         summaries.reserveCapacity(total)
         var reused = 0
-        defer { inspector.finish() }
         for start in stride(from: 0, to: total, by: Self.chunkSize) {
             let chunk = Array(files.images[start..<min(total, start + Self.chunkSize)])
             let entries = try inspect(chunk, done: start, total: total, progress: progress, isCancelled: isCancelled)
@@ -89,12 +88,12 @@ public struct DatasetAuditor: Sendable {
         let maximumPixels = thresholds.maximumPixels
         let inspector = self.inspector
         let finished = DispatchGroup()
-        for worker in 0..<workers {
+        for _ in 0..<workers {
             finished.enter()
             let thread = Thread {
                 while !isCancelled(), let index = results.claim() {
                     results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
-                                                    inspector: inspector, slot: worker))
+                                                    inspector: inspector))
                     progress(done + results.completed(), total)
                 }
                 finished.leave()
@@ -117,7 +116,7 @@ public struct DatasetAuditor: Sendable {
     }
 
     static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
-                        inspector: any ImageInspector, slot: Int) -> Entry {
+                        inspector: any ImageInspector) -> Entry {
         // stat(2) directly: FileManager's attribute dictionary costs more than a re-audit's judging.
         var status = stat()
         let found = stat(path, &status) == 0
@@ -127,7 +126,7 @@ public struct DatasetAuditor: Sendable {
             return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
         }
         return Entry(path: path, size: size, mtime: mtime, contentHash: contentHash(path),
-                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, slot: slot), reused: false)
+                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels), reused: false)
     }
 
     /// FNV-1a over the file's bytes: byte-identical files share it (and their size).

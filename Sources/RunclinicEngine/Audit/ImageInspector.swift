@@ -3,10 +3,8 @@ import Foundation
 /// Turns a path into an inspection. Where the decoding runs is the inspector's business: in this
 /// process, or in worker processes a crashing decoder cannot take the server down with.
 public protocol ImageInspector: Sendable {
-    /// Inspects one image; `slot` (0 ..< workers) names the calling thread, which owns that slot.
-    func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection
-    /// Called once an audit has finished with the inspector.
-    func finish()
+    /// Inspects one image; safe to call from several threads at once.
+    func inspect(path: String, maximumPixels: Int) -> ImageInspection
     /// How many threads should call `inspect` at once.
     var concurrency: Int { get }
 }
@@ -15,11 +13,9 @@ public protocol ImageInspector: Sendable {
 public struct InProcessImageInspector: ImageInspector {
     public init() {}
 
-    public func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection {
+    public func inspect(path: String, maximumPixels: Int) -> ImageInspection {
         ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
     }
-
-    public func finish() {}
 
     public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

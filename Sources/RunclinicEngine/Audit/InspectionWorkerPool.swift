@@ -3,38 +3,49 @@ import Glibc
 #endif
 import Foundation
 
-/// Decodes images in child processes (`runclinic inspect-worker`), one per auditing thread: a
-/// decoder that crashes on a hostile file takes down that worker, not the server holding live
-/// monitor state. The file it died on is reported unreadable and the worker is replaced.
+/// Decodes images in child processes (`runclinic inspect-worker`): a decoder that crashes on a
+/// hostile file takes down that worker, not the server holding live monitor state. The file it
+/// died on is reported unreadable and the worker is replaced.
 ///
-/// Protocol: one path per line on the worker's stdin, one JSON-encoded `ImageInspection` per line
-/// on its stdout.
+/// Workers are long-lived and shared: a thread checks one out per image and back in after, so
+/// an audit and a pipeline's `audit.filter` calls reuse warm workers instead of starting OpenCV
+/// each time. Idle workers end when this process does (their stdin reaches end-of-file).
+///
+/// Protocol: one "<maximum pixels> <path>" per line on the worker's stdin, one JSON-encoded
+/// `ImageInspection` per line on its stdout.
 public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
     private let command: [String]
     private let lock = NSLock()
-    private var workers: [Int: Worker] = [:]
+    private var idle: [Worker] = []
+    private let maximumIdle: Int
 
     /// `command`: the worker's executable and arguments (it reads paths, writes inspections).
-    public init(command: [String]) {
+    public init(command: [String], maximumIdle: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
         self.command = command
+        self.maximumIdle = maximumIdle
     }
 
     /// The running binary's own `inspect-worker` command.
-    public static func selfExecuting(maximumPixels: Int) -> InspectionWorkerPool {
+    public static func selfExecuting() -> InspectionWorkerPool {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return InspectionWorkerPool(command: [executable, "inspect-worker", "--max-pixels", String(maximumPixels)])
+        return InspectionWorkerPool(command: [executable, "inspect-worker"])
     }
 
-    public func inspect(path: String, maximumPixels: Int, slot: Int) -> ImageInspection {
+    /// One more thread than cores: while a worker decodes, its calling thread hashes the next file
+    /// and reads the last answer, so the cores stay busy.
+    public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
+
+    public func inspect(path: String, maximumPixels: Int) -> ImageInspection {
         // Paths with a newline cannot cross the line protocol; they are decoded here (rare).
         guard !path.contains("\n") else { return ImageInspection.inspect(path: path, maximumPixels: maximumPixels) }
         for attempt in 0..<2 {
-            guard let worker = worker(slot) else { break }
-            switch worker.inspect(path) {
+            guard let worker = checkOut() else { break }
+            switch worker.inspect(path, maximumPixels: maximumPixels) {
             case .inspected(let inspection):
+                checkIn(worker)
                 return inspection
             case .died(let how):
-                retire(slot)
+                worker.stop()
                 // A worker that dies on its first file of a fresh start died of that file.
                 if attempt == 1 || worker.served > 0 {
                     var inspection = ImageInspection(path: path)
@@ -46,30 +57,18 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         return ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
     }
 
-    /// One more thread than cores: while a worker decodes, its calling thread hashes the next file
-    /// and reads the last answer, so the cores stay busy.
-    public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
+    private func checkOut() -> Worker? {
+        if let waiting = lock.withLock({ idle.popLast() }) { return waiting }
+        return Worker(command: command)
+    }
 
-    public func finish() {
-        let all = lock.withLock { () -> [Worker] in
-            defer { workers.removeAll() }
-            return Array(workers.values)
+    private func checkIn(_ worker: Worker) {
+        let surplus = lock.withLock { () -> Worker? in
+            guard idle.count < maximumIdle else { return worker }
+            idle.append(worker)
+            return nil
         }
-        // Every worker's input closes before any is waited for.
-        for worker in all { worker.closeInput() }
-        for worker in all { worker.stop() }
-    }
-
-    private func worker(_ slot: Int) -> Worker? {
-        if let running = lock.withLock({ workers[slot] }) { return running }
-        guard let started = Worker(command: command) else { return nil }
-        lock.withLock { workers[slot] = started }
-        return started
-    }
-
-    private func retire(_ slot: Int) {
-        let worker = lock.withLock { workers.removeValue(forKey: slot) }
-        worker?.stop()
+        surplus?.stop()
     }
 
     /// One child process and the two pipes to it.
@@ -83,8 +82,6 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         private let input = Pipe()
         private let output = Pipe()
         private var buffer: [UInt8] = []
-        private let lock = NSLock()
-        private var inputClosed = false
         private(set) var served = 0
         private let decoder = JSONDecoder()
 
@@ -106,8 +103,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             do { try process.run() } catch { return nil }
         }
 
-        func inspect(_ path: String) -> Outcome {
-            let line = Array((path + "\n").utf8)
+        func inspect(_ path: String, maximumPixels: Int) -> Outcome {
+            let line = Array("\(maximumPixels) \(path)\n".utf8)
             let written = line.withUnsafeBytes { raw in writeAll(input.fileHandleForWriting.fileDescriptor, raw) }
             guard written, let answer = readLine() else { return .died(exitDescription()) }
             guard let inspection = try? decoder.decode(ImageInspection.self, from: Data(answer)) else {
@@ -117,16 +114,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             return .inspected(inspection)
         }
 
-        func closeInput() {
-            lock.withLock {
-                guard !inputClosed else { return }
-                inputClosed = true
-                try? input.fileHandleForWriting.close()
-            }
-        }
-
         func stop() {
-            closeInput()
+            try? input.fileHandleForWriting.close()
             if process.isRunning { process.waitUntilExit() }
         }
 

@@ -6,7 +6,7 @@ extension RunclinicService {
     var auditMethods: [MethodHandler] {
         let store = self.store
         let defaults = self.auditDefaults
-        let makeInspector = self.imageInspector
+        let inspector = self.imageInspector
         return [
             MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["path", "paths", "recursive", "thresholds", "dataset", "limit"], method: "audit.run")
@@ -14,7 +14,7 @@ extension RunclinicService {
                 if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
                 guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
                 let thresholds = try Self.thresholds(try params.optionalObject("thresholds"), base: defaults)
-                let auditor = DatasetAuditor(store: store, thresholds: thresholds, inspector: makeInspector(thresholds.maximumPixels))
+                let auditor = DatasetAuditor(store: store, thresholds: thresholds, inspector: inspector)
                 let progress = context.beginProgress(params, title: "Auditing images")
                 defer { progress?.end() }
                 let limit = try params.optionalLimit("limit") ?? 1_000
@@ -57,15 +57,13 @@ extension RunclinicService {
                     throw ResponseError.invalidParams(field: "paths", "is required")
                 }
                 let check = ImageQualityCheck(thresholds: try Self.thresholds(try params.optionalObject("thresholds"), base: defaults))
-                let inspector = makeInspector(check.thresholds.maximumPixels)
-                defer { inspector.finish() }
                 let progress = context.beginProgress(params, title: "Checking images")
                 defer { progress?.end() }
                 var accepted: [JSONValue] = []
                 var rejected: [JSONValue] = []
                 for (index, path) in paths.enumerated() {
                     try context.cancellation.checkCancellation()
-                    let findings = check.findings(for: inspector.inspect(path: path, maximumPixels: check.thresholds.maximumPixels, slot: 0))
+                    let findings = check.findings(for: inspector.inspect(path: path, maximumPixels: check.thresholds.maximumPixels))
                     if findings.contains(where: { $0.severity >= .warning }) {
                         rejected.append(["path": .string(path), "reasons": .array(findings.map(\.json))])
                     } else {
