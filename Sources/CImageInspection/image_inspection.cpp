@@ -185,28 +185,18 @@ struct Mark {
     int extent;  // the longer side of its box
 };
 
-// The text-line angle of a document (docstrum, O'Gorman 1993: directions to nearest neighbours).
-void measure_text_lines(const cv::Mat &grey, const long counts[256], rc_image_measures *out) {
-    // A document: light paper and dark ink, split by Otsu's threshold (from the histogram).
-    double total = 0, weighted = 0;
-    for (int value = 0; value < 256; ++value) { total += counts[value]; weighted += double(counts[value]) * value; }
-    if (total <= 0) return;
-    double below = 0, below_weighted = 0, best = -1;
-    int threshold = 0;
-    for (int value = 0; value < 255; ++value) {
-        below += counts[value];
-        below_weighted += double(counts[value]) * value;
-        if (below == 0 || below == total) continue;
-        const double ink_mean = below_weighted / below, paper_mean = (weighted - below_weighted) / (total - below);
-        const double between = below * (total - below) * (ink_mean - paper_mean) * (ink_mean - paper_mean);
-        if (between > best) { best = between; threshold = value; }
-    }
-    double ink_count = 0, ink_sum = 0;
-    for (int value = 0; value <= threshold; ++value) { ink_count += counts[value]; ink_sum += double(counts[value]) * value; }
-    const double ink_share = ink_count / total;
-    if (ink_share < 0.003 || ink_share > 0.35) return;
-    const double ink_level = ink_sum / ink_count, paper = (weighted - ink_sum) / (total - ink_count);
-    if (paper < 150 || paper - ink_level < 60 || threshold < 60) return;
+struct TextLines {
+    int32_t marks = 0;
+    double angle = 0;
+    double agreement = 0;
+};
+
+// The text-line angle from the ink of a document shrunk `shrink` times from the analysis scale
+// (docstrum, O'Gorman 1993: the nearest neighbour of a character lies along its line, so the
+// directions to nearest neighbours peak at the line angle). Size limits are at analysis scale.
+TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
+    const int minimum_area = std::max(1, int(4 / (shrink * shrink))), minimum_extent = std::max(2, int(3 / shrink));
+    const int maximum_extent = int(80 / shrink);
     cv::Mat ink;
     cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
 
@@ -217,11 +207,11 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], rc_image_me
     for (int label = 1; label < count; ++label) {
         const int width = stats.at<int>(label, cv::CC_STAT_WIDTH), height = stats.at<int>(label, cv::CC_STAT_HEIGHT);
         const int area = stats.at<int>(label, cv::CC_STAT_AREA);
-        if (area < 4 || width > 80 || height > 80 || std::max(width, height) < 3) continue;
+        if (area < minimum_area || width > maximum_extent || height > maximum_extent || std::max(width, height) < minimum_extent) continue;
         marks.push_back({float(centroids.at<double>(label, 0)), float(centroids.at<double>(label, 1)), std::max(width, height)});
         heights.push_back(std::max(width, height));
     }
-    if (marks.size() < 30) return;
+    if (marks.size() < 30) return {};
     std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
     const double size = heights[heights.size() / 2];
     // Dots, accents and specks are not characters; blobs are not either.
@@ -229,7 +219,7 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], rc_image_me
     for (const Mark &mark : marks) {
         if (mark.extent >= 0.5 * size && mark.extent <= 2.5 * size) characters.push_back(mark);
     }
-    if (characters.size() < 30) return;
+    if (characters.size() < 30) return {};
     if (characters.size() > 4000) {  // enough for the statistics; keeps the cost bounded
         std::vector<Mark> sample;
         const double step = double(characters.size()) / 4000;
@@ -268,7 +258,7 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], rc_image_me
         histogram[int(angle) % 180] += 1;
         ++pairs;
     }
-    if (pairs < 30) return;
+    if (pairs < 30) return {};
     // The peak of the histogram smoothed over +-3 degrees (circular: 0 and 180 are one direction).
     int peak = 0;
     double peak_value = -1;
@@ -288,10 +278,48 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], rc_image_me
     }
     double angle = std::atan2(sy, sx) * 180 / M_PI / 2;
     if (angle < 0) angle += 180;
-    out->text_marks = int32_t(characters.size());
-    out->text_line_angle = angle;
-    out->text_line_agreement = near / double(pairs);
+    return {int32_t(characters.size()), angle, near / double(pairs)};
+}
 
+
+// The text lines of a document: light paper and dark ink, characters lined up.
+void measure_text_lines(const cv::Mat &grey, const long counts[256], int32_t analysis_side, rc_image_measures *out) {
+    // A document: light paper and dark ink, split by Otsu's threshold (from the histogram).
+    double total = 0, weighted = 0;
+    for (int value = 0; value < 256; ++value) { total += counts[value]; weighted += double(counts[value]) * value; }
+    if (total <= 0) return;
+    double below = 0, below_weighted = 0, best = -1;
+    int threshold = 0;
+    for (int value = 0; value < 255; ++value) {
+        below += counts[value];
+        below_weighted += double(counts[value]) * value;
+        if (below == 0 || below == total) continue;
+        const double ink_mean = below_weighted / below, paper_mean = (weighted - below_weighted) / (total - below);
+        const double between = below * (total - below) * (ink_mean - paper_mean) * (ink_mean - paper_mean);
+        if (between > best) { best = between; threshold = value; }
+    }
+    double ink_count = 0, ink_sum = 0;
+    for (int value = 0; value <= threshold; ++value) { ink_count += counts[value]; ink_sum += double(counts[value]) * value; }
+    const double ink_share = ink_count / total;
+    if (ink_share < 0.003 || ink_share > 0.35) return;
+    const double ink_level = ink_sum / ink_count, paper = (weighted - ink_sum) / (total - ink_count);
+    if (paper < 150 || paper - ink_level < 60 || threshold < 60) return;
+    // Characters are labelled at half the analysis side, a quarter of the pixels (labelling was
+    // half the cost of measuring a document), and at that one size whatever the decoded size, so
+    // copies of a page count alike. Small print whose letters merge there leaves many marks that
+    // agree on no direction: such a page is looked at again at the analysis scale.
+    const int longer = std::max(grey.cols, grey.rows), labelling_side = std::max(1, (analysis_side > 0 ? analysis_side : longer) / 2);
+    TextLines lines;
+    if (longer > labelling_side) {
+        const double factor = double(labelling_side) / longer;
+        cv::Mat small;
+        cv::resize(grey, small, cv::Size(), factor, factor, cv::INTER_AREA);
+        lines = find_text_lines(small, threshold, 1 / factor);
+    }
+    if (longer <= labelling_side || (lines.marks >= 40 && lines.agreement < 0.5)) lines = find_text_lines(grey, threshold, 1);
+    out->text_marks = lines.marks;
+    out->text_line_angle = lines.angle;
+    out->text_line_agreement = lines.agreement;
 }
 
 void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
@@ -335,7 +363,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     measure_sharpness(scaled, out);
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
-    measure_text_lines(scaled, counts, out);
+    measure_text_lines(scaled, counts, analysis_side, out);
     out->difference_hash = difference_hash(scaled);
     thumbnail(scaled, out);
 }
