@@ -14,6 +14,7 @@ struct AuditCommand: ParsableCommand {
     )
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Argument(help: "Folders or images.")
     var paths: [String]
@@ -38,6 +39,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
+        logging.bootstrap()
         var thresholds = ImageQualityThresholds()
         if let config {
             let document = try YAMLDocument.parse(try String(contentsOfFile: config, encoding: .utf8))
@@ -61,26 +63,31 @@ struct AuditCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
             })
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        let findings = summary.findings.filter { checks.isEmpty || checks.contains($0.issue.rawValue) }
+        let wanted = { (issue: ImageIssue) in checks.isEmpty || checks.contains(issue.rawValue) }
         if let jsonl {
+            // Streamed from the store: a large audit's findings never sit in memory at once.
+            guard FileManager.default.createFile(atPath: jsonl, contents: nil), let output = FileHandle(forWritingAtPath: jsonl) else {
+                throw ValidationError("--jsonl \(jsonl): cannot create the file")
+            }
+            defer { try? output.close() }
             var lines = ""
-            for finding in findings {
+            try runStore.forEachAuditFinding(auditID: summary.auditID) { finding in
+                guard wanted(finding.issue) else { return }
                 var line: JSONObject = ["path": .string(finding.path), "issue": .string(finding.issue.rawValue),
                                         "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score),
                                         "threshold": JSONValue(finding.threshold), "detail": .string(finding.detail)]
                 if let group = finding.group { line["group"] = .string(group) }
                 lines += JSONWriter.string(.object(line)) + "\n"
+                if lines.utf8.count >= 1 << 16 {
+                    try output.write(contentsOf: Data(lines.utf8))
+                    lines = ""
+                }
             }
-            try lines.write(toFile: jsonl, atomically: true, encoding: .utf8)
+            try output.write(contentsOf: Data(lines.utf8))
         }
-        var rows: [[String]] = []
-        for issue in ImageIssue.allCases {
-            let matching = findings.filter { $0.issue == issue }
-            guard !matching.isEmpty else { continue }
-            rows.append([issue.rawValue, "\(matching.count)", matching[0].path])
-        }
+        let rows = summary.counts.filter { wanted($0.issue) }.map { [$0.issue.rawValue, "\($0.count)", $0.example] }
         print("audit \(summary.auditID): \(summary.images) images (\(summary.reused) unchanged since the last audit) in \(String(format: "%.2f", summary.seconds)) s")
-        if !summary.skipped.isEmpty { print("skipped \(summary.skipped.count) files that are not images") }
+        if summary.skippedCount > 0 { print("skipped \(summary.skippedCount) files that are not images") }
         for folder in summary.unreadableFolders { print("could not read folder \(folder)") }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
     }

@@ -24,4 +24,7 @@ public enum ImageIssue: String, Sendable, CaseIterable {
     case oddSize = "odd_size"
     case duplicate
     case nearDuplicate = "near_duplicate"
+
+    /// Found by comparing images with each other rather than one image alone.
+    static let datasetWide: [ImageIssue] = [.duplicate, .nearDuplicate, .oddSize]
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import RunclinicJSON
 
 /// Audits a dataset: finds its images, inspects each (reusing stored inspections of files whose
@@ -25,57 +26,81 @@ public struct DatasetAuditor: Sendable {
         public let auditID: Int64
         public let images: Int
         public let reused: Int
+        /// Files that are not images (the first thousand; `skippedCount` counts them all).
         public let skipped: [String]
+        public let skippedCount: Int
         public let unreadableFolders: [String]
-        public let findings: [AuditFinding]
+        /// Per issue: images found with it, and the first of them by path. The findings
+        /// themselves are in the store (`RunStore.auditFindings`).
+        public let counts: [(issue: ImageIssue, count: Int, example: String)]
         public let seconds: Double
+
+        public var findingCount: Int { counts.reduce(0) { $0 + $1.count } }
     }
 
-    /// Images inspected, stored and judged per chunk: memory holds one chunk's inspections and,
-    /// for the whole dataset, only what the dataset-wide checks need (hashes and sizes).
+    /// Images inspected, stored and judged per chunk: memory holds one chunk's inspections; the
+    /// dataset-wide checks then read what they need back from the store.
     static let chunkSize = 512
 
     public func run(paths: [String], recursive: Bool = true, dataset: String? = nil,
                     progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Summary {
         let started = WallClock.now()
-        let files = ImageFiles.collect(paths, recursive: recursive)
+        let total = ImageFileWalk.count(paths, recursive: recursive)
+        Self.logger.debug("found \(total) images in \(Self.milliseconds(since: started)) ms")
+        let files = ImageFileWalk(paths, recursive: recursive)
         let check = ImageQualityCheck(thresholds: thresholds)
-        let total = files.images.count
-        var findings: [AuditFinding] = []
-        var summaries: [DatasetChecks.Image] = []
-        summaries.reserveCapacity(total)
-        var reused = 0
-        for start in stride(from: 0, to: total, by: Self.chunkSize) {
-            let chunk = Array(files.images[start..<min(total, start + Self.chunkSize)])
-            let entries = try inspect(chunk, done: start, total: total, progress: progress, isCancelled: isCancelled)
-            try store.storeInspections(entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) })
-            reused += entries.filter(\.reused).count
-            for entry in entries {
-                findings += check.findings(for: entry.inspection)
-                if let summary = datasetImage(entry) { summaries.append(summary) }
+        let auditID = try store.beginAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", startedAt: started)
+        var done = 0, reused = 0
+        var fingerprint = DatasetFingerprint(version: DatasetChecks.version, thresholds: "\(thresholds)")
+        do {
+            while true {
+                let chunk = files.next(Self.chunkSize)
+                if chunk.isEmpty { break }
+                let chunkStarted = WallClock.now()
+                let entries = try inspect(chunk, done: done, total: max(total, done + chunk.count), progress: progress, isCancelled: isCancelled)
+                let images = entries.map(datasetImage)
+                for image in images { fingerprint.combine(image) }
+                try store.storeAuditChunk(auditID: auditID,
+                                          inspections: entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) },
+                                          images: images, findings: entries.flatMap { check.findings(for: $0.inspection) })
+                done += chunk.count
+                Self.logger.debug("images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms")
+                reused += entries.filter(\.reused).count
             }
+            if isCancelled() { throw EngineError.cancelled }
+            let store = self.store
+            let checksStarted = WallClock.now()
+            if try !store.copyDatasetFindings(fingerprint: fingerprint.value, to: auditID) {
+                try store.withAuditImages(auditID: auditID) { images in
+                    try DatasetChecks.run(images) { findings in try store.addAuditFindings(auditID: auditID, findings) }
+                }
+            }
+            Self.logger.debug("dataset-wide checks: \(Self.milliseconds(since: checksStarted)) ms")
+            try store.finishAudit(auditID: auditID, images: done, reused: reused, fingerprint: fingerprint.value)
+        } catch {
+            try? store.discardAudit(auditID: auditID)
+            throw error
         }
-        let store = self.store
-        findings += DatasetChecks.findings(summaries, thumbnails: { paths in (try? store.thumbnails(paths: paths)) ?? [:] })
-        findings.sort { ($0.path, $0.issue.rawValue) < ($1.path, $1.issue.rawValue) }
-        let auditID = try store.recordAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", images: total,
-                                            reused: reused, startedAt: started, findings: findings)
-        return Summary(auditID: auditID, images: total, reused: reused, skipped: files.skipped,
-                       unreadableFolders: files.unreadableFolders, findings: findings, seconds: WallClock.now() - started)
+        return Summary(auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
+                       unreadableFolders: files.unreadableFolders, counts: try store.auditFindingCounts(auditID: auditID),
+                       seconds: WallClock.now() - started)
     }
 
+    static let logger = Logger(label: "runclinic.audit")
+
+    static func milliseconds(since start: Double) -> Int { Int((WallClock.now() - start) * 1_000) }
+
     /// What the dataset-wide checks need of one image; its thumbnail stays in the store.
-    func datasetImage(_ entry: Entry) -> DatasetChecks.Image? {
-        guard entry.inspection.unreadable == nil else { return nil }
-        let measures = entry.inspection.measures
-        let informative = (measures?.entropy ?? 0) >= thresholds.minimumEntropy
-        var image = DatasetChecks.Image(path: entry.path, size: entry.size, contentHash: entry.contentHash,
-                                        differenceHash: informative ? measures?.differenceHash : nil,
-                                        pixels: measures.map { $0.width * $0.height }, width: measures?.width, height: measures?.height,
-                                        thumbnail: nil)
-        image.averageHash = measures.flatMap { DatasetChecks.averageHash(Array($0.thumbnail)) }
-        image.textMarks = measures?.textLines?.marks
+    func datasetImage(_ entry: Entry) -> DatasetChecks.Image {
+        var image = DatasetChecks.Image(path: entry.path, readable: entry.inspection.unreadable == nil, size: entry.size,
+                                        contentHash: entry.contentHash)
+        guard image.readable, let measures = entry.inspection.measures else { return image }
+        image.width = measures.width
+        image.height = measures.height
+        if measures.entropy >= thresholds.minimumEntropy { image.differenceHash = measures.differenceHash }
+        image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
+        image.textMarks = measures.textLines?.marks
         return image
     }
 

@@ -4,28 +4,24 @@ import Foundation
 /// hash within a Hamming radius, found through hash bands rather than comparing every pair), and
 /// sizes far outside the dataset's distribution.
 public enum DatasetChecks {
+    /// What the dataset-wide checks need of one image (stored in `audit_images`; its thumbnail
+    /// stays with its inspection).
     public struct Image: Sendable {
         public let path: String
+        /// Unreadable files are recorded as audited but take part in no dataset-wide check.
+        public let readable: Bool
         public let size: Int
         public let contentHash: UInt64
-        public let differenceHash: UInt64?
-        public let pixels: Int?
-        public let width: Int?
-        public let height: Int?
-        /// 48x48 grey thumbnail that confirms a candidate pair found through the hashes, stretched
-        /// to 0-255 from `thumbnailRange` grey levels.
-        public let thumbnail: [UInt8]?
-        public var thumbnailRange: Double = 255
-        /// The thumbnail's average hash (see `averageHash`), when the thumbnail is not held here.
+        public var width: Int? = nil
+        public var height: Int? = nil
+        /// Nil for images with too little content to compare (a blank page hashes like any other).
+        public var differenceHash: UInt64? = nil
+        /// The thumbnail's average hash (see `averageHash`).
         public var averageHash: UInt64? = nil
         /// Character marks of a document (see TextLines): copies of one page have nearly the same
         /// number, distinct pages of one layout rarely do.
         public var textMarks: Int? = nil
     }
-
-    /// Thumbnails by path, for images that do not carry theirs: an audit keeps only hashes in
-    /// memory and reads a candidate pair's thumbnails back from the store.
-    public typealias ThumbnailSource = ([String]) -> [String: (bytes: [UInt8], range: Double)]
 
     /// Thumbnail difference under which two images are near-duplicates (see `thumbnailDistance`).
     /// Measured on the audit bench (48x48): copies re-encoded at quality 70 or resized to 80% were
@@ -40,22 +36,29 @@ public enum DatasetChecks {
     /// Hash bits a candidate pair may differ in (on average over its two hashes) before its
     /// thumbnails are compared. Within 7 bits two hashes are sure to share one of the eight bands;
     /// pairs further apart are found when they share one, which re-encoded documents mostly do.
-    public static func findings(_ images: [Image], nearRadius: Int = 12, thumbnails: ThumbnailSource = { _ in [:] }) -> [AuditFinding] {
-        duplicates(images) + nearDuplicates(images, radius: nearRadius, thumbnails: thumbnails) + oddSizes(images)
+    static let nearRadius = 12
+    /// Changes whenever what the checks find from the same images changes: an audit copies an
+    /// earlier audit's dataset-wide findings only when they were found by this version.
+    static let version = 1
+    /// Images sharing one hash band that are still compared pair by pair.
+    static let largestBucket = 2_000
+
+    /// Runs the checks over an audit's stored images, handing their findings to `emit` in batches.
+    static func run(_ images: AuditImageIndex, emit: ([AuditFinding]) throws -> Void) throws {
+        try emit(duplicates(images))
+        try emit(nearDuplicates(images, radius: nearRadius))
+        try emit(oddSizes(images))
     }
 
-    static func duplicates(_ images: [Image]) -> [AuditFinding] {
-        var first: [String: String] = [:]
+    /// Every byte-identical copy after the first (by path) of its group.
+    static func duplicates(_ images: AuditImageIndex) throws -> [AuditFinding] {
         var found: [AuditFinding] = []
-        for image in images.sorted(by: { $0.path < $1.path }) {
-            let key = "\(image.contentHash)-\(image.size)"
-            if let original = first[key] {
-                var finding = AuditFinding(path: image.path, issue: .duplicate, severity: .warning, score: 0, threshold: 0,
-                                           detail: "the same bytes as \(original)")
-                finding.group = original
+        try images.forEachIdenticalGroup { paths in
+            for path in paths.dropFirst() {
+                var finding = AuditFinding(path: path, issue: .duplicate, severity: .warning, score: 0, threshold: 0,
+                                           detail: "the same bytes as \(paths[0])")
+                finding.group = paths[0]
                 found.append(finding)
-            } else {
-                first[key] = image.path
             }
         }
         return found
@@ -65,90 +68,75 @@ public enum DatasetChecks {
     /// thumbnail): only images sharing a band of either are compared (no scan of every pair), and
     /// their thumbnails then confirm the pair. Two hashes of one picture can drift apart on a flat
     /// page (its cells differ by noise); the second hash gives such a pair a second chance.
-    static func nearDuplicates(_ images: [Image], radius: Int, thumbnails source: ThumbnailSource = { _ in [:] }) -> [AuditFinding] {
-        // Byte-identical copies are reported as duplicates; only the first of each takes part here.
-        var seen: Set<String> = []
-        let hashed = images.sorted { $0.path < $1.path }.filter { image in
-            image.differenceHash != nil && seen.insert("\(image.contentHash)-\(image.size)").inserted
-        }
-        let averageHashes = hashed.map { $0.averageHash ?? averageHash($0.thumbnail) }
-        var buckets: [Int: [Int]] = [:]
-        for (index, image) in hashed.enumerated() {
-            for band in 0..<8 {
-                buckets[band << 8 | Int((image.differenceHash! >> (band * 8)) & 0xFF), default: []].append(index)
-                if let average = averageHashes[index] {
-                    buckets[1 << 12 | band << 8 | Int((average >> (band * 8)) & 0xFF), default: []].append(index)
-                }
-            }
-        }
-        var parent = Array(hashed.indices)
-        func root(_ index: Int) -> Int {
-            var node = index
-            while parent[node] != node { parent[node] = parent[parent[node]]; node = parent[node] }
+    /// Memory holds one bucket, the images paired so far, and a bounded cache of thumbnails.
+    static func nearDuplicates(_ images: AuditImageIndex, radius: Int) throws -> [AuditFinding] {
+        var parent: [Int64: Int64] = [:]  // union-find over the images paired so far (by row id)
+        func root(_ id: Int64) -> Int64 {
+            var node = id
+            while let up = parent[node], up != node { parent[node] = parent[up] ?? up; node = up }
             return node
         }
-        var distance: [Int: Double] = [:]
-        var normalised: [Int: [Int8]] = [:]
-        for members in buckets.values where members.count > 1 && members.count <= 2_000 {
-            // The pairs whose hashes are close, then their thumbnails (read for this bucket only,
-            // so memory holds one bucket's thumbnails, not the dataset's).
-            var pairs: [(Int, Int)] = []
-            for (position, a) in members.enumerated() {
-                for b in members[(position + 1)...] {
-                    let bits = (hashed[a].differenceHash! ^ hashed[b].differenceHash!).nonzeroBitCount
-                    var averageBits = 64
-                    if let first = averageHashes[a], let second = averageHashes[b] { averageBits = (first ^ second).nonzeroBitCount }
-                    // The two hashes together within twice the radius (of 128 bits): a flat page's
-                    // difference hash drifts with noise, its average hash does not.
-                    guard bits + averageBits <= 2 * radius else { continue }
-                    // Already joined through another band: nothing to learn.
-                    guard root(a) != root(b) || distance[b] == nil else { continue }
-                    pairs.append((a, b))
+        var distance: [Int64: Double] = [:]
+        var normalised: [Int64: [Int8]] = [:]
+        for band in 0..<16 {
+            try images.forEachHashBucket(band: band, limit: Self.largestBucket) { members in
+                // The pairs whose hashes are close, then their thumbnails (read for this bucket only).
+                var pairs: [(Hashes, Hashes)] = []
+                // Plain arrays for the pair loop (a missing average hash counts as 64 bits off).
+                let differences = members.map(\.differenceHash), averages = members.map { $0.averageHash ?? 0 }
+                let averaged = members.map { $0.averageHash != nil }
+                for a in members.indices {
+                    for b in (a + 1)..<members.count {
+                        // The two hashes together within twice the radius (of 128 bits): a flat page's
+                        // difference hash drifts with noise, its average hash does not.
+                        let averageBits = averaged[a] && averaged[b] ? (averages[a] ^ averages[b]).nonzeroBitCount : 64
+                        guard (differences[a] ^ differences[b]).nonzeroBitCount + averageBits <= 2 * radius else { continue }
+                        if let first = members[a].textMarks, let second = members[b].textMarks,
+                           Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second)) { continue }
+                        // Already joined through another band: nothing to learn.
+                        guard distance[members[b].id] == nil || root(members[a].id) != root(members[b].id) else { continue }
+                        pairs.append((members[a], members[b]))
+                    }
                 }
-            }
-            guard !pairs.isEmpty else { continue }
-            var needed: Set<Int> = []
-            for (a, b) in pairs {
-                needed.insert(a)
-                needed.insert(b)
-            }
-            // Normalised thumbnails are kept across buckets (an image sits in up to 16), up to a
-            // bound: memory stays flat however large the dataset.
-            if normalised.count + needed.count > Self.cachedThumbnails { normalised.removeAll(keepingCapacity: true) }
-            var missing: [String] = []
-            for index in needed where normalised[index] == nil && hashed[index].thumbnail == nil { missing.append(hashed[index].path) }
-            let fetched = missing.isEmpty ? [:] : source(missing)
-            for index in needed where normalised[index] == nil {
-                let image = hashed[index]
-                if let bytes = image.thumbnail {
-                    normalised[index] = normalisedThumbnail(bytes, range: image.thumbnailRange)
-                } else if let stored = fetched[image.path] {
-                    normalised[index] = normalisedThumbnail(stored.bytes, range: stored.range)
+                guard !pairs.isEmpty else { return }
+                var needed: Set<Int64> = []
+                for (a, b) in pairs where normalised[a.id] == nil || normalised[b.id] == nil {
+                    needed.insert(a.id)
+                    needed.insert(b.id)
                 }
-            }
-            for (a, b) in pairs {
-                if let first = hashed[a].textMarks, let second = hashed[b].textMarks,
-                   Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second)) { continue }
-                let apart = thumbnailDistance(normalised[a], normalised[b], limit: Self.thumbnailRadius)
-                guard apart <= Self.thumbnailRadius else { continue }
-                let (ra, rb) = (root(a), root(b))
-                if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-                distance[b] = min(distance[b] ?? apart, apart)
+                // Normalised thumbnails are kept across buckets (an image sits in up to 16), up to a
+                // bound: memory stays flat however large the dataset.
+                if normalised.count + needed.count > Self.cachedThumbnails { normalised.removeAll(keepingCapacity: true) }
+                for (id, stored) in try images.thumbnails(needed.filter { normalised[$0] == nil }) {
+                    normalised[id] = normalisedThumbnail(stored.bytes, range: stored.range)
+                }
+                for (a, b) in pairs {
+                    let apart = thumbnailDistance(normalised[a.id], normalised[b.id], limit: Self.thumbnailRadius)
+                    guard apart <= Self.thumbnailRadius else { continue }
+                    let (ra, rb) = (root(a.id), root(b.id))
+                    parent[ra] = ra
+                    parent[rb] = rb
+                    if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+                    distance[b.id] = min(distance[b.id] ?? apart, apart)
+                }
             }
         }
         var found: [AuditFinding] = []
-        for index in hashed.indices {
-            let group = root(index)
-            guard group != index else { continue }
-            let apart = distance[index] ?? Self.thumbnailRadius
-            var finding = AuditFinding(path: hashed[index].path, issue: .nearDuplicate, severity: .info,
+        for id in parent.keys.sorted() {
+            let group = root(id)
+            guard group != id else { continue }
+            let apart = distance[id] ?? Self.thumbnailRadius
+            let original = try images.path(group)
+            var finding = AuditFinding(path: try images.path(id), issue: .nearDuplicate, severity: .info,
                                        score: apart, threshold: Self.thumbnailRadius,
-                                       detail: "looks like \(hashed[group].path) (thumbnails \(apart.shortDescription) apart)")
-            finding.group = hashed[group].path
+                                       detail: "looks like \(original) (thumbnails \(apart.shortDescription) apart)")
+            finding.group = original
             found.append(finding)
         }
         return found
     }
+
+    typealias Hashes = AuditImageIndex.Hashes
 
     /// 64-bit average hash: is each 6x6 block of the 48x48 thumbnail brighter than the mean?
     static func averageHash(_ thumbnail: [UInt8]?) -> UInt64? {
@@ -192,8 +180,13 @@ public enum DatasetChecks {
                 var start = 0
                 while start < a.count, sum <= budget {
                     let end = min(a.count, start + 256)
-                    var part: Int32 = 0  // 256 differences of at most 254 fit
-                    for index in start..<end { part += abs(Int32(a[index]) - Int32(b[index])) }
+                    // 256 differences of at most 254 fit; wrapping operations (which cannot wrap
+                    // here) let the compiler vectorise the loop.
+                    var part: Int32 = 0
+                    for index in start..<end {
+                        let difference = Int32(a[index]) &- Int32(b[index])
+                        part &+= (difference ^ (difference >> 31)) &- (difference >> 31)
+                    }
                     sum += Int(part)
                     start = end
                 }
@@ -202,26 +195,24 @@ public enum DatasetChecks {
         return Double(sum) / Double(first.count) / Double(quantum)
     }
 
-    static func thumbnailDistance(_ a: Image, _ b: Image) -> Double {
-        guard let first = a.thumbnail, let second = b.thumbnail else { return .infinity }
-        return thumbnailDistance(normalisedThumbnail(first, range: a.thumbnailRange), normalisedThumbnail(second, range: b.thumbnailRange))
-    }
-
     /// At least 20 times more or fewer pixels than the dataset's median, and a robust z-score of
     /// log(pixels) above 4, in a dataset of at least 20 images. The ratio keeps a dataset of very
     /// similar sizes (a small spread) from calling a half-size image odd.
-    static func oddSizes(_ images: [Image]) -> [AuditFinding] {
-        let sized = images.compactMap { image in image.pixels.map { (image, log(Double(max(1, $0)))) } }
-        guard sized.count >= 20 else { return [] }
-        let logs = sized.map(\.1)
-        let median = TrailingWindow.median(logs)
-        let mad = TrailingWindow.median(logs.map { abs($0 - median) })
+    static func oddSizes(_ images: AuditImageIndex) throws -> [AuditFinding] {
+        let count = try images.sizedCount()
+        guard count >= 20 else { return [] }
+        let median = try images.medianLogPixels(count: count)
+        let mad = try images.medianLogDistance(count: count, centre: median)
         let scale = max(1.4826 * mad, 0.1)
-        return sized.compactMap { image, value in
+        let reach = max(4 * scale, log(20.0))  // no finding within this distance of the median
+        var found: [AuditFinding] = []
+        try images.forEachSized(outside: exp(median - reach), exp(median + reach)) { path, width, height in
+            let value = log(Double(max(1, width * height)))
             let z = abs(value - median) / scale
-            guard z > 4, abs(value - median) >= log(20.0) else { return nil }
-            return AuditFinding(path: image.path, issue: .oddSize, severity: .warning, score: z, threshold: 4,
-                                detail: "\(image.width ?? 0)x\(image.height ?? 0) pixels, far from the dataset's typical \(Int(exp(median))) pixels")
+            guard z > 4, abs(value - median) >= log(20.0) else { return }
+            found.append(AuditFinding(path: path, issue: .oddSize, severity: .warning, score: z, threshold: 4,
+                                      detail: "\(width)x\(height) pixels, far from the dataset's typical \(Int(exp(median))) pixels"))
         }
+        return found
     }
 }

@@ -150,5 +150,29 @@ extension Migration {
             ALTER TABLE image_inspections ADD COLUMN thumbnail BLOB;
             ALTER TABLE image_inspections ADD COLUMN thumbnail_range REAL;
             """),
+        Migration(version: 5, name: "audited images", sql: """
+            -- The images an audit covered and what its dataset-wide checks need of each (hashes,
+            -- sizes, character counts): the checks read them back in order, so an audit of any
+            -- size holds one group or one hash bucket in memory. Also tells `analyze` which images
+            -- of a batch were audited at all. Unreadable files have no hashes (readable = 0).
+            CREATE TABLE audit_images (
+                audit_id INTEGER NOT NULL REFERENCES audits(id),
+                path TEXT NOT NULL,
+                readable INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                content_hash INTEGER NOT NULL,
+                width INTEGER,
+                height INTEGER,
+                difference_hash INTEGER,
+                average_hash INTEGER,
+                text_marks INTEGER
+            );
+            CREATE INDEX audit_images_by_content ON audit_images (audit_id, content_hash, size, path);
+            CREATE INDEX audit_images_by_path ON audit_images (path, audit_id);
+            CREATE INDEX audit_findings_by_audit_path ON audit_findings (audit_id, path);
+            -- Digest of what the dataset-wide checks read (DatasetFingerprint): an audit with the
+            -- digest of an earlier one copies that one's dataset-wide findings.
+            ALTER TABLE audits ADD COLUMN fingerprint INTEGER;
+            """),
     ]
 }

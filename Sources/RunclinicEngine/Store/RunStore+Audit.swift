@@ -31,7 +31,25 @@ extension RunStore {
         }
     }
 
-    func storeInspections(_ entries: [(path: String, size: Int, mtime: Double, contentHash: UInt64, inspection: ImageInspection)]) throws {
+    /// Starts an audit's record; its images and findings are added chunk by chunk.
+    func beginAudit(roots: [String], dataset: String?, thresholds: String, startedAt: Double) throws -> Int64 {
+        try write { state in
+            try state.writeNow {
+                let audit = try state.statement("INSERT INTO audits (roots, dataset, thresholds, started_at) VALUES (?, ?, ?, ?)")
+                audit.bind(JSONWriter.string(JSONValue(roots)), at: 1)
+                audit.bind(dataset, at: 2)
+                audit.bind(thresholds, at: 3)
+                audit.bind(startedAt, at: 4)
+                try audit.run()
+                return state.connection.lastInsertRowID
+            }
+        }
+    }
+
+    /// One chunk of an audit, in one transaction: the new inspections (for later audits), the
+    /// images as the dataset-wide checks need them, and the findings judged from each image.
+    func storeAuditChunk(auditID: Int64, inspections: [(path: String, size: Int, mtime: Double, contentHash: UInt64, inspection: ImageInspection)],
+                         images: [DatasetChecks.Image], findings: [AuditFinding]) throws {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try write { state in
@@ -41,7 +59,7 @@ extension RunStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let now = WallClock.now()
-                for entry in entries {
+                for entry in inspections {
                     insert.bind(entry.path, at: 1)
                     insert.bind(entry.size, at: 2)
                     insert.bind(entry.mtime, at: 3)
@@ -54,58 +72,150 @@ extension RunStore {
                     insert.bind(entry.inspection.measures?.thumbnailRange, at: 8)
                     try insert.run()
                 }
+                let image = try state.statement("""
+                    INSERT INTO audit_images (audit_id, path, readable, size, content_hash, width, height, difference_hash, average_hash, text_marks)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for entry in images {
+                    image.bind(auditID, at: 1)
+                    image.bind(entry.path, at: 2)
+                    image.bind(entry.readable ? 1 : 0, at: 3)
+                    image.bind(entry.size, at: 4)
+                    image.bind(Int64(bitPattern: entry.contentHash), at: 5)
+                    image.bind(entry.width.map(Int64.init), at: 6)
+                    image.bind(entry.height.map(Int64.init), at: 7)
+                    image.bind(entry.differenceHash.map { Int64(bitPattern: $0) }, at: 8)
+                    image.bind(entry.averageHash.map { Int64(bitPattern: $0) }, at: 9)
+                    image.bind(entry.textMarks.map(Int64.init), at: 10)
+                    try image.run()
+                }
+                try Self.insert(findings, auditID: auditID, state: state)
             }
         }
     }
 
-    /// The stored thumbnails of these images, and the grey levels each spanned.
-    func thumbnails(paths: [String]) throws -> [String: (bytes: [UInt8], range: Double)] {
-        try read { connection in
-            let query = try connection.prepare("SELECT thumbnail, thumbnail_range FROM image_inspections WHERE path = ?")
-            var found: [String: (bytes: [UInt8], range: Double)] = [:]
-            for path in paths {
-                query.reset()
-                query.bind(path, at: 1)
-                if try query.step(), let bytes = query.blob(at: 0) { found[path] = (bytes, query.double(at: 1)) }
-            }
-            return found
+    /// Findings of the dataset-wide checks.
+    func addAuditFindings(auditID: Int64, _ findings: [AuditFinding]) throws {
+        guard !findings.isEmpty else { return }
+        try write { state in try state.writeNow { try Self.insert(findings, auditID: auditID, state: state) } }
+    }
+
+    private static func insert(_ findings: [AuditFinding], auditID: Int64, state: StoreWriter) throws {
+        let insert = try state.statement("""
+            INSERT INTO audit_findings (audit_id, path, issue, severity, score, threshold, detail, image_group)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for finding in findings {
+            insert.bind(auditID, at: 1)
+            insert.bind(finding.path, at: 2)
+            insert.bind(finding.issue.rawValue, at: 3)
+            insert.bind(finding.severity.rawValue, at: 4)
+            insert.bind(finding.score, at: 5)
+            insert.bind(finding.threshold, at: 6)
+            insert.bind(finding.detail, at: 7)
+            insert.bind(finding.group, at: 8)
+            try insert.run()
         }
     }
 
-    func recordAudit(roots: [String], dataset: String?, thresholds: String, images: Int, reused: Int, startedAt: Double,
-                     findings: [AuditFinding]) throws -> Int64 {
+    func finishAudit(auditID: Int64, images: Int, reused: Int, fingerprint: UInt64) throws {
         try write { state in
             try state.writeNow {
-                let audit = try state.statement("""
-                    INSERT INTO audits (roots, dataset, thresholds, images, reused, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-                audit.bind(JSONWriter.string(JSONValue(roots)), at: 1)
-                audit.bind(dataset, at: 2)
-                audit.bind(thresholds, at: 3)
-                audit.bind(images, at: 4)
-                audit.bind(reused, at: 5)
-                audit.bind(startedAt, at: 6)
-                audit.bind(WallClock.now(), at: 7)
+                let audit = try state.statement("UPDATE audits SET images = ?, reused = ?, finished_at = ?, fingerprint = ? WHERE id = ?")
+                audit.bind(images, at: 1)
+                audit.bind(reused, at: 2)
+                audit.bind(WallClock.now(), at: 3)
+                audit.bind(Int64(bitPattern: fingerprint), at: 4)
+                audit.bind(auditID, at: 5)
                 try audit.run()
-                let auditID = state.connection.lastInsertRowID
-                let insert = try state.statement("""
-                    INSERT INTO audit_findings (audit_id, path, issue, severity, score, threshold, detail, image_group)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for finding in findings {
-                    insert.bind(auditID, at: 1)
-                    insert.bind(finding.path, at: 2)
-                    insert.bind(finding.issue.rawValue, at: 3)
-                    insert.bind(finding.severity.rawValue, at: 4)
-                    insert.bind(finding.score, at: 5)
-                    insert.bind(finding.threshold, at: 6)
-                    insert.bind(finding.detail, at: 7)
-                    insert.bind(finding.group, at: 8)
-                    try insert.run()
-                }
-                return auditID
             }
         }
+    }
+
+    /// Copies the dataset-wide findings of the latest finished audit with this fingerprint;
+    /// false when there is none.
+    func copyDatasetFindings(fingerprint: UInt64, to auditID: Int64) throws -> Bool {
+        try write { state in
+            try state.writeNow {
+                let earlier = try state.statement("""
+                    SELECT id FROM audits WHERE fingerprint = ? AND finished_at IS NOT NULL AND id != ? ORDER BY id DESC LIMIT 1
+                    """)
+                // A cached statement: reset, or it would go on from where the last audit left it.
+                earlier.reset()
+                defer { earlier.reset() }
+                earlier.bind(Int64(bitPattern: fingerprint), at: 1)
+                earlier.bind(auditID, at: 2)
+                guard try earlier.step() else { return false }
+                let source = earlier.int64(at: 0)
+                let issues = ImageIssue.datasetWide.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+                let copy = try state.statement("""
+                    INSERT INTO audit_findings (audit_id, path, issue, severity, score, threshold, detail, image_group)
+                    SELECT ?, path, issue, severity, score, threshold, detail, image_group FROM audit_findings
+                    WHERE audit_id = ? AND issue IN (\(issues)) ORDER BY rowid
+                    """)
+                copy.bind(auditID, at: 1)
+                copy.bind(source, at: 2)
+                try copy.run()
+                return true
+            }
+        }
+    }
+
+    /// Removes an audit that was cancelled or failed, with what it had stored of its images and
+    /// findings (the inspections stay: a new audit reuses them).
+    func discardAudit(auditID: Int64) throws {
+        try write { state in
+            try state.writeNow {
+                for table in ["audit_findings", "audit_images"] {
+                    let delete = try state.statement("DELETE FROM \(table) WHERE audit_id = ?")
+                    delete.bind(auditID, at: 1)
+                    try delete.run()
+                }
+                let audit = try state.statement("DELETE FROM audits WHERE id = ?")
+                audit.bind(auditID, at: 1)
+                try audit.run()
+            }
+        }
+    }
+
+    /// The dataset-wide checks' view of one audit's images, for the duration of `body`.
+    func withAuditImages<T>(auditID: Int64, _ body: (AuditImageIndex) throws -> T) throws -> T {
+        try read { connection in try body(AuditImageIndex(connection: connection, auditID: auditID)) }
+    }
+
+    /// Per issue: how many images an audit found with it, and the first of them by path.
+    public func auditFindingCounts(auditID: Int64) throws -> [(issue: ImageIssue, count: Int, example: String)] {
+        try read { connection in
+            let query = try connection.prepare("SELECT issue, COUNT(*), MIN(path) FROM audit_findings WHERE audit_id = ? GROUP BY issue")
+            query.bind(auditID, at: 1)
+            var counts: [ImageIssue: (Int, String)] = [:]
+            while try query.step() {
+                guard let issue = ImageIssue(rawValue: query.text(at: 0) ?? "") else { continue }
+                counts[issue] = (Int(query.int64(at: 1)), query.text(at: 2) ?? "")
+            }
+            return ImageIssue.allCases.compactMap { issue in counts[issue].map { (issue, $0.0, $0.1) } }
+        }
+    }
+
+    /// Every finding of an audit, in path order, handed over one at a time.
+    public func forEachAuditFinding(auditID: Int64, _ body: (AuditFinding) throws -> Void) throws {
+        try read { connection in
+            let query = try connection.prepare("""
+                SELECT path, issue, severity, score, threshold, detail, image_group FROM audit_findings
+                WHERE audit_id = ? ORDER BY path, rowid
+                """)
+            query.bind(auditID, at: 1)
+            while try query.step() { try body(Self.finding(query)) }
+        }
+    }
+
+    private static func finding(_ query: SQLiteStatement) -> AuditFinding {
+        var finding = AuditFinding(
+            path: query.text(at: 0) ?? "", issue: ImageIssue(rawValue: query.text(at: 1) ?? "") ?? .unreadable,
+            severity: AnomalySeverity(rawValue: query.text(at: 2) ?? "") ?? .warning,
+            score: query.optionalDouble(at: 3), threshold: query.optionalDouble(at: 4), detail: query.text(at: 5) ?? "")
+        finding.group = query.text(at: 6)
+        return finding
     }
 
     /// One page of an audit's findings, in path order.
@@ -130,14 +240,7 @@ extension RunStore {
             query.bind(limit, at: index)
             query.bind(offset, at: index + 1)
             var findings: [AuditFinding] = []
-            while try query.step() {
-                var finding = AuditFinding(
-                    path: query.text(at: 0) ?? "", issue: ImageIssue(rawValue: query.text(at: 1) ?? "") ?? .unreadable,
-                    severity: AnomalySeverity(rawValue: query.text(at: 2) ?? "") ?? .warning,
-                    score: query.optionalDouble(at: 3), threshold: query.optionalDouble(at: 4), detail: query.text(at: 5) ?? "")
-                finding.group = query.text(at: 6)
-                findings.append(finding)
-            }
+            while try query.step() { findings.append(Self.finding(query)) }
             return (findings, total)
         }
     }

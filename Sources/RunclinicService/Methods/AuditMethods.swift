@@ -25,16 +25,16 @@ extension RunclinicService {
                     },
                     isCancelled: { context.cancellation.isCancelled })
                 var counts = JSONObject()
-                for issue in ImageIssue.allCases {
-                    let count = summary.findings.filter { $0.issue == issue }.count
-                    if count > 0 { counts[issue.rawValue] = .int(Int64(count)) }
-                }
+                for (issue, count, _) in summary.counts { counts[issue.rawValue] = .int(Int64(count)) }
+                // The first page of findings; audit.findings pages through the rest.
+                let page = try store.auditFindings(auditID: summary.auditID, issue: nil, offset: 0, limit: limit)
                 return [
                     "audit_id": .int(summary.auditID), "images": .int(Int64(summary.images)), "reused": .int(Int64(summary.reused)),
                     "seconds": .double(summary.seconds), "counts": .object(counts),
-                    "findings_total": .int(Int64(summary.findings.count)),
-                    "findings": .array(summary.findings.prefix(limit).map(\.jsonWithPath)),
-                    "skipped": JSONValue(summary.skipped), "unreadable_folders": JSONValue(summary.unreadableFolders),
+                    "findings_total": .int(Int64(page.total)),
+                    "findings": .array(page.findings.map(\.jsonWithPath)),
+                    "skipped": JSONValue(summary.skipped), "skipped_total": .int(Int64(summary.skippedCount)),
+                    "unreadable_folders": JSONValue(summary.unreadableFolders),
                 ]
             },
             MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in

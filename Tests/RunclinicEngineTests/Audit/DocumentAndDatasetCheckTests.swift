@@ -37,9 +37,35 @@ import Testing
         #expect(TextOrientation(try measurer.measure(path: Self.images.appendingPathComponent("photo.jpg").path).textLines) == nil)
     }
 
-    static func image(_ path: String, thumbnail: [UInt8]?, hash: UInt64 = 0, pixels: Int = 1_000_000) -> DatasetChecks.Image {
-        DatasetChecks.Image(path: path, size: 1, contentHash: UInt64(path.hashValue.magnitude), differenceHash: hash, pixels: pixels,
-                            width: 1000, height: pixels / 1000, thumbnail: thumbnail)
+    /// An audit of these images in a real store, with their thumbnails stored as inspections are.
+    static func audit(_ images: [(image: DatasetChecks.Image, thumbnail: [UInt8]?)], in temporary: TemporaryStore) throws -> Int64 {
+        let auditID = try temporary.store.beginAudit(roots: ["test"], dataset: nil, thresholds: "", startedAt: 0)
+        let withHashes = images.map { image, thumbnail in
+            var image = image
+            image.averageHash = DatasetChecks.averageHash(thumbnail)  // as the auditor does
+            return image
+        }
+        try temporary.store.storeAuditChunk(auditID: auditID, inspections: [], images: withHashes, findings: [])
+        let connection = try SQLiteConnection(path: temporary.path)
+        for (image, thumbnail) in images {
+            guard let thumbnail else { continue }
+            let insert = try connection.prepare("""
+                INSERT INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
+                VALUES (?, 1, 0, 0, '{}', 0, ?, 255)
+                """)
+            insert.bind(image.path, at: 1)
+            insert.bind(thumbnail, at: 2)
+            try insert.run()
+        }
+        return auditID
+    }
+
+    static func image(_ path: String, hash: UInt64 = 0, pixels: Int = 1_000_000, content: UInt64? = nil) -> DatasetChecks.Image {
+        var image = DatasetChecks.Image(path: path, readable: true, size: 1, contentHash: content ?? UInt64(path.hashValue.magnitude))
+        image.differenceHash = hash
+        image.width = 1_000
+        image.height = pixels / 1_000
+        return image
     }
 
     @Test func thumbnailsIgnoreBrightnessAndContrastButNotContent() {
@@ -47,28 +73,40 @@ import Testing
         let brighter: [UInt8] = scene.map { (value: UInt8) -> UInt8 in UInt8(min(255, Int(value) * 11 / 10 + 12)) }
         var other = scene
         other.replaceSubrange(0..<576, with: other[0..<576].reversed())
-        let distanceToBrighter = DatasetChecks.thumbnailDistance(Self.image("a", thumbnail: scene), Self.image("b", thumbnail: brighter))
-        let distanceToOther = DatasetChecks.thumbnailDistance(Self.image("a", thumbnail: scene), Self.image("c", thumbnail: other))
-        #expect(distanceToBrighter < 0.03 && distanceToOther > DatasetChecks.thumbnailRadius)
-        #expect(DatasetChecks.thumbnailDistance(Self.image("a", thumbnail: scene), Self.image("d", thumbnail: nil)) == .infinity)
+        func distance(_ a: [UInt8]?, _ b: [UInt8]?) -> Double {
+            DatasetChecks.thumbnailDistance(a.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) },
+                                            b.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) })
+        }
+        #expect(distance(scene, brighter) < 0.03 && distance(scene, other) > DatasetChecks.thumbnailRadius)
+        #expect(distance(scene, nil) == .infinity)
     }
 
-    @Test func nearDuplicatesNeedASharedBandAndCloseThumbnails() {
+    @Test func nearDuplicatesNeedASharedBandAndCloseThumbnails() throws {
+        let temporary = try TemporaryStore()
         let scene: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
         let dimmer: [UInt8] = scene.map { (value: UInt8) -> UInt8 in value / 2 + 20 }
-        let images = [
-            Self.image("a.jpg", thumbnail: scene, hash: 0xFFFF_0000_FFFF_0000),
-            Self.image("b.jpg", thumbnail: dimmer, hash: 0xFFFF_0000_FFFF_00FF),  // 8 bits off, 7 bands shared
-            Self.image("c.jpg", thumbnail: Array(scene.reversed()), hash: 0xFFFF_0000_FFFF_0000),  // same hash, other picture
-        ]
-        let found = DatasetChecks.nearDuplicates(images, radius: 12)
-        #expect(found.map(\.path) == ["b.jpg"] && found.first?.group == "a.jpg")
+        let auditID = try Self.audit([
+            (Self.image("a.jpg", hash: 0xFFFF_0000_FFFF_0000), scene),
+            (Self.image("b.jpg", hash: 0xFFFF_0000_FFFF_00FF), dimmer),  // 8 bits off, 7 bands shared
+            (Self.image("c.jpg", hash: 0xFFFF_0000_FFFF_0000), Array(scene.reversed())),  // same hash, other picture
+            (Self.image("d.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),  // d and e: byte-identical
+            (Self.image("e.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),
+        ], in: temporary)
+        let found = try temporary.store.withAuditImages(auditID: auditID) { images in
+            (try DatasetChecks.nearDuplicates(images, radius: 12), try DatasetChecks.duplicates(images))
+        }
+        // d looks like a; e is d's byte-identical copy, a duplicate and nothing more.
+        #expect(found.0.map(\.path) == ["b.jpg", "d.jpg"] && found.0.allSatisfy { $0.group == "a.jpg" })
+        #expect(found.1.map(\.path) == ["e.jpg"] && found.1.first?.group == "d.jpg")
     }
 
-    @Test func oddSizesAreTwentyTimesOffTheMedian() {
-        var images = (0..<30).map { Self.image("p\($0)", thumbnail: nil, pixels: 1_000_000 + $0 * 20_000) }
-        images.append(Self.image("half", thumbnail: nil, pixels: 500_000))  // a robust z far over 4, but only 2x off
-        images.append(Self.image("tiny", thumbnail: nil, pixels: 30_000))
-        #expect(DatasetChecks.oddSizes(images).map(\.path) == ["tiny"])
+    @Test func oddSizesAreTwentyTimesOffTheMedian() throws {
+        let temporary = try TemporaryStore()
+        var images = (0..<30).map { (Self.image("p\($0)", pixels: 1_000_000 + $0 * 20_000), nil as [UInt8]?) }
+        images.append((Self.image("half", pixels: 500_000), nil))  // a robust z far over 4, but only 2x off
+        images.append((Self.image("tiny", pixels: 30_000), nil))
+        let auditID = try Self.audit(images, in: temporary)
+        let found = try temporary.store.withAuditImages(auditID: auditID) { images in try DatasetChecks.oddSizes(images) }
+        #expect(found.map(\.path) == ["tiny"])
     }
 }

@@ -111,6 +111,43 @@ def test_a_folder_audit_finds_duplicates_and_reuses_what_did_not_change(client, 
     assert error.value.data["field"] == "issue"
 
 
+def all_findings(client, audit_id):
+    """Every finding of an audit, paged through audit.findings."""
+    found, offset = set(), 0
+    while True:
+        page = client.call("audit.findings", audit_id=audit_id, offset=offset, limit=3)
+        found |= {(f["path"], f["issue"], f.get("group")) for f in page["findings"]}
+        offset += len(page["findings"])
+        if not page["findings"] or offset >= page["total"]:
+            return found
+
+
+def test_a_reaudit_after_a_change_finds_what_a_fresh_audit_finds(binary, client, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    scene = lambda x, y: (x * 255 // 300 + (60 if (x - 150) ** 2 + (y - 100) ** 2 < 2500 else 0)) % 256
+    other = lambda x, y: (y * 255 // 200 + (90 if abs(x - 60) < 30 else 0)) % 256
+    png(folder / "a.png", 300, 200, scene)
+    png(folder / "b.png", 300, 200, lambda x, y: min(255, scene(x, y) + 6))  # a brighter copy of a
+    png(folder / "c.png", 300, 200, other)
+    shutil.copy(FIXTURES / "photo.jpg", folder / "photo.jpg")
+    first = client.call("audit.run", path=str(folder))
+    before = all_findings(client, first["audit_id"])
+    assert (str(folder / "b.png"), "near_duplicate", str(folder / "a.png")) in before
+    again = client.call("audit.run", path=str(folder))
+    assert again["reused"] == again["images"] == 4 and all_findings(client, again["audit_id"]) == before
+    # b becomes its own picture; the photo gets a byte-identical twin.
+    png(folder / "b.png", 300, 200, lambda x, y: (x * y) % 256)
+    shutil.copy(folder / "photo.jpg", folder / "photo_twin.jpg")
+    changed = client.call("audit.run", path=str(folder))
+    after = all_findings(client, changed["audit_id"])
+    assert changed["reused"] == 3 and changed["images"] == 5
+    assert not any(issue == "near_duplicate" and path == str(folder / "b.png") for path, issue, _ in after)
+    assert (str(folder / "photo_twin.jpg"), "duplicate", str(folder / "photo.jpg")) in after
+    with Client.spawn(db=tmp_path / "fresh.db", binary=binary) as fresh:
+        assert all_findings(fresh, fresh.call("audit.run", path=str(folder))["audit_id"]) == after
+
+
 def test_a_folder_audit_reports_progress_and_can_be_cancelled(binary, db, gallery, tmp_path):
     from runclinic.framing import loads
     import subprocess

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The image files under some paths, handed out a chunk at a time: memory holds one listing per
+/// folder being walked, never the dataset's list of files. The walk survives symlink loops (each
+/// folder is entered once, by device and inode) and unreadable folders (listed, then skipped).
+/// Within a folder, names are taken in sorted order; hidden names are left out.
+public final class ImageFileWalk {
+    /// Files that are not images by their extension, reported once and skipped (the first
+    /// `reportedLimit` of them; `skippedCount` counts them all).
+    public private(set) var skipped: [String] = []
+    public private(set) var skippedCount = 0
+    public private(set) var unreadableFolders: [String] = []
+    static let reportedLimit = 1_000
+
+    static let extensions: Set<String> = ["jpg", "jpeg", "jpe", "png", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
+                                          "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr"]
+
+    /// A folder being walked: its path (nil for the roots), its names and the next one to take.
+    private struct Listing {
+        let folder: String?
+        let names: [String]
+        var next = 0
+        let depth: Int
+    }
+
+    private let recursive: Bool
+    private var listings: [Listing]
+    private var visited: Set<String> = []
+
+    public init(_ roots: [String], recursive: Bool) {
+        self.recursive = recursive
+        listings = [Listing(folder: nil, names: roots, depth: 0)]
+    }
+
+    /// How many images a walk of these paths finds (a walk of its own: the names are not kept).
+    public static func count(_ roots: [String], recursive: Bool) -> Int {
+        let walk = ImageFileWalk(roots, recursive: recursive)
+        var total = 0
+        while true {
+            let chunk = walk.next(4_096)
+            if chunk.isEmpty { return total }
+            total += chunk.count
+        }
+    }
+
+    /// Up to `limit` more image paths; empty when the walk is over.
+    public func next(_ limit: Int) -> [String] {
+        var images: [String] = []
+        while images.count < limit, var listing = listings.popLast() {
+            guard listing.next < listing.names.count else { continue }
+            let name = listing.names[listing.next]
+            listing.next += 1
+            let depth = listing.depth
+            let path = listing.folder.map { ($0 as NSString).appendingPathComponent(name) } ?? name
+            listings.append(listing)
+            visit(path, depth: depth, images: &images)
+        }
+        return images
+    }
+
+    private func visit(_ path: String, depth: Int, images: inout [String]) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            // A dangling link or a missing path: an image name is still worth a finding.
+            if Self.isImageName(path) { images.append(path) } else { skip(path) }
+            return
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            guard depth == 0 || recursive else { return }
+            guard visited.insert("\(info.st_dev):\(info.st_ino)").inserted else { return }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+                unreadableFolders.append(path)
+                return
+            }
+            listings.append(Listing(folder: path, names: names.filter { !$0.hasPrefix(".") }.sorted(), depth: depth + 1))
+        } else if Self.isImageName(path) {
+            images.append(path)
+        } else {
+            skip(path)
+        }
+    }
+
+    private func skip(_ path: String) {
+        skippedCount += 1
+        if skipped.count < Self.reportedLimit { skipped.append(path) }
+    }
+
+    static func isImageName(_ path: String) -> Bool {
+        extensions.contains((path as NSString).pathExtension.lowercased())
+    }
+}
