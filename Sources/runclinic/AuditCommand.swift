@@ -25,7 +25,7 @@ struct AuditCommand: ParsableCommand {
     @Option(help: ArgumentHelp("YAML with an `audit:` section of thresholds (min_resolution, blur_threshold, ...).", valueName: "file"))
     var config: String?
 
-    @Option(parsing: .upToNextOption, help: "Only report these issues.")
+    @Option(parsing: .upToNextOption, help: "Only look for these issues (all by default).")
     var checks: [String] = []
 
     @Flag(help: "Do not walk sub-folders.")
@@ -52,8 +52,9 @@ struct AuditCommand: ParsableCommand {
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
         let showProgress = isatty(STDERR_FILENO) == 1
-        let auditor = DatasetAuditor(store: runStore, thresholds: thresholds,
+        var auditor = DatasetAuditor(store: runStore, thresholds: thresholds,
                                      inspector: InspectionWorkerPool.selfExecuting())
+        if !checks.isEmpty { auditor.checks = Set(checks.compactMap(ImageIssue.init(rawValue:))) }
         let summary = try auditor.run(
             paths: paths, recursive: !noRecursive,
             progress: { done, total in
@@ -63,7 +64,6 @@ struct AuditCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
             })
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        let wanted = { (issue: ImageIssue) in checks.isEmpty || checks.contains(issue.rawValue) }
         if let jsonl {
             // Streamed from the store: a large audit's findings never sit in memory at once.
             guard FileManager.default.createFile(atPath: jsonl, contents: nil), let output = FileHandle(forWritingAtPath: jsonl) else {
@@ -72,7 +72,6 @@ struct AuditCommand: ParsableCommand {
             defer { try? output.close() }
             var lines = ""
             try runStore.forEachAuditFinding(auditID: summary.auditID) { finding in
-                guard wanted(finding.issue) else { return }
                 var line: JSONObject = ["path": .string(finding.path), "issue": .string(finding.issue.rawValue),
                                         "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score),
                                         "threshold": JSONValue(finding.threshold), "detail": .string(finding.detail)]
@@ -85,7 +84,7 @@ struct AuditCommand: ParsableCommand {
             }
             try output.write(contentsOf: Data(lines.utf8))
         }
-        let rows = summary.counts.filter { wanted($0.issue) }.map { [$0.issue.rawValue, "\($0.count)", $0.example] }
+        let rows = summary.counts.map { [$0.issue.rawValue, "\($0.count)", $0.example] }
         print("audit \(summary.auditID): \(summary.images) images (\(summary.reused) unchanged since the last audit) in \(String(format: "%.2f", summary.seconds)) s")
         if summary.skippedCount > 0 { print("skipped \(summary.skippedCount) files that are not images") }
         for folder in summary.unreadableFolders { print("could not read folder \(folder)") }

@@ -12,6 +12,8 @@ public struct DatasetAuditor: Sendable {
     public var thresholds: ImageQualityThresholds
     public var workers: Int
     public var inspector: any ImageInspector
+    /// The issues to look for (all by default); the dataset-wide searches not asked for are skipped.
+    public var checks: Set<ImageIssue> = Set(ImageIssue.allCases)
 
     /// `workers`: threads inspecting at once (the inspector's preference when nil).
     public init(store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
@@ -52,7 +54,9 @@ public struct DatasetAuditor: Sendable {
         let check = ImageQualityCheck(thresholds: thresholds)
         let auditID = try store.beginAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", startedAt: started)
         var done = 0, reused = 0
-        var fingerprint = DatasetFingerprint(version: DatasetChecks.version, thresholds: "\(thresholds)")
+        let checks = self.checks
+        let asked = checks.map(\.rawValue).sorted().joined(separator: ",")
+        var fingerprint = DatasetFingerprint(version: DatasetChecks.version, thresholds: "\(thresholds) checks: \(asked)")
         do {
             while true {
                 let chunk = files.next(Self.chunkSize)
@@ -63,7 +67,7 @@ public struct DatasetAuditor: Sendable {
                 for image in images { fingerprint.combine(image) }
                 try store.storeAuditChunk(auditID: auditID,
                                           inspections: entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) },
-                                          images: images, findings: entries.flatMap { check.findings(for: $0.inspection) })
+                                          images: images, findings: entries.flatMap { check.findings(for: $0.inspection) }.filter { checks.contains($0.issue) })
                 done += chunk.count
                 Self.logger.debug("images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms")
                 reused += entries.filter(\.reused).count
@@ -73,7 +77,7 @@ public struct DatasetAuditor: Sendable {
             let checksStarted = WallClock.now()
             if try !store.copyDatasetFindings(fingerprint: fingerprint.value, to: auditID) {
                 try store.withAuditImages(auditID: auditID) { images in
-                    try DatasetChecks.run(images) { findings in try store.addAuditFindings(auditID: auditID, findings) }
+                    try DatasetChecks.run(images, checks: checks) { findings in try store.addAuditFindings(auditID: auditID, findings) }
                 }
             }
             Self.logger.debug("dataset-wide checks: \(Self.milliseconds(since: checksStarted)) ms")

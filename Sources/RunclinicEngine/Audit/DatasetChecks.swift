@@ -43,11 +43,12 @@ public enum DatasetChecks {
     /// Images sharing one hash band that are still compared pair by pair.
     static let largestBucket = 2_000
 
-    /// Runs the checks over an audit's stored images, handing their findings to `emit` in batches.
-    static func run(_ images: AuditImageIndex, emit: ([AuditFinding]) throws -> Void) throws {
-        try emit(duplicates(images))
-        try emit(nearDuplicates(images, radius: nearRadius))
-        try emit(oddSizes(images))
+    /// Runs the checks asked for over an audit's stored images, handing findings to `emit` in batches.
+    static func run(_ images: AuditImageIndex, checks: Set<ImageIssue> = Set(ImageIssue.allCases),
+                    emit: ([AuditFinding]) throws -> Void) throws {
+        if checks.contains(.duplicate) { try emit(duplicates(images)) }
+        if checks.contains(.nearDuplicate) { try emit(nearDuplicates(images, radius: nearRadius)) }
+        if checks.contains(.oddSize) { try emit(oddSizes(images)) }
     }
 
     /// Every byte-identical copy after the first (by path) of its group.

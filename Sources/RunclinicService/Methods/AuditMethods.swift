@@ -9,12 +9,20 @@ extension RunclinicService {
         let inspector = self.imageInspector
         return [
             MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "thresholds", "dataset", "limit"], method: "audit.run")
+                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "checks", "thresholds", "dataset", "limit"], method: "audit.run")
                 var paths = try params.optionalStringArray("paths") ?? []
                 if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
                 guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
                 let thresholds = try Self.thresholds(try params.optionalObject("thresholds"), base: defaults)
-                let auditor = DatasetAuditor(store: store, thresholds: thresholds, inspector: inspector)
+                var auditor = DatasetAuditor(store: store, thresholds: thresholds, inspector: inspector)
+                if let names = try params.optionalStringArray("checks") {
+                    auditor.checks = Set(try names.map { name in
+                        guard let issue = ImageIssue(rawValue: name) else {
+                            throw ResponseError.invalidParams(field: "checks", "unknown issue '\(name)' (known: \(ImageIssue.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        }
+                        return issue
+                    })
+                }
                 let progress = context.beginProgress(params, title: "Auditing images")
                 defer { progress?.end() }
                 let limit = try params.optionalLimit("limit") ?? 1_000

@@ -61,6 +61,15 @@ def test_thresholds_are_parameters(client, gallery):
         client.call("audit.filter", paths="x.jpg")
     assert error.value.data["field"] == "paths"
 
+    folder = os.path.dirname(gallery["tiny"])
+    only = client.call("audit.run", path=folder, checks=["too_small", "duplicate"])
+    assert set(only["counts"]) == {"too_small"} and {f["issue"] for f in only["findings"]} == {"too_small"}
+    everything = client.call("audit.run", path=folder)
+    assert {"too_small", "blurry", "truncated"} <= set(everything["counts"])  # another question, not a copy of the last answer
+    with pytest.raises(RPCError) as error:
+        client.call("audit.run", path=folder, checks=["fuzzy"])
+    assert error.value.code == -32602 and error.value.data["field"] == "checks"
+
 
 def test_hostile_files_are_answered_and_the_server_keeps_serving(client, tmp_path):
     paths = [str(hostile(tmp_path / f"hostile{seed}.{'jpg' if seed % 2 == 0 else 'png'}", seed)) for seed in range(60)]
