@@ -10,7 +10,7 @@ RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints clean
 
 all: build
 
@@ -68,7 +68,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit
+bench: release .venv-bench/.installed bench-audit bench-changepoints
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
@@ -79,6 +79,10 @@ bench-audit: release .venv-audit/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py --seed 8 --peers ""
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_memory.py
+
+# Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures.
+bench-changepoints: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/changepoint_bench.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out

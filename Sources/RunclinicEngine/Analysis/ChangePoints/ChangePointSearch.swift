@@ -1,0 +1,127 @@
+import Foundation
+
+/// The exact optimal segmentation of a series under a segment cost and a penalty per change point:
+/// PELT (Killick, Fearnhead & Eckley 2012), which finds the same optimum as dynamic programming
+/// over every split but drops split candidates that can never win again, so on series with
+/// changes it runs in about linear time.
+public struct ChangePointSearch: Sendable {
+    /// How the penalty per change point is chosen.
+    public enum Penalty: Sendable, Equatable {
+        /// MBIC-like (Zhang & Siegmund 2007 for a mean): (parameters per segment + 2) x ln n, in
+        /// the costs' units (twice the negative log-likelihood). A mean change: 3 ln n.
+        case modifiedBIC
+        /// BIC: (parameters per segment + 1) x ln n.
+        case bic
+        /// A fixed value, in the costs' units.
+        case value(Double)
+        /// The MBIC-like value times this factor (over 1: fewer change points).
+        case scaled(Double)
+    }
+
+    public var model: SegmentModel
+    public var penalty: Penalty
+    /// The fewest points between two change points (at least the model's own minimum).
+    public var minimumSegmentLength: Int
+    /// The noise level the mean and linear models judge changes against.
+    public var noise: NoiseEstimate
+
+    public enum NoiseEstimate: String, Sendable {
+        /// The residual deviation of the model fitted to the whole series, without any change
+        /// point: a change must explain a large share of the series' own variation. Robust to
+        /// autocorrelated noise and to curves that bend smoothly (the default).
+        case wholeSeries = "whole_series"
+        /// The median absolute first (mean) or second (linear) difference: the white-noise level,
+        /// for series whose noise is independent from point to point; finds smaller changes.
+        case differences
+    }
+    /// A fixed noise deviation (overrides `noise`).
+    public var noiseDeviation: Double?
+
+    public init(model: SegmentModel = .linear, penalty: Penalty = .modifiedBIC, minimumSegmentLength: Int = 2,
+                noise: NoiseEstimate = .wholeSeries, noiseDeviation: Double? = nil) {
+        self.model = model
+        self.penalty = penalty
+        self.minimumSegmentLength = minimumSegmentLength
+        self.noise = noise
+        self.noiseDeviation = noiseDeviation
+    }
+
+    public struct Result: Sendable {
+        /// Indices where a new segment starts (never 0), ascending.
+        public let changePoints: [Int]
+        /// The penalty used per change point, in the costs' units.
+        public let penalty: Double
+        /// The noise deviation the cost assumed, where it assumes one.
+        public let noiseDeviation: Double?
+        /// Total cost of the segmentation, penalties included.
+        public let totalCost: Double
+    }
+
+    public func penaltyValue(for cost: any SegmentCost) -> Double {
+        let logLength = log(Double(max(cost.count, 2)))
+        switch penalty {
+        case .modifiedBIC: return Double(cost.parametersPerSegment + 2) * logLength
+        case .bic: return Double(cost.parametersPerSegment + 1) * logLength
+        case .value(let value): return value
+        case .scaled(let factor): return factor * Double(cost.parametersPerSegment + 2) * logLength
+        }
+    }
+
+    /// Change points of `values`, which must all be finite (callers fill or drop gaps first).
+    public func run(_ values: [Double]) -> Result {
+        var deviation = noiseDeviation
+        if deviation == nil, noise == .differences {
+            deviation = model == .linear ? NoiseScale.fromSecondDifferences(values) : NoiseScale.fromDifferences(values)
+        }
+        let cost = model.cost(for: values, variance: deviation.map { $0 * $0 })
+        deviation = nil  // reported as the cost used it
+        if let fitted = cost as? NormalMeanCost { deviation = fitted.variance.squareRoot() }
+        if let fitted = cost as? LinearTrendCost { deviation = fitted.variance.squareRoot() }
+        let result = run(cost)
+        return Result(changePoints: result.changePoints, penalty: result.penalty, noiseDeviation: deviation, totalCost: result.totalCost)
+    }
+
+    public func run(_ cost: any SegmentCost) -> Result {
+        let count = cost.count
+        let beta = penaltyValue(for: cost)
+        let shortest = max(1, minimumSegmentLength, cost.minimumSegmentLength)
+        guard count >= 2 * shortest else {
+            return Result(changePoints: [], penalty: beta, noiseDeviation: nil, totalCost: count > 0 ? cost.cost(0, count) : 0)
+        }
+        // best[t]: the least cost of the first t points, penalties included; last[t]: where its
+        // final segment starts.
+        var best = [Double](repeating: .infinity, count: count + 1)
+        var last = [Int](repeating: 0, count: count + 1)
+        best[0] = -beta
+        var candidates: [Int] = [0]
+        var kept: [Int] = []
+        var totals: [Double] = []
+        for end in shortest...count {
+            // A split at `end - shortest` becomes possible once a segment of its own fits before it.
+            let newest = end - shortest
+            if newest >= shortest { candidates.append(newest) }
+            var bestTotal = Double.infinity, bestStart = 0
+            totals.removeAll(keepingCapacity: true)
+            for start in candidates {
+                let total = best[start] + cost.cost(start, end) + beta
+                totals.append(total)
+                if total < bestTotal { bestTotal = total; bestStart = start }
+            }
+            best[end] = bestTotal
+            last[end] = bestStart
+            // Pruning: a start whose cost so far already exceeds the optimum (before its own
+            // penalty) cannot be the best last split for any later end.
+            kept.removeAll(keepingCapacity: true)
+            for (index, start) in candidates.enumerated() where totals[index] - beta <= bestTotal { kept.append(start) }
+            swap(&candidates, &kept)
+        }
+        var changePoints: [Int] = []
+        var end = count
+        while end > 0 {
+            let start = last[end]
+            if start > 0 { changePoints.append(start) }
+            end = start
+        }
+        return Result(changePoints: changePoints.reversed(), penalty: beta, noiseDeviation: nil, totalCost: best[count])
+    }
+}

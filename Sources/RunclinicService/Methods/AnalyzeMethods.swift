@@ -1,0 +1,89 @@
+import RunclinicEngine
+import RunclinicJSON
+import RunclinicRPC
+
+extension RunclinicService {
+    var analyzeMethods: [MethodHandler] {
+        [
+            MethodHandler("analyze.change_points", positionalParams: ["values", "model", "penalty", "min_segment"]) { params, _ in
+                try params.rejectUnknown(allowed: ["values", "steps", "model", "penalty", "penalty_scale", "min_segment", "noise", "noise_deviation"],
+                                         method: "analyze.change_points")
+                let values = try Self.series(params, field: "values")
+                var search = ChangePointSearch()
+                if let name = try params.optionalString("model") {
+                    guard let model = SegmentModel(rawValue: name) else {
+                        throw ResponseError.invalidParams(field: "model", "expected one of \(SegmentModel.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+                    }
+                    search.model = model
+                }
+                search.penalty = try Self.penalty(params)
+                if let shortest = try params.optionalInt("min_segment") {
+                    guard shortest >= 1 else { throw ResponseError.invalidParams(field: "min_segment", "must be at least 1, got \(shortest)") }
+                    search.minimumSegmentLength = Int(shortest)
+                }
+                if let name = try params.optionalString("noise") {
+                    guard let noise = ChangePointSearch.NoiseEstimate(rawValue: name) else {
+                        throw ResponseError.invalidParams(field: "noise", "expected \"whole_series\" or \"differences\", got \"\(name)\"")
+                    }
+                    search.noise = noise
+                }
+                if let deviation = try params.optionalDouble("noise_deviation") {
+                    guard deviation > 0, deviation.isFinite else { throw ResponseError.invalidParams(field: "noise_deviation", "must be a positive number, got \(deviation)") }
+                    search.noiseDeviation = deviation
+                }
+                var steps: [Int64]? = nil
+                if let value = params.value("steps") {
+                    guard let elements = value.arrayValue, elements.count == values.count else {
+                        throw ResponseError.invalidParams(field: "steps", "expected an array of \(values.count) integers, one per value")
+                    }
+                    steps = try elements.enumerated().map { index, element in
+                        guard let step = element.intValue else { throw Params.mismatch("steps[\(index)]", expected: "an integer", got: element) }
+                        return step
+                    }
+                }
+                let (series, filled) = SeriesGaps.filled(values)
+                let result = search.run(series)
+                var reply: JSONObject = [
+                    "change_points": .array(result.changePoints.map { .int(Int64($0)) }),
+                    "model": .string(search.model.rawValue),
+                    "penalty": .double(result.penalty),
+                    "filled": .int(Int64(filled)),
+                ]
+                if let steps { reply["steps"] = .array(result.changePoints.map { .int(steps[$0]) }) }
+                if let deviation = result.noiseDeviation { reply["noise_deviation"] = .double(deviation) }
+                return .object(reply)
+            },
+        ]
+    }
+
+    /// A series of numbers; null and NaN are gaps (filled before a search), other types an error.
+    static func series(_ params: Params, field: String) throws(ResponseError) -> [Double] {
+        let value = try params.required(field)
+        guard let elements = value.arrayValue else { throw Params.mismatch(field, expected: "an array of numbers", got: value) }
+        var values: [Double] = []
+        values.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            if element.isNull { values.append(.nan); continue }
+            guard let number = element.doubleValue else { throw Params.mismatch("\(field)[\(index)]", expected: "a number or null", got: element) }
+            values.append(number)
+        }
+        return values
+    }
+
+    static func penalty(_ params: Params) throws(ResponseError) -> ChangePointSearch.Penalty {
+        if let scale = try params.optionalDouble("penalty_scale") {
+            guard scale > 0, scale.isFinite else { throw ResponseError.invalidParams(field: "penalty_scale", "must be a positive number, got \(scale)") }
+            return .scaled(scale)
+        }
+        guard let value = params.value("penalty") else { return .modifiedBIC }
+        if let number = value.doubleValue {
+            guard number >= 0, number.isFinite else { throw ResponseError.invalidParams(field: "penalty", "must be a finite number >= 0, got \(number)") }
+            return .value(number)
+        }
+        switch value.stringValue {
+        case "mbic"?: return .modifiedBIC
+        case "bic"?: return .bic
+        default: throw Params.mismatch("penalty", expected: "\"mbic\", \"bic\" or a number", got: value)
+        }
+    }
+}
