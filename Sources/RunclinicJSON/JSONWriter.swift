@@ -17,6 +17,47 @@ public struct JSONWriter {
         String(decoding: encode(value), as: UTF8.self)
     }
 
+    /// Indented by two spaces per level, for files people read.
+    public static func string(_ value: JSONValue, pretty: Bool) -> String {
+        guard pretty else { return string(value) }
+        var writer = JSONWriter()
+        writer.writeIndented(value, depth: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    mutating func writeIndented(_ value: JSONValue, depth: Int) {
+        func newline(_ level: Int) {
+            bytes.append(UInt8(ascii: "\n"))
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        switch value {
+        case .array(let elements) where !elements.isEmpty:
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                writeIndented(element, depth: depth + 1)
+            }
+            newline(depth)
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.isEmpty:
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, member) in object {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                newline(depth + 1)
+                writeString(key)
+                bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+                writeIndented(member, depth: depth + 1)
+            }
+            newline(depth)
+            bytes.append(UInt8(ascii: "}"))
+        default:
+            write(value)
+        }
+    }
+
     public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")

@@ -22,13 +22,17 @@ struct RunHistory {
         events.sort { ($0.step, $0.order) < ($1.step, $1.order) }
     }
 
-    func replay(into monitor: RunMonitor) {
+    /// Feeds every event to `monitor`; returns what its detectors raised along the way.
+    @discardableResult
+    func replay(into monitor: RunMonitor) -> [Anomaly] {
+        var found: [Anomaly] = []
         for entry in events {
             switch entry.event {
-            case .step(let step, let values): _ = monitor.observe(step: step, values: values)
+            case .step(let step, let values): found += monitor.observe(step: step, values: values)
             case .batch(let record):
-                _ = monitor.observeBatch(step: record.step, batch: record.batch, values: record.metrics, samples: record.samples)
+                found += monitor.observeBatch(step: record.step, batch: record.batch, values: record.metrics, samples: record.samples)
             }
         }
+        return found
     }
 }

@@ -183,6 +183,31 @@ extension RunStore {
         try read { connection in try body(AuditImageIndex(connection: connection, auditID: auditID)) }
     }
 
+    /// What the latest finished audit covering each of these images found in it (an empty list:
+    /// audited and sound); images no audit covered are left out.
+    public func imageVerdicts(paths: [String]) throws -> [String: [ImageIssue]] {
+        try read { connection in
+            let latest = try connection.prepare("""
+                SELECT MAX(image.audit_id) FROM audit_images AS image JOIN audits AS audit ON audit.id = image.audit_id
+                WHERE image.path = ? AND audit.finished_at IS NOT NULL
+                """)
+            let issues = try connection.prepare("SELECT issue FROM audit_findings WHERE audit_id = ? AND path = ?")
+            var verdicts: [String: [ImageIssue]] = [:]
+            for path in Set(paths) {
+                latest.reset()
+                latest.bind(path, at: 1)
+                guard try latest.step(), let auditID = latest.optionalInt64(at: 0) else { continue }
+                issues.reset()
+                issues.bind(auditID, at: 1)
+                issues.bind(path, at: 2)
+                var found: [ImageIssue] = []
+                while try issues.step() { if let issue = ImageIssue(rawValue: issues.text(at: 0) ?? "") { found.append(issue) } }
+                verdicts[path] = found
+            }
+            return verdicts
+        }
+    }
+
     /// Per issue: how many images an audit found with it, and the first of them by path.
     public func auditFindingCounts(auditID: Int64) throws -> [(issue: ImageIssue, count: Int, example: String)] {
         try read { connection in

@@ -4,7 +4,40 @@ import RunclinicRPC
 
 extension RunclinicService {
     var analyzeMethods: [MethodHandler] {
-        [
+        let store = self.store
+        let analyzer = RunAnalyzer(store: store, monitorDefaults: monitor.defaults, auditThresholds: auditDefaults, inspector: imageInspector)
+        return [
+            MethodHandler("analyze.run", positionalParams: ["run", "data_dir", "output_dir", "formats", "metrics"], execution: .concurrent) { params, context in
+                try params.rejectUnknown(allowed: ["run", "project", "data_dir", "output_dir", "formats", "metrics"], method: "analyze.run")
+                let reference = try params.runReference()
+                var formats = AnalysisReportWriter.Format.allCases
+                if let names = try params.optionalStringArray("formats") {
+                    formats = try names.map { name in
+                        guard let format = AnalysisReportWriter.Format(rawValue: name) else {
+                            throw ResponseError.invalidParams(field: "formats", "unknown format \"\(name)\" (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", ")); md and html are not built yet)")
+                        }
+                        return format
+                    }
+                }
+                let outputDirectory = try params.optionalString("output_dir")
+                let progress = context.beginProgress(params, title: "Analysing the run")
+                defer { progress?.end() }
+                let analysis = try analyzer.analyze(
+                    run: reference, dataDirectory: try params.optionalString("data_dir"), metrics: try params.optionalStringArray("metrics"),
+                    progress: { message, percentage in progress?.report(message: message, percentage: percentage) },
+                    isCancelled: { context.cancellation.isCancelled })
+                var reports = JSONObject()
+                if let outputDirectory {
+                    for (format, path) in try AnalysisReportWriter(directory: outputDirectory).write(analysis, formats: formats) {
+                        reports[format.rawValue] = .string(path)
+                    }
+                }
+                return [
+                    "summary": analysis.summaryJSON, "key_finding": .string(analysis.keyFinding),
+                    "anomalies": .array(analysis.anomalies.map(\.json)), "change_points": analysis.changePointsJSON,
+                    "root_causes": .array(analysis.explanations.map(\.json)), "reports": .object(reports),
+                ]
+            },
             MethodHandler("analyze.change_points", positionalParams: ["values", "model", "penalty", "min_segment"]) { params, _ in
                 try params.rejectUnknown(allowed: ["values", "steps", "model", "penalty", "penalty_scale", "min_segment", "noise", "noise_deviation"],
                                          method: "analyze.change_points")

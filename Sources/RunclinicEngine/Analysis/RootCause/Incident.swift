@@ -1,0 +1,18 @@
+/// Something in a run's history that needs explaining: a validation metric that dropped, a value
+/// that became NaN, a loss that diverged, a growing train/validation gap, or a plateau.
+public struct Incident: Sendable {
+    public enum Kind: String, Sendable {
+        case drop, nonFinite = "non_finite", divergence, overfitting, plateau
+    }
+
+    public var kind: Kind
+    public var metric: String
+    /// The first step of the new regime (the first bad evaluation).
+    public var step: Int64
+    /// The value before and after (a drop's "0.89 to 0.74"; NaN after for a non-finite value).
+    public var before: Double?
+    public var after: Double?
+    /// How much worse: absolute for scores, relative for losses (MetricProfile.worsening).
+    public var magnitude: Double
+    public var description: String
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// The incidents of a run, most serious first: validation drops (change points whose new level is
+/// worse by the drop threshold, and the monitor's sudden drops), then the first non-finite value,
+/// divergence, overfitting and plateau of each metric.
+enum IncidentFinder {
+    static func incidents(series: [String: MetricSeries], changePoints: [RunAnalysis.ChangePoint], anomalies: [Anomaly],
+                          profile: (String) -> MetricProfile, dropThreshold: Double) -> [Incident] {
+        var drops: [Incident] = []
+        for point in changePoints {
+            let metricProfile = profile(point.metric)
+            guard metricProfile.role == .validation, metricProfile.direction != nil else { continue }
+            let worsening = metricProfile.worsening(from: point.before, to: point.after)
+            guard worsening >= metricProfile.dropThreshold(dropThreshold) else { continue }
+            drops.append(drop(point.metric, step: point.step, before: point.before, after: point.after, magnitude: worsening))
+        }
+        for anomaly in anomalies where anomaly.type == .suddenDrop && anomaly.batch == nil {
+            // The same drop seen as a change point nearby is kept once.
+            let nearby = drops.contains { $0.metric == anomaly.metric && abs($0.step - anomaly.step) <= Self.evaluationGap(series[anomaly.metric], at: anomaly.step) }
+            guard !nearby, let baseline = anomaly.baseline else { continue }
+            drops.append(drop(anomaly.metric, step: anomaly.step, before: baseline, after: anomaly.value,
+                              magnitude: profile(anomaly.metric).worsening(from: baseline, to: anomaly.value)))
+        }
+        drops.sort { $0.magnitude > $1.magnitude }
+
+        var others: [Incident] = []
+        let kinds: [(AnomalyType, Incident.Kind)] = [(.nonFinite, .nonFinite), (.divergence, .divergence), (.overfitting, .overfitting), (.plateau, .plateau)]
+        for (type, kind) in kinds {
+            var seen: Set<String> = []
+            for anomaly in anomalies.sorted(by: { $0.step < $1.step }) where anomaly.type == type && anomaly.batch == nil {
+                guard seen.insert(anomaly.metric).inserted else { continue }
+                others.append(Incident(kind: kind, metric: anomaly.metric, step: anomaly.step, before: anomaly.baseline,
+                                       after: anomaly.value, magnitude: anomaly.magnitude ?? 0,
+                                       description: anomaly.message.contains("step") ? "\(anomaly.message)." : "\(anomaly.message) (step \(anomaly.step))."))
+            }
+        }
+        // A non-finite training value explains itself once: its divergence is the same story.
+        return drops + others
+    }
+
+    static func drop(_ metric: String, step: Int64, before: Double, after: Double, magnitude: Double) -> Incident {
+        Incident(kind: .drop, metric: metric, step: step, before: before, after: after, magnitude: magnitude,
+                 description: "\(metric) fell from \(display(before)) to \(display(after)) at step \(step).")
+    }
+
+    /// Two decimals for the values people read at a glance (scores, most losses), three
+    /// significant digits for the very small or large: "0.89", "0.0123".
+    static func display(_ value: Double) -> String {
+        guard value.isFinite else { return value.shortDescription }
+        let magnitude = abs(value)
+        if magnitude >= 0.095 && magnitude < 100 { return String(format: "%.2f", value) }
+        return String(format: "%.3g", value)
+    }
+
+    /// The usual distance between evaluations of a metric near a step (for "the same event").
+    static func evaluationGap(_ series: MetricSeries?, at step: Int64) -> Int64 {
+        guard let steps = series?.steps, steps.count > 1 else { return 1 }
+        let gaps = zip(steps.dropFirst(), steps).map { $0 - $1 }.filter { $0 > 0 }
+        return max(1, gaps.sorted()[gaps.count / 2]) * 2
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// Ranks the causes of one incident from the run's evidence. The rules, and the confidence each
+/// gives (the evidence strings say what was measured):
+/// - data_quality: the drop is concentrated in a minority of batches (they carry >= 50% of the
+///   worsening) and their images carry one audit defect significantly more often than the other
+///   batches' (Fisher's exact test, p < 0.01): 0.6 + 0.2 x share + up to 0.15 for significance.
+/// - data_change: the dropped batches' images changed at that step (a batch holds other samples
+///   than at its previous evaluation) while most others did not: 0.5 + 0.3 x share.
+/// - learning_rate: the logged learning rate rose at least 2x within the few evaluations before
+///   the incident: 0.9 (0.75 for a drop).
+/// - non_finite / divergence: a training metric became non-finite or diverged at or before the
+///   incident, within its window: 0.8 / 0.7.
+/// - overfitting, plateau: the monitor's overfitting (train/validation gap) or plateau rule at the
+///   incident: 0.75 / 0.6.
+/// - recovery_action: the monitor advised a rollback or an LR cut within the window: 0.4.
+/// - unexplained: nothing above holds (confidence 1 - the best other's, at least 0.5).
+struct RootCauseAnalyzer {
+    let series: [String: MetricSeries]
+    let batchesByStep: [Int64: [BatchRecord]]
+    let anomalies: [Anomaly]
+    let actions: [RecoveryActionRecord]
+    let profile: (String) -> MetricProfile
+    let dropThreshold: Double
+    /// Audit verdicts of images, by the path as logged.
+    let verdicts: [String: [ImageIssue]]
+
+    func explain(_ incident: Incident) -> [RootCauseHypothesis] {
+        var hypotheses: [RootCauseHypothesis] = []
+        let start = windowStart(incident)
+        if incident.kind == .drop { hypotheses += dataHypotheses(incident) }
+        if let rise = learningRateRise(before: incident.step, since: start) {
+            hypotheses.append(RootCauseHypothesis(
+                cause: .learningRate, confidence: incident.kind == .drop ? 0.75 : 0.9,
+                evidence: ["the learning rate (\(rise.metric)) rose \(rise.factor.shortDescription)x, from \(rise.from.shortDescription) to \(rise.to.shortDescription), at step \(rise.step), before \(incident.metric) went wrong at step \(incident.step)"]))
+        }
+        let training = anomalies.filter { $0.batch == nil && profile($0.metric).role == .training && $0.step >= start && $0.step <= incident.step }
+        if let nan = training.first(where: { $0.type == .nonFinite }) ?? (incident.kind == .nonFinite ? incidentAnomaly(incident, .nonFinite) : nil) {
+            hypotheses.append(RootCauseHypothesis(cause: .nonFinite, confidence: 0.8,
+                                                  evidence: ["\(nan.metric) became \(nan.value.shortDescription) at step \(nan.step)"]))
+        }
+        if let diverged = training.first(where: { $0.type == .divergence || $0.type == .spike }) ?? (incident.kind == .divergence ? incidentAnomaly(incident, .divergence) : nil) {
+            hypotheses.append(RootCauseHypothesis(cause: .divergence, confidence: 0.7,
+                                                  evidence: ["\(diverged.metric) diverged at step \(diverged.step): \(diverged.message)"]))
+        }
+        let nearby = anomalies.filter { $0.batch == nil && $0.step >= start && $0.step <= incident.step }
+        if let gap = nearby.first(where: { $0.type == .overfitting }) ?? (incident.kind == .overfitting ? incidentAnomaly(incident, .overfitting) : nil) {
+            hypotheses.append(RootCauseHypothesis(cause: .overfitting, confidence: 0.75,
+                                                  evidence: ["\(gap.metric): \(gap.message) (step \(gap.step))"]))
+        }
+        if incident.kind == .plateau || (incident.kind == .drop && nearby.contains { $0.type == .plateau && $0.metric == incident.metric }) {
+            hypotheses.append(RootCauseHypothesis(cause: .plateau, confidence: 0.6,
+                                                  evidence: ["\(incident.metric) stopped improving (step \(incident.step))"]))
+        }
+        let advised = actions.filter { $0.step >= start && $0.step < incident.step }
+        if !advised.isEmpty {
+            hypotheses.append(RootCauseHypothesis(cause: .recoveryAction, confidence: 0.4,
+                                                  evidence: advised.map { "the monitor advised \($0.kind) at step \($0.step) (\($0.reason))" }))
+        }
+        hypotheses.sort { $0.confidence > $1.confidence }
+        let strongest = hypotheses.first?.confidence ?? 0
+        if strongest < 0.5 {
+            var unexplained = RootCauseHypothesis(cause: .unexplained, confidence: max(0.5, 1 - strongest),
+                                                  evidence: ["no concentration in a few batches with defective images, no data change, no learning-rate rise, no non-finite or diverging training metric before step \(incident.step)"])
+            if let concentrated = hypotheses.first(where: { $0.batches != nil }) {
+                unexplained.batches = concentrated.batches
+                unexplained.evidence = concentrated.evidence
+            }
+            hypotheses.insert(unexplained, at: 0)
+        }
+        return hypotheses
+    }
+
+    /// Where the evidence for an incident is looked for: three evaluations back, of its own
+    /// metric or of the validation metrics, whichever reaches further (a training loss logged
+    /// every step would otherwise look back only a few steps).
+    func windowStart(_ incident: Incident) -> Int64 {
+        var start = Int64.max
+        for (name, values) in series where name == incident.metric || profile(name).role == .validation {
+            guard let index = values.steps.lastIndex(where: { $0 < incident.step }) else { start = Int64.min; continue }
+            start = min(start, values.steps[max(0, index - 2)])
+        }
+        return start == Int64.max ? Int64.min : start
+    }
+
+    func incidentAnomaly(_ incident: Incident, _ type: AnomalyType) -> Anomaly {
+        anomalies.first { $0.type == type && $0.metric == incident.metric && $0.step == incident.step }
+            ?? Anomaly(type: type, metric: incident.metric, step: incident.step, value: incident.after ?? .nan, baseline: incident.before,
+                       magnitude: incident.magnitude, severity: .high, message: incident.description)
+    }
+
+    // MARK: Data
+
+    func dataHypotheses(_ incident: Incident) -> [RootCauseHypothesis] {
+        guard let batchDrop = BatchDrop(metric: incident.metric, step: incident.step, batchesByStep: batchesByStep,
+                                        profile: profile(incident.metric), threshold: profile(incident.metric).dropThreshold(dropThreshold)),
+              batchDrop.isConcentrated else { return [] }
+        let names = batchDrop.dropped.map(\.batch).sorted()
+        let concentration = "the drop is concentrated in validation batches \(Self.ranges(names)) (\(names.count) of \(batchDrop.changes.count) batches carry \(Int((100 * batchDrop.share).rounded()))% of it)"
+        var hypotheses: [RootCauseHypothesis] = []
+        let droppedSamples = batchDrop.dropped.flatMap(\.samples)
+        if let enriched = DefectEnrichment.strongest(dropped: droppedSamples, stable: batchDrop.stable.flatMap(\.samples), verdicts: verdicts),
+           enriched.pValue < 0.01 {
+            let significance = min(0.15, 0.025 * -log10(max(enriched.pValue, 1e-300)))
+            let droppedRate = Double(enriched.droppedDefective) / Double(max(1, enriched.droppedTotal))
+            let stableRate = Double(enriched.stableDefective) / Double(max(1, enriched.stableTotal))
+            hypotheses.append(RootCauseHypothesis(
+                cause: .dataQuality, confidence: min(0.95, 0.6 + 0.2 * batchDrop.share + significance),
+                evidence: ["\(enriched.issue.rawValue) images concentrated in validation batches \(Self.ranges(names))",
+                           "\(enriched.droppedDefective) of \(enriched.droppedTotal) audited images in those batches are \(enriched.issue.rawValue) (\(Self.percent(droppedRate))), against \(enriched.stableDefective) of \(enriched.stableTotal) (\(Self.percent(stableRate))) in the other batches (Fisher's exact test p = \(enriched.pValue.shortDescription))",
+                           concentration],
+                batches: names, samples: enriched.examples, defect: enriched.issue.rawValue))
+        }
+        let changed = batchDrop.dropped.filter { Self.samplesChanged($0) }
+        let stableChanged = batchDrop.stable.filter { Self.samplesChanged($0) }
+        if !changed.isEmpty, Double(changed.count) >= 0.5 * Double(batchDrop.dropped.count),
+           Double(stableChanged.count) <= 0.25 * Double(max(1, batchDrop.stable.count)) {
+            hypotheses.append(RootCauseHypothesis(
+                cause: .dataChange, confidence: 0.5 + 0.3 * batchDrop.share,
+                evidence: ["validation batches \(Self.ranges(changed.map(\.batch).sorted())) hold other images at step \(incident.step) than at their previous evaluation, while \(batchDrop.stable.count - stableChanged.count) of \(batchDrop.stable.count) other batches are unchanged",
+                           concentration],
+                batches: changed.map(\.batch).sorted(),
+                samples: Array(Set(changed.flatMap { $0.samples }).subtracting(changed.flatMap { $0.previousSamples ?? [] })).sorted()))
+        }
+        if hypotheses.isEmpty {
+            // Concentrated, but nothing known about its images: said, without naming a cause.
+            hypotheses.append(RootCauseHypothesis(cause: .unexplained, confidence: 0.3, evidence: [concentration + "; no audit defect or data change sets their images apart"],
+                                                  batches: names, samples: Array(droppedSamples.prefix(50))))
+        }
+        return hypotheses
+    }
+
+    static func samplesChanged(_ change: BatchDrop.Change) -> Bool {
+        guard let previous = change.previousSamples else { return false }
+        let before = Set(previous), after = Set(change.samples)
+        guard !before.isEmpty || !after.isEmpty else { return false }
+        return Double(before.intersection(after).count) / Double(before.union(after).count) < 0.9
+    }
+
+    // MARK: Learning rate
+
+    struct Rise { let metric: String; let step: Int64; let from: Double; let to: Double; var factor: Double { to / from } }
+
+    /// A rise of the logged learning rate by 2x or more within (since, before]: against the median
+    /// of the values logged before the window.
+    func learningRateRise(before step: Int64, since start: Int64) -> Rise? {
+        for (name, values) in series where profile(name).role == .learningRate {
+            let earlier = zip(values.steps, values.values).filter { $0.0 < start && $0.1.isFinite && $0.1 > 0 }.map(\.1)
+            guard !earlier.isEmpty else { continue }
+            let reference = TrailingWindow.median(Array(earlier.suffix(20)))
+            for (at, value) in zip(values.steps, values.values) where at >= start && at <= step && value.isFinite {
+                if value >= 2 * reference { return Rise(metric: name, step: at, from: reference, to: value) }
+            }
+        }
+        return nil
+    }
+
+    // MARK: Wording
+
+    static func percent(_ share: Double) -> String { "\(Int((100 * share).rounded()))%" }
+
+    /// "3, 7, 12-15": consecutive batch numbers as ranges.
+    static func ranges(_ numbers: [Int64]) -> String {
+        var parts: [String] = []
+        var index = 0
+        while index < numbers.count {
+            var end = index
+            while end + 1 < numbers.count && numbers[end + 1] == numbers[end] + 1 { end += 1 }
+            parts.append(end > index ? "\(numbers[index])-\(numbers[end])" : "\(numbers[index])")
+            index = end + 1
+        }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,71 @@
+/// Everything `analyze` found in one run: how each metric did, anomalies and change points over
+/// the whole history, the incidents that need explaining and, for each, ranked root causes.
+public struct RunAnalysis: Sendable {
+    public struct MetricSummary: Sendable {
+        public let name: String
+        public let role: MetricProfile.Role
+        public let direction: MetricDirection?
+        public let points: Int
+        public let best: Double?
+        public let bestStep: Int64?
+        public let final: Double?
+        public let finalStep: Int64?
+        /// How much worse the final value is than the best (MetricProfile.worsening; 0 when no
+        /// direction is known).
+        public let dropFromBest: Double?
+    }
+
+    public struct ChangePoint: Sendable {
+        public let metric: String
+        /// The first step of the new segment.
+        public let step: Int64
+        /// Means of up to five values before and from the change.
+        public let before: Double
+        public let after: Double
+    }
+
+    public struct Explanation: Sendable {
+        public let incident: Incident
+        /// Ranked: the most likely cause first.
+        public let hypotheses: [RootCauseHypothesis]
+    }
+
+    public struct DataInsights: Sendable {
+        /// Distinct images the run's validation batches held.
+        public let totalImages: Int
+        /// Of those, how many an audit covered (before or during this analysis).
+        public let auditedImages: Int
+        /// Audited images with a finding, and the count per issue.
+        public let suspectedBadImages: [String]
+        public let defects: [(issue: ImageIssue, count: Int)]
+    }
+
+    public let run: RunRecord
+    public let primaryMetric: String?
+    public let metrics: [MetricSummary]
+    public let anomalies: [Anomaly]
+    public let changePoints: [ChangePoint]
+    public let explanations: [Explanation]
+    public let dataInsights: DataInsights
+    public let actions: [RecoveryActionRecord]
+
+    /// The one sentence a user reads first.
+    public var keyFinding: String {
+        guard let first = explanations.first else { return "No anomaly needs explaining in run \(run.name)." }
+        let cause = first.hypotheses.first
+        var sentence = first.incident.description
+        if let cause, cause.cause != .unexplained {
+            sentence += " Primary cause: \(cause.evidence.first ?? cause.cause.rawValue)"
+        } else {
+            sentence += " The evidence points to no cause: unexplained."
+        }
+        return sentence
+    }
+}
+
+/// A recovery action the monitor advised, as stored.
+public struct RecoveryActionRecord: Sendable {
+    public let step: Int64
+    public let kind: String
+    public let reason: String
+}

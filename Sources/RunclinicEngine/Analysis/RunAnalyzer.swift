@@ -1,0 +1,137 @@
+import Foundation
+
+/// Analyses a stored run after (or during) training: replays its history through the monitor's
+/// detectors and merges what the live monitor raised, finds change points in every metric, picks
+/// the incidents worth explaining and ranks their causes, joining validation batches to image
+/// audits (auditing the batches' images on the fly when no audit covered them).
+public struct RunAnalyzer: Sendable {
+    public let store: RunStore
+    public var monitorDefaults: MonitorConfiguration
+    public var auditThresholds: ImageQualityThresholds
+    public var inspector: any ImageInspector
+
+    public init(store: RunStore, monitorDefaults: MonitorConfiguration = MonitorConfiguration(),
+                auditThresholds: ImageQualityThresholds = ImageQualityThresholds(), inspector: any ImageInspector = InProcessImageInspector()) {
+        self.store = store
+        self.monitorDefaults = monitorDefaults
+        self.auditThresholds = auditThresholds
+        self.inspector = inspector
+    }
+
+    /// `dataDirectory`: where relative image paths in the batches live (absolute ones are used as
+    /// they are); `metrics`: only these (all when nil).
+    public func analyze(run reference: RunReference, dataDirectory: String? = nil, metrics keys: [String]? = nil,
+                        progress: @escaping @Sendable (_ message: String, _ percentage: Int) -> Void = { _, _ in },
+                        isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> RunAnalysis {
+        let record = try store.run(reference)
+        let configuration = (try? MonitorConfiguration.parse(record.config, base: monitorDefaults).configuration) ?? monitorDefaults
+        progress("reading the run", 0)
+        let stored = try store.metrics(run: .id(record.id), keys: keys, isCancelled: isCancelled)
+        var series: [String: MetricSeries] = [:]
+        for (name, values) in stored { series[name] = values }
+        let batches = try store.batches(run: .id(record.id))
+        var batchesByStep: [Int64: [BatchRecord]] = [:]
+        for batch in batches { batchesByStep[batch.step, default: []].append(batch) }
+        var profiles: [String: MetricProfile] = [:]
+        let profile = { (name: String) -> MetricProfile in profiles[name] ?? MetricProfile(name: name, configuration: configuration) }
+        for name in series.keys { profiles[name] = MetricProfile(name: name, configuration: configuration) }
+        if isCancelled() { throw EngineError.cancelled }
+
+        progress("finding anomalies", 20)
+        let (anomalies, primary) = try historyAnomalies(record: record, configuration: configuration)
+        let actions = try store.actions(run: .id(record.id)).map { action in
+            RecoveryActionRecord(step: action["step"]?.intValue ?? 0, kind: action["kind"]?.stringValue ?? "",
+                                 reason: action["reason"]?.stringValue ?? "")
+        }
+        if isCancelled() { throw EngineError.cancelled }
+
+        progress("finding change points", 40)
+        let changePoints = stored.flatMap { name, values in Self.changePoints(of: name, in: values) }
+        let incidents = IncidentFinder.incidents(series: series, changePoints: changePoints, anomalies: anomalies, profile: profile,
+                                                 dropThreshold: configuration.dropThreshold)
+        if isCancelled() { throw EngineError.cancelled }
+
+        progress("joining validation batches to image audits", 60)
+        let samples = Array(Set(batches.flatMap(\.samples))).sorted()
+        let verdicts = try auditVerdicts(samples: samples, dataDirectory: dataDirectory, runName: record.name, isCancelled: isCancelled)
+
+        progress("ranking causes", 90)
+        let analyzer = RootCauseAnalyzer(series: series, batchesByStep: batchesByStep, anomalies: anomalies, actions: actions,
+                                         profile: profile, dropThreshold: configuration.dropThreshold, verdicts: verdicts)
+        let explanations = incidents.map { RunAnalysis.Explanation(incident: $0, hypotheses: analyzer.explain($0)) }
+        var defectCounts: [ImageIssue: Int] = [:]
+        var suspected: [String] = []
+        for sample in samples {
+            guard let issues = verdicts[sample]?.filter({ DefectEnrichment.contentIssues.contains($0) }), !issues.isEmpty else { continue }
+            suspected.append(sample)
+            for issue in issues { defectCounts[issue, default: 0] += 1 }
+        }
+        let insights = RunAnalysis.DataInsights(
+            totalImages: samples.count, auditedImages: samples.filter { verdicts[$0] != nil }.count, suspectedBadImages: suspected,
+            defects: ImageIssue.allCases.compactMap { issue in defectCounts[issue].map { (issue, $0) } })
+        let summaries = stored.map { name, values in Self.summary(name, values, profile: profile(name)) }
+        progress("done", 100)
+        return RunAnalysis(run: record, primaryMetric: configuration.primaryMetric ?? primary, metrics: summaries, anomalies: anomalies,
+                           changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions)
+    }
+
+    /// The run's history replayed through a fresh monitor with its configuration, merged with the
+    /// anomalies stored live (each kept once: same type, metric, step and batch).
+    func historyAnomalies(record: RunRecord, configuration: MonitorConfiguration) throws -> ([Anomaly], String?) {
+        let monitor = RunMonitor(runID: record.id, runName: record.name, configuration: configuration)
+        var found = try RunHistory(store: store, runID: record.id).replay(into: monitor)
+        var seen = Set(found.map(Self.key))
+        for stored in try store.anomalies(run: .id(record.id)).compactMap(Anomaly.init(json:)) where seen.insert(Self.key(stored)).inserted {
+            found.append(stored)
+        }
+        found.sort { ($0.step, $0.batch ?? -1) < ($1.step, $1.batch ?? -1) }
+        return (found, monitor.primaryMetric)
+    }
+
+    static func key(_ anomaly: Anomaly) -> String { "\(anomaly.type.rawValue)|\(anomaly.metric)|\(anomaly.step)|\(anomaly.batch ?? -1)" }
+
+    /// Change points of one metric (the default search), with the mean level on either side.
+    static func changePoints(of name: String, in values: MetricSeries) -> [RunAnalysis.ChangePoint] {
+        guard values.values.count >= 8 else { return [] }
+        let (filled, _) = SeriesGaps.filled(values.values)
+        return ChangePointSearch().run(filled).changePoints.map { index in
+            let before = filled[max(0, index - 5)..<index], after = filled[index..<min(filled.count, index + 5)]
+            return RunAnalysis.ChangePoint(metric: name, step: values.steps[index], before: before.reduce(0, +) / Double(before.count),
+                                           after: after.reduce(0, +) / Double(after.count))
+        }
+    }
+
+    static func summary(_ name: String, _ values: MetricSeries, profile: MetricProfile) -> RunAnalysis.MetricSummary {
+        var best: (Double, Int64)? = nil
+        var final: (Double, Int64)? = nil
+        for (step, value) in zip(values.steps, values.values) where value.isFinite {
+            final = (value, step)
+            if let direction = profile.direction, best == nil || direction.isBetter(value, than: best!.0) { best = (value, step) }
+        }
+        let drop = best.flatMap { best in final.map { profile.worsening(from: best.0, to: $0.0) } }
+        return RunAnalysis.MetricSummary(name: name, role: profile.role, direction: profile.direction, points: values.values.count,
+                                         best: best?.0, bestStep: best?.1, final: final?.0, finalStep: final?.1, dropFromBest: drop)
+    }
+
+    /// Audit verdicts of the batches' images, by the name logged. Images no audit covered are
+    /// audited now when they can be found (under `dataDirectory`, or at an absolute path).
+    func auditVerdicts(samples: [String], dataDirectory: String?, runName: String,
+                       isCancelled: @escaping @Sendable () -> Bool) throws -> [String: [ImageIssue]] {
+        guard !samples.isEmpty else { return [:] }
+        let directory = dataDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let located = samples.map { sample -> String in
+            guard !sample.hasPrefix("/"), let directory else { return sample }
+            return (directory as NSString).appendingPathComponent(sample)
+        }
+        var verdicts = try store.imageVerdicts(paths: located)
+        let missing = located.filter { verdicts[$0] == nil && $0.hasPrefix("/") && FileManager.default.fileExists(atPath: $0) }
+        if !missing.isEmpty {
+            let auditor = DatasetAuditor(store: store, thresholds: auditThresholds, inspector: inspector)
+            _ = try auditor.run(paths: missing, recursive: false, dataset: "analyze \(runName)", isCancelled: isCancelled)
+            verdicts = try store.imageVerdicts(paths: located)
+        }
+        var bySample: [String: [ImageIssue]] = [:]
+        for (sample, path) in zip(samples, located) { if let found = verdicts[path] { bySample[sample] = found } }
+        return bySample
+    }
+}

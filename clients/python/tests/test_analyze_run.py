@@ -1,0 +1,114 @@
+"""analyze.run: root causes traced to validation batches and real image files, with the real server."""
+
+import json
+import math
+import random
+import shutil
+
+import pytest
+
+from images import FIXTURES
+from runclinic import RPCError
+from test_schema import check
+
+BATCHES, BATCH_SIZE = 16, 8
+
+
+def dataset(folder, rotated_batches=()):
+    """Receipt images in fixed validation batches; the batches named hold receipts turned a quarter."""
+    batches = []
+    for batch in range(BATCHES):
+        paths = []
+        for index in range(BATCH_SIZE):
+            name = f"val/receipt_{batch * BATCH_SIZE + index:04d}.jpg"
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            source = "receipt_quarter.jpg" if batch in rotated_batches else "receipt.jpg"
+            shutil.copy(FIXTURES / source, folder / name)
+            paths.append(name)
+        batches.append(paths)
+    return batches
+
+
+def log_run(client, name, batches, *, recall_of, loss_of, lr_of=lambda step: 1e-3, steps=4097, every=256):
+    """A training run through the real RPC: loss and lr each 16 steps, validation batches every `every`."""
+    run = client.call("run.start", name=name, config={"model": "dbnet-r18", "optimizer": {"lr": 1e-3}})["run_id"]
+    rng = random.Random(name)
+    for step in range(1, steps + 1, 16):
+        client.call("monitor.log", run=run, step=step, metrics={"train/loss": loss_of(step, rng), "lr": lr_of(step)})
+        if (step - 1) % every == 0:
+            recalls = []
+            for index, paths in enumerate(batches):
+                recall = recall_of(step, index, rng)
+                recalls.append(recall)
+                client.call("monitor.batch", run=run, step=step, batch=index, metrics={"val/recall": recall}, samples=paths)
+            client.call("monitor.log", run=run, step=step, metrics={"val/recall": sum(recalls) / len(recalls)})
+    client.call("run.finish", run=run)
+    return run
+
+
+def smooth_loss(step, rng):
+    return 0.3 + 2.0 * math.exp(-step / 700) + rng.gauss(0, 0.02)
+
+
+def test_the_handbooks_drop_is_traced_to_rotated_images_in_batches_12_to_15(client, tmp_path):
+    data = tmp_path / "data"
+    batches = dataset(data, rotated_batches={12, 13, 14, 15})
+    # From step 2049 the model fails on turned receipts: their batches fall, the others hold.
+    recall = lambda step, batch, rng: (0.29 if step >= 2049 and batch >= 12 else 0.89) + rng.gauss(0, 0.005)
+    run = log_run(client, "handbook", batches, recall_of=recall, loss_of=smooth_loss)
+    out = tmp_path / "reports"
+    reply = client.call("analyze.run", run=run, data_dir=str(data), output_dir=str(out))
+    check("analyze.run", reply)
+    first = reply["root_causes"][0]
+    assert first["incident"]["kind"] == "drop" and first["incident"]["metric"] == "val/recall"
+    assert first["incident"]["step"] == 2049
+    assert first["incident"]["before"] == pytest.approx(0.89, abs=0.01) and first["incident"]["after"] == pytest.approx(0.74, abs=0.01)
+    cause = first["hypotheses"][0]
+    assert cause["cause"] == "data_quality" and cause["defect"] == "rotated" and cause["batches"] == [12, 13, 14, 15]
+    assert cause["confidence"] > 0.8 and any("Fisher" in line for line in cause["evidence"])
+    assert set(cause["samples"]) == {p for b in batches[12:] for p in b}
+    assert "fell from 0.89 to 0.74 at step 2049" in reply["key_finding"] and "rotated" in reply["key_finding"]
+    summary = json.loads((out / "handbook_summary.json").read_text())
+    assert summary == reply["summary"]
+    assert summary["performance_metrics"]["performance_drop_step"] == 2049
+    assert summary["data_insights"]["total_images"] == 128 and summary["data_insights"]["audited_images"] == 128
+    assert summary["data_insights"]["defects"]["rotated"] == 32
+    assert summary["anomalies"][0]["suspected_cause"] == "data_quality: rotated"
+    assert any("batches 12-15" in advice for advice in summary["recommendations"])
+    # The images were audited on the fly, and the audit is stored: a second analysis reuses it.
+    again = client.call("analyze.run", run=run, data_dir=str(data))
+    assert again["root_causes"][0]["hypotheses"][0]["defect"] == "rotated" and again["reports"] == {}
+
+
+def test_a_learning_rate_blow_up_is_named_and_a_clean_run_has_no_cause_invented(client, tmp_path):
+    batches = dataset(tmp_path / "data")
+    blow_up = 2500
+    loss = lambda step, rng: smooth_loss(step, rng) if step < blow_up + 100 else (float("nan") if step > blow_up + 400 else 5.0 + (step - blow_up) / 50)
+    recall = lambda step, batch, rng: (0.89 if step < blow_up + 100 else 0.2) + rng.gauss(0, 0.005)
+    run = log_run(client, "lr-blow-up", batches, recall_of=recall, loss_of=loss, lr_of=lambda step: 1e-3 if step < blow_up else 5e-2)
+    reply = client.call("analyze.run", run=run, data_dir=str(tmp_path / "data"), formats=["json"])
+    causes = [explanation["hypotheses"][0]["cause"] for explanation in reply["root_causes"]]
+    assert causes[0] == "learning_rate", reply["root_causes"][0]
+    assert not any(c == "data_quality" for c in causes)
+
+    clean = log_run(client, "clean", batches, recall_of=lambda step, batch, rng: 0.6 + 0.29 * (1 - math.exp(-step / 900)) + rng.gauss(0, 0.005),
+                    loss_of=smooth_loss)
+    reply = client.call("analyze.run", run=clean)
+    assert all(e["hypotheses"][0]["cause"] in ("unexplained", "plateau") for e in reply["root_causes"]), reply["root_causes"]
+    assert not any(e["incident"]["kind"] == "drop" for e in reply["root_causes"])
+
+
+@pytest.mark.parametrize("params, field", [
+    ({}, "run"),
+    ({"run": "no-such-run"}, None),
+    ({"run": 1, "formats": ["pdf"]}, "formats"),
+    ({"run": 1, "colour": "red"}, "colour"),
+])
+def test_bad_params_are_named(client, params, field):
+    client.call("run.start", name="exists")
+    with pytest.raises(RPCError) as error:
+        client.call("analyze.run", **params)
+    if field:
+        assert error.value.code == -32602 and error.value.data["field"] == field
+    else:
+        assert error.value.code != -32602 or "no-such-run" in error.value.message
