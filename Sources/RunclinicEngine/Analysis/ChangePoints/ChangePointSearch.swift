@@ -73,15 +73,26 @@ public struct ChangePointSearch: Sendable {
         if deviation == nil, noise == .differences {
             deviation = model == .linear ? NoiseScale.fromSecondDifferences(values) : NoiseScale.fromDifferences(values)
         }
-        let cost = model.cost(for: values, variance: deviation.map { $0 * $0 })
-        deviation = nil  // reported as the cost used it
-        if let fitted = cost as? NormalMeanCost { deviation = fitted.variance.squareRoot() }
-        if let fitted = cost as? LinearTrendCost { deviation = fitted.variance.squareRoot() }
-        let result = run(cost)
+        let variance = deviation.map { $0 * $0 }
+        let result: Result
+        // Each model's search is specialised for its cost (no dynamic dispatch per evaluation).
+        switch model {
+        case .mean:
+            let cost = NormalMeanCost(values, variance: variance)
+            deviation = cost.variance.squareRoot()
+            result = run(cost)
+        case .meanVariance:
+            deviation = nil
+            result = run(NormalMeanVarianceCost(values))
+        case .linear:
+            let cost = LinearTrendCost(values, variance: variance)
+            deviation = cost.variance.squareRoot()
+            result = run(cost)
+        }
         return Result(changePoints: result.changePoints, penalty: result.penalty, noiseDeviation: deviation, totalCost: result.totalCost)
     }
 
-    public func run(_ cost: any SegmentCost) -> Result {
+    public func run<Cost: SegmentCost>(_ cost: Cost) -> Result {
         let count = cost.count
         let beta = penaltyValue(for: cost)
         let shortest = max(1, minimumSegmentLength, cost.minimumSegmentLength)
@@ -93,27 +104,37 @@ public struct ChangePointSearch: Sendable {
         var best = [Double](repeating: .infinity, count: count + 1)
         var last = [Int](repeating: 0, count: count + 1)
         best[0] = -beta
-        var candidates: [Int] = [0]
-        var kept: [Int] = []
-        var totals: [Double] = []
-        for end in shortest...count {
-            // A split at `end - shortest` becomes possible once a segment of its own fits before it.
-            let newest = end - shortest
-            if newest >= shortest { candidates.append(newest) }
-            var bestTotal = Double.infinity, bestStart = 0
-            totals.removeAll(keepingCapacity: true)
-            for start in candidates {
-                let total = best[start] + cost.cost(start, end) + beta
-                totals.append(total)
-                if total < bestTotal { bestTotal = total; bestStart = start }
+        // Candidate starts and their totals for the current end, compacted in place when pruned.
+        var candidates = [Int](repeating: 0, count: count + 1)
+        var totals = [Double](repeating: 0, count: count + 1)
+        var live = 1
+        best.withUnsafeMutableBufferPointer { best in
+            candidates.withUnsafeMutableBufferPointer { candidates in
+                totals.withUnsafeMutableBufferPointer { totals in
+                    for end in shortest...count {
+                        // A split at `end - shortest` becomes possible once a segment fits before it.
+                        let newest = end - shortest
+                        if newest >= shortest { candidates[live] = newest; live += 1 }
+                        var bestTotal = Double.infinity, bestStart = 0
+                        for index in 0..<live {
+                            let start = candidates[index]
+                            let total = best[start] + cost.cost(start, end) + beta
+                            totals[index] = total
+                            if total < bestTotal { bestTotal = total; bestStart = start }
+                        }
+                        best[end] = bestTotal
+                        last[end] = bestStart
+                        // Pruning: a start whose cost so far already exceeds the optimum (before its
+                        // own penalty) cannot be the best last split for any later end.
+                        var kept = 0
+                        for index in 0..<live where totals[index] - beta <= bestTotal {
+                            candidates[kept] = candidates[index]
+                            kept += 1
+                        }
+                        live = kept
+                    }
+                }
             }
-            best[end] = bestTotal
-            last[end] = bestStart
-            // Pruning: a start whose cost so far already exceeds the optimum (before its own
-            // penalty) cannot be the best last split for any later end.
-            kept.removeAll(keepingCapacity: true)
-            for (index, start) in candidates.enumerated() where totals[index] - beta <= bestTotal { kept.append(start) }
-            swap(&candidates, &kept)
         }
         var changePoints: [Int] = []
         var end = count
