@@ -10,7 +10,7 @@ RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause clean
 
 all: build
 
@@ -68,7 +68,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
@@ -83,6 +83,10 @@ bench-audit: release .venv-audit/.installed
 # Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures.
 bench-changepoints: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/changepoint_bench.py
+
+# Root-cause accuracy on the scenario suite (real images for the data cases), beside runmedic.
+bench-rootcause: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/rootcause_scenarios.py --seeds 6
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out

@@ -17,9 +17,28 @@ enum IncidentFinder {
         for anomaly in anomalies where anomaly.type == .suddenDrop && anomaly.batch == nil {
             // The same drop seen as a change point nearby is kept once.
             let nearby = drops.contains { $0.metric == anomaly.metric && abs($0.step - anomaly.step) <= Self.evaluationGap(series[anomaly.metric], at: anomaly.step) }
-            guard !nearby, let baseline = anomaly.baseline else { continue }
+            let continued = drops.contains { Self.neverRecovered(from: $0, until: anomaly.step, series: series[anomaly.metric], profile: profile(anomaly.metric)) }
+            guard !nearby, !continued, let baseline = anomaly.baseline else { continue }
             drops.append(drop(anomaly.metric, step: anomaly.step, before: baseline, after: anomaly.value,
                               magnitude: profile(anomaly.metric).worsening(from: baseline, to: anomaly.value)))
+        }
+        // Batches that fell while the others held: a drop of the aggregate too small to stand out
+        // of its curve, but the batches show it (the monitor's problematic-batch rule).
+        var fallen: [String: [Int64: [Int64]]] = [:]
+        for anomaly in anomalies where anomaly.type == .problematicBatch {
+            if let batch = anomaly.batch { fallen[anomaly.metric, default: [:]][anomaly.step, default: []].append(batch) }
+        }
+        for (metric, byStep) in fallen {
+            for (step, batches) in byStep.sorted(by: { $0.key < $1.key }) {
+                let gap = Self.evaluationGap(series[metric], at: step)
+                guard !drops.contains(where: { $0.metric == metric && abs($0.step - step) <= gap }),
+                      let values = series[metric], let index = values.steps.firstIndex(of: step), index > 0 else { continue }
+                let before = values.values[index - 1], after = values.values[index]
+                let worsening = profile(metric).worsening(from: before, to: after)
+                guard worsening > 0 else { continue }
+                drops.append(Incident(kind: .drop, metric: metric, step: step, before: before, after: after, magnitude: worsening,
+                                      description: "\(metric) of validation batches \(RootCauseAnalyzer.ranges(batches.sorted())) fell at step \(step) (the whole set from \(display(before)) to \(display(after)))."))
+            }
         }
         drops.sort { $0.magnitude > $1.magnitude }
 
@@ -36,6 +55,18 @@ enum IncidentFinder {
         }
         // A non-finite training value explains itself once: its divergence is the same story.
         return drops + others
+    }
+
+    /// True when `incident`'s metric stayed on the worse side of the midpoint between its levels
+    /// from the incident until `step`: a later drop alarm there is the same drop, not a new one.
+    static func neverRecovered(from incident: Incident, until step: Int64, series: MetricSeries?, profile: MetricProfile) -> Bool {
+        guard incident.step < step, profile.name == incident.metric, let series, let before = incident.before,
+              let after = incident.after else { return false }
+        let midpoint = (before + after) / 2
+        for (at, value) in zip(series.steps, series.values) where at >= incident.step && at < step && value.isFinite {
+            if profile.worsening(from: midpoint, to: value) < 0 { return false }
+        }
+        return true
     }
 
     static func drop(_ metric: String, step: Int64, before: Double, after: Double, magnitude: Double) -> Incident {

@@ -99,8 +99,9 @@ struct RootCauseAnalyzer {
         let concentration = "the drop is concentrated in validation batches \(Self.ranges(names)) (\(names.count) of \(batchDrop.changes.count) batches carry \(Int((100 * batchDrop.share).rounded()))% of it)"
         var hypotheses: [RootCauseHypothesis] = []
         let droppedSamples = batchDrop.dropped.flatMap(\.samples)
-        if let enriched = DefectEnrichment.strongest(dropped: droppedSamples, stable: batchDrop.stable.flatMap(\.samples), verdicts: verdicts),
-           enriched.pValue < 0.01 {
+        let defects = DefectEnrichment.enriched(dropped: droppedSamples, stable: batchDrop.stable.flatMap(\.samples), verdicts: verdicts)
+            .filter { $0.pValue < 0.01 }
+        if let enriched = defects.first {
             let significance = min(0.15, 0.025 * -log10(max(enriched.pValue, 1e-300)))
             let droppedRate = Double(enriched.droppedDefective) / Double(max(1, enriched.droppedTotal))
             let stableRate = Double(enriched.stableDefective) / Double(max(1, enriched.stableTotal))
@@ -108,7 +109,7 @@ struct RootCauseAnalyzer {
                 cause: .dataQuality, confidence: min(0.95, 0.6 + 0.2 * batchDrop.share + significance),
                 evidence: ["\(enriched.issue.rawValue) images concentrated in validation batches \(Self.ranges(names))",
                            "\(enriched.droppedDefective) of \(enriched.droppedTotal) audited images in those batches are \(enriched.issue.rawValue) (\(Self.percent(droppedRate))), against \(enriched.stableDefective) of \(enriched.stableTotal) (\(Self.percent(stableRate))) in the other batches (Fisher's exact test p = \(enriched.pValue.shortDescription))",
-                           concentration],
+                           concentration] + (defects.count > 1 ? ["the same batches' images are also \(defects.dropFirst().map(\.issue.rawValue).joined(separator: ", ")) (\(enriched.issue.rawValue) is named: it harms training most)"] : []),
                 batches: names, samples: enriched.examples, defect: enriched.issue.rawValue))
         }
         let changed = batchDrop.dropped.filter { Self.samplesChanged($0) }
