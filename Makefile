@@ -10,7 +10,7 @@ RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze clean
 
 all: build
 
@@ -68,7 +68,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
@@ -87,6 +87,10 @@ bench-changepoints: release .venv-bench/.installed
 # Root-cause accuracy on the scenario suite (real images for the data cases), beside runmedic.
 bench-rootcause: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/rootcause_scenarios.py --seeds 6
+
+# analyze.run on 1,000,000 points and 20,000 batch records.
+bench-analyze: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/analyze_speed.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out

@@ -56,6 +56,8 @@ public struct RunAnalysis: Sendable {
         var sentence = first.incident.description
         if let cause, cause.cause != .unexplained {
             sentence += " Primary cause: \(cause.evidence.first ?? cause.cause.rawValue)"
+        } else if let why = cause?.evidence.first, cause?.batches != nil {
+            sentence += " No cause is supported by the evidence: \(why)."
         } else {
             sentence += " The evidence points to no cause: unexplained."
         }

@@ -47,8 +47,9 @@ public struct RunAnalyzer: Sendable {
 
         progress("finding change points", 40)
         let changePoints = stored.flatMap { name, values in Self.changePoints(of: name, in: values) }
+        let primaryMetric = configuration.primaryMetric ?? primary
         let incidents = IncidentFinder.incidents(series: series, changePoints: changePoints, anomalies: anomalies, profile: profile,
-                                                 dropThreshold: configuration.dropThreshold)
+                                                 dropThreshold: configuration.dropThreshold, primary: primaryMetric)
         if isCancelled() { throw EngineError.cancelled }
 
         progress("joining validation batches to image audits", 60)
@@ -71,7 +72,7 @@ public struct RunAnalyzer: Sendable {
             defects: ImageIssue.allCases.compactMap { issue in defectCounts[issue].map { (issue, $0) } })
         let summaries = stored.map { name, values in Self.summary(name, values, profile: profile(name)) }
         progress("done", 100)
-        return RunAnalysis(run: record, primaryMetric: configuration.primaryMetric ?? primary, metrics: summaries, anomalies: anomalies,
+        return RunAnalysis(run: record, primaryMetric: primaryMetric, metrics: summaries, anomalies: anomalies,
                            changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions)
     }
 
@@ -90,15 +91,56 @@ public struct RunAnalyzer: Sendable {
 
     static func key(_ anomaly: Anomaly) -> String { "\(anomaly.type.rawValue)|\(anomaly.metric)|\(anomaly.step)|\(anomaly.batch ?? -1)" }
 
+    /// Points a metric's change-point search works on at most: a longer series is searched as
+    /// the means of equal blocks (PELT's pruning is weak on long smooth curves, so its cost can
+    /// grow with n²), and each change found is then placed exactly within its blocks.
+    static let searchedPoints = 4_000
+
     /// Change points of one metric (the default search), with the mean level on either side.
     static func changePoints(of name: String, in values: MetricSeries) -> [RunAnalysis.ChangePoint] {
         guard values.values.count >= 8 else { return [] }
         let (filled, _) = SeriesGaps.filled(values.values)
-        return ChangePointSearch().run(filled).changePoints.map { index in
+        let search = ChangePointSearch()
+        var indices: [Int]
+        if filled.count <= searchedPoints {
+            indices = search.run(filled).changePoints
+        } else {
+            let block = (filled.count + searchedPoints - 1) / searchedPoints
+            var means: [Double] = []
+            means.reserveCapacity(filled.count / block + 1)
+            for start in stride(from: 0, to: filled.count, by: block) {
+                let slice = filled[start..<min(filled.count, start + block)]
+                means.append(slice.reduce(0, +) / Double(slice.count))
+            }
+            let coarse = search.run(means).changePoints.map { $0 * block }
+            indices = refine(coarse, block: block, in: filled, model: search.model)
+        }
+        return indices.map { index in
             let before = filled[max(0, index - 5)..<index], after = filled[index..<min(filled.count, index + 5)]
             return RunAnalysis.ChangePoint(metric: name, step: values.steps[index], before: before.reduce(0, +) / Double(before.count),
                                            after: after.reduce(0, +) / Double(after.count))
         }
+    }
+
+    /// Each coarse change point moved to the best single split of the raw values within a block
+    /// either side of it (between its neighbours).
+    static func refine(_ coarse: [Int], block: Int, in values: [Double], model: SegmentModel) -> [Int] {
+        var refined: [Int] = []
+        for (position, point) in coarse.enumerated() {
+            let lower = max(position > 0 ? coarse[position - 1] + 1 : 1, point - 2 * block)
+            let upper = min(position + 1 < coarse.count ? coarse[position + 1] - 1 : values.count - 1, point + 2 * block)
+            guard upper > lower + 2 else { refined.append(point); continue }
+            let window = Array(values[(lower - 1)...(upper)])
+            let cost = model.cost(for: window)
+            var best = point, bestCost = Double.infinity
+            let shortest = max(1, cost.minimumSegmentLength)
+            for split in (lower + shortest - 1)...(upper - shortest + 1) where split - (lower - 1) >= shortest && upper + 1 - split >= shortest {
+                let total = cost.cost(0, split - (lower - 1)) + cost.cost(split - (lower - 1), window.count)
+                if total < bestCost { bestCost = total; best = split }
+            }
+            refined.append(best)
+        }
+        return refined
     }
 
     static func summary(_ name: String, _ values: MetricSeries, profile: MetricProfile) -> RunAnalysis.MetricSummary {

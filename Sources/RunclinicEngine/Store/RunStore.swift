@@ -57,9 +57,17 @@ public final class RunStore: Sendable {
         try write { state in try state.commit() }
     }
 
+    /// Commits what is pending and folds the write-ahead log into the database file, so the
+    /// `.db` file alone holds everything once the process is gone (copying it without its `-wal`
+    /// would otherwise lose the last commits).
     public func close() {
         stopped.store(true, ordering: .relaxed)
         do { try flush() } catch { logger.error("final commit failed: \(error)") }
+        do {
+            try writer.withLock { state in _ = try state.connection.scalarText("PRAGMA wal_checkpoint(TRUNCATE)") }
+        } catch {
+            logger.error("final checkpoint failed: \(error)")
+        }
     }
 
     // MARK: Access

@@ -76,6 +76,12 @@ def test_orderly_stops_commit_everything_accepted(binary, db, stop):
         process.send_signal(getattr(signal, stop))
     assert process.wait(10) == 0
     assert count_points(db, run) == 500
+    # The write-ahead log is folded into the database file: the .db file alone holds it all.
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    alone = db.with_name("copy.db")
+    alone.write_bytes(db.read_bytes())
+    assert count_points(alone, run) == 500
 
 
 def socket_pair(binary, db, short_tmp, *args):

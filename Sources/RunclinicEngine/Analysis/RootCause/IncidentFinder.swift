@@ -4,23 +4,27 @@ import Foundation
 /// worse by the drop threshold, and the monitor's sudden drops), then the first non-finite value,
 /// divergence, overfitting and plateau of each metric.
 enum IncidentFinder {
+    /// `primary`: the metric the user judges the run by; its drops come first.
     static func incidents(series: [String: MetricSeries], changePoints: [RunAnalysis.ChangePoint], anomalies: [Anomaly],
-                          profile: (String) -> MetricProfile, dropThreshold: Double) -> [Incident] {
+                          profile: (String) -> MetricProfile, dropThreshold: Double, primary: String?) -> [Incident] {
         var drops: [Incident] = []
         for point in changePoints {
             let metricProfile = profile(point.metric)
             guard metricProfile.role == .validation, metricProfile.direction != nil else { continue }
             let worsening = metricProfile.worsening(from: point.before, to: point.after)
             guard worsening >= metricProfile.dropThreshold(dropThreshold) else { continue }
-            drops.append(drop(point.metric, step: point.step, before: point.before, after: point.after, magnitude: worsening))
+            drops.append(drop(point.metric, step: point.step, before: point.before, after: point.after, magnitude: worsening,
+                              direction: metricProfile.direction))
         }
         for anomaly in anomalies where anomaly.type == .suddenDrop && anomaly.batch == nil {
             // The same drop seen as a change point nearby is kept once.
             let nearby = drops.contains { $0.metric == anomaly.metric && abs($0.step - anomaly.step) <= Self.evaluationGap(series[anomaly.metric], at: anomaly.step) }
             let continued = drops.contains { Self.neverRecovered(from: $0, until: anomaly.step, series: series[anomaly.metric], profile: profile(anomaly.metric)) }
-            guard !nearby, !continued, let baseline = anomaly.baseline else { continue }
+            guard !nearby, !continued, let baseline = anomaly.baseline,
+                  Self.persists(anomaly, series: series[anomaly.metric], profile: profile(anomaly.metric)) else { continue }
             drops.append(drop(anomaly.metric, step: anomaly.step, before: baseline, after: anomaly.value,
-                              magnitude: profile(anomaly.metric).worsening(from: baseline, to: anomaly.value)))
+                              magnitude: profile(anomaly.metric).worsening(from: baseline, to: anomaly.value),
+                              direction: profile(anomaly.metric).direction))
         }
         // Batches that fell while the others held: a drop of the aggregate too small to stand out
         // of its curve, but the batches show it (the monitor's problematic-batch rule).
@@ -40,7 +44,14 @@ enum IncidentFinder {
                                       description: "\(metric) of validation batches \(RootCauseAnalyzer.ranges(batches.sorted())) fell at step \(step) (the whole set from \(display(before)) to \(display(after)))."))
             }
         }
-        drops.sort { $0.magnitude > $1.magnitude }
+        // The primary metric's drops first; then the largest against each metric's own threshold.
+        var scaled: [String: Double] = [:]
+        for incident in drops { scaled[incident.metric] = profile(incident.metric).dropThreshold(dropThreshold) }
+        drops.sort { first, second in
+            let firstPrimary = first.metric == primary, secondPrimary = second.metric == primary
+            if firstPrimary != secondPrimary { return firstPrimary }
+            return first.magnitude / scaled[first.metric, default: 1] > second.magnitude / scaled[second.metric, default: 1]
+        }
 
         var others: [Incident] = []
         let kinds: [(AnomalyType, Incident.Kind)] = [(.nonFinite, .nonFinite), (.divergence, .divergence), (.overfitting, .overfitting), (.plateau, .plateau)]
@@ -69,9 +80,19 @@ enum IncidentFinder {
         return true
     }
 
-    static func drop(_ metric: String, step: Int64, before: Double, after: Double, magnitude: Double) -> Incident {
-        Incident(kind: .drop, metric: metric, step: step, before: before, after: after, magnitude: magnitude,
-                 description: "\(metric) fell from \(display(before)) to \(display(after)) at step \(step).")
+    static func drop(_ metric: String, step: Int64, before: Double, after: Double, magnitude: Double,
+                     direction: MetricDirection?) -> Incident {
+        let verb = direction == .min ? "rose" : "fell"
+        return Incident(kind: .drop, metric: metric, step: step, before: before, after: after, magnitude: magnitude,
+                        description: "\(metric) \(verb) from \(display(before)) to \(display(after)) at step \(step).")
+    }
+
+    /// A drop alarm is a drop when the next evaluation is still on the worse side of the midpoint
+    /// (a single bad value that recovers at once is an outlier, not a new level).
+    static func persists(_ anomaly: Anomaly, series: MetricSeries?, profile: MetricProfile) -> Bool {
+        guard let series, let baseline = anomaly.baseline, let index = series.steps.firstIndex(of: anomaly.step) else { return true }
+        guard let next = series.values[(index + 1)...].first(where: { $0.isFinite }) else { return true }
+        return profile.worsening(from: (baseline + anomaly.value) / 2, to: next) >= 0
     }
 
     /// Two decimals for the values people read at a glance (scores, most losses), three

@@ -28,7 +28,8 @@ struct RootCauseAnalyzer {
     func explain(_ incident: Incident) -> [RootCauseHypothesis] {
         var hypotheses: [RootCauseHypothesis] = []
         let start = windowStart(incident)
-        if incident.kind == .drop { hypotheses += dataHypotheses(incident) }
+        let data = incident.kind == .drop ? dataHypotheses(incident) : []
+        hypotheses += data
         if let rise = learningRateRise(before: incident.step, since: start) {
             hypotheses.append(RootCauseHypothesis(
                 cause: .learningRate, confidence: incident.kind == .drop ? 0.75 : 0.9,
@@ -56,6 +57,14 @@ struct RootCauseAnalyzer {
         if !advised.isEmpty {
             hypotheses.append(RootCauseHypothesis(cause: .recoveryAction, confidence: 0.4,
                                                   evidence: advised.map { "the monitor advised \($0.kind) at step \($0.step) (\($0.reason))" }))
+        }
+        // A drop carried by a few batches is not what a cause acting on the whole model (learning
+        // rate, divergence, overfitting, plateau) does: those count half.
+        if data.contains(where: { $0.batches != nil }) {
+            for index in hypotheses.indices where hypotheses[index].batches == nil && hypotheses[index].cause != .recoveryAction {
+                hypotheses[index].confidence *= 0.5
+                hypotheses[index].evidence.append("(counts half: the drop sits in a few batches, which a cause acting on the whole model would not single out)")
+            }
         }
         hypotheses.sort { $0.confidence > $1.confidence }
         let strongest = hypotheses.first?.confidence ?? 0
@@ -125,7 +134,7 @@ struct RootCauseAnalyzer {
         }
         if hypotheses.isEmpty {
             // Concentrated, but nothing known about its images: said, without naming a cause.
-            hypotheses.append(RootCauseHypothesis(cause: .unexplained, confidence: 0.3, evidence: [concentration + "; no audit defect or data change sets their images apart"],
+            hypotheses.append(RootCauseHypothesis(cause: .unexplained, confidence: 0.5, evidence: [concentration + "; no audit defect or data change sets their images apart (audit them, or give data_dir)"],
                                                   batches: names, samples: Array(droppedSamples.prefix(50))))
         }
         return hypotheses
