@@ -8,7 +8,8 @@ VPY := $(VENV)/bin/python
 DEBUG_BIN := .build/debug/runclinic
 RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev
+# chromium: the tests load the HTML report in a real (headless) browser.
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
 .PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze clean
 

@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
@@ -33,7 +34,14 @@ let package = Package(
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.
         .target(name: "RunclinicJSON"),
         // The engine: store, runs, metrics. Knows nothing of JSON-RPC.
-        .target(name: "RunclinicEngine", dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "RunclinicEngine",
+            dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams"),
+                           .product(name: "Mustache", package: "swift-mustache")],
+            // The analysis reports' templates (Mustache), compiled into the binary.
+            resources: [.embedInCode("Analysis/Reports/Templates/report.md.mustache"),
+                        .embedInCode("Analysis/Reports/Templates/report.html.mustache")]
+        ),
         // JSON-RPC 2.0: messages, framing, connections, transports. Knows nothing of analysis.
         .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", logging]),
         // The API: maps JSON-RPC methods onto the engine.

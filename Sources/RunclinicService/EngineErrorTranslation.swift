@@ -31,6 +31,8 @@ enum EngineErrorTranslation {
             return ResponseError(.storageFailure, message)
         case .cancelled:
             return ResponseError(.requestCancelled, "request cancelled by the client")
+        case .internalFailure:
+            return ResponseError(.internalError, message)
         }
     }
 }

@@ -25,8 +25,8 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the reports here.", valueName: "dir"))
     var outputDir: String?
 
-    @Option(help: ArgumentHelp("Report formats, comma-separated (json; md and html are not built yet).", valueName: "list"))
-    var format = "json"
+    @Option(help: ArgumentHelp("Report formats, comma-separated: md, html, json.", valueName: "list"))
+    var format = "md,html,json"
 
     @Flag(help: "Print the whole summary as JSON instead of the key finding.")
     var json = false

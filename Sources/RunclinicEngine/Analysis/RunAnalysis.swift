@@ -40,8 +40,20 @@ public struct RunAnalysis: Sendable {
         public let defects: [(issue: ImageIssue, count: Int)]
     }
 
+    /// An audited image with a finding, with its stored 48x48 grey thumbnail (for the report).
+    public struct FlaggedImage: Sendable {
+        public let path: String
+        public let issues: [ImageIssue]
+        public let thumbnail: [UInt8]?
+    }
+
     public let run: RunRecord
     public let primaryMetric: String?
+    /// The series and batches analysed (the reports draw them).
+    public let series: [String: MetricSeries]
+    let batchesByStep: [Int64: [BatchRecord]]
+    /// The images behind the top data-quality cause first, then other flagged images (at most 12).
+    public let worstImages: [FlaggedImage]
     public let metrics: [MetricSummary]
     public let anomalies: [Anomaly]
     public let changePoints: [ChangePoint]

@@ -71,8 +71,18 @@ public struct RunAnalyzer: Sendable {
             totalImages: samples.count, auditedImages: samples.filter { verdicts[$0] != nil }.count, suspectedBadImages: suspected,
             defects: ImageIssue.allCases.compactMap { issue in defectCounts[issue].map { (issue, $0) } })
         let summaries = stored.map { name, values in Self.summary(name, values, profile: profile(name)) }
+        // The images a data cause names first, then the other flagged ones.
+        var worst: [String] = explanations.flatMap { $0.hypotheses.prefix(1).flatMap { $0.cause == .dataQuality ? ($0.samples ?? []) : [] } }
+        for path in suspected where !worst.contains(path) { worst.append(path) }
+        worst = Array(worst.prefix(12))
+        let located = worst.map { Self.locate($0, in: dataDirectory) }
+        let thumbnails = try store.imageThumbnails(paths: located)
+        let flagged = zip(worst, located).map { sample, path in
+            RunAnalysis.FlaggedImage(path: sample, issues: verdicts[sample] ?? [], thumbnail: thumbnails[path])
+        }
         progress("done", 100)
-        return RunAnalysis(run: record, primaryMetric: primaryMetric, metrics: summaries, anomalies: anomalies,
+        return RunAnalysis(run: record, primaryMetric: primaryMetric, series: series, batchesByStep: batchesByStep, worstImages: flagged,
+                           metrics: summaries, anomalies: anomalies,
                            changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions)
     }
 
@@ -155,16 +165,18 @@ public struct RunAnalyzer: Sendable {
                                          best: best?.0, bestStep: best?.1, final: final?.0, finalStep: final?.1, dropFromBest: drop)
     }
 
+    /// Where a logged image name lives: under `dataDirectory` when it is relative.
+    static func locate(_ sample: String, in dataDirectory: String?) -> String {
+        guard !sample.hasPrefix("/"), let dataDirectory else { return sample }
+        return (URL(fileURLWithPath: dataDirectory).standardizedFileURL.path as NSString).appendingPathComponent(sample)
+    }
+
     /// Audit verdicts of the batches' images, by the name logged. Images no audit covered are
     /// audited now when they can be found (under `dataDirectory`, or at an absolute path).
     func auditVerdicts(samples: [String], dataDirectory: String?, runName: String,
                        isCancelled: @escaping @Sendable () -> Bool) throws -> [String: [ImageIssue]] {
         guard !samples.isEmpty else { return [:] }
-        let directory = dataDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let located = samples.map { sample -> String in
-            guard !sample.hasPrefix("/"), let directory else { return sample }
-            return (directory as NSString).appendingPathComponent(sample)
-        }
+        let located = samples.map { Self.locate($0, in: dataDirectory) }
         var verdicts = try store.imageVerdicts(paths: located)
         let missing = located.filter { verdicts[$0] == nil && $0.hasPrefix("/") && FileManager.default.fileExists(atPath: $0) }
         if !missing.isEmpty {

@@ -9,6 +9,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case storage(String)
     /// The caller gave up (a cancelled request).
     case cancelled
+    /// A fault of runclinic itself (a template compiled into it that does not parse).
+    case internalFailure(String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "storage error: \(message)"
         case .cancelled:
             return "cancelled"
+        case .internalFailure(let message):
+            return "internal error: \(message)"
         }
     }
 }

@@ -208,6 +208,20 @@ extension RunStore {
         }
     }
 
+    /// The stored 48x48 grey thumbnails of these images (those inspected).
+    public func imageThumbnails(paths: [String]) throws -> [String: [UInt8]] {
+        try read { connection in
+            let query = try connection.prepare("SELECT thumbnail FROM image_inspections WHERE path = ?")
+            var found: [String: [UInt8]] = [:]
+            for path in paths {
+                query.reset()
+                query.bind(path, at: 1)
+                if try query.step(), let bytes = query.blob(at: 0), bytes.count == 48 * 48 { found[path] = bytes }
+            }
+            return found
+        }
+    }
+
     /// Per issue: how many images an audit found with it, and the first of them by path.
     public func auditFindingCounts(auditID: Int64) throws -> [(issue: ImageIssue, count: Int, example: String)] {
         try read { connection in

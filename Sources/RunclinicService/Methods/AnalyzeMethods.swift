@@ -3,9 +3,13 @@ import RunclinicJSON
 import RunclinicRPC
 
 extension RunclinicService {
+    /// The analyzer behind analyze.run and the reports run.finish writes.
+    var runAnalyzer: RunAnalyzer {
+        RunAnalyzer(store: store, monitorDefaults: monitor.defaults, auditThresholds: auditDefaults, inspector: imageInspector)
+    }
+
     var analyzeMethods: [MethodHandler] {
-        let store = self.store
-        let analyzer = RunAnalyzer(store: store, monitorDefaults: monitor.defaults, auditThresholds: auditDefaults, inspector: imageInspector)
+        let analyzer = runAnalyzer
         return [
             MethodHandler("analyze.run", positionalParams: ["run", "data_dir", "output_dir", "formats", "metrics"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["run", "project", "data_dir", "output_dir", "formats", "metrics"], method: "analyze.run")
@@ -14,7 +18,7 @@ extension RunclinicService {
                 if let names = try params.optionalStringArray("formats") {
                     formats = try names.map { name in
                         guard let format = AnalysisReportWriter.Format(rawValue: name) else {
-                            throw ResponseError.invalidParams(field: "formats", "unknown format \"\(name)\" (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", ")); md and html are not built yet)")
+                            throw ResponseError.invalidParams(field: "formats", "unknown format \"\(name)\" (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", "))")
                         }
                         return format
                     }

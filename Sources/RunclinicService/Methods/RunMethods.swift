@@ -6,6 +6,7 @@ extension RunclinicService {
     var runMethods: [MethodHandler] {
         let store = self.store
         let monitor = self.monitor
+        let analyzer = runAnalyzer
         return [
             MethodHandler("run.start", positionalParams: ["name", "project", "config", "tags"]) { params, _ in
                 try params.rejectUnknown(allowed: ["name", "project", "config", "tags"], method: "run.start")
@@ -21,7 +22,17 @@ extension RunclinicService {
             MethodHandler("run.finish", positionalParams: ["run", "status"]) { params, _ in
                 try params.rejectUnknown(allowed: ["run", "status", "project"], method: "run.finish")
                 let run = try store.finishRun(try params.runReference(), status: try params.runStatus("status") ?? .finished)
-                return run.json
+                // `reporting.auto_generate_reports`: the reports are written now. The run is
+                // finished either way; a report that fails is said in the reply.
+                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path) else { return run.json }
+                var reply = run.json.objectValue ?? JSONObject()
+                do {
+                    let written = try reporting.write(run: .id(run.id), analyzer: analyzer)
+                    reply["reports"] = .object(JSONObject(written.map { ($0.key.rawValue, .string($0.value)) }))
+                } catch {
+                    reply["report_error"] = .string("\(error)")
+                }
+                return .object(reply)
             },
             MethodHandler("run.list", positionalParams: ["project", "status", "limit"]) { params, _ in
                 try params.rejectUnknown(allowed: ["project", "status", "limit"], method: "run.list")

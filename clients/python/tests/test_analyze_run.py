@@ -3,7 +3,9 @@
 import json
 import math
 import random
+import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -29,9 +31,10 @@ def dataset(folder, rotated_batches=()):
     return batches
 
 
-def log_run(client, name, batches, *, recall_of, loss_of, lr_of=lambda step: 1e-3, steps=4097, every=256):
+def log_run(client, name, batches, *, recall_of, loss_of, lr_of=lambda step: 1e-3, steps=4097, every=256, config=None, finish=True):
     """A training run through the real RPC: loss and lr each 16 steps, validation batches every `every`."""
-    run = client.call("run.start", name=name, config={"model": "dbnet-r18", "optimizer": {"lr": 1e-3}})["run_id"]
+    config = {"model": "dbnet-r18", "optimizer": {"lr": 1e-3}, **(config or {})}
+    run = client.call("run.start", name=name, config=config)["run_id"]
     rng = random.Random(name)
     for step in range(1, steps + 1, 16):
         client.call("monitor.log", run=run, step=step, metrics={"train/loss": loss_of(step, rng), "lr": lr_of(step)})
@@ -42,7 +45,8 @@ def log_run(client, name, batches, *, recall_of, loss_of, lr_of=lambda step: 1e-
                 recalls.append(recall)
                 client.call("monitor.batch", run=run, step=step, batch=index, metrics={"val/recall": recall}, samples=paths)
             client.call("monitor.log", run=run, step=step, metrics={"val/recall": sum(recalls) / len(recalls)})
-    client.call("run.finish", run=run)
+    if finish:
+        client.call("run.finish", run=run)
     return run
 
 
@@ -75,9 +79,61 @@ def test_the_handbooks_drop_is_traced_to_rotated_images_in_batches_12_to_15(clie
     assert summary["data_insights"]["defects"]["rotated"] == 32
     assert summary["anomalies"][0]["suspected_cause"] == "data_quality: rotated"
     assert any("batches 12-15" in advice for advice in summary["recommendations"])
+    # Markdown in the handbook's layout, its charts as SVG files beside it.
+    markdown = (out / "handbook_report.md").read_text()
+    for heading in ["## Executive summary", "## Performance", "## Root cause", "## Anomalies", "## Data quality", "## Recommendations"]:
+        assert heading in markdown
+    assert "**Key finding:** val/recall fell from 0.89 to 0.74 at step 2049" in markdown
+    charts = re.findall(r"!\[[^\]]*\]\(([^)]+\.svg)\)", markdown)
+    assert "handbook_charts/val_recall.svg" in charts and "handbook_charts/batches.svg" in charts
+    for chart in charts:
+        assert (out / chart).read_text().startswith("<svg")
+    assert reply["reports"] == {"md": str(out / "handbook_report.md"), "html": str(out / "handbook_report.html"),
+                                "json": str(out / "handbook_summary.json")}
+    check_in_a_browser(out / "handbook_report.html")
     # The images were audited on the fly, and the audit is stored: a second analysis reuses it.
     again = client.call("analyze.run", run=run, data_dir=str(data))
     assert again["root_causes"][0]["hypotheses"][0]["defect"] == "rotated" and again["reports"] == {}
+
+
+def browser():
+    for name in ["chromium", "chromium-browser", "google-chrome"]:
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("no Chromium: `make test` installs Debian's chromium package")
+
+
+def check_in_a_browser(page):
+    """Loads the self-contained report in headless Chromium: no console error, every chart laid
+    out, every thumbnail decoded, nothing fetched from the network."""
+    html = page.read_text()
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == [], console
+    charts = int(re.search(r'data-charts="(\d+)"', done.stdout).group(1))
+    assert charts == html.count('<div class="chart"') and charts >= 3
+    loaded, total = re.search(r'data-images="(\d+)/(\d+)"', done.stdout).groups()
+    assert loaded == total and int(total) > 0
+
+
+def test_finishing_a_run_writes_its_reports_when_the_config_asks(client, tmp_path):
+    data = tmp_path / "data"
+    batches = dataset(data, rotated_batches={3, 4})
+    recall = lambda step, batch, rng: (0.3 if step >= 1025 and batch in (3, 4) else 0.9) + rng.gauss(0, 0.005)
+    reporting = {"reporting": {"auto_generate_reports": True, "output_dir": str(tmp_path / "auto"), "data_dir": str(data)}}
+    run = log_run(client, "auto", batches, recall_of=recall, loss_of=smooth_loss, steps=2049, config=reporting, finish=False)
+    finished = client.call("run.finish", run=run)
+    assert finished["status"] == "finished"
+    assert set(finished["reports"]) == {"md", "html", "json"}
+    summary = json.loads((tmp_path / "auto" / "auto_summary.json").read_text())
+    assert summary["root_causes"][0]["hypotheses"][0]["defect"] == "rotated"
+    # Without the setting, finishing writes nothing.
+    plain = log_run(client, "plain", batches, recall_of=recall, loss_of=smooth_loss, steps=257, finish=False)
+    assert "reports" not in client.call("run.finish", run=plain)
 
 
 def test_a_learning_rate_blow_up_is_named_and_a_clean_run_has_no_cause_invented(client, tmp_path):
