@@ -51,10 +51,11 @@ python-test: build venv
 
 test: swift-test python-test
 
+# The handbook's story: a receipt dataset with bad scans, a monitored run whose validation recall
+# drops, the audit, and the analysis with its reports (all under out/demo).
 demo: release
 	@mkdir -p out
-	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) PYTHONPATH=clients/python $(PYTHON) clients/python/examples/train_demo.py --db out/demo.db
-	$(RELEASE_BIN) runs --db out/demo.db
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) clients/python/examples/handbook_demo.py --out out/demo
 
 # The peers (wandb, tensorboardX, MLflow) get a venv of their own: they are heavy and only the
 # benchmark needs them.

@@ -36,3 +36,13 @@ def test_numpy_training_recovers_from_a_learning_rate_blow_up_only_when_monitore
 def test_demo_training_script(binary, db):
     output = run_example("train_demo.py", "--db", str(db), "--steps", "600", "--eval-every", "100", binary=binary)
     assert "stored 1212 metric points, 96 validation batch records, 6 checkpoints" in output
+
+
+def test_the_handbook_demo_tells_its_story_end_to_end(binary, tmp_path):
+    out = tmp_path / "demo"
+    output = run_example("handbook_demo.py", "--out", str(out), binary=binary)
+    assert "64 images: 4 blurry, 16 rotated, 4 truncated" in output
+    assert "Key finding: val/recall fell from 0.88 to 0.71 at step 2049. Primary cause: rotated images concentrated in validation batches 12-15" in output
+    assert "truncated in batch 9, blurry in batch 5" in output
+    for kind, name in [("md", "receipts-demo_report.md"), ("html", "receipts-demo_report.html"), ("json", "receipts-demo_summary.json")]:
+        assert f"{kind} report: {out / 'reports' / name}" in output and (out / "reports" / name).exists()

@@ -17,6 +17,20 @@ struct DefectEnrichment: Sendable {
     /// a batch scoring worse.
     static let contentIssues = ImageIssue.allCases.filter { ![.duplicate, .nearDuplicate, .oddSize].contains($0) }
 
+    /// Images with any content defect in each group (several defects, each in a few batches, can
+    /// be significant together when none is alone).
+    static func anyDefect(dropped: [String], stable: [String], verdicts: [String: [ImageIssue]]) -> Result? {
+        let droppedAudited = Array(Set(dropped)).filter { verdicts[$0] != nil }.sorted()
+        let stableAudited = Array(Set(stable).subtracting(dropped)).filter { verdicts[$0] != nil }
+        let defective = { (path: String) in verdicts[path]!.contains { contentIssues.contains($0) } }
+        let bad = droppedAudited.filter(defective)
+        guard !bad.isEmpty else { return nil }
+        let stableBad = stableAudited.filter(defective).count
+        let p = FisherExactTest.greater(bad.count, droppedAudited.count - bad.count, stableBad, stableAudited.count - stableBad)
+        return Result(issue: .unreadable, droppedDefective: bad.count, droppedTotal: droppedAudited.count, stableDefective: stableBad,
+                      stableTotal: stableAudited.count, pValue: p, examples: bad)
+    }
+
     /// Which defect to name when several are as significant (the same images often carry more
     /// than one: a cut-off file decodes half grey): the one that harms training most.
     static let harm: [ImageIssue] = [.unreadable, .truncated, .tooLarge, .rotated, .exifRotated, .skewed, .blurry, .dark,

@@ -109,17 +109,46 @@ struct RootCauseAnalyzer {
         var hypotheses: [RootCauseHypothesis] = []
         let droppedSamples = batchDrop.dropped.flatMap(\.samples)
         let defects = DefectEnrichment.enriched(dropped: droppedSamples, stable: batchDrop.stable.flatMap(\.samples), verdicts: verdicts)
-            .filter { $0.pValue < 0.01 }
-        if let enriched = defects.first {
-            let significance = min(0.15, 0.025 * -log10(max(enriched.pValue, 1e-300)))
+        // Each dropped batch's defects: one batch may hold rotated scans, another blurred ones.
+        let defectBatches = { (issue: ImageIssue) in
+            batchDrop.dropped.filter { change in change.samples.contains { self.verdicts[$0]?.contains(issue) == true } }.map(\.batch).sorted()
+        }
+        let any = DefectEnrichment.anyDefect(dropped: droppedSamples, stable: batchDrop.stable.flatMap(\.samples), verdicts: verdicts)
+        if let enriched = defects.first, enriched.pValue < 0.01 || (any?.pValue ?? 1) < 0.01 {
+            let p = min(enriched.pValue, any?.pValue ?? 1)
+            let significance = min(0.15, 0.025 * -log10(max(p, 1e-300)))
             let droppedRate = Double(enriched.droppedDefective) / Double(max(1, enriched.droppedTotal))
             let stableRate = Double(enriched.stableDefective) / Double(max(1, enriched.stableTotal))
+            let own = defectBatches(enriched.issue)
+            let share = batchDrop.dropped.filter { own.contains($0.batch) }.reduce(0) { $0 + max(0, $1.worsening) }
+                / max(1e-12, batchDrop.dropped.reduce(0) { $0 + max(0, $1.worsening) })
+            var evidence = ["\(enriched.issue.rawValue) images concentrated in validation batches \(Self.ranges(own))",
+                            "\(enriched.droppedDefective) of \(enriched.droppedTotal) audited images in the batches that dropped are \(enriched.issue.rawValue) (\(Self.percent(droppedRate))), against \(enriched.stableDefective) of \(enriched.stableTotal) (\(Self.percent(stableRate))) in the other batches (Fisher's exact test p = \(enriched.pValue.shortDescription))",
+                            concentration]
+            let others = defects.dropFirst().filter { !defectBatches($0.issue).isEmpty && Set(defectBatches($0.issue)) != Set(own) }
+            if !others.isEmpty {
+                evidence.append("the other batches that dropped hold other defects: " + others.map { "\($0.issue.rawValue) in batch\(defectBatches($0.issue).count > 1 ? "es" : "") \(Self.ranges(defectBatches($0.issue)))" }.joined(separator: ", "))
+            }
+            let alike = defects.dropFirst().filter { Set(defectBatches($0.issue)) == Set(own) }
+            if !alike.isEmpty {
+                evidence.append("the same images are also \(alike.map(\.issue.rawValue).joined(separator: ", ")) (\(enriched.issue.rawValue) is named: it harms training most)")
+            }
+            if let any, any.pValue < enriched.pValue {
+                evidence.append("\(any.droppedDefective) of \(any.droppedTotal) images of the batches that dropped carry some audit defect, against \(any.stableDefective) of \(any.stableTotal) in the others (p = \(any.pValue.shortDescription))")
+            }
             hypotheses.append(RootCauseHypothesis(
-                cause: .dataQuality, confidence: min(0.95, 0.6 + 0.2 * batchDrop.share + significance),
-                evidence: ["\(enriched.issue.rawValue) images concentrated in validation batches \(Self.ranges(names))",
-                           "\(enriched.droppedDefective) of \(enriched.droppedTotal) audited images in those batches are \(enriched.issue.rawValue) (\(Self.percent(droppedRate))), against \(enriched.stableDefective) of \(enriched.stableTotal) (\(Self.percent(stableRate))) in the other batches (Fisher's exact test p = \(enriched.pValue.shortDescription))",
-                           concentration] + (defects.count > 1 ? ["the same batches' images are also \(defects.dropFirst().map(\.issue.rawValue).joined(separator: ", ")) (\(enriched.issue.rawValue) is named: it harms training most)"] : []),
-                batches: names, samples: enriched.examples, defect: enriched.issue.rawValue))
+                cause: .dataQuality, confidence: min(0.95, 0.55 + 0.25 * share + significance),
+                evidence: evidence, batches: own, samples: enriched.examples, defect: enriched.issue.rawValue))
+            // The other defects, each as its own (weaker) explanation of its batches.
+            for other in others {
+                let batches = defectBatches(other.issue)
+                let otherShare = batchDrop.dropped.filter { batches.contains($0.batch) }.reduce(0) { $0 + max(0, $1.worsening) }
+                    / max(1e-12, batchDrop.dropped.reduce(0) { $0 + max(0, $1.worsening) })
+                hypotheses.append(RootCauseHypothesis(
+                    cause: .dataQuality, confidence: min(0.9, 0.4 + 0.25 * otherShare),
+                    evidence: ["\(other.issue.rawValue) images in validation batch\(batches.count > 1 ? "es" : "") \(Self.ranges(batches)), which dropped too (\(other.droppedDefective) of \(other.droppedTotal) images of the dropped batches, \(other.stableDefective) of \(other.stableTotal) elsewhere)"],
+                    batches: batches, samples: other.examples, defect: other.issue.rawValue))
+            }
         }
         let changed = batchDrop.dropped.filter { Self.samplesChanged($0) }
         let stableChanged = batchDrop.stable.filter { Self.samplesChanged($0) }
