@@ -69,7 +69,12 @@ extension RunAnalysis {
     }
 
     public var changePointsJSON: JSONValue {
-        .array(changePoints.map { ["metric": .string($0.metric), "step": .int($0.step), "before": .double($0.before), "after": .double($0.after)] })
+        .array(changePoints.map { point in
+            var object: JSONObject = ["metric": .string(point.metric), "step": .int(point.step), "before": .double(point.before),
+                                      "after": .double(point.after)]
+            if let batch = point.batch { object["batch"] = .int(batch) }
+            return .object(object)
+        })
     }
 }
 

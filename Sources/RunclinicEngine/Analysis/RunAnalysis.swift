@@ -17,6 +17,8 @@ public struct RunAnalysis: Sendable {
 
     public struct ChangePoint: Sendable {
         public let metric: String
+        /// The validation batch whose own series changed (nil: the run-level metric).
+        public var batch: Int64? = nil
         /// The first step of the new segment.
         public let step: Int64
         /// Means of up to five values before and from the change.

@@ -46,9 +46,26 @@ public struct RunAnalyzer: Sendable {
         if isCancelled() { throw EngineError.cancelled }
 
         progress("finding change points", 40)
-        let changePoints = stored.flatMap { name, values in Self.changePoints(of: name, in: values) }
+        var changePoints = stored.flatMap { name, values in Self.changePoints(of: name, in: values) }
+        // Every batch-level series too: a batch's own metric over the steps it was evaluated at.
+        var batchSeries: [String: [Int64: MetricSeries]] = [:]
+        for record in batches {
+            for metric in record.metrics {
+                batchSeries[metric.name, default: [:]][record.batch, default: MetricSeries()].steps.append(record.step)
+                batchSeries[metric.name]![record.batch]!.values.append(metric.value)
+            }
+        }
+        for (name, byBatch) in batchSeries.sorted(by: { $0.key < $1.key }) {
+            for (batch, values) in byBatch.sorted(by: { $0.key < $1.key }) {
+                changePoints += Self.changePoints(of: name, in: values).map { point in
+                    var located = point
+                    located.batch = batch
+                    return located
+                }
+            }
+        }
         let primaryMetric = configuration.primaryMetric ?? primary
-        let incidents = IncidentFinder.incidents(series: series, changePoints: changePoints, anomalies: anomalies, profile: profile,
+        let incidents = IncidentFinder.incidents(series: series, changePoints: changePoints.filter { $0.batch == nil }, anomalies: anomalies, profile: profile,
                                                  dropThreshold: configuration.dropThreshold, primary: primaryMetric)
         if isCancelled() { throw EngineError.cancelled }
 

@@ -72,6 +72,9 @@ def test_the_handbooks_drop_is_traced_to_rotated_images_in_batches_12_to_15(clie
     assert cause["confidence"] > 0.8 and any("Fisher" in line for line in cause["evidence"])
     assert set(cause["samples"]) == {p for b in batches[12:] for p in b}
     assert "fell from 0.89 to 0.74 at step 2049" in reply["key_finding"] and "rotated" in reply["key_finding"]
+    batch_points = {(p["batch"], p["step"]) for p in reply["change_points"] if "batch" in p}
+    assert {(batch, 2049) for batch in (12, 13, 14, 15)} <= batch_points
+    assert not any(step == 2049 and batch < 12 for batch, step in batch_points)
     summary = json.loads((out / "handbook_summary.json").read_text())
     assert summary == reply["summary"]
     assert summary["performance_metrics"]["performance_drop_step"] == 2049
@@ -168,3 +171,19 @@ def test_bad_params_are_named(client, params, field):
         assert error.value.code == -32602 and error.value.data["field"] == field
     else:
         assert error.value.code != -32602 or "no-such-run" in error.value.message
+
+
+def test_the_cli_prints_the_key_finding_and_writes_the_reports(binary, client, db, tmp_path):
+    data = tmp_path / "data"
+    batches = dataset(data, rotated_batches={12, 13, 14, 15})
+    recall = lambda step, batch, rng: (0.29 if step >= 2049 and batch >= 12 else 0.89) + rng.gauss(0, 0.005)
+    log_run(client, "cli-run", batches, recall_of=recall, loss_of=smooth_loss)
+    client.call("shutdown")
+    done = subprocess.run([binary, "analyze", "cli-run", "--db", str(db), "--data-dir", str(data), "--output-dir", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("val/recall fell from 0.89 to 0.74 at step 2049. Primary cause: rotated images")
+    assert f"html report: {tmp_path / 'out' / 'cli-run_report.html'}" in lines
+    unknown = subprocess.run([binary, "analyze", "nope", "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode != 0 and "nope" in unknown.stderr

@@ -63,7 +63,8 @@ struct ReportContent {
                 ["step": anomaly.step, "metric": escape(anomaly.metric), "type": anomaly.type.rawValue,
                  "severity": anomaly.severity.rawValue, "batch": anomaly.batch.map(String.init) ?? "", "message": escape(anomaly.message)]
             },
-            "changePoints": analysis.changePoints.map { point -> [String: Any] in
+            "batchChangePoints": analysis.changePoints.filter { $0.batch != nil }.count,
+            "changePoints": analysis.changePoints.filter { $0.batch == nil }.map { point -> [String: Any] in
                 ["metric": escape(point.metric), "step": point.step, "before": number(point.before), "after": number(point.after)]
             },
             "totalImages": insights.totalImages, "auditedImages": insights.auditedImages,
