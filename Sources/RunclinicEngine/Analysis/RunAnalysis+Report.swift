@@ -11,24 +11,49 @@ extension RunAnalysis {
             switch top.cause {
             case .dataQuality:
                 let examples = (top.samples ?? []).prefix(5).joined(separator: ", ")
-                advice.append("Inspect or filter the \(top.defect ?? "defective") images of validation batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) (\(top.samples?.count ?? 0), e.g. \(examples)); call audit.filter on the dataset before training so they are caught early.")
+                let others = explanation.hypotheses.dropFirst().filter { $0.cause == .dataQuality && $0.defect != nil }
+                    .map { "the \($0.defect!) images of batch\(($0.batches?.count ?? 0) > 1 ? "es" : "") \(RootCauseAnalyzer.ranges($0.batches ?? []))" }
+                let also = others.isEmpty ? "" : ", and \(others.joined(separator: " and "))"
+                advice.append("Inspect or filter the \(top.defect ?? "defective") images of validation batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) (\(top.samples?.count ?? 0), e.g. \(examples))\(also); call audit.filter on the dataset before training so they are caught early.")
             case .dataChange:
                 advice.append("Pin the validation set: batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) held other images from step \(incident.step) on, so the scores before and after are not comparable.")
             case .learningRate:
-                advice.append("Lower the learning rate: it rose before step \(incident.step); keep it at or under its earlier value, or add warm-up and gradient clipping.")
+                let rate = top.learningRateBefore.map { " back to \($0.shortDescription) (its value before it rose), or at most 2x that" } ?? ""
+                advice.append("Lower the learning rate\(rate); add warm-up and gradient clipping.\(resume(before: incident.step))")
             case .nonFinite, .divergence:
-                advice.append("Resume from the best checkpoint before step \(incident.step) with the learning rate halved, and clip gradients.")
+                let rate = learningRate(before: incident.step).map { " (at \(($0 / 2).shortDescription), half its \($0.shortDescription))" } ?? ""
+                advice.append("Clip gradients and halve the learning rate\(rate).\(resume(before: incident.step))")
             case .overfitting:
-                advice.append("Stop early near the best step of \(incident.metric), or add regularisation (weight decay, augmentation, dropout).")
+                let best = metrics.first { $0.name == incident.metric }?.bestStep.map { " around step \($0), where \(incident.metric) was best" } ?? ""
+                advice.append("Stop early\(best), or add regularisation (weight decay, augmentation, dropout).\(resume(before: Int64.max))")
             case .plateau:
-                advice.append("Cut the learning rate 10x (or stop): \(incident.metric) stopped improving around step \(incident.step).")
+                let rate = learningRate(before: incident.step).map { " to \(($0 / 10).shortDescription)" } ?? " 10x"
+                advice.append("Cut the learning rate\(rate) (or stop): \(incident.metric) stopped improving around step \(incident.step).")
             case .recoveryAction:
                 advice.append("Check what followed the monitor's action before step \(incident.step): the drop came after it.")
             case .unexplained:
                 advice.append("Look at \(incident.metric) around step \(incident.step) by hand: no logged evidence explains it.")
             }
         }
-        return advice
+        var seen: Set<String> = []
+        return advice.filter { seen.insert($0).inserted }  // several incidents, one cause: said once
+    }
+
+    /// " Resume from <path> (step N, <metric> V)." for the best checkpoint before `step`.
+    func resume(before step: Int64) -> String {
+        guard let checkpoint = checkpoints.first(where: { $0.step < step }) else { return "" }
+        let score = checkpoint.score.map { ", \(primaryMetric ?? "score") \(IncidentFinder.display($0))" } ?? ""
+        return " Resume from \(checkpoint.path) (step \(checkpoint.step)\(score))."
+    }
+
+    /// The last finite learning rate logged before `step`.
+    func learningRate(before step: Int64) -> Double? {
+        for (name, values) in series where MetricProfile(name: name, configuration: MonitorConfiguration()).role == .learningRate {
+            if let index = values.steps.indices.last(where: { values.steps[$0] < step && values.values[$0].isFinite && values.values[$0] > 0 }) {
+                return values.values[index]
+            }
+        }
+        return nil
     }
 
     public var summaryJSON: JSONValue {

@@ -62,6 +62,8 @@ public struct RunAnalysis: Sendable {
     public let explanations: [Explanation]
     public let dataInsights: DataInsights
     public let actions: [RecoveryActionRecord]
+    /// Checkpoints with the primary metric's value (the best first), for "resume from".
+    public let checkpoints: [CheckpointRecord]
 
     /// The one sentence a user reads first.
     public var keyFinding: String {

@@ -97,10 +97,14 @@ public struct RunAnalyzer: Sendable {
         let flagged = zip(worst, located).map { sample, path in
             RunAnalysis.FlaggedImage(path: sample, issues: verdicts[sample] ?? [], thumbnail: thumbnails[path])
         }
+        let storedCheckpoints = try store.checkpoints(run: .id(record.id))
+        var checkpoints = storedCheckpoints.checkpoints
+        if let best = storedCheckpoints.best { checkpoints.removeAll { $0.id == best.id }; checkpoints.insert(best, at: 0) }
         progress("done", 100)
         return RunAnalysis(run: record, primaryMetric: primaryMetric, series: series, batchesByStep: batchesByStep, worstImages: flagged,
                            metrics: summaries, anomalies: anomalies,
-                           changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions)
+                           changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions,
+                           checkpoints: checkpoints)
     }
 
     /// The run's history replayed through a fresh monitor with its configuration, merged with the

@@ -148,6 +148,8 @@ def test_a_learning_rate_blow_up_is_named_and_a_clean_run_has_no_cause_invented(
     reply = client.call("analyze.run", run=run, data_dir=str(tmp_path / "data"), formats=["json"])
     causes = [explanation["hypotheses"][0]["cause"] for explanation in reply["root_causes"]]
     assert causes[0] == "learning_rate", reply["root_causes"][0]
+    advice = reply["summary"]["recommendations"]
+    assert any("back to 0.001" in line for line in advice) and len(advice) == len(set(advice))
     assert not any(c == "data_quality" for c in causes)
 
     clean = log_run(client, "clean", batches, recall_of=lambda step, batch, rng: 0.6 + 0.29 * (1 - math.exp(-step / 900)) + rng.gauss(0, 0.005),

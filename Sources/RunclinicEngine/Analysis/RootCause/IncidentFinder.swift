@@ -58,6 +58,9 @@ enum IncidentFinder {
         for (type, kind) in kinds {
             var seen: Set<String> = []
             for anomaly in anomalies.sorted(by: { $0.step < $1.step }) where anomaly.type == type && anomaly.batch == nil {
+                // A metric that stopped improving after a drop it never recovered from: the drop is the story.
+                if type == .plateau, drops.contains(where: { Self.neverRecovered(from: $0, until: anomaly.step + 1, series: series[anomaly.metric],
+                                                                                 profile: profile(anomaly.metric)) }) { continue }
                 guard seen.insert(anomaly.metric).inserted else { continue }
                 others.append(Incident(kind: kind, metric: anomaly.metric, step: anomaly.step, before: anomaly.baseline,
                                        after: anomaly.value, magnitude: anomaly.magnitude ?? 0,

@@ -33,7 +33,8 @@ struct RootCauseAnalyzer {
         if let rise = learningRateRise(before: incident.step, since: start) {
             hypotheses.append(RootCauseHypothesis(
                 cause: .learningRate, confidence: incident.kind == .drop ? 0.75 : 0.9,
-                evidence: ["the learning rate (\(rise.metric)) rose \(rise.factor.shortDescription)x, from \(rise.from.shortDescription) to \(rise.to.shortDescription), at step \(rise.step), before \(incident.metric) went wrong at step \(incident.step)"]))
+                evidence: ["the learning rate (\(rise.metric)) rose \(rise.factor.shortDescription)x, from \(rise.from.shortDescription) to \(rise.to.shortDescription), at step \(rise.step), before \(incident.metric) went wrong at step \(incident.step)"],
+                learningRateBefore: rise.from))
         }
         let training = anomalies.filter { $0.batch == nil && profile($0.metric).role == .training && $0.step >= start && $0.step <= incident.step }
         if let nan = training.first(where: { $0.type == .nonFinite }) ?? (incident.kind == .nonFinite ? incidentAnomaly(incident, .nonFinite) : nil) {

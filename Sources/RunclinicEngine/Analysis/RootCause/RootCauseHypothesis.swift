@@ -23,4 +23,6 @@ public struct RootCauseHypothesis: Sendable {
     public var samples: [String]? = nil
     /// The audit issue behind a data-quality cause (e.g. `rotated`).
     public var defect: String? = nil
+    /// For a learning-rate cause: the rate the run had before it rose (the one to go back to).
+    public var learningRateBefore: Double? = nil
 }
