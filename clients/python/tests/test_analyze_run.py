@@ -150,6 +150,9 @@ def test_a_learning_rate_blow_up_is_named_and_a_clean_run_has_no_cause_invented(
     assert causes[0] == "learning_rate", reply["root_causes"][0]
     advice = reply["summary"]["recommendations"]
     assert any("back to 0.001" in line for line in advice) and len(advice) == len(set(advice))
+    # The monitor's own actions are weighed, with what followed them.
+    followed = [line for e in reply["root_causes"] for h in e["hypotheses"] if h["cause"] == "recovery_action" for line in h["evidence"]]
+    assert followed and all("the monitor advised" in line for line in followed) and any("(worse)" in line for line in followed)
     assert not any(c == "data_quality" for c in causes)
 
     clean = log_run(client, "clean", batches, recall_of=lambda step, batch, rng: 0.6 + 0.29 * (1 - math.exp(-step / 900)) + rng.gauss(0, 0.005),

@@ -57,7 +57,7 @@ struct RootCauseAnalyzer {
         let advised = actions.filter { $0.step >= start && $0.step < incident.step }
         if !advised.isEmpty {
             hypotheses.append(RootCauseHypothesis(cause: .recoveryAction, confidence: 0.4,
-                                                  evidence: advised.map { "the monitor advised \($0.kind) at step \($0.step) (\($0.reason))" }))
+                                                  evidence: advised.map { "the monitor advised \($0.kind) at step \($0.step) (\($0.reason)); \(followed($0, metric: incident.metric))" }))
         }
         // A drop carried by a few batches is not what a cause acting on the whole model (learning
         // rate, divergence, overfitting, plateau) does: those count half.
@@ -79,6 +79,20 @@ struct RootCauseAnalyzer {
             hypotheses.insert(unexplained, at: 0)
         }
         return hypotheses
+    }
+
+    /// What followed an action: the metric's last value before it and its values over the next
+    /// three evaluations (better, worse or the same, by the metric's direction).
+    func followed(_ action: RecoveryActionRecord, metric: String) -> String {
+        guard let values = series[metric], let index = values.steps.lastIndex(where: { $0 <= action.step }) else {
+            return "\(metric) was not evaluated around it"
+        }
+        let before = values.values[index]
+        let after = values.values[(index + 1)..<min(values.values.count, index + 4)].filter(\.isFinite)
+        guard let last = after.last else { return "nothing was logged after it" }
+        let change = profile(metric).worsening(from: before, to: last)
+        let verdict = change > 0 ? "worse" : (change < 0 ? "better" : "unchanged")
+        return "\(metric) went from \(IncidentFinder.display(before)) to \(IncidentFinder.display(last)) over the next \(after.count) evaluations (\(verdict))"
     }
 
     /// Where the evidence for an incident is looked for: three evaluations back, of its own
