@@ -38,7 +38,9 @@ public struct RunAnalyzer: Sendable {
         if isCancelled() { throw EngineError.cancelled }
 
         progress("finding anomalies", 20)
-        let (anomalies, primary) = try historyAnomalies(record: record, configuration: configuration)
+        // The whole history is replayed; what was read already serves when it is the whole run.
+        let history = keys == nil ? RunHistory(series: stored, batches: batches) : try RunHistory(store: store, runID: record.id)
+        let (anomalies, primary) = try historyAnomalies(record: record, configuration: configuration, history: history)
         let actions = try store.actions(run: .id(record.id)).map { action in
             RecoveryActionRecord(step: action["step"]?.intValue ?? 0, kind: action["kind"]?.stringValue ?? "",
                                  reason: action["reason"]?.stringValue ?? "")
@@ -109,9 +111,9 @@ public struct RunAnalyzer: Sendable {
 
     /// The run's history replayed through a fresh monitor with its configuration, merged with the
     /// anomalies stored live (each kept once: same type, metric, step and batch).
-    func historyAnomalies(record: RunRecord, configuration: MonitorConfiguration) throws -> ([Anomaly], String?) {
+    func historyAnomalies(record: RunRecord, configuration: MonitorConfiguration, history: RunHistory) throws -> ([Anomaly], String?) {
         let monitor = RunMonitor(runID: record.id, runName: record.name, configuration: configuration)
-        var found = try RunHistory(store: store, runID: record.id).replay(into: monitor)
+        var found = history.replay(into: monitor)
         var seen = Set(found.map(Self.key))
         for stored in try store.anomalies(run: .id(record.id)).compactMap(Anomaly.init(json:)) where seen.insert(Self.key(stored)).inserted {
             found.append(stored)

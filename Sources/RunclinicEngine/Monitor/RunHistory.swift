@@ -9,7 +9,11 @@ struct RunHistory {
     private var events: [(step: Int64, order: Int, event: Event)] = []
 
     init(store: RunStore, runID: Int64) throws {
-        let series = try store.metrics(run: .id(runID))
+        self.init(series: try store.metrics(run: .id(runID)), batches: try store.batches(run: .id(runID)))
+    }
+
+    /// From a run's series and batches already read.
+    init(series: [(name: String, series: MetricSeries)], batches: [BatchRecord]) {
         var byStep: [Int64: [MetricValue]] = [:]
         for (name, values) in series {
             for index in values.steps.indices {
@@ -18,7 +22,7 @@ struct RunHistory {
         }
         for (step, values) in byStep { events.append((step, 1, .step(step, values))) }
         // Batches of a step come before its aggregate metrics, as a validation loop logs them.
-        for record in try store.batches(run: .id(runID)) { events.append((record.step, 0, .batch(record))) }
+        for record in batches { events.append((record.step, 0, .batch(record))) }
         events.sort { ($0.step, $0.order) < ($1.step, $1.order) }
     }
 
