@@ -192,3 +192,29 @@ def test_the_cli_prints_the_key_finding_and_writes_the_reports(binary, client, d
     assert f"html report: {tmp_path / 'out' / 'cli-run_report.html'}" in lines
     unknown = subprocess.run([binary, "analyze", "nope", "--db", str(db)], capture_output=True, text=True, timeout=60)
     assert unknown.returncode != 0 and "nope" in unknown.stderr
+
+
+def test_a_long_analysis_reports_progress(binary, client, db, tmp_path):
+    batches = dataset(tmp_path / "data")
+    run = log_run(client, "progress", batches, recall_of=lambda step, batch, rng: 0.8 + rng.gauss(0, 0.005), loss_of=smooth_loss, steps=1025)
+    client.call("shutdown")
+    from runclinic.framing import loads
+    server = subprocess.Popen([binary, "serve", "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        request = {"jsonrpc": "2.0", "id": 7, "method": "analyze.run", "params": {"run": run, "workDoneToken": "t1"}}
+        server.stdin.write((json.dumps(request) + "\n").encode())
+        server.stdin.flush()
+        kinds, messages = [], []
+        while True:
+            message = loads(server.stdout.readline())
+            if message.get("method") == "$/progress":
+                kinds.append(message["params"]["value"]["kind"])
+                messages.append(message["params"]["value"].get("message"))
+            else:
+                assert message["id"] == 7 and "summary" in message["result"]
+                break
+        assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+        assert "finding change points" in messages
+    finally:
+        server.stdin.close()
+        server.wait(10)
