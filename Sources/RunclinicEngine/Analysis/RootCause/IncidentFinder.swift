@@ -98,14 +98,7 @@ enum IncidentFinder {
         return profile.worsening(from: (baseline + anomaly.value) / 2, to: next) >= 0
     }
 
-    /// Two decimals for the values people read at a glance (scores, most losses), three
-    /// significant digits for the very small or large: "0.89", "0.0123".
-    static func display(_ value: Double) -> String {
-        guard value.isFinite else { return value.shortDescription }
-        let magnitude = abs(value)
-        if magnitude >= 0.095 && magnitude < 100 { return String(format: "%.2f", value) }
-        return String(format: "%.3g", value)
-    }
+    static func display(_ value: Double) -> String { value.displayValue }
 
     /// The usual distance between evaluations of a metric near a step (for "the same event").
     static func evaluationGap(_ series: MetricSeries?, at step: Int64) -> Int64 {

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import RunclinicEngine
+import RunclinicJSON
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare runs side by side: how each did, the config keys that differ, and whether the best is better beyond noise.",
+        discussion: "Runs whose configs differ only in their seed are compared as a group (mean, spread, Welch's t-test)."
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "Run names or ids (two or more).")
+    var runs: [String]
+
+    @Option(help: "The runs' project (when names are not unique).")
+    var project: String?
+
+    @Option(help: "The metric to compare on (default: the first validation metric with a known direction).")
+    var metric: String?
+
+    @Option(help: "max or min: which way is better (default: read from the metric's name).")
+    var mode: String?
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func run() throws {
+        var direction: MetricDirection? = nil
+        if let mode {
+            guard let parsed = MetricDirection(rawValue: mode) else { throw ValidationError("--mode must be max or min") }
+            direction = parsed
+        }
+        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
+            throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
+        }
+        let runStore = try RunStore(path: store.resolvedPath)
+        defer { runStore.close() }
+        let references = runs.map { name in Int64(name).map { RunReference.id($0) } ?? .name(name, project: project) }
+        let comparison = try RunComparator(store: runStore).compare(runs: references, metric: metric, direction: direction)
+        if json {
+            print(JSONWriter.string(comparison.json, pretty: true))
+            return
+        }
+        let number = { (value: Double?) -> String in value.map(\.displayValue) ?? "-" }
+        print("\(comparison.metric) (\(comparison.direction == .max ? "higher" : "lower") is better)")
+        print(TextTable.render(header: ["RUN", "BEST", "AT STEP", "FINAL", "DROP", "AUC", "VOLATILITY", "ANOMALIES"],
+                               rows: comparison.outcomes.map { outcome in
+                                   [outcome.run.name, number(outcome.best), outcome.bestStep.map(String.init) ?? "-", number(outcome.final),
+                                    number(outcome.dropFromBest), number(outcome.areaUnderCurve), number(outcome.volatility),
+                                    "\(outcome.anomalies.values.reduce(0, +))"]
+                               }))
+        if !comparison.differences.isEmpty {
+            print("")
+            print(TextTable.render(header: ["CONFIG KEY"] + comparison.outcomes.map(\.run.name),
+                                   rows: comparison.differences.map { difference in
+                                       [difference.key + (difference.typeChanged ? " (type differs)" : "")]
+                                           + difference.values.map { $0.map(JSONWriter.string) ?? "(missing)" }
+                                   }))
+        }
+        print("")
+        for advice in comparison.recommendations { print(advice) }
+    }
+}

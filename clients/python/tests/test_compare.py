@@ -1,0 +1,82 @@
+"""compare.runs: runs side by side through the real server and store."""
+
+import random
+import subprocess
+
+import pytest
+
+from runclinic import RPCError
+from test_schema import check
+
+
+def log(client, name, config, level, noise=0.004, evaluations=20):
+    run = client.call("run.start", name=name, config=config)["run_id"]
+    rng = random.Random(name)
+    for index in range(evaluations):
+        step = (index + 1) * 100
+        recall = level * (1 - 0.5 * 0.8 ** index) + rng.gauss(0, noise)
+        client.call("monitor.log", run=run, step=step, metrics={"train/loss": 1.0 / (index + 1), "val/recall": recall})
+    client.call("run.finish", run=run)
+    return name
+
+
+def test_seeds_are_grouped_and_the_better_learning_rate_is_significant(client):
+    names = []
+    for lr, level in [(1e-3, 0.90), (1e-2, 0.86)]:
+        for seed in range(3):
+            names.append(log(client, f"lr{lr}-s{seed}", {"model": "dbnet", "optimizer": {"name": "adam", "lr": lr}, "seed": seed}, level))
+    reply = client.call("compare.runs", runs=names)
+    check("compare.runs", reply)
+    assert reply["metric"] == "val/recall" and reply["mode"] == "max"
+    assert [d["key"] for d in reply["config_diff"]] == ["optimizer.lr", "seed"]  # only what differs, dotted
+    assert len(reply["groups"]) == 2 and reply["groups"][0]["settings"] == {"optimizer.lr": "0.001"}
+    assert sorted(reply["groups"][0]["runs"]) == sorted(names[:3])
+    low, high = reply["groups"][0]["interval_95"]
+    assert low < reply["groups"][0]["mean"] < high
+    assert reply["significance"]["p"] < 0.01 and reply["best"]["significant"] is True
+    assert reply["key_differences"][0]["key"] == "optimizer.lr" and reply["key_differences"][0]["share"] > 0.8
+    assert reply["recommendations"][0].startswith("Prefer optimizer.lr=0.001")
+    outcome = reply["runs"][0]
+    assert outcome["best"] >= outcome["final"] - 0.02 and outcome["points"] == 20 and outcome["volatility"] > 0
+
+
+def test_a_lead_within_noise_is_said_to_be_not_significant(client):
+    names = [log(client, f"a{seed}", {"aug": "flip", "seed": seed}, 0.880, noise=0.02) for seed in range(2)]
+    names += [log(client, f"b{seed}", {"aug": "crop", "seed": seed}, 0.881, noise=0.02) for seed in range(2)]
+    reply = client.call("compare.runs", runs=names, metric="val/recall", mode="max")
+    assert reply["best"]["significant"] is False and "not significant" in reply["recommendations"][0]
+
+
+def test_type_changes_and_missing_keys_are_shown(client):
+    names = [log(client, "t1", {"batch_size": 16, "extra": {"warmup": 100}}, 0.9),
+             log(client, "t2", {"batch_size": "16"}, 0.9)]
+    reply = client.call("compare.runs", runs=names)
+    diff = {d["key"]: d for d in reply["config_diff"]}
+    assert diff["batch_size"]["type_changed"] is True and diff["batch_size"]["values"] == {"t1": 16, "t2": "16"}
+    assert diff["extra.warmup"]["missing_in_some"] is True and diff["extra.warmup"]["values"]["t2"] is None
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"runs": ["only-one"]}, "runs"),
+    ({"runs": "r1,r2"}, "runs"),
+    ({"runs": ["r1", 2.5]}, "runs[1]"),
+    ({"runs": ["r1", "r2"], "metric": "val/nothing"}, "metric"),
+    ({"runs": ["r1", "r2"], "mode": "best"}, "mode"),
+    ({"runs": ["r1", "r1"]}, "runs"),
+])
+def test_bad_params_are_named(client, params, field):
+    log(client, "r1", {"lr": 1}, 0.9)
+    log(client, "r2", {"lr": 2}, 0.8)
+    with pytest.raises(RPCError) as error:
+        client.call("compare.runs", **params)
+    assert error.value.code == -32602 and error.value.data["field"] == field
+
+
+def test_the_cli_compares_runs(binary, client, db):
+    names = [log(client, f"cli{seed}", {"lr": lr, "seed": seed}, level) for seed, (lr, level) in enumerate([(1, 0.9), (2, 0.8)])]
+    client.call("shutdown")
+    done = subprocess.run([binary, "compare", *names, "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("val/recall (higher is better)") and "CONFIG KEY" in done.stdout and "lr" in done.stdout
+    unknown = subprocess.run([binary, "compare", "cli0", "missing-run", "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode != 0 and "missing-run" in unknown.stderr
