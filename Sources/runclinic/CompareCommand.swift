@@ -24,6 +24,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "max or min: which way is better (default: read from the metric's name).")
     var mode: String?
 
+    @Option(help: ArgumentHelp("Write the reports (markdown with its chart, HTML, JSON) here.", valueName: "dir"))
+    var outputDir: String?
+
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
@@ -40,6 +43,7 @@ struct CompareCommand: ParsableCommand {
         defer { runStore.close() }
         let references = runs.map { name in Int64(name).map { RunReference.id($0) } ?? .name(name, project: project) }
         let comparison = try RunComparator(store: runStore).compare(runs: references, metric: metric, direction: direction)
+        let reports = try outputDir.map { try ComparisonReportWriter(directory: $0).write(comparison) } ?? [:]
         if json {
             print(JSONWriter.string(comparison.json, pretty: true))
             return
@@ -62,5 +66,6 @@ struct CompareCommand: ParsableCommand {
         }
         print("")
         for advice in comparison.recommendations { print(advice) }
+        for (format, path) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { print("\(format.rawValue) report: \(path)") }
     }
 }

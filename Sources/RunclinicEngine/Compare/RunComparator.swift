@@ -46,8 +46,10 @@ public struct RunComparator: Sendable {
             throw EngineError.invalidArgument(field: "mode", reason: "cannot tell whether higher or lower '\(chosen)' is better: give mode max or min")
         }
         var outcomes: [RunOutcome] = []
+        var curves: [(name: String, series: MetricSeries)] = []
         for record in records {
             let series = try store.metrics(run: .id(record.id), keys: [chosen]).first?.series
+            curves.append((record.name, series ?? MetricSeries()))
             var counts: [AnomalySeverity: Int] = [:]
             for anomaly in try store.anomalies(run: .id(record.id)).compactMap(Anomaly.init(json:)) { counts[anomaly.severity, default: 0] += 1 }
             outcomes.append(RunOutcome.measure(run: record, series: series, direction: mode, anomalies: counts))
@@ -90,7 +92,8 @@ public struct RunComparator: Sendable {
         let comparison = RunComparison(metric: chosen, direction: mode, outcomes: outcomes, differences: differences,
                                        groups: groups.map(\.group), significance: significance, keyDifferences: shares, recommendations: [])
         return RunComparison(metric: chosen, direction: mode, outcomes: outcomes, differences: differences, groups: comparison.groups,
-                             significance: significance, keyDifferences: shares, recommendations: Self.recommendations(comparison))
+                             significance: significance, keyDifferences: shares, recommendations: Self.recommendations(comparison),
+                             curves: curves)
     }
 
     /// Eta squared of each key: the share of the runs' best values' variance between its values.

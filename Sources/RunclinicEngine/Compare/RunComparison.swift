@@ -31,4 +31,6 @@ public struct RunComparison: Sendable {
     /// values of each key (eta squared), largest first.
     public let keyDifferences: [(key: String, share: Double)]
     public let recommendations: [String]
+    /// Each run's series of the metric, in the runs' order (the reports overlay them).
+    public var curves: [(name: String, series: MetricSeries)] = []
 }

@@ -14,15 +14,7 @@ extension RunclinicService {
             MethodHandler("analyze.run", positionalParams: ["run", "data_dir", "output_dir", "formats", "metrics"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["run", "project", "data_dir", "output_dir", "formats", "metrics"], method: "analyze.run")
                 let reference = try params.runReference()
-                var formats = AnalysisReportWriter.Format.allCases
-                if let names = try params.optionalStringArray("formats") {
-                    formats = try names.map { name in
-                        guard let format = AnalysisReportWriter.Format(rawValue: name) else {
-                            throw ResponseError.invalidParams(field: "formats", "unknown format \"\(name)\" (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", "))")
-                        }
-                        return format
-                    }
-                }
+                let formats = try Self.reportFormats(params)
                 let outputDirectory = try params.optionalString("output_dir")
                 let progress = context.beginProgress(params, title: "Analysing the run")
                 defer { progress?.end() }
@@ -91,6 +83,20 @@ extension RunclinicService {
                 return .object(reply)
             },
         ]
+    }
+
+    /// The `formats` param of a method that writes reports (all formats when absent).
+    static func reportFormats(_ params: Params) throws(ResponseError) -> [AnalysisReportWriter.Format] {
+        guard let names = try params.optionalStringArray("formats") else { return AnalysisReportWriter.Format.allCases }
+        var formats: [AnalysisReportWriter.Format] = []
+        for name in names {
+            guard let format = AnalysisReportWriter.Format(rawValue: name) else {
+                let known = AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ResponseError.invalidParams(field: "formats", "unknown format \"\(name)\" (available: \(known))")
+            }
+            formats.append(format)
+        }
+        return formats
     }
 
     /// A series of numbers; null and NaN are gaps (filled before a search), other types an error.

@@ -6,8 +6,8 @@ extension RunclinicService {
     var compareMethods: [MethodHandler] {
         let comparator = RunComparator(store: store, monitorDefaults: monitor.defaults)
         return [
-            MethodHandler("compare.runs", positionalParams: ["runs", "metric", "mode"], execution: .concurrent) { params, _ in
-                try params.rejectUnknown(allowed: ["runs", "metric", "mode", "project"], method: "compare.runs")
+            MethodHandler("compare.runs", positionalParams: ["runs", "metric", "mode", "output_dir", "formats"], execution: .concurrent) { params, _ in
+                try params.rejectUnknown(allowed: ["runs", "metric", "mode", "project", "output_dir", "formats"], method: "compare.runs")
                 let value = try params.required("runs")
                 guard let elements = value.arrayValue else { throw Params.mismatch("runs", expected: "an array of run ids or names", got: value) }
                 let project = try params.optionalString("project")
@@ -23,7 +23,17 @@ extension RunclinicService {
                     }
                     direction = parsed
                 }
-                return try comparator.compare(runs: references, metric: try params.optionalString("metric"), direction: direction).json
+                let formats = try Self.reportFormats(params)
+                let comparison = try comparator.compare(runs: references, metric: try params.optionalString("metric"), direction: direction)
+                var reply = comparison.json.objectValue ?? JSONObject()
+                var reports = JSONObject()
+                if let directory = try params.optionalString("output_dir") {
+                    for (format, path) in try ComparisonReportWriter(directory: directory).write(comparison, formats: formats) {
+                        reports[format.rawValue] = .string(path)
+                    }
+                }
+                reply["reports"] = .object(reports)
+                return .object(reply)
             },
         ]
     }

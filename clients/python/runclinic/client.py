@@ -6,7 +6,9 @@ written in blocks: before any call, when the buffer fills, every `flush_interval
 background thread, and on close.
 """
 
+import collections
 import itertools
+import select
 import json
 import logging
 import os
@@ -39,9 +41,12 @@ class Client:
     buffer_limit = 1 << 16
     flush_interval = 0.05
 
-    def __init__(self, reader, write, *, process=None, sock=None, framing="ndjson"):
+    def __init__(self, reader, write, *, process=None, sock=None, framing="ndjson", output_fd=None):
+        """`write(chunk)` writes some bytes and returns how many; with `output_fd` (the descriptor
+        it writes to) it is only called once select() finds room, so it never blocks."""
         self._reader = reader
         self._write = write
+        self._output_fd = output_fd
         self._process = process
         self._socket = sock
         self._framing = FRAMINGS[framing]
@@ -49,6 +54,8 @@ class Client:
         self._ids = itertools.count(1)
         self._pending = []
         self._pending_bytes = 0
+        # Replies read while writing (see _write_draining), handed to the call that waits for them.
+        self._inbox = collections.deque()
         self._closed = False
         self._notification_handlers = {}
         self.notifications = []
@@ -68,13 +75,9 @@ class Client:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=-1
         )
-        stdin = process.stdin
-
-        def write(data):
-            stdin.write(data)
-            stdin.flush()
-
-        return cls(SpinReader.for_pipe(process.stdout), write, process=process, framing=framing)
+        stdin_fd = process.stdin.fileno()
+        return cls(SpinReader.for_pipe(process.stdout), lambda chunk: os.write(stdin_fd, chunk), process=process,
+                   framing=framing, output_fd=stdin_fd)
 
     @classmethod
     def connect(cls, socket_path, framing="ndjson", timeout=10.0):
@@ -90,7 +93,8 @@ class Client:
                     sock.close()
                     raise
                 time.sleep(0.01)
-        return cls(SpinReader.for_socket(sock), sock.sendall, sock=sock, framing=framing)
+        return cls(SpinReader.for_socket(sock), lambda chunk: sock.send(chunk, socket.MSG_DONTWAIT), sock=sock,
+                   framing=framing, output_fd=sock.fileno())
 
     # Calls ----------------------------------------------------------------------------------
 
@@ -227,9 +231,30 @@ class Client:
         self._pending.clear()
         self._pending_bytes = 0
         try:
-            self._write(data)
+            self._write_all(data)
         except (BrokenPipeError, ConnectionError, ValueError, OSError) as error:
             raise ServerGone(f"the server is gone: {error}") from error
+
+    def _write_all(self, data):
+        """Writes `data` without ever blocking on a full pipe while the server's output waits: the
+        server writes alerts for fire-and-forget calls and stops reading us while nobody reads it,
+        so whenever it has output, that is read (notifications dispatched, replies kept for their
+        call) before writing on, at most a pipe's atomic size at a time."""
+        view = memoryview(data)
+        if self._output_fd is None:
+            while view:
+                view = view[self._write(view):]
+            return
+        drains = self._framing.name == "ndjson"  # only whole lines can be read without blocking
+        while view:
+            readable, writable, _ = select.select([self._reader._fileno] if drains else [], [self._output_fd], [])
+            if readable:
+                self._drain_locked()
+            if writable:
+                try:
+                    view = view[self._write(view[:select.PIPE_BUF]):]
+                except (BlockingIOError, InterruptedError):
+                    pass
 
     def _flush_periodically(self):
         while not self._closed:
@@ -257,8 +282,12 @@ class Client:
                 message = loads(line)
                 if isinstance(message, dict) and "method" in message and "id" not in message:
                     self._dispatch_notification(message["method"], message.get("params"))
+                else:
+                    self._inbox.append(message)  # a reply: the call waiting for it reads it from here
 
     def _read_message(self):
+        if self._inbox:
+            return self._inbox.popleft()
         body = self._framing.read(self._reader)
         if body is None:
             code = self._process.poll() if self._process is not None else None
@@ -281,3 +310,4 @@ class Client:
         else:
             self.notifications.append((method, params))
             del self.notifications[:-1000]
+

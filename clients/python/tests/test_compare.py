@@ -1,12 +1,15 @@
 """compare.runs: runs side by side through the real server and store."""
 
+import json
 import random
+import re
 import subprocess
 
 import pytest
 
 from runclinic import RPCError
 from test_schema import check
+from test_analyze_run import browser
 
 
 def log(client, name, config, level, noise=0.004, evaluations=20):
@@ -80,3 +83,24 @@ def test_the_cli_compares_runs(binary, client, db):
     assert done.stdout.startswith("val/recall (higher is better)") and "CONFIG KEY" in done.stdout and "lr" in done.stdout
     unknown = subprocess.run([binary, "compare", "cli0", "missing-run", "--db", str(db)], capture_output=True, text=True, timeout=60)
     assert unknown.returncode != 0 and "missing-run" in unknown.stderr
+
+
+def test_reports_overlay_the_curves_and_load_in_a_browser(client, tmp_path):
+    names = [log(client, f"rep{seed}", {"optimizer": {"lr": lr}, "seed": seed}, level)
+             for seed, (lr, level) in enumerate([(1e-3, 0.9), (1e-3, 0.9), (1e-2, 0.8), (1e-2, 0.8)])]
+    out = tmp_path / "cmp"
+    reply = client.call("compare.runs", runs=names, output_dir=str(out))
+    assert reply["reports"] == {f: str(out / f"comparison_val_recall.{f}") for f in ("md", "html", "json")}
+    markdown = (out / "comparison_val_recall.md").read_text()
+    assert "![val/recall by step](comparison_val_recall.svg)" in markdown and "| optimizer.lr |" in markdown
+    svg = (out / "comparison_val_recall.svg").read_text()
+    assert svg.startswith("<svg") and svg.count('class="run"') == 4
+    assert json.loads((out / "comparison_val_recall.json").read_text())["metric"] == "val/recall"
+    page = out / "comparison_val_recall.html"
+    done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and not [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert re.search(r'data-charts="1"', done.stdout) and 'id="config-diff"' in done.stdout
+    with pytest.raises(RPCError) as error:
+        client.call("compare.runs", runs=names, output_dir=str(out), formats=["pdf"])
+    assert error.value.data["field"] == "formats"

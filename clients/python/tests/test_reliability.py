@@ -183,3 +183,18 @@ def test_stdout_carries_protocol_messages_only(binary, db):
     for line in lines:
         assert json.loads(line)["jsonrpc"] == "2.0"
     assert process.stderr  # the logs went to stderr
+
+
+def test_a_fire_and_forget_logger_never_deadlocks_on_its_own_alerts(binary, db):
+    # Every anomaly of a fire-and-forget call comes back as a monitor.alert notification. A client
+    # that only writes must still read them while it writes, or both sides block on full pipes.
+    import random
+    from runclinic import Monitor
+    rng = random.Random(2)
+    with Monitor("alerts", db=db, binary=binary, wait=False) as mon:
+        for step in range(1, 20_001):
+            # A loss that is NaN every other step: each is a new alert, thousands of them.
+            mon.log(step, {"train/loss": float("nan") if step % 2 else 1.0 / step, "val/recall": 0.5 + rng.gauss(0, 0.01)})
+    assert count_points(db, 1) == 40_000
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM anomalies").fetchone()[0] > 5_000

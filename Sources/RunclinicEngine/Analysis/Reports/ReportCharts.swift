@@ -52,6 +52,50 @@ enum ReportCharts {
         return svg.text
     }
 
+    static let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#7c3aed", "#475569"]
+
+    /// Several runs' curves of one metric on one chart, aligned by step (each drawn from its
+    /// minimum and maximum per pixel column), with a legend.
+    static func overlay(_ metric: String, _ runs: [(name: String, series: MetricSeries)]) -> String {
+        let legendHeight = 16.0 * Double(min(runs.count, 20))
+        var svg = SVGDocument(width: width, height: height + legendHeight, title: "\(metric) of \(runs.count) runs by step")
+        svg.element("text", ["x": "8", "y": "16", "font-weight": "bold"], text: "\(metric), runs aligned by step")
+        let finite = runs.flatMap { run in zip(run.series.steps, run.series.values).filter { $0.1.isFinite } }
+        guard let low = finite.map(\.1).min(), let high = finite.map(\.1).max(),
+              let first = finite.map(\.0).min(), let last = finite.map(\.0).max() else {
+            svg.element("text", ["x": "8", "y": "40"], text: "no finite values")
+            return svg.text
+        }
+        let span = high > low ? high - low : max(1, abs(high))
+        let x = { (step: Int64) in margin.left + (width - margin.left - margin.right) * Double(step - first) / Double(max(1, last - first)) }
+        let y = { (value: Double) in height - margin.bottom - (height - margin.top - margin.bottom) * (value - low) / span }
+        axes(&svg, low: low, high: high, first: first, last: last)
+        let columns = Int(width - margin.left - margin.right)
+        for (index, run) in runs.enumerated() {
+            var lows = [Double?](repeating: nil, count: columns + 1), highs = [Double?](repeating: nil, count: columns + 1)
+            for (step, value) in zip(run.series.steps, run.series.values) where value.isFinite {
+                let column = min(columns, max(0, Int(x(step) - margin.left)))
+                lows[column] = min(lows[column] ?? value, value)
+                highs[column] = max(highs[column] ?? value, value)
+            }
+            var points: [String] = []
+            for column in 0...columns {
+                guard let bottom = lows[column], let top = highs[column] else { continue }
+                let px = SVGDocument.number(margin.left + Double(column))
+                points.append("\(px),\(SVGDocument.number(y(top)))")
+                if bottom != top { points.append("\(px),\(SVGDocument.number(y(bottom)))") }
+            }
+            let colour = palette[index % palette.count]
+            svg.element("polyline", ["points": points.joined(separator: " "), "fill": "none", "stroke": colour, "stroke-width": "1.5", "class": "run"])
+            if index < 20 {
+                let top = height + 16.0 * Double(index)
+                svg.element("rect", ["x": SVGDocument.number(margin.left), "y": SVGDocument.number(top - 9), "width": "12", "height": "3", "fill": colour])
+                svg.element("text", ["x": SVGDocument.number(margin.left + 18), "y": SVGDocument.number(top)], text: run.name)
+            }
+        }
+        return svg.text
+    }
+
     static func axes(_ svg: inout SVGDocument, low: Double, high: Double, first: Int64, last: Int64) {
         let bottom = height - margin.bottom
         svg.element("line", ["x1": SVGDocument.number(margin.left), "x2": SVGDocument.number(width - margin.right),
