@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser.
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare clean
 
 all: build
 
@@ -70,7 +70,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
@@ -93,6 +93,10 @@ bench-rootcause: release .venv-bench/.installed
 # analyze.run on 1,000,000 points and 20,000 batch records.
 bench-analyze: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/analyze_speed.py
+
+# compare.runs on 20 runs of 100,000 points.
+bench-compare: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/compare_speed.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out
