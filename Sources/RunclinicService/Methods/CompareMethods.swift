@@ -5,7 +5,22 @@ import RunclinicRPC
 extension RunclinicService {
     var compareMethods: [MethodHandler] {
         let comparator = RunComparator(store: store, monitorDefaults: monitor.defaults)
+        let hyperparameters = HyperparameterAnalyzer(store: store)
         return [
+            MethodHandler("compare.hyperparameters", positionalParams: ["project", "metric", "mode", "min_runs"], execution: .concurrent) { params, _ in
+                try params.rejectUnknown(allowed: ["project", "metric", "mode", "min_runs"], method: "compare.hyperparameters")
+                var direction: MetricDirection? = nil
+                if let mode = try params.optionalString("mode") {
+                    guard let parsed = MetricDirection(rawValue: mode) else {
+                        throw ResponseError.invalidParams(field: "mode", "expected \"max\" or \"min\", got \"\(mode)\"")
+                    }
+                    direction = parsed
+                }
+                let minimum = try params.optionalInt("min_runs") ?? 5
+                guard minimum >= 3 else { throw ResponseError.invalidParams(field: "min_runs", "must be at least 3, got \(minimum)") }
+                return try hyperparameters.analyze(project: try params.string("project"), metric: try params.string("metric"),
+                                                   direction: direction, minimumRuns: Int(minimum)).json
+            },
             MethodHandler("compare.runs", positionalParams: ["runs", "metric", "mode", "output_dir", "formats"], execution: .concurrent) { params, _ in
                 try params.rejectUnknown(allowed: ["runs", "metric", "mode", "project", "output_dir", "formats"], method: "compare.runs")
                 let value = try params.required("runs")

@@ -28,4 +28,15 @@ import Testing
         #expect(abs(FisherExactTest.greater(3, 1, 1, 3) - 17.0 / 70.0) < 1e-9)
         #expect(abs(FisherExactTest.greater(0, 5, 5, 0) - 1) < 1e-9)
     }
+
+    @Test func correlationsAndTheirPValues() {
+        // Anscombe's first set: Pearson r = 0.816 (a textbook value); its t = 4.24 on 9 df, p = 0.0022.
+        let x: [Double] = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5]
+        let y = [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68]
+        let pearson = Correlation.pearson(x, y)!
+        #expect(abs(pearson.r - 0.8164) < 1e-3 && abs(pearson.p - 0.00217) < 2e-4)
+        #expect(Correlation.ranks([3, 1, 3, 2]) == [3.5, 1, 3.5, 2])
+        #expect(Correlation.spearman([1, 2, 3, 4, 5], [2, 4, 8, 16, 32])!.r == 1)  // monotone, not linear
+        #expect(Correlation.pearson([1, 1, 1], [1, 2, 3]) == nil)  // a constant has no correlation
+    }
 }

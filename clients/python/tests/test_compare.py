@@ -104,3 +104,42 @@ def test_reports_overlay_the_curves_and_load_in_a_browser(client, tmp_path):
     with pytest.raises(RPCError) as error:
         client.call("compare.runs", runs=names, output_dir=str(out), formats=["pdf"])
     assert error.value.data["field"] == "formats"
+
+
+def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, client, db):
+    rng = random.Random(5)
+    for index in range(12):
+        lr = [1e-4, 3e-4, 1e-3, 3e-3][index % 4]
+        arch = ["resnet", "vit"][index % 2]
+        # lr drives the outcome; the architecture barely; vit runs meet anomalies.
+        level = 0.80 + 0.03 * [1e-4, 3e-4, 1e-3, 3e-3].index(lr) + rng.gauss(0, 0.003)
+        config = {"optimizer": {"lr": lr}, "model": {"arch": arch}, "epochs": 10, "seed": index}
+        if index < 6:
+            config["warmup"] = 100 if index % 2 else "100"  # mixed types in some runs
+        run = client.call("run.start", name=f"hp{index}", project="hp", config=config)["run_id"]
+        for step in range(1, 16):
+            client.call("monitor.log", run=run, step=step * 10, metrics={"val/recall": level * (1 - 0.5 * 0.7 ** step)})
+        if arch == "vit":
+            client.call("monitor.log", run=run, step=200, metrics={"train/loss": float("nan")})
+        client.call("run.finish", run=run)
+    reply = client.call("compare.hyperparameters", project="hp", metric="val/recall")
+    check("compare.hyperparameters", reply)
+    assert reply["runs"] == 12 and reply["mode"] == "max"
+    first = reply["numeric"][0]
+    assert first["key"] == "optimizer.lr" and first["spearman"]["r"] > 0.9 and first["spearman"]["p"] < 0.001
+    arch = next(c for c in reply["categorical"] if c["key"] == "model.arch")
+    assert arch["eta_squared"] < 0.3 and {level["value"]: level["anomaly_rate"] for level in arch["levels"]} == {'"vit"': 1.0, '"resnet"': 0.0}
+    warmup = next(c for c in reply["categorical"] if c["key"] == "warmup")
+    assert warmup["mixed_types"] is True and warmup["runs"] == 6
+    assert {"key": "epochs", "reason": "the same value (10) in every run that sets it"} in reply["excluded"]
+    assert not any(entry["key"] == "seed" for entry in reply["numeric"] + reply["categorical"])
+    few = client.call("compare.hyperparameters", project="hp", metric="val/recall", min_runs=20)
+    assert few["numeric"] == [] and "at least 20 are needed" in few["message"]
+    with pytest.raises(RPCError) as error:
+        client.call("compare.hyperparameters", project="nope", metric="val/recall")
+    assert error.value.data["field"] == "project"
+    client.call("shutdown")
+    done = subprocess.run([binary, "hparams", "--project", "hp", "--metric", "val/recall", "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "optimizer.lr" in done.stdout and "model.arch: eta²" in done.stdout and "left out epochs" in done.stdout
