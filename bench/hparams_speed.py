@@ -59,9 +59,10 @@ def main():
             seconds = time.perf_counter() - started
     numeric = ", ".join(f"{entry['key']} (Spearman {entry['spearman']['r']:.2f})" for entry in reply["numeric"])
     categorical = ", ".join(f"{entry['key']} (eta² {entry['eta_squared']:.2f})" for entry in reply["categorical"])
-    print("| runs | seconds | numeric | categorical |")
-    print("|---|---|---|---|")
-    print(f"| {reply['runs']:,} | {seconds:.2f} | {numeric} | {categorical} |")
+    importance = ", ".join(f"{entry['key']} {entry['share']:.2f}" for entry in reply["importance"])
+    print("| runs | seconds | numeric | categorical | importance (main-effect share) |")
+    print("|---|---|---|---|---|")
+    print(f"| {reply['runs']:,} | {seconds:.2f} | {numeric} | {categorical} | {importance}; interactions {reply['interaction_share']:.2f} |")
 
 
 if __name__ == "__main__":

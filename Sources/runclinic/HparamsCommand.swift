@@ -51,6 +51,12 @@ struct HparamsCommand: ParsableCommand {
             value.map { String(format: "%.2f (p %@)", $0.r, $0.p.displayValue) } ?? "-"
         }
         print("\(impact.runs) runs of \(impact.project), outcome: best \(impact.metric) (\(impact.direction == .max ? "higher" : "lower") is better)")
+        if !impact.importance.isEmpty {
+            print(TextTable.render(header: ["IMPORTANCE", "SHARE OF VARIANCE"],
+                                   rows: impact.importance.map { [$0.key, String(format: "%.2f", $0.share)] }
+                                       + [["(interactions)", String(format: "%.2f", impact.interactionShare ?? 0)]]))
+            print("")
+        }
         if !impact.numeric.isEmpty {
             print(TextTable.render(header: ["NUMERIC", "RUNS", "SPEARMAN", "PEARSON", "SPEARMAN WITH DROP"],
                                    rows: impact.numeric.map { [$0.key, "\($0.runs)", correlation($0.spearman), correlation($0.pearson), correlation($0.spearmanWithDrop)] }))

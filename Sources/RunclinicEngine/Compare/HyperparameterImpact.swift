@@ -39,6 +39,11 @@ public struct HyperparameterImpact: Sendable {
     public let excluded: [(key: String, reason: String)]
     /// Said instead of numbers when there are too few runs.
     public let message: String?
+    /// Each parameter's share of the outcome's variance as a main effect (functional ANOVA over a
+    /// random-forest surrogate, see ImportanceRanking), largest first, and the share left to
+    /// interactions.
+    public var importance: [(key: String, share: Double)] = []
+    public var interactionShare: Double? = nil
 }
 
 /// Computes a project's hyperparameter impact from its stored runs.
@@ -101,8 +106,28 @@ public struct HyperparameterAnalyzer: Sendable {
         }
         numeric.sort { abs($0.spearman?.r ?? 0) > abs($1.spearman?.r ?? 0) }
         categorical.sort { $0.etaSquared > $1.etaSquared }
-        return HyperparameterImpact(project: project, metric: metric, direction: mode, runs: rows.count, numeric: numeric,
-                                    categorical: categorical, excluded: excluded, message: nil)
+        var impact = HyperparameterImpact(project: project, metric: metric, direction: mode, runs: rows.count, numeric: numeric,
+                                          categorical: categorical, excluded: excluded, message: nil)
+        // The ranking: every analysed parameter encoded as a number (numeric as is, categories
+        // by index, unset below every value), the runs' best values as the outcome.
+        let analysed = numeric.map(\.key) + categorical.map(\.key)
+        var encoded = [[Double]](repeating: [], count: rows.count)
+        for key in analysed {
+            let texts = rows.map { $0.config[key].map(JSONWriter.string) }
+            let isNumeric = numeric.contains { $0.key == key }
+            let categories = Array(Set(texts.compactMap { $0 })).sorted()
+            let numbers = rows.map { $0.config[key]?.doubleValue }
+            let floor = (numbers.compactMap { $0 }.min() ?? 0) - 1
+            for index in rows.indices {
+                if isNumeric { encoded[index].append(numbers[index] ?? floor) }
+                else { encoded[index].append(texts[index].flatMap { categories.firstIndex(of: $0) }.map(Double.init) ?? -1) }
+            }
+        }
+        if !analysed.isEmpty, let ranking = ImportanceRanking.rank(rows: encoded, targets: rows.map(\.best)) {
+            impact.importance = ranking.importances.map { (analysed[$0.index], $0.share) }
+            impact.interactionShare = ranking.interactionShare
+        }
+        return impact
     }
 }
 
@@ -124,6 +149,8 @@ extension HyperparameterImpact {
                  })]
             }),
             "excluded": .array(excluded.map { ["key": .string($0.key), "reason": .string($0.reason)] }),
+            "importance": .array(importance.map { ["key": .string($0.key), "share": .double($0.share)] }),
+            "interaction_share": JSONValue(interactionShare),
         ]
         if let message { object["message"] = .string(message) }
         return .object(object)

@@ -133,6 +133,9 @@ def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, c
     assert warmup["mixed_types"] is True and warmup["runs"] == 6
     assert {"key": "epochs", "reason": "the same value (10) in every run that sets it"} in reply["excluded"]
     assert not any(entry["key"] == "seed" for entry in reply["numeric"] + reply["categorical"])
+    # The ranking (functional ANOVA over a forest): lr first, with most of the outcome's variance.
+    assert reply["importance"][0]["key"] == "optimizer.lr" and reply["importance"][0]["share"] > 0.5
+    assert 0 <= reply["interaction_share"] <= 1
     few = client.call("compare.hyperparameters", project="hp", metric="val/recall", min_runs=20)
     assert few["numeric"] == [] and "at least 20 are needed" in few["message"]
     with pytest.raises(RPCError) as error:
@@ -143,3 +146,4 @@ def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, c
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "optimizer.lr" in done.stdout and "model.arch: eta²" in done.stdout and "left out epochs" in done.stdout
+    assert "IMPORTANCE" in done.stdout and "(interactions)" in done.stdout
