@@ -94,10 +94,12 @@ bench-rootcause: release .venv-bench/.installed
 bench-analyze: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/analyze_speed.py
 
-# compare.runs on 20 runs of 100,000 points; compare.hyperparameters over 1,000 runs.
+# compare.runs on 20 runs of 100,000 points; compare.hyperparameters over 1,000 runs; the importance
+# ranking beside Optuna's fANOVA on synthetic studies.
 bench-compare: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/compare_speed.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/hparams_speed.py
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/importance_bench.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out

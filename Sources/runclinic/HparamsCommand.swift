@@ -58,8 +58,11 @@ struct HparamsCommand: ParsableCommand {
             print("")
         }
         if !impact.numeric.isEmpty {
-            print(TextTable.render(header: ["NUMERIC", "RUNS", "SPEARMAN", "PEARSON", "SPEARMAN WITH DROP"],
-                                   rows: impact.numeric.map { [$0.key, "\($0.runs)", correlation($0.spearman), correlation($0.pearson), correlation($0.spearmanWithDrop)] }))
+            print(TextTable.render(header: ["NUMERIC", "RUNS", "SPEARMAN", "PEARSON", "SPEARMAN WITH DROP", "PEARSON WITH DROP"],
+                                   rows: impact.numeric.map {
+                                       [$0.key, "\($0.runs)", correlation($0.spearman), correlation($0.pearson),
+                                        correlation($0.spearmanWithDrop), correlation($0.pearsonWithDrop)]
+                                   }))
         }
         for entry in impact.categorical {
             print("")

@@ -11,6 +11,7 @@ public struct HyperparameterImpact: Sendable {
         public let pearson: (r: Double, p: Double)?
         public let spearman: (r: Double, p: Double)?
         public let spearmanWithDrop: (r: Double, p: Double)?
+        public let pearsonWithDrop: (r: Double, p: Double)?
     }
 
     public struct Categorical: Sendable {
@@ -84,7 +85,8 @@ public struct HyperparameterAnalyzer: Sendable {
             if numbers.count == present.count, Set(numbers).count >= 3 {
                 let best = present.map(\.best), drop = present.map(\.drop)
                 numeric.append(.init(key: key, runs: present.count, pearson: Correlation.pearson(numbers, best),
-                                     spearman: Correlation.spearman(numbers, best), spearmanWithDrop: Correlation.spearman(numbers, drop)))
+                                     spearman: Correlation.spearman(numbers, best), spearmanWithDrop: Correlation.spearman(numbers, drop),
+                                     pearsonWithDrop: Correlation.pearson(numbers, drop)))
             } else {
                 let types = Set(present.map { $0.config[key]!.typeName })
                 var byValue: [String: [(best: Double, anomalous: Bool)]] = [:]
@@ -138,7 +140,7 @@ extension HyperparameterImpact {
             "project": .string(project), "metric": .string(metric), "mode": .string(direction.rawValue), "runs": .int(Int64(runs)),
             "numeric": .array(numeric.map { entry in
                 ["key": .string(entry.key), "runs": .int(Int64(entry.runs)), "pearson": pair(entry.pearson), "spearman": pair(entry.spearman),
-                 "spearman_with_drop": pair(entry.spearmanWithDrop)]
+                 "spearman_with_drop": pair(entry.spearmanWithDrop), "pearson_with_drop": pair(entry.pearsonWithDrop)]
             }),
             "categorical": .array(categorical.map { entry in
                 ["key": .string(entry.key), "runs": .int(Int64(entry.runs)), "eta_squared": .double(entry.etaSquared),

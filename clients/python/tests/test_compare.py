@@ -127,6 +127,7 @@ def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, c
     assert reply["runs"] == 12 and reply["mode"] == "max"
     first = reply["numeric"][0]
     assert first["key"] == "optimizer.lr" and first["spearman"]["r"] > 0.9 and first["spearman"]["p"] < 0.001
+    assert set(first) >= {"pearson", "spearman", "spearman_with_drop", "pearson_with_drop"} and first["pearson"]["p"] < 0.01
     arch = next(c for c in reply["categorical"] if c["key"] == "model.arch")
     assert arch["eta_squared"] < 0.3 and {level["value"]: level["anomaly_rate"] for level in arch["levels"]} == {'"vit"': 1.0, '"resnet"': 0.0}
     warmup = next(c for c in reply["categorical"] if c["key"] == "warmup")
