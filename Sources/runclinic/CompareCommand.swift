@@ -22,7 +22,7 @@ struct CompareCommand: ParsableCommand {
     var metric: String?
 
     @Option(help: "max or min: which way is better (default: read from the metric's name).")
-    var mode: String?
+    var mode: MetricDirection?
 
     @Option(help: ArgumentHelp("Write the reports (markdown with its chart, HTML, JSON) here.", valueName: "dir"))
     var outputDir: String?
@@ -31,18 +31,13 @@ struct CompareCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var direction: MetricDirection? = nil
-        if let mode {
-            guard let parsed = MetricDirection(rawValue: mode) else { throw ValidationError("--mode must be max or min") }
-            direction = parsed
-        }
         guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
             throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
         }
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
         let references = runs.map { name in Int64(name).map { RunReference.id($0) } ?? .name(name, project: project) }
-        let comparison = try RunComparator(store: runStore).compare(runs: references, metric: metric, direction: direction)
+        let comparison = try RunComparator(store: runStore).compare(runs: references, metric: metric, direction: mode)
         let reports = try outputDir.map { try ComparisonReportWriter(directory: $0).write(comparison) } ?? [:]
         if json {
             print(JSONWriter.string(comparison.json, pretty: true))

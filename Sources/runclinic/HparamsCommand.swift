@@ -18,7 +18,7 @@ struct HparamsCommand: ParsableCommand {
     var metric: String
 
     @Option(help: "max or min: which way is better (default: read from the metric's name).")
-    var mode: String?
+    var mode: MetricDirection?
 
     @Option(help: "Fewer runs than this: a message instead of numbers.")
     var minRuns = 5
@@ -27,18 +27,13 @@ struct HparamsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var direction: MetricDirection? = nil
-        if let mode {
-            guard let parsed = MetricDirection(rawValue: mode) else { throw ValidationError("--mode must be max or min") }
-            direction = parsed
-        }
         guard minRuns >= 3 else { throw ValidationError("--min-runs must be at least 3") }
         guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
             throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
         }
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
-        let impact = try HyperparameterAnalyzer(store: runStore).analyze(project: project, metric: metric, direction: direction, minimumRuns: minRuns)
+        let impact = try HyperparameterAnalyzer(store: runStore).analyze(project: project, metric: metric, direction: mode, minimumRuns: minRuns)
         if json {
             print(JSONWriter.string(impact.json, pretty: true))
             return

@@ -89,11 +89,11 @@ public struct RunComparator: Sendable {
             significance = RunComparison.Significance(t: test.t, degrees: test.degrees, p: test.p)
         }
         let shares = Self.keyShares(settingKeys: settingKeys, differences: differences, outcomes: outcomes)
-        let comparison = RunComparison(metric: chosen, direction: mode, outcomes: outcomes, differences: differences,
-                                       groups: groups.map(\.group), significance: significance, keyDifferences: shares, recommendations: [])
-        return RunComparison(metric: chosen, direction: mode, outcomes: outcomes, differences: differences, groups: comparison.groups,
-                             significance: significance, keyDifferences: shares, recommendations: Self.recommendations(comparison),
-                             curves: curves)
+        var comparison = RunComparison(metric: chosen, direction: mode, outcomes: outcomes, differences: differences,
+                                       groups: groups.map(\.group), significance: significance, keyDifferences: shares, recommendations: [],
+                                       curves: curves)
+        comparison.recommendations = Self.recommendations(comparison)
+        return comparison
     }
 
     /// Eta squared of each key: the share of the runs' best values' variance between its values.

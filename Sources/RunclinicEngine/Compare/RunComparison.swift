@@ -30,7 +30,7 @@ public struct RunComparison: Sendable {
     /// Config keys that go with the outcome: the share of the outcome's variance between the
     /// values of each key (eta squared), largest first.
     public let keyDifferences: [(key: String, share: Double)]
-    public let recommendations: [String]
+    public internal(set) var recommendations: [String]
     /// Each run's series of the metric, in the runs' order (the reports overlay them).
     public var curves: [(name: String, series: MetricSeries)] = []
 }

@@ -55,4 +55,13 @@ extension Params {
         guard limit >= 0 else { throw ResponseError.invalidParams(field: field, "expected a non-negative integer, got \(limit)") }
         return Int(limit)
     }
+
+    /// `mode`: "max" or "min" (which way a metric is better), when given.
+    func optionalDirection(_ field: String = "mode") throws(ResponseError) -> MetricDirection? {
+        guard let text = try optionalString(field) else { return nil }
+        guard let direction = MetricDirection(rawValue: text) else {
+            throw ResponseError.invalidParams(field: field, "expected \"max\" or \"min\", got \"\(text)\"")
+        }
+        return direction
+    }
 }

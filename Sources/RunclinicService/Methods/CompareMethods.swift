@@ -9,13 +9,7 @@ extension RunclinicService {
         return [
             MethodHandler("compare.hyperparameters", positionalParams: ["project", "metric", "mode", "min_runs"], execution: .concurrent) { params, _ in
                 try params.rejectUnknown(allowed: ["project", "metric", "mode", "min_runs"], method: "compare.hyperparameters")
-                var direction: MetricDirection? = nil
-                if let mode = try params.optionalString("mode") {
-                    guard let parsed = MetricDirection(rawValue: mode) else {
-                        throw ResponseError.invalidParams(field: "mode", "expected \"max\" or \"min\", got \"\(mode)\"")
-                    }
-                    direction = parsed
-                }
+                let direction = try params.optionalDirection()
                 let minimum = try params.optionalInt("min_runs") ?? 5
                 guard minimum >= 3 else { throw ResponseError.invalidParams(field: "min_runs", "must be at least 3, got \(minimum)") }
                 return try hyperparameters.analyze(project: try params.string("project"), metric: try params.string("metric"),
@@ -31,13 +25,7 @@ extension RunclinicService {
                     if let name = element.stringValue { return .name(name, project: project) }
                     throw Params.mismatch("runs[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
                 }
-                var direction: MetricDirection? = nil
-                if let mode = try params.optionalString("mode") {
-                    guard let parsed = MetricDirection(rawValue: mode) else {
-                        throw ResponseError.invalidParams(field: "mode", "expected \"max\" or \"min\", got \"\(mode)\"")
-                    }
-                    direction = parsed
-                }
+                let direction = try params.optionalDirection()
                 let formats = try Self.reportFormats(params)
                 let comparison = try comparator.compare(runs: references, metric: try params.optionalString("metric"), direction: direction)
                 var reply = comparison.json.objectValue ?? JSONObject()

@@ -21,22 +21,7 @@ enum ReportCharts {
         let x = { (step: Int64) in margin.left + (width - margin.left - margin.right) * Double(step - first) / Double(max(1, last - first)) }
         let y = { (value: Double) in height - margin.bottom - (height - margin.top - margin.bottom) * (value - low) / span }
         axes(&svg, low: low, high: high, first: first, last: last)
-        // Min and max per pixel column.
-        let columns = Int(width - margin.left - margin.right)
-        var lows = [Double?](repeating: nil, count: columns + 1), highs = [Double?](repeating: nil, count: columns + 1)
-        for (step, value) in finite {
-            let column = min(columns, max(0, Int(x(step) - margin.left)))
-            lows[column] = min(lows[column] ?? value, value)
-            highs[column] = max(highs[column] ?? value, value)
-        }
-        var points: [String] = []
-        for column in 0...columns {
-            guard let bottom = lows[column], let top = highs[column] else { continue }
-            let px = SVGDocument.number(margin.left + Double(column))
-            points.append("\(px),\(SVGDocument.number(y(top)))")
-            if bottom != top { points.append("\(px),\(SVGDocument.number(y(bottom)))") }
-        }
-        svg.element("polyline", ["points": points.joined(separator: " "), "fill": "none", "stroke": "#2563eb", "stroke-width": "1.5"])
+        svg.element("polyline", ["points": polyline(finite, x: x, y: y), "fill": "none", "stroke": "#2563eb", "stroke-width": "1.5"])
         for point in changePoints where point.metric == name {
             svg.element("line", ["x1": SVGDocument.number(x(point.step)), "x2": SVGDocument.number(x(point.step)),
                                  "y1": SVGDocument.number(margin.top), "y2": SVGDocument.number(height - margin.bottom),
@@ -70,23 +55,10 @@ enum ReportCharts {
         let x = { (step: Int64) in margin.left + (width - margin.left - margin.right) * Double(step - first) / Double(max(1, last - first)) }
         let y = { (value: Double) in height - margin.bottom - (height - margin.top - margin.bottom) * (value - low) / span }
         axes(&svg, low: low, high: high, first: first, last: last)
-        let columns = Int(width - margin.left - margin.right)
         for (index, run) in runs.enumerated() {
-            var lows = [Double?](repeating: nil, count: columns + 1), highs = [Double?](repeating: nil, count: columns + 1)
-            for (step, value) in zip(run.series.steps, run.series.values) where value.isFinite {
-                let column = min(columns, max(0, Int(x(step) - margin.left)))
-                lows[column] = min(lows[column] ?? value, value)
-                highs[column] = max(highs[column] ?? value, value)
-            }
-            var points: [String] = []
-            for column in 0...columns {
-                guard let bottom = lows[column], let top = highs[column] else { continue }
-                let px = SVGDocument.number(margin.left + Double(column))
-                points.append("\(px),\(SVGDocument.number(y(top)))")
-                if bottom != top { points.append("\(px),\(SVGDocument.number(y(bottom)))") }
-            }
+            let points = polyline(zip(run.series.steps, run.series.values).filter { $0.1.isFinite }, x: x, y: y)
             let colour = palette[index % palette.count]
-            svg.element("polyline", ["points": points.joined(separator: " "), "fill": "none", "stroke": colour, "stroke-width": "1.5", "class": "run"])
+            svg.element("polyline", ["points": points, "fill": "none", "stroke": colour, "stroke-width": "1.5", "class": "run"])
             if index < 20 {
                 let top = height + 16.0 * Double(index)
                 svg.element("rect", ["x": SVGDocument.number(margin.left), "y": SVGDocument.number(top - 9), "width": "12", "height": "3", "fill": colour])
@@ -94,6 +66,26 @@ enum ReportCharts {
             }
         }
         return svg.text
+    }
+
+    /// A curve's polyline points from each pixel column's minimum and maximum, so a long series
+    /// draws in bounded size and a one-step spike stays visible.
+    static func polyline(_ points: [(Int64, Double)], x: (Int64) -> Double, y: (Double) -> Double) -> String {
+        let columns = Int(width - margin.left - margin.right)
+        var lows = [Double?](repeating: nil, count: columns + 1), highs = [Double?](repeating: nil, count: columns + 1)
+        for (step, value) in points {
+            let column = min(columns, max(0, Int(x(step) - margin.left)))
+            lows[column] = min(lows[column] ?? value, value)
+            highs[column] = max(highs[column] ?? value, value)
+        }
+        var text: [String] = []
+        for column in 0...columns {
+            guard let bottom = lows[column], let top = highs[column] else { continue }
+            let px = SVGDocument.number(margin.left + Double(column))
+            text.append("\(px),\(SVGDocument.number(y(top)))")
+            if bottom != top { text.append("\(px),\(SVGDocument.number(y(bottom)))") }
+        }
+        return text.joined(separator: " ")
     }
 
     static func axes(_ svg: inout SVGDocument, low: Double, high: Double, first: Int64, last: Int64) {
