@@ -8,4 +8,5 @@ extension ErrorCode {
     public static let stepWentBackwards = ErrorCode(rawValue: -32003)
     public static let ambiguousRun = ErrorCode(rawValue: -32004)
     public static let storageFailure = ErrorCode(rawValue: -32005)
+    public static let unreadableSource = ErrorCode(rawValue: -32006)
 }

@@ -33,6 +33,8 @@ enum EngineErrorTranslation {
             return ResponseError(.requestCancelled, "request cancelled by the client")
         case .internalFailure:
             return ResponseError(.internalError, message)
+        case .unreadableSource(let source):
+            return ResponseError(.unreadableSource, message, data: source.json)
         }
     }
 }

@@ -31,7 +31,7 @@ public struct RunclinicService: Sendable {
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.
     public var registry: MethodRegistry {
         var registry = MethodRegistry()
-        for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods {
+        for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods + importMethods {
             registry.register(handler)
         }
         return registry

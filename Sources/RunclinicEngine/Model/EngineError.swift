@@ -11,6 +11,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// A fault of runclinic itself (a template compiled into it that does not parse).
     case internalFailure(String)
+    /// A file that cannot be read as the format it claims (import): which file, where, why.
+    case unreadableSource(ImportSourceError)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cancelled"
         case .internalFailure(let message):
             return "internal error: \(message)"
+        case .unreadableSource(let error):
+            return error.description
         }
     }
 }

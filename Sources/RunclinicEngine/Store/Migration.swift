@@ -174,5 +174,19 @@ extension Migration {
             -- digest of an earlier one copies that one's dataset-wide findings.
             ALTER TABLE audits ADD COLUMN fingerprint INTEGER;
             """),
+        Migration(version: 6, name: "imported runs", sql: """
+            -- Where an imported run came from: importing the same source again (its format, its
+            -- own run id, its path) replaces the run's points instead of adding a second run.
+            CREATE TABLE run_imports (
+                run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+                format TEXT NOT NULL,
+                source_path TEXT NOT NULL,
+                source_run_id TEXT NOT NULL,
+                points INTEGER NOT NULL,
+                partial TEXT,              -- what was left out of a source still being written
+                imported_at REAL NOT NULL,
+                UNIQUE (format, source_path, source_run_id)
+            );
+            """),
     ]
 }

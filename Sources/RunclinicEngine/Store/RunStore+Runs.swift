@@ -41,7 +41,7 @@ extension RunStore {
         }
     }
 
-    private static func projectID(named name: String, on connection: SQLiteConnection) throws -> Int64 {
+    static func projectID(named name: String, on connection: SQLiteConnection) throws -> Int64 {
         let insert = try connection.prepare("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
         insert.bind(name, at: 1)
         insert.bind(WallClock.now(), at: 2)

@@ -128,6 +128,7 @@ final class StoreWriter {
 
     func forgetRun(_ id: Int64) {
         runs[id] = nil
+        runIDsByName = runIDsByName.filter { $0.value != id }
     }
 
     // MARK: Metrics
@@ -191,7 +192,7 @@ final class StoreWriter {
     }
 
     /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
-    private func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
+    func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
         if let prepared = insertPointsStatements[count] { return prepared }
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
         let prepared = try connection.prepare("INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)")

@@ -106,3 +106,12 @@ def test_monitor_replies_validate_against_their_result_schemas(client):
     check("monitor.configure", client.call("monitor.configure", run=run, config={"experiment_monitoring": {"window": 3}}))
     check("monitor.subscribe", client.call("monitor.subscribe", run=run))
     check("monitor.unsubscribe", client.call("monitor.unsubscribe"))
+
+
+def test_import_and_export_replies_validate(client, tmp_path):
+    fixtures = ROOT / "Tests" / "Fixtures" / "import"
+    imported = client.call("import.run", path=str(fixtures / "mlflow_sqlite"))
+    check("import.run", imported)
+    run = imported["runs"][0]["run_id"]
+    check("export.run", client.call("export.run", run=run, format="csv"))
+    check("export.run", client.call("export.run", run=run, format="jsonl", path=str(tmp_path / "r.jsonl")))

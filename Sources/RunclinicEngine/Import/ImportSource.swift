@@ -1,0 +1,34 @@
+import Foundation
+
+/// One thing to read under an import path: a file or folder holding one run (or, for an MLflow
+/// database, many).
+enum ImportSource: Sendable {
+    case wandb(file: String)
+    case tensorboard(directory: String, eventFiles: [String], hyperparameterFiles: [String], name: String)
+    case mlflowRun(directory: String)
+    case mlflowDatabase(file: String)
+    case table(file: String, layout: TabularRunReader.Layout, name: String)
+
+    /// The file or folder named in errors and progress.
+    var location: String {
+        switch self {
+        case .wandb(let file), .mlflowDatabase(let file), .table(let file, _, _): return file
+        case .tensorboard(let directory, _, _, _), .mlflowRun(let directory): return directory
+        }
+    }
+
+    func read() throws -> [ImportedRun] {
+        switch self {
+        case .wandb(let file):
+            return [try WandbRunReader(path: file).read()]
+        case .tensorboard(let directory, let eventFiles, let hyperparameterFiles, let name):
+            return [try TensorBoardRunReader(directory: directory, eventFiles: eventFiles, hyperparameterFiles: hyperparameterFiles, name: name).read()]
+        case .mlflowRun(let directory):
+            return try MLflowFileStoreReader(runDirectory: directory).read().map { [$0] } ?? []
+        case .mlflowDatabase(let file):
+            return try MLflowDatabaseReader(path: file).read()
+        case .table(let file, let layout, let name):
+            return [try TabularRunReader(path: file, layout: layout, name: name).read()]
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import RunclinicJSON
+
+/// A run read from another tool's files, before it is stored: identity in its source, config,
+/// and every logged point.
+public struct ImportedRun: Sendable {
+    public var format: ImportFormat
+    /// The run's own file or folder (or the MLflow store holding it); with `sourceRunID` it keys
+    /// re-imports, so importing the same source again updates the run.
+    public var sourcePath: String
+    /// The source's id of the run (wandb run id, MLflow run uuid); "" when the format has none.
+    public var sourceRunID: String
+    public var name: String
+    public var project: String?
+    public var config: JSONValue?
+    public var tags: [String] = []
+    public var status: RunStatus = .finished
+    public var startedAt: Double?
+    public var endedAt: Double?
+    public var metrics = ImportedMetrics()
+    /// Set when only part of the source could be read (a live run's torn tail): what was kept.
+    public var partial: String?
+
+    init(format: ImportFormat, sourcePath: String, sourceRunID: String, name: String) {
+        self.format = format
+        self.sourcePath = sourcePath
+        self.sourceRunID = sourceRunID
+        self.name = name
+    }
+}
+
+/// Points in columns (one entry per point), metric names interned: millions of points without
+/// an object per point.
+public struct ImportedMetrics: Sendable {
+    public private(set) var keys: [String] = []
+    private var indexByKey: [String: Int32] = [:]
+    public private(set) var keyIndices: [Int32] = []
+    public private(set) var steps: [Int64] = []
+    public private(set) var values: [Double] = []
+    public private(set) var times: [Double] = []
+
+    public var count: Int { steps.count }
+
+    mutating func keyIndex(_ key: String) -> Int32 {
+        if let index = indexByKey[key] { return index }
+        let index = Int32(keys.count)
+        keys.append(key)
+        indexByKey[key] = index
+        return index
+    }
+
+    mutating func append(keyIndex: Int32, step: Int64, value: Double, time: Double) {
+        keyIndices.append(keyIndex)
+        steps.append(step)
+        values.append(value)
+        times.append(time)
+    }
+
+    mutating func append(_ key: String, step: Int64, value: Double, time: Double) {
+        append(keyIndex: keyIndex(key), step: step, value: value, time: time)
+    }
+
+    mutating func reserveCapacity(_ count: Int) {
+        keyIndices.reserveCapacity(count)
+        steps.reserveCapacity(count)
+        values.reserveCapacity(count)
+        times.reserveCapacity(count)
+    }
+
+    /// Sets every point's time (formats without per-point times).
+    mutating func setAllTimes(_ time: Double) {
+        for index in times.indices { times[index] = time }
+    }
+
+    /// Point indices ordered by step, file order kept within a step (the last of a repeated
+    /// point wins when stored).
+    func orderByStep() -> [Int] {
+        var isSorted = true
+        var index = 1
+        while index < steps.count, isSorted {
+            isSorted = steps[index - 1] <= steps[index]
+            index += 1
+        }
+        let indices = Array(steps.indices)
+        if isSorted { return indices }
+        return indices.sorted { steps[$0] != steps[$1] ? steps[$0] < steps[$1] : $0 < $1 }
+    }
+}

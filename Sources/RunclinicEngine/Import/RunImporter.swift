@@ -1,0 +1,64 @@
+import Logging
+
+/// Makes runs logged by other tools runclinic runs: finds them under a path, reads each with its
+/// format's reader and stores it (re-imports update in place), so analyze and compare work on them.
+public struct RunImporter: Sendable {
+    /// One run stored, or one source that could not be read (the others are still imported).
+    public struct Outcome: Sendable {
+        public let imported: ImportedRunSummary?
+        public let failure: ImportSourceError?
+    }
+
+    public struct ImportedRunSummary: Sendable {
+        public let run: RunRecord
+        public let format: ImportFormat
+        public let source: String
+        public let created: Bool
+        public let points: Int
+        public let metrics: [String]
+        public let partial: String?
+    }
+
+    let store: RunStore
+    private let logger = Logger(label: "runclinic.import")
+
+    public init(store: RunStore) {
+        self.store = store
+    }
+
+    /// `name` renames the run when the path holds exactly one. `progress(done, total, source)` is
+    /// called after each source. A source that cannot be read is reported in the outcomes; when
+    /// nothing could be imported at all, its error is thrown.
+    public func importRuns(path: String, format: ImportFormat = .auto, project: String? = nil, name: String? = nil,
+                           progress: (Int, Int, String) -> Void = { _, _, _ in },
+                           isCancelled: () -> Bool = { false }) throws -> [Outcome] {
+        let sources = try ImportSourceFinder(path: path, format: format).find()
+        var outcomes: [Outcome] = []
+        var renamed = false
+        for (index, source) in sources.enumerated() {
+            if isCancelled() { throw EngineError.cancelled }
+            do {
+                let runs = try source.read()
+                if name != nil, renamed || runs.count > 1 || sources.count > 1 {
+                    throw EngineError.invalidArgument(field: "name", reason: "\(path) holds more than one run; name renames a single run")
+                }
+                for run in runs {
+                    let stored = try store.storeImportedRun(run, project: project, name: name)
+                    renamed = name != nil
+                    if let partial = run.partial { logger.warning("\(run.sourcePath): \(partial)") }
+                    outcomes.append(Outcome(imported: ImportedRunSummary(
+                        run: stored.run, format: run.format, source: run.sourcePath, created: stored.created,
+                        points: stored.points, metrics: run.metrics.keys, partial: run.partial), failure: nil))
+                }
+            } catch EngineError.unreadableSource(let failure) {
+                logger.error("\(failure)")
+                outcomes.append(Outcome(imported: nil, failure: failure))
+            }
+            progress(index + 1, sources.count, source.location)
+        }
+        if outcomes.allSatisfy({ $0.imported == nil }), let failure = outcomes.first?.failure {
+            throw EngineError.unreadableSource(failure)
+        }
+        return outcomes
+    }
+}

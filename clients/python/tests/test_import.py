@@ -1,0 +1,332 @@
+"""import.run / export.run: runs written by the real tools (Tests/Fixtures/import, made by
+bench/import/make_fixtures.py with wandb 0.31.0, tensorboardX 2.6.5, MLflow 3.17.2) come back bit for
+bit through the real binary; damaged files give errors naming the file and offset; re-imports update."""
+
+import json
+import math
+import os
+import pathlib
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from runclinic import RPCError
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "Tests" / "Fixtures" / "import"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+METRICS = EXPECTED["metrics"]
+UNREADABLE = -32006
+
+
+def logged(metric):
+    return [struct.unpack(">d", bytes.fromhex(h))[0] for h in EXPECTED["values_hex"][metric]]
+
+
+def as_float32(value):
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def same(got, want):
+    """Bit for bit (NaN matches NaN; an infinity matches only itself)."""
+    if math.isnan(want):
+        return math.isnan(got)
+    return struct.pack("<d", got) == struct.pack("<d", want)
+
+
+def series_of(client, run_id):
+    return client.call("run.metrics", run=run_id)["series"]
+
+
+def assert_exact(series, metric, *, tag=None, float32=False):
+    got = series[tag or metric]
+    want = logged(metric)
+    if float32:
+        want = [as_float32(v) for v in want]
+    assert got["steps"] == list(range(EXPECTED["steps"]))
+    mismatches = [(s, g, w) for s, g, w in zip(got["steps"], got["values"], want) if not same(g, w)]
+    assert mismatches == [], f"{tag or metric}: {mismatches[:3]}"
+    if metric == "train/loss":
+        assert sum(math.isnan(v) for v in got["values"]) == 10 and got["values"].count(math.inf) == 2
+
+
+def assert_times_plausible(series, metric):
+    times = series[metric]["times"]
+    assert all(EXPECTED["t_start"] - 1 <= t <= EXPECTED["t_end"] + 1 for t in times), (times[0], EXPECTED["t_start"])
+    assert times == sorted(times)
+
+
+def import_one(client, path, **params):
+    reply = client.call("import.run", path=str(path), **params)
+    assert reply["errors"] == []
+    assert len(reply["runs"]) == 1, reply["runs"]
+    return reply["runs"][0]
+
+
+FLAT_CONFIG = EXPECTED["config_flat"]
+
+
+@pytest.mark.parametrize("source", ["wandb", "wandb_typed"])
+def test_wandb_offline_runs_come_back_bit_for_bit(client, source):
+    run = import_one(client, FIXTURES / source)
+    assert run["format"] == "wandb" and run["name"] == "fixture-run" and run["project"] == "fixture"
+    assert run["status"] == "finished" and run["points"] == 600 and run["partial"] is None
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric)
+        assert_times_plausible(series, metric)
+    stored = client.call("run.get", run=run["run_id"])
+    assert stored["config"] == EXPECTED["config"]  # nested, typed, as logged
+
+
+def test_tensorboard_simple_values_and_hparams(client):
+    run = import_one(client, FIXTURES / "tensorboard")
+    assert run["format"] == "tensorboard" and run["partial"] is None
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric, float32=True)  # simple_value is float32
+        assert_times_plausible(series, metric)
+    config = client.call("run.get", run=run["run_id"])["config"]
+    assert config == FLAT_CONFIG  # add_hparams' folder belongs to the run above it
+
+
+@pytest.mark.parametrize("prefix,float32", [("f32_val/", True), ("f64_val/", False), ("f32_content/", True), ("f64_content/", False)])
+def test_tensorboard_tensor_encoded_scalars(client, prefix, float32):
+    run = import_one(client, FIXTURES / "tensorboard_tensor")
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric, tag=prefix + metric, float32=float32)
+
+
+@pytest.mark.parametrize("source", ["mlflow_file", "mlflow_sqlite"])
+def test_mlflow_stores_and_infinity_mapped_back(client, source):
+    run = import_one(client, FIXTURES / source)
+    assert run["format"] == "mlflow" and run["name"] == "fixture-run" and run["project"] == "fixture"
+    assert run["status"] == "finished"
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric)  # the SQLite store's ±1.797e308 read as ±inf
+        assert_times_plausible(series, metric)
+    assert client.call("run.get", run=run["run_id"])["config"] == FLAT_CONFIG  # params typed back
+
+
+def test_lightning_csv_logger(client):
+    run = import_one(client, FIXTURES / "lightning_csv")
+    assert run["format"] == "csv" and run["name"] == "fixture/version_0" and sorted(run["metrics"]) == sorted(METRICS)
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric)
+    assert client.call("run.get", run=run["run_id"])["config"] == EXPECTED["config"]  # hparams.yaml
+
+
+def test_a_folder_of_everything_is_found_and_reimporting_updates_in_place(client, tmp_path):
+    root = tmp_path / "logs"
+    for source in ["wandb", "tensorboard", "mlflow_file", "mlflow_sqlite", "lightning_csv"]:
+        shutil.copytree(FIXTURES / source, root / source, symlinks=True)
+    shutil.copytree(FIXTURES / "tensorboard" / "run", root / "tensorboard" / "run_b")
+    # wandb's latest-run link must not import the run twice
+    wandb_dir = root / "wandb" / "wandb"
+    os.symlink(next(wandb_dir.iterdir()).name, wandb_dir / "latest-run")
+    first = client.call("import.run", path=str(root), project="zoo")
+    assert first["errors"] == []
+    formats = sorted(run["format"] for run in first["runs"])
+    assert formats == ["csv", "mlflow", "mlflow", "tensorboard", "tensorboard", "wandb"]
+    assert all(run["created"] for run in first["runs"])
+    names = sorted(run["name"] for run in first["runs"])
+    assert names == ["fixture-run", "fixture-run-2", "fixture-run-3", "fixture/version_0",
+                     "tensorboard/run", "tensorboard/run_b"]
+    again = client.call("import.run", path=str(root), project="zoo")
+    assert [r["run_id"] for r in again["runs"]] == [r["run_id"] for r in first["runs"]]
+    assert not any(run["created"] for run in again["runs"])
+    assert len(client.call("run.list", project="zoo")["runs"]) == 6
+    for run in again["runs"]:
+        assert client.call("run.get", run=run["run_id"])["counts"]["points"] == run["points"]
+
+
+def flip_bit(path, offset):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def wandb_copy(tmp_path):
+    source = next((FIXTURES / "wandb" / "wandb").iterdir())
+    target = tmp_path / source.name
+    shutil.copytree(source, target)
+    return next(target.glob("*.wandb"))
+
+
+def test_a_flipped_bit_in_a_wandb_log_names_the_file_and_offset(client, tmp_path):
+    log = wandb_copy(tmp_path)
+    flip_bit(log, 40_000)
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(log))
+    assert error.value.code == UNREADABLE
+    assert error.value.data["file"] == str(log)
+    assert 32_768 <= error.value.data["offset"] <= 40_000  # the chunk holding the flipped byte
+    assert "checksum" in error.value.data["reason"]
+    assert client.call("run.list")["runs"] == []  # nothing half-imported
+
+
+def test_a_wrong_magic_is_refused_at_offset_zero(client, tmp_path):
+    log = wandb_copy(tmp_path)
+    data = bytearray(log.read_bytes())
+    data[0:4] = b"XXXX"
+    log.write_bytes(bytes(data))
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(log))
+    assert error.value.code == UNREADABLE and error.value.data["offset"] == 0 and ":W&B" in error.value.message
+
+
+def test_a_wandb_run_still_being_written_imports_what_is_complete(client, tmp_path):
+    log = wandb_copy(tmp_path)
+    data = log.read_bytes()
+    log.write_bytes(data[: len(data) - 3000])  # a torn last block
+    run = import_one(client, log)
+    assert run["partial"] and "ends inside a record" in run["partial"]
+    assert run["status"] == "running"  # no exit record yet
+    series = series_of(client, run["run_id"])
+    steps = series["train/acc"]["steps"]
+    assert 0 < len(steps) < 200 and steps == list(range(len(steps)))
+    want = logged("train/acc")
+    assert all(same(g, w) for g, w in zip(series["train/acc"]["values"], want))
+    # the writer goes on: importing again completes the same run
+    log.write_bytes(data)
+    again = import_one(client, log)
+    assert again["run_id"] == run["run_id"] and not again["created"] and again["points"] == 600 and again["partial"] is None
+
+
+def tensorboard_copy(tmp_path):
+    target = tmp_path / "tb"
+    shutil.copytree(FIXTURES / "tensorboard", target)
+    return target, next((target / "run").glob("events.out.tfevents.*"))
+
+
+def test_tensorboard_damage_and_torn_tail(client, tmp_path):
+    root, events = tensorboard_copy(tmp_path)
+    data = events.read_bytes()
+    flip_bit(events, 5_000)
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(root / "run"))
+    assert error.value.code == UNREADABLE and error.value.data["file"] == str(events)
+    assert 4_900 < error.value.data["offset"] <= 5_000 and "checksum" in error.value.data["reason"]
+    events.write_bytes(data[:-10])
+    run = import_one(client, root / "run")
+    assert run["partial"] and 590 <= run["points"] < 601
+
+
+def test_one_bad_source_in_a_folder_is_reported_and_the_rest_imported(client, tmp_path):
+    root, events = tensorboard_copy(tmp_path)
+    shutil.copytree(FIXTURES / "tensorboard" / "run", root / "good")
+    events.write_bytes(b"\x00" * 64)
+    reply = client.call("import.run", path=str(root))
+    assert [run["name"] for run in reply["runs"]] == ["good"]
+    assert len(reply["errors"]) == 1 and reply["errors"][0]["file"] == str(events) and reply["errors"][0]["offset"] == 0
+
+
+def test_malformed_text_sources_name_file_and_offset(client, tmp_path):
+    mlruns = tmp_path / "mlflow"
+    shutil.copytree(FIXTURES / "mlflow_file", mlruns)
+    metric = next(mlruns.rglob("metrics/lr"))
+    lines = metric.read_text().splitlines(keepends=True)
+    offset = sum(len(line) for line in lines[:7])
+    lines[7] = "1795935142000 not-a-number 7\n"
+    metric.write_text("".join(lines))
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(mlruns))
+    assert error.value.data["file"] == str(metric) and error.value.data["offset"] == offset and "line 8" in error.value.message
+
+    table = tmp_path / "run.csv"
+    table.write_text("step,loss\n0,1.5\n1,1.4,9\n")
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(table))
+    assert error.value.code == UNREADABLE and error.value.data["offset"] == len("step,loss\n0,1.5\n") and "row 3" in error.value.message
+
+
+def test_a_csv_being_written_keeps_its_complete_rows(client, tmp_path):
+    table = tmp_path / "live.csv"
+    table.write_text("step,loss,acc\n0,1.5,0.1\n1,1.4,0.2\n2,1.3")
+    run = import_one(client, table)
+    assert run["points"] == 4 and "cut off" in run["partial"]
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"path": "/nonexistent/runs"}, "path"),
+    ({"path": str(FIXTURES), "format": "neptune"}, "format"),
+    ({"path": 3}, "path"),
+    ({"path": str(FIXTURES / "expected.json")}, "format"),
+    ({"path": str(FIXTURES / "tensorboard_tensor"), "format": "wandb"}, "path"),
+])
+def test_bad_params_are_named(client, params, field):
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", **params)
+    assert error.value.code == -32602 and error.value.data["field"] == field
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_export_then_import_round_trips_every_value(client, tmp_path, format):
+    original = import_one(client, FIXTURES / "wandb")
+    path = tmp_path / f"exported.{format}"
+    reply = client.call("export.run", run=original["run_id"], format=format, path=str(path))
+    assert reply["rows"] == 200 and reply["points"] == 600 and reply["config_path"].endswith("exported.hparams.yaml")
+    back = import_one(client, path, project="back")
+    assert back["format"] == format and back["name"] == "exported"
+    series = series_of(client, back["run_id"])
+    before = series_of(client, original["run_id"])
+    for metric in METRICS:
+        assert_exact(series, metric)
+        assert series[metric]["times"] == before[metric]["times"]
+    assert client.call("run.get", run=back["run_id"])["config"] == EXPECTED["config"]
+
+
+def test_exported_csv_reads_with_pythons_csv_module(client, tmp_path):
+    import csv
+    run = import_one(client, FIXTURES / "mlflow_sqlite")
+    text = client.call("export.run", run=run["run_id"], format="csv")["text"]
+    rows = list(csv.DictReader(text.splitlines()))
+    assert list(rows[0].keys())[:2] == ["step", "time"] and len(rows) == 200
+    for metric in METRICS:
+        assert all(same(float(row[metric]), want) for row, want in zip(rows, logged(metric)))
+
+
+def run_cli(binary, *args, db):
+    return subprocess.run([binary, *args, "--db", str(db)], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_import_then_analyze_compare_and_export(binary, tmp_path):
+    db = tmp_path / "cli.db"
+    done = run_cli(binary, "import", str(FIXTURES / "wandb"), "--project", "p", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "imported p/fixture-run: wandb, 600 points of 3 metrics, finished" in done.stdout
+    done = run_cli(binary, "import", str(FIXTURES / "mlflow_file"), "--project", "p", "--name", "from-mlflow", db=db)
+    assert done.returncode == 0 and "p/from-mlflow" in done.stdout, done.stderr
+    analyzed = run_cli(binary, "analyze", "fixture-run", "--json", db=db)
+    assert analyzed.returncode == 0, analyzed.stderr
+    summary = json.loads(analyzed.stdout)
+    assert "non_finite" in json.dumps(summary)  # the loss turns inf then NaN at steps 188-190
+    compared = run_cli(binary, "compare", "fixture-run", "from-mlflow", "--metric", "train/acc", "--mode", "max", "--json", db=db)
+    assert compared.returncode == 0, compared.stderr
+    assert {run["run"] for run in json.loads(compared.stdout)["runs"]} == {"fixture-run", "from-mlflow"}
+    exported = run_cli(binary, "export", "fixture-run", "--format", "jsonl", db=db)
+    assert exported.returncode == 0, exported.stderr
+    rows = [json.loads(line.replace("NaN", '"nan"').replace("-Infinity", '"-inf"').replace("Infinity", '"inf"'))
+            for line in exported.stdout.splitlines()]
+    assert len(rows) == 200 and rows[0]["step"] == 0 and set(rows[0]) == {"step", "time", *METRICS}
+    bad = run_cli(binary, "import", str(tmp_path / "missing"), db=db)
+    assert bad.returncode != 0 and "no such file or folder" in bad.stderr
+
+
+def test_hyperparameter_impact_works_on_imported_runs(client, tmp_path):
+    root = tmp_path / "sweep"
+    root.mkdir()
+    for index, lr in enumerate([1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]):
+        peak = 0.9 - 0.1 * abs(math.log10(lr) + 3)
+        lines = [json.dumps({"step": step, "val/acc": peak * (1 - math.exp(-step / 5))}) for step in range(40)]
+        (root / f"run{index}.jsonl").write_text("\n".join(lines) + "\n")
+        (root / f"run{index}.hparams.yaml").write_text(f"lr: {lr}\nseed: {index}\n")
+    reply = client.call("import.run", path=str(root), format="jsonl", project="sweep")
+    assert len(reply["runs"]) == 6
+    impact = client.call("compare.hyperparameters", project="sweep", metric="val/acc")
+    assert "lr" in json.dumps(impact)
