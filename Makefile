@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser.
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -70,7 +70,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 
@@ -100,6 +100,11 @@ bench-compare: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/compare_speed.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/hparams_speed.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/importance_bench.py
+
+# import.run on a 20,000-step wandb run and a TensorBoard folder of 100 runs x 10,000 points
+# (written by the real wandb and tensorboardX once, cached in bench/out), beside pure-Python readers.
+bench-import: release .venv-bench/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/import_speed.py
 
 clean:
 	rm -rf .build $(VENV) .venv-bench .venv-audit out

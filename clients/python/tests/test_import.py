@@ -100,6 +100,32 @@ def test_tensorboard_tensor_encoded_scalars(client, prefix, float32):
         assert_exact(series, metric, tag=prefix + metric, float32=float32)
 
 
+@pytest.mark.parametrize("prefix", ["f16_val/", "f16_content/"])
+def test_tensorboard_half_precision_scalars(client, prefix):
+    run = import_one(client, FIXTURES / "tensorboard_half")
+    series = series_of(client, run["run_id"])
+    for metric in METRICS:
+        got = series[prefix + metric]["values"]
+        want = [struct.unpack("<e", struct.pack("<e", v))[0] for v in logged(metric)]
+        assert all(same(g, w) for g, w in zip(got, want)) and len(got) == EXPECTED["steps"]
+
+
+def test_lightning_rows_with_empty_cells(client, tmp_path):
+    version = tmp_path / "lightning_logs" / "version_3"
+    version.mkdir(parents=True)
+    (version / "metrics.csv").write_text(
+        "train_loss,epoch,step,val_loss,val_acc\n"
+        "0.9,0,49,,\n0.7,0,99,,\n,0,99,0.8,0.61\n0.5,1,149,,\n0.4,1,199,,\n,1,199,0.6,nan\n")
+    (version / "hparams.yaml").write_text("lr: 0.01\nmodel:\n  depth: 4\n")
+    run = import_one(client, tmp_path / "lightning_logs")
+    assert run["name"] == "lightning_logs/version_3" and run["points"] == 8
+    series = series_of(client, run["run_id"])
+    assert series["train_loss"]["steps"] == [49, 99, 149, 199] and series["val_loss"]["steps"] == [99, 199]
+    assert series["val_acc"]["values"][0] == 0.61 and math.isnan(series["val_acc"]["values"][1])
+    assert "epoch" not in series
+    assert client.call("run.get", run=run["run_id"])["config"] == {"lr": 0.01, "model": {"depth": 4}}
+
+
 @pytest.mark.parametrize("source", ["mlflow_file", "mlflow_sqlite"])
 def test_mlflow_stores_and_infinity_mapped_back(client, source):
     run = import_one(client, FIXTURES / source)
