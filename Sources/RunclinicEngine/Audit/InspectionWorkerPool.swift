@@ -116,13 +116,34 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
 
         func stop() {
             try? input.fileHandleForWriting.close()
-            if process.isRunning { process.waitUntilExit() }
+            _ = exitDescription()
         }
 
+        private var exitStatus: String?
+
+        /// How the worker ended. Foundation's `waitUntilExit` can miss a child's exit on Linux and
+        /// wait forever (seen with a worker killed by abort(): a zombie never reaped), so the
+        /// child is also reaped here, polling, with a deadline.
         private func exitDescription() -> String {
-            process.waitUntilExit()
-            return process.terminationReason == .uncaughtSignal
-                ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)"
+            if let exitStatus { return exitStatus }
+            let deadline = Date().addingTimeInterval(10)
+            var description = "it stopped answering"
+            while Date() < deadline {
+                if !process.isRunning {
+                    description = process.terminationReason == .uncaughtSignal
+                        ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)"
+                    break
+                }
+                var status: Int32 = 0
+                if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                    let signal = status & 0x7F
+                    description = signal == 0 ? "exit status \((status >> 8) & 0xFF)" : "signal \(signal)"
+                    break
+                }
+                usleep(2_000)
+            }
+            exitStatus = description
+            return description
         }
 
         private func readLine() -> [UInt8]? {

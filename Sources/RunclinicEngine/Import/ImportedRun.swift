@@ -71,6 +71,23 @@ public struct ImportedMetrics: Sendable {
         for index in times.indices { times[index] = time }
     }
 
+    /// The points as one series per key, in step order (a repeated point keeps its last value).
+    func seriesByKey() -> [(name: String, series: MetricSeries)] {
+        var series = [MetricSeries](repeating: MetricSeries(), count: keys.count)
+        for index in orderByStep() {
+            let slot = Int(keyIndices[index])
+            if series[slot].steps.last == steps[index] {
+                series[slot].values[series[slot].values.count - 1] = values[index]
+                series[slot].times[series[slot].times.count - 1] = times[index]
+            } else {
+                series[slot].steps.append(steps[index])
+                series[slot].values.append(values[index])
+                series[slot].times.append(times[index])
+            }
+        }
+        return zip(keys, series).map { (name: $0, series: $1) }
+    }
+
     /// Point indices ordered by step, file order kept within a step (the last of a repeated
     /// point wins when stored).
     func orderByStep() -> [Int] {

@@ -20,10 +20,14 @@ public struct RunImporter: Sendable {
     }
 
     let store: RunStore
+    /// The monitor's settings for runs whose config has none: the detectors judge each imported
+    /// history as they would have live, so anomaly counts and `run.anomalies` work on imports too.
+    let monitorDefaults: MonitorConfiguration
     private let logger = Logger(label: "runclinic.import")
 
-    public init(store: RunStore) {
+    public init(store: RunStore, monitorDefaults: MonitorConfiguration = MonitorConfiguration()) {
         self.store = store
+        self.monitorDefaults = monitorDefaults
     }
 
     /// `name` renames the run when the path holds exactly one. `progress(done, total, source)` is
@@ -33,18 +37,27 @@ public struct RunImporter: Sendable {
                            progress: (Int, Int, String) -> Void = { _, _, _ in },
                            isCancelled: () -> Bool = { false }) throws -> [Outcome] {
         let sources = try ImportSourceFinder(path: path, format: format).find()
+        if name != nil, sources.count > 1 {
+            throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(sources.count) runs; name renames a single run")
+        }
+        let defaults = monitorDefaults
+        let readAhead = ReadAhead(count: sources.count) { index in
+            Result { try sources[index].read().map { run in (run, Self.anomalies(of: run, defaults: defaults)) } }
+        }
+        defer { readAhead.cancel() }
         var outcomes: [Outcome] = []
-        var renamed = false
         for (index, source) in sources.enumerated() {
             if isCancelled() { throw EngineError.cancelled }
             do {
-                let runs = try source.read()
-                if name != nil, renamed || runs.count > 1 || sources.count > 1 {
-                    throw EngineError.invalidArgument(field: "name", reason: "\(path) holds more than one run; name renames a single run")
+                let runs = try readAhead.next(index).get()
+                if name != nil, runs.count > 1 {
+                    throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(runs.count) runs; name renames a single run")
                 }
-                for run in runs {
+                for (run, anomalies) in runs {
                     let stored = try store.storeImportedRun(run, project: project, name: name)
-                    renamed = name != nil
+                    if !anomalies.isEmpty {
+                        try store.recordVerdict(runID: stored.run.id, step: 0, anomalies: anomalies, action: nil, durability: .acknowledged)
+                    }
                     if let partial = run.partial { logger.warning("\(run.sourcePath): \(partial)") }
                     outcomes.append(Outcome(imported: ImportedRunSummary(
                         run: stored.run, format: run.format, source: run.sourcePath, created: stored.created,
@@ -60,5 +73,13 @@ public struct RunImporter: Sendable {
             throw EngineError.unreadableSource(failure)
         }
         return outcomes
+    }
+
+    /// The imported history replayed through a fresh monitor: what its detectors raise is stored
+    /// as if the run had been monitored live (no recovery actions: nobody was advised).
+    private static func anomalies(of imported: ImportedRun, defaults: MonitorConfiguration) -> [Anomaly] {
+        let configuration = (try? MonitorConfiguration.parse(imported.config, base: defaults).configuration) ?? defaults
+        let monitor = RunMonitor(runID: 0, runName: imported.name, configuration: configuration)
+        return RunHistory(series: imported.metrics.seriesByKey(), batches: []).replay(into: monitor)
     }
 }

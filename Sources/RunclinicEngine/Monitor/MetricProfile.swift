@@ -6,6 +6,9 @@ public struct MetricProfile: Sendable, Equatable {
     public let name: String
     public let direction: MetricDirection?
     public let role: Role
+    /// The name without its phase words ("val/loss" and "train/loss" share the stem ["loss"]):
+    /// pairs a validation metric with its training counterpart.
+    let stem: [Substring]
 
     public init(name: String, configuration: MonitorConfiguration) {
         self.name = name
@@ -18,6 +21,8 @@ public struct MetricProfile: Sendable, Equatable {
         } else {
             role = .training
         }
+        let phases: Set<Substring> = ["val", "valid", "validation", "eval", "test", "dev", "train", "training"]
+        stem = words.filter { !phases.contains($0) }
     }
 
     /// The worsening that counts as a drop: the configured threshold for scores (absolute), twice

@@ -117,7 +117,7 @@ final class RunMonitor {
                                                    minDelta: configuration.minDelta, cooldown: configuration.cooldown) {
                 found.append(anomaly)
             }
-            if let anomaly = state.overfitting.observe(value, training: trainingAverage(pairedWith: name), profile: profile, step: step,
+            if let anomaly = state.overfitting.observe(value, training: trainingAverage(pairedWith: profile), profile: profile, step: step,
                                                        patience: configuration.plateauPatience, threshold: profile.dropThreshold(configuration.dropThreshold)) {
                 found.append(anomaly)
             }
@@ -136,17 +136,11 @@ final class RunMonitor {
     }
 
     /// The moving average of the training loss that goes with a validation loss ("val/loss" ↔ "train/loss", "loss").
-    private func trainingAverage(pairedWith name: String) -> Double? {
-        let stem = Self.stem(of: name)
+    private func trainingAverage(pairedWith profile: MetricProfile) -> Double? {
         for state in metrics.values where state.profile.role == .training && state.profile.direction == .min {
-            if Self.stem(of: state.profile.name) == stem { return state.spike.average }
+            if state.profile.stem == profile.stem { return state.spike.average }
         }
         return nil
-    }
-
-    static func stem(of name: String) -> [Substring] {
-        let phases: Set<Substring> = ["val", "valid", "validation", "eval", "test", "dev", "train", "training"]
-        return name.lowercased().split { !$0.isLetter && !$0.isNumber }.filter { !phases.contains($0) }
     }
 }
 

@@ -6,7 +6,16 @@ extension Double {
     public var displayValue: String {
         guard isFinite else { return shortDescription }
         let magnitude = abs(self)
-        if magnitude >= 0.095 && magnitude < 100 { return String(format: "%.2f", self) }
-        return String(format: "%.3g", self)
+        if magnitude >= 0.095 && magnitude < 100 { return printed("%.2f") }
+        return printed("%.3g")
+    }
+
+    /// The C library's printf of one double: what String(format:) gives, without its
+    /// CoreFoundation round trip (messages are built on the monitor's hot path).
+    func printed(_ format: String) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            _ = withVaList([self]) { vsnprintf(buffer.baseAddress, 64, format, $0) }
+            return String(cString: buffer.baseAddress!)
+        }
     }
 }

@@ -5,7 +5,7 @@ import RunclinicRPC
 
 extension RunclinicService {
     var importMethods: [MethodHandler] {
-        let importer = RunImporter(store: store)
+        let importer = RunImporter(store: store, monitorDefaults: monitor.defaults)
         let exporter = RunExporter(store: store)
         return [
             MethodHandler("import.run", positionalParams: ["path", "format", "project", "name"], execution: .concurrent) { params, context in

@@ -79,6 +79,9 @@ def test_wandb_offline_runs_come_back_bit_for_bit(client, source):
         assert_times_plausible(series, metric)
     stored = client.call("run.get", run=run["run_id"])
     assert stored["config"] == EXPECTED["config"]  # nested, typed, as logged
+    # the monitor's detectors judged the history as they would have live
+    anomalies = client.call("run.anomalies", run=run["run_id"])["anomalies"]
+    assert any(a["type"] == "non_finite" and a["step"] == 188 and a["metric"] == "train/loss" for a in anomalies), anomalies
 
 
 def test_tensorboard_simple_values_and_hparams(client):
@@ -356,3 +359,26 @@ def test_hyperparameter_impact_works_on_imported_runs(client, tmp_path):
     assert len(reply["runs"]) == 6
     impact = client.call("compare.hyperparameters", project="sweep", metric="val/acc")
     assert "lr" in json.dumps(impact)
+
+
+def test_wandb_config_updates_nested_keys_and_exit_code(client):
+    """wandb_extras/updated (bench/import/make_wandb_extras.py): config changed after init, a 100 kB
+    config string spanning blocks, a nested dict, an int, a bool and a string logged, exit code 1."""
+    run = import_one(client, FIXTURES / "wandb_extras" / "updated")
+    assert run["status"] == "failed"
+    assert sorted(run["metrics"]) == ["epoch", "loss", "val.acc"]  # the bool and the string are not metrics
+    config = client.call("run.get", run=run["run_id"])["config"]
+    assert config == {"lr": 0.002, "notes": "x" * 100_000, "scheduler": "cosine"}
+    series = series_of(client, run["run_id"])
+    assert series["val.acc"]["values"] == [step / 100 for step in range(50)]
+    assert series["epoch"]["values"] == [float(step // 10) for step in range(50)]
+
+
+def test_a_crashed_wandb_run_imports_what_was_written(client):
+    """wandb_extras/crashed: killed with os._exit after 1,111 steps, no finish(), no exit record."""
+    run = import_one(client, FIXTURES / "wandb_extras" / "crashed")
+    assert run["status"] == "running"
+    series = series_of(client, run["run_id"])
+    steps = series["loss"]["steps"]
+    assert 1_000 <= len(steps) <= 1_111 and steps == list(range(len(steps)))
+    assert series["loss"]["values"] == [1.0 / (step + 1) for step in steps]

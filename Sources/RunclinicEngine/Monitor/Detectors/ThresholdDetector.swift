@@ -37,10 +37,10 @@ extension Double {
         if self == rounded() && abs(self) < 1e9 { return String(Int64(self)) }
         let magnitude = abs(self)
         if magnitude >= 1e-3 && magnitude < 1e6 {
-            var text = String(format: "%.4g", self)
-            if text.contains("e") { text = String(self) }
+            var text = printed("%.4g")
+            if text.utf8.contains(UInt8(ascii: "e")) { text = String(self) }
             return text
         }
-        return String(format: "%.3e", self)
+        return printed("%.3e")
     }
 }
