@@ -83,6 +83,8 @@ public struct RunExporter: Sendable {
     @discardableResult
     public func write(_ table: Table, to path: String) throws -> String? {
         do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             try Data(table.text.utf8).write(to: URL(fileURLWithPath: path))
             guard let config = table.config else { return nil }
             let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -11,12 +11,12 @@ public struct StoredImport: Sendable {
 extension RunStore {
     /// Stores a run read from another tool in one transaction. A source imported before (same
     /// format, path and source run id) replaces that run's points, config and status, keeping its
-    /// id; a new one gets the source's name, or `name-2`, `name-3`... when the project has it.
+    /// id, and its project and name unless they are given; a new one gets the source's name, or
+    /// `name-2`, `name-3`... when the project has it.
     public func storeImportedRun(_ imported: ImportedRun, project: String? = nil, name: String? = nil) throws -> StoredImport {
         try write { state in
             try state.writeNow {
                 let connection = state.connection
-                let projectID = try Self.projectID(named: project ?? imported.project ?? "default", on: connection)
                 let existing = try state.statement("SELECT run_id FROM run_imports WHERE format = ? AND source_path = ? AND source_run_id = ?")
                 existing.reset()
                 existing.bind(imported.format.rawValue, at: 1)
@@ -30,6 +30,12 @@ extension RunStore {
                 let runID: Int64
                 if let previousID {
                     runID = previousID
+                    // The run stays where it is (project and name) unless the caller says otherwise.
+                    let current = try connection.prepare("SELECT project_id, name FROM runs WHERE id = ?")
+                    current.bind(runID, at: 1)
+                    _ = try current.step()
+                    let projectID = try project.map { try Self.projectID(named: $0, on: connection) } ?? current.int64(at: 0)
+                    let runName = try Self.availableName(name ?? current.text(at: 1) ?? imported.name, projectID: projectID, except: runID, on: connection)
                     for table in ["metric_points", "run_metric_keys", "anomalies", "actions"] {
                         let delete = try state.statement("DELETE FROM \(table) WHERE run_id = ?")
                         delete.reset()
@@ -37,11 +43,11 @@ extension RunStore {
                         try delete.run()
                     }
                     let update = try connection.prepare("""
-                        UPDATE runs SET project_id = ?, name = COALESCE(?, name), status = ?, config = ?, tags = ?, started_at = ?,
+                        UPDATE runs SET project_id = ?, name = ?, status = ?, config = ?, tags = ?, started_at = ?,
                         ended_at = ?, attempt = 0, rewind_to_step = NULL WHERE id = ?
                         """)
                     update.bind(projectID, at: 1)
-                    update.bind(try name.map { try Self.availableName($0, projectID: projectID, except: runID, on: connection) }, at: 2)
+                    update.bind(runName, at: 2)
                     update.bind(imported.status.rawValue, at: 3)
                     update.bind(config, at: 4)
                     update.bind(tags, at: 5)
@@ -50,6 +56,7 @@ extension RunStore {
                     update.bind(runID, at: 8)
                     try update.run()
                 } else {
+                    let projectID = try Self.projectID(named: project ?? imported.project ?? "default", on: connection)
                     let insert = try connection.prepare(
                         "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     insert.bind(projectID, at: 1)

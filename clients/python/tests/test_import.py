@@ -9,6 +9,7 @@ import pathlib
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
 
@@ -170,6 +171,11 @@ def test_a_folder_of_everything_is_found_and_reimporting_updates_in_place(client
     assert [r["run_id"] for r in again["runs"]] == [r["run_id"] for r in first["runs"]]
     assert not any(run["created"] for run in again["runs"])
     assert len(client.call("run.list", project="zoo")["runs"]) == 6
+    # without a project the runs stay where they are; a new name sticks
+    single = client.call("import.run", path=str(root / "lightning_csv"))["runs"][0]
+    assert single["project"] == "zoo" and not single["created"]
+    renamed = client.call("import.run", path=str(root / "lightning_csv"), name="renamed", project="other")["runs"][0]
+    assert (renamed["project"], renamed["name"], renamed["run_id"]) == ("other", "renamed", single["run_id"])
     for run in again["runs"]:
         assert client.call("run.get", run=run["run_id"])["counts"]["points"] == run["points"]
 
@@ -382,3 +388,108 @@ def test_a_crashed_wandb_run_imports_what_was_written(client):
     steps = series["loss"]["steps"]
     assert 1_000 <= len(steps) <= 1_111 and steps == list(range(len(steps)))
     assert series["loss"]["values"] == [1.0 / (step + 1) for step in steps]
+
+
+def test_random_damage_never_crashes_the_server_or_imports_a_wrong_value(client, tmp_path):
+    """Flipped bytes and cuts anywhere in the binary logs: each import either fails with an error
+    naming the file, or imports values that were logged (a torn tail said as partial)."""
+    import random
+    rng = random.Random(7)
+    sources = [(FIXTURES / "tensorboard", "events.out.tfevents.*", True), (FIXTURES / "wandb", "*.wandb", False),
+               (FIXTURES / "tensorboard_tensor", "events.out.tfevents.*", None)]
+    for round_ in range(int(os.environ.get("RUNCLINIC_FUZZ_ROUNDS", "60"))):
+        source, pattern, float32 = sources[round_ % len(sources)]
+        target = tmp_path / f"case{round_}"
+        shutil.copytree(source, target)
+        victim = sorted(target.rglob(pattern), key=lambda p: p.stat().st_size)[-1]
+        data = bytearray(victim.read_bytes())
+        if round_ % 2:
+            for _ in range(rng.randint(1, 3)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        else:
+            data = data[: rng.randrange(len(data))]
+        victim.write_bytes(bytes(data))
+        try:
+            reply = client.call("import.run", path=str(target), project=f"fuzz{round_}")
+        except RPCError as error:
+            assert error.code == UNREADABLE and error.data["file"] == str(victim), error
+            continue
+        for run in reply["runs"]:
+            series = series_of(client, run["run_id"])
+            for metric in METRICS if float32 is not None else []:
+                want = logged(metric)
+                if float32:
+                    want = [as_float32(v) for v in want]
+                got = series.get(metric, {"steps": [], "values": []})
+                assert all(same(value, want[step]) for step, value in zip(got["steps"], got["values"])), (round_, metric)
+    assert client.call("initialize")["serverInfo"]["name"] == "runclinic"
+
+
+def test_a_folder_import_reports_progress(binary, tmp_path):
+    from runclinic.framing import loads
+    root = tmp_path / "tb"
+    for index in range(4):
+        shutil.copytree(FIXTURES / "tensorboard" / "run", root / f"run{index}")
+    server = subprocess.Popen([binary, "serve", "--db", str(tmp_path / "p.db")], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        request = {"jsonrpc": "2.0", "id": 1, "method": "import.run", "params": {"path": str(root), "workDoneToken": "imp"}}
+        server.stdin.write((json.dumps(request) + "\n").encode())
+        server.stdin.flush()
+        reports = []
+        while True:
+            message = loads(server.stdout.readline())
+            if message.get("method") == "$/progress":
+                reports.append(message["params"]["value"])
+            else:
+                assert len(message["result"]["runs"]) == 4
+                break
+        assert reports[0]["kind"] == "begin" and reports[-1]["kind"] == "end"
+        assert [r["percentage"] for r in reports if r["kind"] == "report"] == [25, 50, 75, 100]
+        assert reports[1]["message"].startswith("1/4 ")
+    finally:
+        server.stdin.close()
+        server.wait(10)
+
+
+def test_the_cli_draws_a_progress_bar_on_a_terminal(binary, tmp_path):
+    import pty
+    root = tmp_path / "tb"
+    for index in range(3):
+        shutil.copytree(FIXTURES / "tensorboard" / "run", root / f"run{index}")
+    leader, follower = pty.openpty()
+    done = subprocess.run([binary, "import", str(root), "--db", str(tmp_path / "bar.db")],
+                          stdout=subprocess.PIPE, stderr=follower, timeout=60)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"[" + b"#" * 30 + b"] 3/3 runs" in drawn and b"\r" in drawn
+    assert done.stdout.decode().count("imported default/run") == 3  # stdout keeps only the results
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_runmedic_reads_an_exported_run(binary, tmp_path, format):
+    """runmedic 0.1.1 (a peer that reads CSV and JSON lines) loads every value of an export and
+    finds the loss blow-up runclinic found."""
+    db = tmp_path / "e.db"
+    assert run_cli(binary, "import", str(FIXTURES / "mlflow_file"), db=db).returncode == 0
+    output = tmp_path / "nested" / "dir" / f"fixture.{format}"  # missing folders are created
+    done = run_cli(binary, "export", "fixture-run", "--format", format, "--output", str(output), db=db)
+    assert done.returncode == 0 and "wrote 200 rows (600 points)" in done.stderr, done.stderr
+    from runmedic.loaders import load
+    (run,) = load(str(output))
+    for metric in METRICS:
+        assert run.series[metric].steps == [float(step) for step in range(200)]
+        assert all(same(got, want) for got, want in zip(run.series[metric].values, logged(metric))), metric
+    diagnosis = subprocess.run([sys.executable, "-m", "runmedic", "diagnose", "--json", str(output)],
+                               capture_output=True, text=True, timeout=60)
+    findings = json.loads(diagnosis.stdout)[0]["findings"]
+    assert any(f["check"] == "non_finite" and f["metric"] == "train/loss" and f["step"] == 188 for f in findings)

@@ -135,10 +135,11 @@ struct TensorBoardEvents {
             case (5, .fixed32): typed = Double(try reader.float())
             case (6, .lengthDelimited): typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in try r.double() }
             case (6, .fixed64): typed = try reader.double()
-            case (7, .lengthDelimited), (13, .lengthDelimited):
-                let isHalf = field.number == 13
-                let raw = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.varint()) }
-                typed = raw.map { isHalf ? Self.halfBits(UInt16(truncatingIfNeeded: Int($0)), as: dataType) : Double(Int32(truncatingIfNeeded: Int64($0))) }
+            case (7, .lengthDelimited):
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(Int32(truncatingIfNeeded: try r.varint())) }
+            case (13, .lengthDelimited):
+                let type = dataType
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Self.halfBits(UInt16(truncatingIfNeeded: try r.varint()), as: type) }
             case (7, .varint): typed = Double(Int32(truncatingIfNeeded: try reader.int64()))
             case (13, .varint): typed = Self.halfBits(UInt16(truncatingIfNeeded: try reader.varint()), as: dataType)
             case (10, .lengthDelimited): typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.int64()) }
