@@ -34,7 +34,7 @@ struct ImportSourceFinder {
             detected = .wandb
         } else if TensorBoardRunReader.isEventFile(name) {
             detected = .tensorboard
-        } else if name.hasSuffix(".csv") || name.hasSuffix(".tsv") {
+        } else if name.hasSuffix(".csv") {
             detected = .csv
         } else if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") {
             detected = .jsonl
