@@ -88,7 +88,7 @@ struct ImportSourceFinder {
                     sources.append(.wandb(file: path))
                 } else if TensorBoardRunReader.isEventFile(entry), wants(.tensorboard) {
                     eventFiles[directory, default: []].append(path)
-                } else if wants(.mlflow), entry.hasSuffix(".db") || entry.hasSuffix(".sqlite"), MLflowDatabaseReader.isMLflowDatabase(path) {
+                } else if wants(.mlflow), [".db", ".sqlite", ".sqlite3"].contains(where: { entry.hasSuffix($0) }), MLflowDatabaseReader.isMLflowDatabase(path) {
                     sources.append(.mlflowDatabase(file: path))
                 } else if format == .csv ? entry.hasSuffix(".csv") : (format == .auto && entry == "metrics.csv") {
                     sources.append(.table(file: path, layout: .csv, name: tableRunName(file: path, stem: (entry as NSString).deletingPathExtension)))
