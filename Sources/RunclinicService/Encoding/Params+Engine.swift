@@ -43,11 +43,25 @@ extension Params {
     }
 
     func runStatus(_ field: String) throws(ResponseError) -> RunStatus? {
+        try optionalChoice(field, of: RunStatus.self)
+    }
+
+    /// A required choice: missing, or not a string, is refused as `string` refuses it.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ field: String, of type: Choice.Type) throws(ResponseError) -> Choice
+    where Choice.RawValue == String {
+        _ = try string(field)
+        return try optionalChoice(field, of: type)!
+    }
+
+    /// One of a set of named values (a format, a model, a status), when given; an unknown name
+    /// is refused with the names there are.
+    func optionalChoice<Choice: RawRepresentable & CaseIterable>(_ field: String, of _: Choice.Type) throws(ResponseError) -> Choice?
+    where Choice.RawValue == String {
         guard let text = try optionalString(field) else { return nil }
-        guard let status = RunStatus(rawValue: text) else {
-            throw ResponseError.invalidParams(field: field, "expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+        guard let choice = Choice(rawValue: text) else {
+            throw ResponseError.invalidParams(field: field, "expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
         }
-        return status
+        return choice
     }
 
     func optionalLimit(_ field: String) throws(ResponseError) -> Int? {

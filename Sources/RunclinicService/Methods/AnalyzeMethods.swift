@@ -39,12 +39,7 @@ extension RunclinicService {
                                          method: "analyze.change_points")
                 let values = try Self.series(params, field: "values")
                 var search = ChangePointSearch()
-                if let name = try params.optionalString("model") {
-                    guard let model = SegmentModel(rawValue: name) else {
-                        throw ResponseError.invalidParams(field: "model", "expected one of \(SegmentModel.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
-                    }
-                    search.model = model
-                }
+                if let model = try params.optionalChoice("model", of: SegmentModel.self) { search.model = model }
                 search.penalty = try Self.penalty(params)
                 if let shortest = try params.optionalInt("min_segment") {
                     guard shortest >= 1 else { throw ResponseError.invalidParams(field: "min_segment", "must be at least 1, got \(shortest)") }

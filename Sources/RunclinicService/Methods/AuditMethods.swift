@@ -47,13 +47,7 @@ extension RunclinicService {
             },
             MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in
                 try params.rejectUnknown(allowed: ["audit_id", "issue", "offset", "limit"], method: "audit.findings")
-                var issue: ImageIssue?
-                if let text = try params.optionalString("issue") {
-                    guard let known = ImageIssue(rawValue: text) else {
-                        throw ResponseError.invalidParams(field: "issue", "expected one of \(ImageIssue.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
-                    }
-                    issue = known
-                }
+                let issue = try params.optionalChoice("issue", of: ImageIssue.self)
                 let page = try store.auditFindings(auditID: try params.int("audit_id"), issue: issue,
                                                    offset: try params.optionalLimit("offset") ?? 0, limit: try params.optionalLimit("limit") ?? 1_000)
                 return ["total": .int(Int64(page.total)), "findings": .array(page.findings.map(\.jsonWithPath))]

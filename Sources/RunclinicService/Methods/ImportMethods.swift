@@ -11,13 +11,7 @@ extension RunclinicService {
             MethodHandler("import.run", positionalParams: ["path", "format", "project", "name"], execution: .concurrent) { params, context in
                 try params.rejectUnknown(allowed: ["path", "format", "project", "name"], method: "import.run")
                 let path = try params.string("path")
-                var format = ImportFormat.auto
-                if let name = try params.optionalString("format") {
-                    guard let value = ImportFormat(rawValue: name) else {
-                        throw ResponseError.invalidParams(field: "format", "expected one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
-                    }
-                    format = value
-                }
+                let format = try params.optionalChoice("format", of: ImportFormat.self) ?? .auto
                 let progress = context.beginProgress(params, title: "Importing runs")
                 defer { progress?.end() }
                 let outcomes = try importer.importRuns(
@@ -31,10 +25,7 @@ extension RunclinicService {
             },
             MethodHandler("export.run", positionalParams: ["run", "format", "path"]) { params, _ in
                 try params.rejectUnknown(allowed: ["run", "project", "format", "path"], method: "export.run")
-                let formatName = try params.string("format")
-                guard let format = RunExporter.Format(rawValue: formatName) else {
-                    throw ResponseError.invalidParams(field: "format", "expected one of \(RunExporter.Format.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(formatName)\"")
-                }
+                let format = try params.choice("format", of: RunExporter.Format.self)
                 let table = try exporter.table(try params.runReference(), format: format)
                 var reply: JSONObject = ["rows": .int(Int64(table.rows)), "points": .int(Int64(table.points))]
                 if let path = try params.optionalString("path") {

@@ -493,3 +493,14 @@ def test_runmedic_reads_an_exported_run(binary, tmp_path, format):
                                capture_output=True, text=True, timeout=60)
     findings = json.loads(diagnosis.stdout)[0]["findings"]
     assert any(f["check"] == "non_finite" and f["metric"] == "train/loss" and f["step"] == 188 for f in findings)
+
+
+@pytest.mark.parametrize("params,field", [({"format": "parquet"}, "format"), ({}, "format"), ({"format": 1}, "format")])
+def test_export_bad_params_are_named(client, params, field):
+    run = import_one(client, FIXTURES / "lightning_csv")
+    with pytest.raises(RPCError) as error:
+        client.call("export.run", run=run["run_id"], **params)
+    assert error.value.code == -32602 and error.value.data["field"] == field
+    with pytest.raises(RPCError) as error:
+        client.call("export.run", run="no-such-run", format="csv")
+    assert error.value.code == -32001
