@@ -75,11 +75,10 @@ struct ImportSourceFinder {
                 continue
             }
             for entry in entries.sorted() {
-                if entry.hasPrefix(".") { continue }
+                if entry.hasPrefix(".") || entry == "__pycache__" { continue }  // MLflow's .trash holds deleted runs
                 let path = directory + "/" + entry
                 guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let type = attributes[.type] as? FileAttributeType else { continue }
                 if type == .typeDirectory {
-                    if entry == ".trash" || entry == "__pycache__" { continue }
                     pending.append(path)
                     continue
                 }

@@ -6,8 +6,8 @@ public struct MetricProfile: Sendable, Equatable {
     public let name: String
     public let direction: MetricDirection?
     public let role: Role
-    /// The name without its phase words ("val/loss" and "train/loss" share the stem ["loss"]):
-    /// pairs a validation metric with its training counterpart.
+    /// The name without its phase words ("val/loss" and "train/loss" share the stem ["loss"]), once:
+    /// pairs a validation metric with its training counterpart on every validation value.
     let stem: [Substring]
 
     public init(name: String, configuration: MonitorConfiguration) {
