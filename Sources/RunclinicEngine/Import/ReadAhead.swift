@@ -2,8 +2,7 @@ import Foundation
 import Synchronization
 
 /// Prepares items on a background thread, at most `depth` ahead of the consumer, handing them out
-/// in order: an import parses and judges the next run on one core while the caller stores the
-/// current one on the other.
+/// in order: an import parses the next run, and judges the current one, while the caller stores it.
 final class ReadAhead<Output: Sendable>: Sendable {
     private let slots: DispatchSemaphore
     private let ready = DispatchSemaphore(value: 0)

@@ -41,8 +41,11 @@ public struct RunImporter: Sendable {
             throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(sources.count) runs; name renames a single run")
         }
         let defaults = monitorDefaults
+        // Two cores: with many sources one thread parses and judges the next run while this one
+        // stores the current; a single source is judged on the other thread while it is stored.
+        let judgesAhead = sources.count > 1
         let readAhead = ReadAhead(count: sources.count) { index in
-            Result { try sources[index].read().map { run in (run, Self.anomalies(of: run, defaults: defaults)) } }
+            Result { try sources[index].read().map { run in (run, judgesAhead ? Self.anomalies(of: run, defaults: defaults) : nil) } }
         }
         defer { readAhead.cancel() }
         var outcomes: [Outcome] = []
@@ -53,8 +56,10 @@ public struct RunImporter: Sendable {
                 if name != nil, runs.count > 1 {
                     throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(runs.count) runs; name renames a single run")
                 }
-                for (run, anomalies) in runs {
+                for (run, judged) in runs {
+                    let judging = judged == nil ? ReadAhead(count: 1) { _ in Self.anomalies(of: run, defaults: defaults) } : nil
                     let stored = try store.storeImportedRun(run, project: project, name: name)
+                    let anomalies = judged ?? judging?.next(0) ?? []
                     if !anomalies.isEmpty {
                         try store.recordVerdict(runID: stored.run.id, step: 0, anomalies: anomalies, action: nil, durability: .acknowledged)
                     }

@@ -30,7 +30,18 @@ struct ConditionTracker: Sendable {
 }
 
 extension AnomalyType {
-    /// Position in `allCases`, computed once.
-    var index: Int { Self.indices[self]! }
-    private static let indices = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    /// Position in `allCases`, without hashing (it is asked for every value a monitor sees).
+    var index: Int {
+        switch self {
+        case .nonFinite: 0
+        case .threshold: 1
+        case .suddenDrop: 2
+        case .outlier: 3
+        case .spike: 4
+        case .plateau: 5
+        case .divergence: 6
+        case .overfitting: 7
+        case .problematicBatch: 8
+        }
+    }
 }

@@ -105,3 +105,9 @@ import Testing
         #expect(reported == [true, false, true, true, true])
     }
 }
+
+@Suite struct AnomalyTypeIndexTests {
+    @Test func indicesArePositionsInAllCases() {
+        #expect(AnomalyType.allCases.map(\.index) == Array(AnomalyType.allCases.indices))
+    }
+}
