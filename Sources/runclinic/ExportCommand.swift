@@ -17,7 +17,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The run's project (when its name is not unique).")
     var project: String?
 
-    @Option(help: "csv or jsonl.")
+    @Option(help: "The table format to write.")
     var format: RunExporter.Format
 
     @Option(help: ArgumentHelp("Write here instead of to stdout.", valueName: "file"))

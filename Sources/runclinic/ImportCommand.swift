@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RunclinicEngine
 import RunclinicJSON
 
@@ -19,7 +20,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "A log file or a folder of runs.")
     var path: String
 
-    @Option(help: "auto, tensorboard, mlflow, wandb, csv or jsonl.")
+    @Option(help: "The format to read (auto: found from each file).")
     var format: ImportFormat = .auto
 
     @Option(help: "Store the runs in this project (default: the source's project or experiment, else \"default\").")
@@ -28,15 +29,19 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Name the run (when PATH holds one run).")
     var name: String?
 
+    @Option(help: ArgumentHelp("Monitoring settings the imported histories are judged by (as `serve --config`); a run's own config wins.", valueName: "file"))
+    var config: String?
+
     @Flag(help: "Print the imported runs as JSON.")
     var json = false
 
     func run() throws {
         logging.bootstrap()
+        let defaults = try ServeCommand.loadConfiguration(config, logger: Logger(label: "runclinic.import"))
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1 && !json)
-        let outcomes = try RunImporter(store: runStore).importRuns(
+        let outcomes = try RunImporter(store: runStore, monitorDefaults: defaults.monitor).importRuns(
             path: path, format: format, project: project, name: name,
             progress: { done, total, _ in bar.show(done: done, total: total) })
         bar.finish()

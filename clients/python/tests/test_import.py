@@ -504,3 +504,20 @@ def test_export_bad_params_are_named(client, params, field):
     with pytest.raises(RPCError) as error:
         client.call("export.run", run="no-such-run", format="csv")
     assert error.value.code == -32001
+
+
+def test_the_cli_judges_imports_by_the_servers_monitoring_settings(binary, tmp_path):
+    settings = tmp_path / "monitoring.yaml"
+    settings.write_text("experiment_monitoring:\n  alert_thresholds:\n    train/acc: 0.5\n")
+    for config, expected in ((None, False), (settings, True)):
+        db = tmp_path / f"judged-{expected}.db"
+        args = ["import", str(FIXTURES / "lightning_csv")] + (["--config", str(config)] if config else [])
+        assert run_cli(binary, *args, db=db).returncode == 0
+        from runclinic import Client
+        with Client.spawn(db=db, binary=binary) as client:
+            anomalies = client.call("run.anomalies", run="fixture/version_0")["anomalies"]
+        assert any(a["type"] == "threshold" and a["metric"] == "train/acc" for a in anomalies) == expected
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("experiment_monitoring:\n  alert_thresholds: 5\n")
+    refused = run_cli(binary, "import", str(FIXTURES / "lightning_csv"), "--config", str(bad), db=tmp_path / "x.db")
+    assert refused.returncode != 0 and "alert_thresholds" in refused.stderr
