@@ -4,7 +4,8 @@ import Foundation
 /// database, many).
 enum ImportSource: Sendable {
     case wandb(file: String)
-    case tensorboard(directory: String, eventFiles: [String], hyperparameterFiles: [String], name: String)
+    case tensorboard(directory: String, eventFiles: [String], hyperparameterFiles: [String],
+                     scalarFolders: [TensorBoardRunReader.ScalarFolder], name: String)
     case mlflowRun(directory: String)
     case mlflowDatabase(file: String)
     case table(file: String, layout: TabularRunReader.Layout, name: String)
@@ -13,7 +14,7 @@ enum ImportSource: Sendable {
     var location: String {
         switch self {
         case .wandb(let file), .mlflowDatabase(let file), .table(let file, _, _): return file
-        case .tensorboard(let directory, _, _, _), .mlflowRun(let directory): return directory
+        case .tensorboard(let directory, _, _, _, _), .mlflowRun(let directory): return directory
         }
     }
 
@@ -21,8 +22,9 @@ enum ImportSource: Sendable {
         switch self {
         case .wandb(let file):
             return [try WandbRunReader(path: file).read()]
-        case .tensorboard(let directory, let eventFiles, let hyperparameterFiles, let name):
-            return [try TensorBoardRunReader(directory: directory, eventFiles: eventFiles, hyperparameterFiles: hyperparameterFiles, name: name).read()]
+        case .tensorboard(let directory, let eventFiles, let hyperparameterFiles, let scalarFolders, let name):
+            return [try TensorBoardRunReader(directory: directory, eventFiles: eventFiles, hyperparameterFiles: hyperparameterFiles,
+                                             scalarFolders: scalarFolders, name: name).read()]
         case .mlflowRun(let directory):
             return try MLflowFileStoreReader(runDirectory: directory).read().map { [$0] } ?? []
         case .mlflowDatabase(let file):

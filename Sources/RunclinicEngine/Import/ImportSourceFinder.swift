@@ -45,7 +45,9 @@ struct ImportSourceFinder {
         }
         switch detected {
         case .wandb: return [.wandb(file: file)]
-        case .tensorboard: return [.tensorboard(directory: directory, eventFiles: [file], hyperparameterFiles: [], name: (directory as NSString).lastPathComponent)]
+        case .tensorboard:
+            return [.tensorboard(directory: directory, eventFiles: [file], hyperparameterFiles: [], scalarFolders: [],
+                                 name: (directory as NSString).lastPathComponent)]
         case .csv: return [.table(file: file, layout: .csv, name: tableRunName(file: file, stem: stem))]
         case .jsonl: return [.table(file: file, layout: .jsonLines, name: stem)]
         case .mlflow:
@@ -100,15 +102,21 @@ struct ImportSourceFinder {
         return sources.sorted { $0.location < $1.location }
     }
 
-    /// One run per folder of event files; an `add_hparams` subfolder (its events carry the
-    /// hparams plugin's session data) belongs to the run in the folder above it.
+    /// One run per folder of event files, except for folders that belong to the run above them:
+    /// an `add_hparams` folder (its events carry the hparams plugin's session data) gives that run
+    /// its config, and an `add_scalars(T, {key: ...})` folder (`T/key` in tensorboardX, `T_key` in
+    /// PyTorch, holding the one tag T) gives it the metric "T/key".
     private func tensorBoardRuns(_ eventFiles: [String: [String]], root: String) -> [ImportSource] {
         var hyperparameterFiles: [String: [String]] = [:]
+        var scalarFolders: [String: [TensorBoardRunReader.ScalarFolder]] = [:]
         var runDirectories: [String] = []
         for (directory, files) in eventFiles {
             let parent = (directory as NSString).deletingLastPathComponent
             if eventFiles[parent] != nil, files.allSatisfy(Self.holdsOnlyHyperparameters) {
                 hyperparameterFiles[parent, default: []] += files.sorted()
+            } else if let owner = Self.nearestEventFolder(above: directory, in: eventFiles, root: root),
+                      let metric = Self.addScalarsMetric(relativePath: String(directory.dropFirst(owner.count + 1)), files: files) {
+                scalarFolders[owner, default: []].append(TensorBoardRunReader.ScalarFolder(eventFiles: files.sorted(), metric: metric))
             } else {
                 runDirectories.append(directory)
             }
@@ -117,8 +125,35 @@ struct ImportSourceFinder {
         return runDirectories.map { directory in
             let name = directory == root ? rootName : String(directory.dropFirst(root.count + 1))
             return .tensorboard(directory: directory, eventFiles: eventFiles[directory]!.sorted(),
-                                hyperparameterFiles: hyperparameterFiles[directory] ?? [], name: name)
+                                hyperparameterFiles: hyperparameterFiles[directory] ?? [],
+                                scalarFolders: (scalarFolders[directory] ?? []).sorted { $0.metric < $1.metric }, name: name)
         }
+    }
+
+    private static func nearestEventFolder(above directory: String, in eventFiles: [String: [String]], root: String) -> String? {
+        var candidate = directory
+        while candidate.count > root.count {
+            candidate = (candidate as NSString).deletingLastPathComponent
+            if eventFiles[candidate] != nil { return candidate }
+        }
+        return nil
+    }
+
+    /// "T/key" when the folder holds scalars of the one tag T and is named `T/key` or `T_key`.
+    private static func addScalarsMetric(relativePath: String, files: [String]) -> String? {
+        var events = TensorBoardEvents()
+        for file in files {
+            guard let bytes = FileManager.default.contents(atPath: file) else { return nil }
+            let decoded: Void? = try? [UInt8](bytes).withUnsafeBytes { buffer in
+                _ = try TFRecordFraming.readRecords(buffer) { payload, _ in try events.decodeEvent(payload) }
+            }
+            guard decoded != nil else { return nil }
+        }
+        guard events.metrics.keys.count == 1, let tag = events.metrics.keys.first else { return nil }
+        for separator in ["/", "_"] where relativePath.hasPrefix(tag + separator) && relativePath.count > tag.count + 1 {
+            return tag + "/" + relativePath.dropFirst(tag.count + 1)
+        }
+        return nil
     }
 
     /// tensorboardX's hparams folders are small and name the plugin's session tag.

@@ -521,3 +521,18 @@ def test_the_cli_judges_imports_by_the_servers_monitoring_settings(binary, tmp_p
     bad.write_text("experiment_monitoring:\n  alert_thresholds: 5\n")
     refused = run_cli(binary, "import", str(FIXTURES / "lightning_csv"), "--config", str(bad), db=tmp_path / "x.db")
     assert refused.returncode != 0 and "alert_thresholds" in refused.stderr
+
+
+@pytest.mark.parametrize("layout", ["tbx", "torch"])
+def test_tensorboard_add_scalars_folders_belong_to_their_run(client, layout):
+    """add_scalars("loss", {"train": ..., "val": ...}) writes one folder per key (tensorboardX:
+    loss/train, PyTorch: loss_train): one run with the metrics loss/train and loss/val, not three runs."""
+    reply = client.call("import.run", path=str(FIXTURES / "tensorboard_add_scalars" / layout))
+    assert reply["errors"] == [] and len(reply["runs"]) == 1
+    run = reply["runs"][0]
+    assert sorted(run["metrics"]) == ["loss/train", "loss/val", "lr"] and run["points"] == 60
+    series = series_of(client, run["run_id"])
+    for metric, logged_as in (("loss/train", "train/loss"), ("loss/val", "train/acc"), ("lr", "lr")):
+        want = [as_float32(v) for v in logged(logged_as)[:20]]
+        assert series[metric]["steps"] == list(range(20))
+        assert all(same(g, w) for g, w in zip(series[metric]["values"], want)), metric

@@ -2,13 +2,20 @@ import Foundation
 import RunclinicJSON
 
 /// Reads one TensorBoard run: every event file of its folder (one per writer or restart, in name
-/// order, which is creation time), plus the hparams subfolders tensorboardX's `add_hparams`
-/// writes beside them (their hyperparameters become the run's config).
+/// order, which is creation time), plus the subfolders that belong to it: `add_hparams`'s (their
+/// hyperparameters become the run's config) and `add_scalars`'s (one metric each).
 struct TensorBoardRunReader {
     let directory: String
     let eventFiles: [String]
     let hyperparameterFiles: [String]
+    let scalarFolders: [ScalarFolder]
     let name: String
+
+    /// A folder `add_scalars` wrote: its one tag's points become the run's metric `metric`.
+    struct ScalarFolder: Sendable {
+        let eventFiles: [String]
+        let metric: String
+    }
 
     static func isEventFile(_ name: String) -> Bool { name.contains("tfevents") }
 
@@ -20,6 +27,15 @@ struct TensorBoardRunReader {
         }
         var run = ImportedRun(format: .tensorboard, sourcePath: directory, sourceRunID: "", name: name)
         run.metrics = events.metrics
+        for folder in scalarFolders {
+            var folderEvents = TensorBoardEvents()
+            for file in folder.eventFiles where try Self.decode(file, into: &folderEvents) { tornFiles.append(file) }
+            let metrics = folderEvents.metrics
+            let key = run.metrics.keyIndex(folder.metric)
+            for index in 0..<metrics.count {
+                run.metrics.append(keyIndex: key, step: metrics.steps[index], value: metrics.values[index], time: metrics.times[index])
+            }
+        }
         if !events.hyperparameters.isEmpty { run.config = .object(events.hyperparameters) }
         run.startedAt = events.firstTime
         run.endedAt = events.lastTime
