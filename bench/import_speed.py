@@ -166,7 +166,7 @@ def timed(function, *args):
 def main():
     binary = os.environ.get("RUNCLINIC_BIN") or str(ROOT / ".build" / "release" / "runclinic")
     wandb_file, tb_dir = ensure_data()
-    print("| source | size | runclinic import (stored in SQLite) | points | peer | peer seconds | target |")
+    print("| source | size | runclinic import (stored, judged) | points | peer | peer seconds | target |")
     print("|---|---|---|---|---|---|---|")
     seconds, reply = time_import(binary, wandb_file)
     assert reply[0]["points"] == STEPS * 4, reply
