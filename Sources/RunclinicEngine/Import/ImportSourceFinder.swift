@@ -143,11 +143,8 @@ struct ImportSourceFinder {
     private static func addScalarsMetric(relativePath: String, files: [String]) -> String? {
         var events = TensorBoardEvents()
         for file in files {
-            guard let bytes = FileManager.default.contents(atPath: file) else { return nil }
-            let decoded: Void? = try? [UInt8](bytes).withUnsafeBytes { buffer in
-                _ = try TFRecordFraming.readRecords(buffer) { payload, _ in try events.decodeEvent(payload) }
-            }
-            guard decoded != nil else { return nil }
+            // A folder that cannot be read is left a run of its own, whose import says why.
+            guard (try? TensorBoardRunReader.decode(file, into: &events)) != nil else { return nil }
         }
         guard events.metrics.keys.count == 1, let tag = events.metrics.keys.first else { return nil }
         for separator in ["/", "_"] where relativePath.hasPrefix(tag + separator) && relativePath.count > tag.count + 1 {

@@ -21,9 +21,10 @@ public struct MetricProfile: Sendable, Equatable {
         } else {
             role = .training
         }
-        let phases: Set<Substring> = ["val", "valid", "validation", "eval", "test", "dev", "train", "training"]
-        stem = words.filter { !phases.contains($0) }
+        stem = words.filter { !Self.phaseWords.contains($0) }
     }
+
+    private static let phaseWords: Set<Substring> = ["val", "valid", "validation", "eval", "test", "dev", "train", "training"]
 
     /// The worsening that counts as a drop: the configured threshold for scores (absolute), twice
     /// it for losses (relative), whose evaluation-to-evaluation noise is larger.

@@ -65,13 +65,7 @@ struct MLflowFileStoreReader {
     }
 
     private static func yaml(_ path: String) throws -> JSONObject {
-        do {
-            return try YAMLDocument.parse(try SourceFile.text(path)).objectValue ?? JSONObject()
-        } catch let error as EngineError {
-            throw error
-        } catch {
-            throw EngineError.unreadableSource(ImportSourceError(file: path, offset: nil, reason: "not valid YAML: \(error)"))
-        }
+        try SourceFile.yaml(path).objectValue ?? JSONObject()
     }
 
     private static func text(_ value: JSONValue) -> String {

@@ -11,9 +11,7 @@ enum MLflowParams {
         default: break
         }
         if let integer = Int64(text) { return .int(integer) }
-        if let number = LoggedNumber.parse(text), text.contains(where: { $0.isNumber }) || number.isNaN || number.isInfinite {
-            return .double(number)
-        }
+        if let number = LoggedNumber.parse(text) { return .double(number) }
         return .string(text)
     }
 

@@ -132,14 +132,7 @@ struct TabularRunReader {
         let directory = (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         for candidate in ["\(directory)/\(stem).hparams.yaml", "\(directory)/hparams.yaml"] where FileManager.default.fileExists(atPath: candidate) {
-            do {
-                return try YAMLDocument.parse(try SourceFile.text(candidate))
-            } catch let error as EngineError {
-                throw error
-            } catch {
-                // Objects pickled as `!!python/...` tags cannot be read safely: say so, keep the metrics.
-                throw EngineError.unreadableSource(ImportSourceError(file: candidate, offset: nil, reason: "not valid YAML: \(error)"))
-            }
+            return try SourceFile.yaml(candidate)
         }
         return nil
     }

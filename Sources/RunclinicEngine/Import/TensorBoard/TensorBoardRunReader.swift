@@ -46,7 +46,7 @@ struct TensorBoardRunReader {
     }
 
     /// Decodes one event file into `events`; true when its last record was cut off.
-    private static func decode(_ file: String, into events: inout TensorBoardEvents) throws -> Bool {
+    static func decode(_ file: String, into events: inout TensorBoardEvents) throws -> Bool {
         let bytes = try SourceFile.bytes(file)
         do {
             let torn = try bytes.withUnsafeBytes { buffer in
