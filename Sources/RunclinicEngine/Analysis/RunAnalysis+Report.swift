@@ -5,7 +5,7 @@ import RunclinicJSON
 extension RunAnalysis {
     public var recommendations: [String] {
         var advice: [String] = []
-        for explanation in explanations.prefix(3) {
+        for explanation in rankedExplanations.prefix(3) {
             guard let top = explanation.hypotheses.first else { continue }
             let incident = explanation.incident
             switch top.cause {
@@ -63,7 +63,7 @@ extension RunAnalysis {
             if let best = metric.best { performance["best_\(key)"] = .double(best) }
             if let final = metric.final { performance["final_\(key)"] = .double(final) }
         }
-        if let drop = explanations.first(where: { $0.incident.kind == .drop }) { performance["performance_drop_step"] = .int(drop.incident.step) }
+        if let drop = rankedExplanations.first(where: { $0.incident.kind == .drop }) { performance["performance_drop_step"] = .int(drop.incident.step) }
         var defects = JSONObject()
         for (issue, count) in dataInsights.defects { defects[issue.rawValue] = .int(Int64(count)) }
         return [
@@ -88,9 +88,18 @@ extension RunAnalysis {
                 ]
             }),
             "root_causes": .array(explanations.map(\.json)),
+            "primary": primaryJSON,
             "key_finding": .string(keyFinding),
             "recommendations": JSONValue(recommendations),
         ]
+    }
+
+    /// The incident that matters most and its best explanation (null when nothing needs explaining).
+    public var primaryJSON: JSONValue {
+        guard let primary else { return .null }
+        var object = primary.json.objectValue ?? JSONObject()
+        object["hypothesis"] = primary.hypotheses.first?.json ?? .null
+        return .object(object)
     }
 
     public var changePointsJSON: JSONValue {

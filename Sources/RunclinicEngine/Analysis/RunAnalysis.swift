@@ -65,9 +65,38 @@ public struct RunAnalysis: Sendable {
     /// Checkpoints with the primary metric's value (the best first), for "resume from".
     public let checkpoints: [CheckpointRecord]
 
+    /// The incident that matters most, with its causes: a non-finite value (the run is lost), then
+    /// divergence, then the largest drop of the primary metric, then the other incidents in the
+    /// order found. The key finding and the first recommendation are built from it.
+    public var primary: Explanation? {
+        explanations.enumerated().min { first, second in
+            let a = Self.importance(first.element.incident, primaryMetric: primaryMetric)
+            let b = Self.importance(second.element.incident, primaryMetric: primaryMetric)
+            return a != b ? a < b : first.offset < second.offset
+        }?.element
+    }
+
+    /// Explanations in the order a reader should meet them: the primary one first.
+    public var rankedExplanations: [Explanation] {
+        guard let primary else { return explanations }
+        return [primary] + explanations.filter { $0.incident != primary.incident }
+    }
+
+    /// Lower is more important (see `primary`).
+    static func importance(_ incident: Incident, primaryMetric: String?) -> Double {
+        switch incident.kind {
+        case .nonFinite: return 0
+        case .divergence: return 1
+        case .drop where incident.metric == primaryMetric: return 2 - min(0.99, incident.magnitude)
+        case .drop: return 3 - min(0.99, incident.magnitude)
+        case .overfitting: return 4
+        case .plateau: return 5
+        }
+    }
+
     /// The one sentence a user reads first.
     public var keyFinding: String {
-        guard let first = explanations.first else { return "No anomaly needs explaining in run \(run.name)." }
+        guard let first = primary else { return "No anomaly needs explaining in run \(run.name)." }
         let cause = first.hypotheses.first
         var sentence = first.incident.description
         if let cause, cause.cause != .unexplained {
@@ -75,8 +104,9 @@ public struct RunAnalysis: Sendable {
         } else if let why = cause?.evidence.first, cause?.batches != nil {
             sentence += " No cause is supported by the evidence: \(why)."
         } else {
-            sentence += " The evidence points to no cause: unexplained."
+            sentence += " No cause found in the logged evidence."
         }
+        if !sentence.hasSuffix(".") { sentence += "." }
         return sentence
     }
 }

@@ -178,12 +178,13 @@ public struct RunAnalyzer: Sendable {
 
     static func summary(_ name: String, _ values: MetricSeries, profile: MetricProfile) -> RunAnalysis.MetricSummary {
         var best: (Double, Int64)? = nil
-        var final: (Double, Int64)? = nil
         for (step, value) in zip(values.steps, values.values) where value.isFinite {
-            final = (value, step)
             if let direction = profile.direction, best == nil || direction.isBetter(value, than: best!.0) { best = (value, step) }
         }
-        let drop = best.flatMap { best in final.map { profile.worsening(from: best.0, to: $0.0) } }
+        // The final value is the last one logged, NaN or infinite included: a run that ended in
+        // NaN did not end at its last finite value.
+        let final = values.values.last.map { ($0, values.steps[values.steps.count - 1]) }
+        let drop = best.flatMap { best in final.flatMap { $0.0.isFinite ? profile.worsening(from: best.0, to: $0.0) : nil } }
         return RunAnalysis.MetricSummary(name: name, role: profile.role, direction: profile.direction, points: values.values.count,
                                          best: best?.0, bestStep: best?.1, final: final?.0, finalStep: final?.1, dropFromBest: drop)
     }

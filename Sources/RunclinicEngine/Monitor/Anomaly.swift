@@ -10,6 +10,9 @@ public struct Anomaly: Sendable, Equatable {
     public var message: String
     public var batch: Int64? = nil
     public var samples: [String]? = nil
+    /// The live incident it belongs to (warning or worse, raised by the monitor as it happened):
+    /// anomalies of one event share it, and so does the one action advised for it.
+    public var incident: Int64? = nil
 
     public init(type: AnomalyType, metric: String, step: Int64, value: Double, baseline: Double?, magnitude: Double?,
                 severity: AnomalySeverity, message: String, batch: Int64? = nil, samples: [String]? = nil) {

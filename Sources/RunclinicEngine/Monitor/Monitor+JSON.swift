@@ -10,6 +10,7 @@ extension Anomaly {
         ]
         if let batch { object["batch"] = .int(batch) }
         if let samples { object["samples"] = JSONValue(samples) }
+        if let incident { object["incident"] = .int(incident) }
         return .object(object)
     }
 }
@@ -24,6 +25,7 @@ extension Anomaly {
                   baseline: json["baseline"]?.doubleValue, magnitude: json["magnitude"]?.doubleValue, severity: severity,
                   message: json["message"]?.stringValue ?? "", batch: json["batch"]?.intValue,
                   samples: json["samples"]?.arrayValue?.compactMap(\.stringValue))
+        incident = json["incident"]?.intValue
     }
 }
 
@@ -35,6 +37,9 @@ extension RecoveryAction {
         ]
         if let lrFactor { object["lr_factor"] = .double(lrFactor) }
         if let rollbacks { object["rollbacks"] = .int(Int64(rollbacks)) }
+        if let incident { object["incident"] = .int(incident) }
+        if let batches { object["batches"] = .array(batches.map { .int($0) }) }
+        if let samples { object["samples"] = JSONValue(samples) }
         return .object(object)
     }
 }

@@ -7,6 +7,9 @@ public struct RecoveryAction: Sendable, Equatable {
         case reduceLR = "reduce_lr"
         /// Stop training: recovery is exhausted or impossible.
         case stop
+        /// The drop sits in a few validation batches: look at (or filter out) their images. A
+        /// learning-rate cut or a rollback cannot cure bad data.
+        case inspectData = "inspect_data"
     }
 
     public var kind: Kind
@@ -19,6 +22,11 @@ public struct RecoveryAction: Sendable, Equatable {
     public var rollbacks: Int?
     /// The anomaly that triggered it.
     public var trigger: AnomalyType
+    /// The live incident it answers: one action per incident.
+    public var incident: Int64? = nil
+    /// For data advice: the validation batches that fell and the samples they held.
+    public var batches: [Int64]? = nil
+    public var samples: [String]? = nil
 
     public static func == (lhs: RecoveryAction, rhs: RecoveryAction) -> Bool {
         lhs.kind == rhs.kind && lhs.reason == rhs.reason && lhs.step == rhs.step && lhs.checkpoint?.id == rhs.checkpoint?.id

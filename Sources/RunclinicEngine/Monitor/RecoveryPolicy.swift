@@ -1,4 +1,8 @@
-/// Turns what the monitor saw into advice, following the configured strategies:
+/// Turns what the monitor saw into advice, following the configured strategies, once per live
+/// incident:
+/// - a drop carried by a few validation batches (the monitor's problematic batches) while the
+///   others held: inspect or filter those batches' images (`inspect_data`); a learning-rate cut
+///   cannot cure bad data;
 /// - NaN/Inf, a critical spike, divergence, or a high drop of the primary metric: roll back to
 ///   the best checkpoint with a lower learning rate (`rollback_on_severe_drop`);
 /// - divergence that the rollbacks did not cure (`max_rollbacks` spent, or no checkpoint): stop
@@ -7,9 +11,20 @@
 ///   cooldown and a floor.
 enum RecoveryPolicy {
     static func decide(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
-                       state: inout RecoveryState, bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
+                       state: inout RecoveryState, incident: LiveIncidents.Open? = nil,
+                       bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
         guard configuration.recoveryEnabled, !anomalies.isEmpty else { return nil }
+        var action = advice(anomalies, step: step, primaryMetric: primaryMetric, configuration: configuration, state: &state,
+                            incident: incident, bestCheckpoint: bestCheckpoint)
+        action?.incident = incident?.id
+        return action
+    }
+
+    private static func advice(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
+                               state: inout RecoveryState, incident: LiveIncidents.Open?,
+                               bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
         let strategies = configuration.strategies
+        if let data = dataAdvice(anomalies, step: step, primaryMetric: primaryMetric, incident: incident) { return data }
         if let trigger = severeTrigger(anomalies, primaryMetric: primaryMetric) {
             let divergence = trigger.type == .divergence
             let mayRollBack = strategies.contains(.rollbackOnSevereDrop) || (divergence && strategies.contains(.stopOnDivergence))
@@ -47,6 +62,27 @@ enum RecoveryPolicy {
                                   step: step, checkpoint: nil, lrFactor: configuration.lrFactor, rollbacks: nil, trigger: .plateau)
         }
         return nil
+    }
+
+    /// Data advice: the incident holds batches that fell while their peers held, and now either a
+    /// drop of the primary metric or a batch far below its peers (high) says it matters.
+    private static func dataAdvice(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, incident: LiveIncidents.Open?) -> RecoveryAction? {
+        guard let incident, !incident.batches.isEmpty else { return nil }
+        // A model-wide failure (NaN, divergence) is not a data problem even if batches differ.
+        if anomalies.contains(where: { [.nonFinite, .divergence].contains($0.type) && $0.batch == nil }) { return nil }
+        let drop = anomalies.first { $0.type == .suddenDrop && $0.metric == primaryMetric && $0.severity >= .high }
+        let batchDrop = anomalies.first { $0.type == .problematicBatch && $0.severity >= .high }
+        guard let trigger = drop ?? batchDrop else { return nil }
+        let batches = incident.batches.keys.sorted()
+        let samples = batches.flatMap { incident.batches[$0] ?? [] }
+        let names = batches.map(String.init).joined(separator: ", ")
+        let metric = incident.batchMetric ?? trigger.metric
+        let shown = samples.prefix(3).joined(separator: ", ") + (samples.count > 3 ? ", ..." : "")
+        return RecoveryAction(
+            kind: .inspectData,
+            reason: "\(metric) fell in validation batch\(batches.count > 1 ? "es" : "") \(names) while the others held (step \(step)): "
+                + "inspect or filter their \(samples.count) images (\(shown)); a learning-rate cut or a rollback cannot cure bad data",
+            step: step, checkpoint: nil, lrFactor: nil, rollbacks: nil, trigger: trigger.type, batches: batches, samples: samples)
     }
 
     private static func severeTrigger(_ anomalies: [Anomaly], primaryMetric: String?) -> Anomaly? {

@@ -8,8 +8,12 @@ struct RunHistory {
 
     private var events: [(step: Int64, order: Int, event: Event)] = []
 
-    init(store: RunStore, runID: Int64) throws {
-        self.init(series: try store.metrics(run: .id(runID)), batches: try store.batches(run: .id(runID)))
+    /// The run's lineage, or its part before `step`.
+    init(store: RunStore, runID: Int64, before step: Int64? = nil) throws {
+        let until = step.map { $0 - 1 }
+        var batches = try store.batches(run: .id(runID))
+        if let until { batches.removeAll { $0.step > until } }
+        self.init(series: try store.metrics(run: .id(runID), untilStep: until), batches: batches)
     }
 
     /// From a run's series and batches already read.

@@ -13,6 +13,16 @@ final class RunMonitor {
     /// The metric plateaus and severe drops are judged on: configured, else the first validation metric.
     private(set) var primaryMetric: String?
     var recovery = RecoveryState()
+    var incidents = LiveIncidents()
+    /// The latest step seen: a step before it means the trainer rolled back.
+    private(set) var lastStep: Int64?
+    /// Steps between the primary metric's last two evaluations: how far apart anomalies of one
+    /// incident may be.
+    private(set) var evaluationGap: Int64 = 1
+    private var lastPrimaryStep: Int64?
+    /// Set when a rollback to this step was advised: until the trainer steps back, what it logs
+    /// belongs to the attempt it is abandoning, and earns no further advice.
+    var pendingRewind: Int64?
 
     init(runID: Int64, runName: String, configuration: MonitorConfiguration) {
         self.runID = runID
@@ -33,9 +43,27 @@ final class RunMonitor {
         metrics[name]?.profile ?? MetricProfile(name: name, configuration: configuration)
     }
 
+    /// True when `step` comes before what the monitor has seen: the trainer rolled back.
+    func isRewind(to step: Int64) -> Bool {
+        guard let lastStep else { return false }
+        return step < lastStep
+    }
+
+    /// The steps within which anomalies belong to one incident.
+    var incidentGap: Int64 { max(5, evaluationGap) }
+
+    /// Takes over what outlives a rollback from the monitor of the abandoned attempt: recovery
+    /// counts and incident numbering (the detectors' state comes from replaying the lineage).
+    func inherit(from abandoned: RunMonitor) {
+        recovery.rollbacks = abandoned.recovery.rollbacks
+        recovery.cumulativeFactor = abandoned.recovery.cumulativeFactor
+        incidents = LiveIncidents(nextID: abandoned.incidents.nextID)
+    }
+
     /// Runs every detector on one step's metrics; returns what is news.
     func observe(step: Int64, values: [MetricValue]) -> [Anomaly] {
         guard configuration.enabled else { return [] }
+        if lastStep == nil || step > lastStep! { lastStep = step }
         var found: [Anomaly] = []
         var finishedBatches = false
         for value in values {
@@ -66,13 +94,18 @@ final class RunMonitor {
                 state.conditions.clear(type)
             }
             for anomaly in raised where state.conditions.shouldReport(anomaly) { found.append(anomaly) }
-            if value.name == primaryMetric { recovery.primaryEvaluations += 1 }
+            if value.name == primaryMetric {
+                recovery.primaryEvaluations += 1
+                if let previous = lastPrimaryStep, step > previous { evaluationGap = step - previous }
+                lastPrimaryStep = step
+            }
         }
         return found
     }
 
     func observeBatch(step: Int64, batch: Int64, values: [MetricValue], samples: [String]) -> [Anomaly] {
         guard configuration.enabled else { return [] }
+        if lastStep == nil || step > lastStep! { lastStep = step }
         var found: [Anomaly] = []
         for value in values {
             let key = "\(value.name)#\(batch)"

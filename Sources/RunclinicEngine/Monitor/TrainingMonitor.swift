@@ -91,22 +91,47 @@ public final class TrainingMonitor: Sendable {
     }
 
     private func judge(runID: Int64, step: Int64, durability: Durability, observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
-        let (runName, anomalies, action, configuration) = runs.withLock { monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
-            guard let monitor = monitors.byRun[runID] else { return ("", [], nil, nil) }
-            let anomalies = observe(monitor)
+        let (runName, anomalies, action, configuration) = try runs.withLock { monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
+            guard var monitor = monitors.byRun[runID] else { return ("", [], nil, nil) }
+            if monitor.pendingRewind != nil, monitor.isRewind(to: step) {
+                monitor = try startAttempt(runID: runID, at: step, abandoning: monitor, in: &monitors.byRun)
+            }
+            var anomalies = observe(monitor)
             guard !anomalies.isEmpty else { return (monitor.runName, [], nil, nil) }
+            let incident = monitor.incidents.assign(&anomalies, step: step, gap: monitor.incidentGap)
+            // One action per incident, and none for an attempt a rollback already abandoned.
+            guard let incident, !incident.advised, monitor.pendingRewind == nil else {
+                return (monitor.runName, anomalies, nil, monitor.configuration)
+            }
             var recovery = monitor.recovery
             let action = RecoveryPolicy.decide(anomalies, step: step, primaryMetric: monitor.primaryMetric,
-                                               configuration: monitor.configuration, state: &recovery) {
+                                               configuration: monitor.configuration, state: &recovery, incident: incident) {
                 (try? self.store.checkpoints(run: .id(runID)))?.best
             }
             monitor.recovery = recovery
+            if let action {
+                monitor.incidents.markAdvised()
+                if action.kind == .rollback, let checkpoint = action.checkpoint { monitor.pendingRewind = checkpoint.step }
+            }
             return (monitor.runName, anomalies, action, monitor.configuration)
         }
         if !anomalies.isEmpty {
             try store.recordVerdict(runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
         }
         return Verdict(runID: runID, runName: runName, anomalies: anomalies, action: action, configuration: configuration)
+    }
+
+    /// The trainer stepped back after a rollback: the detectors start again from the run's
+    /// lineage up to the step it resumed at, so the new attempt is judged against its own past
+    /// (not the abandoned attempt's best or its last values).
+    private func startAttempt(runID: Int64, at step: Int64, abandoning abandoned: RunMonitor,
+                              in monitors: inout [Int64: RunMonitor]) throws -> RunMonitor {
+        let monitor = RunMonitor(runID: runID, runName: abandoned.runName, configuration: abandoned.configuration)
+        let history = try RunHistory(store: store, runID: runID, before: step)
+        history.replay(into: monitor)
+        monitor.inherit(from: abandoned)
+        monitors[runID] = monitor
+        return monitor
     }
 
     /// The monitor of a run this process has not seen yet: its configuration, and its detector
@@ -118,6 +143,7 @@ public final class TrainingMonitor: Sendable {
         let history = try RunHistory(store: store, runID: runID)
         history.replay(into: monitor)
         monitor.recovery.rollbacks = try store.rollbackCount(runID: runID)
+        monitor.incidents = LiveIncidents(nextID: try store.lastIncident(runID: runID) + 1)
         monitors[runID] = monitor
         return monitor
     }

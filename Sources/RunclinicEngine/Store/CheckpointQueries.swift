@@ -44,6 +44,7 @@ enum CheckpointQueries {
         let direction = primary.map { Self.direction(of: $0, run: run) }
         var best: CheckpointRecord?
         var records: [CheckpointRecord] = []
+        let secondary = primary.flatMap { secondaryMetric(among: rows.flatMap { $0.metrics.map(\.name) }, primary: $0, run: run) }
         for row in rows {
             var score: Double?
             if let primary { score = row.metrics.last(where: { $0.name == primary })?.value }
@@ -51,13 +52,36 @@ enum CheckpointQueries {
                                           metrics: row.metrics, time: row.time, score: score)
             records.append(record)
             guard let score, !score.isNaN, let direction else { continue }
-            if let bestScore = best?.score {
-                if direction.isBetter(score, than: bestScore) { best = record }
-            } else {
+            guard let current = best, let bestScore = current.score else {
+                best = record
+                continue
+            }
+            if direction.isBetter(score, than: bestScore) {
+                best = record
+            } else if score == bestScore, !isWorse(record, than: current, by: secondary) {
+                // A tie (accuracy 1.0 at several steps): the better secondary metric, then the latest.
                 best = record
             }
         }
         return (records, best, primary, direction)
+    }
+
+    /// The metric that breaks ties of the primary one: a validation loss (or another metric whose
+    /// direction is the other way), as a checkpoint with accuracy 1.0 and a lower loss is better.
+    static func secondaryMetric(among names: [String], primary: String, run: RunRecord) -> (name: String, direction: MetricDirection)? {
+        let candidates = Array(Set(names)).sorted().filter { $0 != primary }
+        let ranked = candidates.filter(isValidationMetric) + candidates.filter { !isValidationMetric($0) }
+        guard let name = ranked.first(where: { MetricDirection.infer(from: $0) != nil || run.config?["experiment_monitoring"]?["metrics"]?[$0]?["mode"] != nil })
+        else { return nil }
+        return (name, direction(of: name, run: run))
+    }
+
+    /// True when `record` is worse than `other` by the secondary metric (false when either lacks it).
+    static func isWorse(_ record: CheckpointRecord, than other: CheckpointRecord, by secondary: (name: String, direction: MetricDirection)?) -> Bool {
+        guard let secondary,
+              let value = record.metrics.last(where: { $0.name == secondary.name })?.value, !value.isNaN,
+              let otherValue = other.metrics.last(where: { $0.name == secondary.name })?.value, !otherValue.isNaN else { return false }
+        return secondary.direction.isBetter(otherValue, than: value)
     }
 
     /// The latest value of each of the run's metrics at or before `step`: what a checkpoint

@@ -188,5 +188,10 @@ extension Migration {
                 UNIQUE (format, source_path, source_run_id)
             );
             """),
+        Migration(version: 7, name: "batches by attempt", sql: """
+            -- A validation batch belongs to the attempt it was logged in, as metric points do: after
+            -- a rollback the abandoned attempt's batches are not part of the run's history.
+            ALTER TABLE batches ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 }

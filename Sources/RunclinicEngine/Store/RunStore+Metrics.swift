@@ -16,7 +16,7 @@ extension RunStore {
         }
     }
 
-    /// Stores one validation batch's metrics and the samples it held.
+    /// Stores one validation batch's metrics and the samples it held (under the run's current attempt).
     /// Returns the run's id.
     @discardableResult
     public func logBatch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
@@ -37,10 +37,16 @@ extension RunStore {
         guard step >= 0 else { throw EngineError.invalidArgument(field: "step", reason: "expected a non-negative integer, got \(step)") }
     }
 
-    /// The run's metric series, optionally only some keys and a step range.
+    /// Which points of a run that rolled back: its lineage (what the run is now), or the points
+    /// of abandoned attempts that the lineage replaced.
+    public enum Attempts: String, Sendable, CaseIterable { case lineage, superseded }
+
+    /// The run's metric series, optionally only some keys and a step range: by default its
+    /// lineage, so a rolled-back run reads as one history, without the abandoned attempt's steps.
     /// `isCancelled` is polled while reading, so a long read can be abandoned.
     public func metrics(run reference: RunReference, keys: [String]? = nil, sinceStep: Int64? = nil,
-                        untilStep: Int64? = nil, isCancelled: () -> Bool = { false }) throws -> [(name: String, series: MetricSeries)] {
+                        untilStep: Int64? = nil, attempts: Attempts = .lineage,
+                        isCancelled: () -> Bool = { false }) throws -> [(name: String, series: MetricSeries)] {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
             let runKeys = try RunQueries.metricKeys(runID: run.id, on: connection)
@@ -55,9 +61,11 @@ extension RunStore {
                     selected.append(match)
                 }
             }
+            let lineage = try RunLineage.read(runID: run.id, on: connection)
+            let wantLineage = attempts == .lineage
             // One pass over the run's points (they are clustered by run and step), sorted into series.
             let query = try connection.prepare("""
-                SELECT key_id, step, value, time FROM metric_points
+                SELECT key_id, step, value, time, attempt FROM metric_points
                 WHERE run_id = ? AND step >= ? AND step <= ? ORDER BY attempt, step
                 """)
             query.bind(run.id, at: 1)
@@ -71,6 +79,8 @@ extension RunStore {
                 rows += 1
                 if rows & 0xFFF == 0, isCancelled() { throw EngineError.cancelled }
                 guard let slot = slotByKey[query.int64(at: 0)] else { continue }
+                if !lineage.isSingleAttempt || !wantLineage,
+                   lineage.keeps(attempt: query.int64(at: 4), step: query.int64(at: 1)) != wantLineage { continue }
                 series[slot].steps.append(query.int64(at: 1))
                 series[slot].values.append(query.doubleOrNaN(at: 2))
                 series[slot].times.append(query.double(at: 3))
@@ -84,7 +94,8 @@ extension RunStore {
     public func batches(run reference: RunReference, step: Int64? = nil, batch: Int64? = nil) throws -> [BatchRecord] {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
-            var sql = "SELECT step, batch, phase, metrics, samples, time FROM batches WHERE run_id = ?"
+            let lineage = try RunLineage.read(runID: run.id, on: connection)
+            var sql = "SELECT step, batch, phase, metrics, samples, time, attempt FROM batches WHERE run_id = ?"
             if step != nil { sql += " AND step = ?" }
             if batch != nil { sql += " AND batch = ?" }
             sql += " ORDER BY step, batch, id"
@@ -95,6 +106,8 @@ extension RunStore {
             if let batch { query.bind(batch, at: index) }
             var records: [BatchRecord] = []
             while try query.step() {
+                // Batches of an abandoned attempt are not part of the run's history.
+                guard lineage.keeps(attempt: query.int64(at: 6), step: query.int64(at: 0)) else { continue }
                 let samples = (query.text(at: 4).flatMap { try? JSONParser.parse($0) })?.arrayValue?.compactMap(\.stringValue) ?? []
                 records.append(BatchRecord(
                     runID: run.id, step: query.int64(at: 0), batch: query.int64(at: 1), phase: query.text(at: 2) ?? "",

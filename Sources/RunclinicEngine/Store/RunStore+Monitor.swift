@@ -67,6 +67,15 @@ extension RunStore {
         }
     }
 
+    /// The highest live incident id stored for a run (0 when none): numbering goes on after a restart.
+    public func lastIncident(runID: Int64) throws -> Int64 {
+        try read { connection in
+            let query = try connection.prepare("SELECT MAX(json_extract(detail, '$.incident')) FROM anomalies WHERE run_id = ?")
+            query.bind(runID, at: 1)
+            return try query.step() ? query.int64(at: 0) : 0
+        }
+    }
+
     /// Replaces the run's configuration (monitor.configure).
     public func updateConfig(runID: Int64, config: JSONValue) throws {
         try write { state in

@@ -223,7 +223,9 @@ final class StoreWriter {
 
     func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {
         try beginIfNeeded()
-        let insertBatch = try statement("INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        // A rolled-back trainer that validates before logging anything else starts its attempt here.
+        if let rewindTo = run.rewindToStep, let last = run.lastStep, step < last, step >= rewindTo { try startNextAttempt(run) }
+        let insertBatch = try statement("INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         insertBatch.bind(run.record.id, at: 1)
         insertBatch.bind(step, at: 2)
         insertBatch.bind(batch, at: 3)
@@ -231,6 +233,7 @@ final class StoreWriter {
         insertBatch.bind(MetricValue.jsonText(metrics), at: 5)
         insertBatch.bind(JSONWriter.string(JSONValue(samples)), at: 6)
         insertBatch.bind(time, at: 7)
+        insertBatch.bind(run.attempt, at: 8)
         try insertBatch.run()
     }
 }

@@ -31,7 +31,8 @@ extension RunclinicService {
                 return [
                     "summary": analysis.summaryJSON, "key_finding": .string(analysis.keyFinding),
                     "anomalies": .array(analysis.anomalies.map(\.json)), "change_points": analysis.changePointsJSON,
-                    "root_causes": .array(analysis.explanations.map(\.json)), "reports": .object(reports),
+                    "root_causes": .array(analysis.explanations.map(\.json)), "primary": analysis.primaryJSON,
+                    "reports": .object(reports),
                 ]
             },
             MethodHandler("analyze.change_points", positionalParams: ["values", "model", "penalty", "min_segment"]) { params, _ in

@@ -54,13 +54,14 @@ extension RunclinicService {
                 return .object(object)
             },
             // Concurrent: a large run takes a while to read, and the client may cancel it.
-            MethodHandler("run.metrics", positionalParams: ["run", "keys", "since_step", "until_step"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project", "keys", "since_step", "until_step"], method: "run.metrics")
+            MethodHandler("run.metrics", positionalParams: ["run", "keys", "since_step", "until_step", "attempts"], execution: .concurrent) { params, context in
+                try params.rejectUnknown(allowed: ["run", "project", "keys", "since_step", "until_step", "attempts"], method: "run.metrics")
                 let progress = context.beginProgress(params, title: "Reading metrics")
                 defer { progress?.end() }
                 let series = try store.metrics(
                     run: try params.runReference(), keys: try params.optionalStringArray("keys"),
                     sinceStep: try params.optionalInt("since_step"), untilStep: try params.optionalInt("until_step"),
+                    attempts: try params.optionalChoice("attempts", of: RunStore.Attempts.self) ?? .lineage,
                     isCancelled: { context.cancellation.isCancelled })
                 return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
             },

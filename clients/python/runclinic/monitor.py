@@ -1,15 +1,20 @@
 """`Monitor`: the helper a training loop uses to log a run."""
 
 import json
+import logging
 
 from .client import Client
+
+_log = logging.getLogger("runclinic")
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class Action:
     """What the server advises: `rollback` (to `checkpoint`, with the learning rate times
-    `lr_factor`), `reduce_lr` (times `lr_factor`) or `stop`. None means carry on."""
+    `lr_factor`), `reduce_lr` (times `lr_factor`), `stop`, or `inspect_data` (the validation
+    `batches` that fell and their `samples`: look at or filter those images). None means carry on.
+    `incident` identifies the event it answers: the server advises once per incident."""
 
     def __init__(self, data):
         self.data = data
@@ -18,6 +23,9 @@ class Action:
         self.lr_factor = data.get("lr_factor")
         self.reason = data.get("reason")
         self.step = data.get("step")
+        self.incident = data.get("incident")
+        self.batches = data.get("batches") or []
+        self.samples = data.get("samples") or []
 
     @property
     def checkpoint_path(self):
@@ -40,7 +48,8 @@ class Monitor:
     """
 
     def __init__(self, name, project=None, config=None, tags=None, *, db=None, binary=None,
-                 client=None, socket=None, wait=True, on_rollback=None, on_reduce_lr=None, on_stop=None):
+                 client=None, socket=None, wait=True, on_rollback=None, on_reduce_lr=None, on_stop=None,
+                 on_inspect_data=None):
         self.name = name
         self.project = project
         self.config = config
@@ -53,7 +62,11 @@ class Monitor:
             self.client = Client.connect(socket)
         else:
             self.client = Client.spawn(db=db, binary=binary)
-        self.hooks = {"rollback": on_rollback, "reduce_lr": on_reduce_lr, "stop": on_stop}
+        self.hooks = {"rollback": on_rollback, "reduce_lr": on_reduce_lr, "stop": on_stop,
+                      "inspect_data": on_inspect_data}
+        # Actions already handed to the trainer, by incident: the same advice may arrive both as
+        # a reply and as an alert, and its hook must run once.
+        self._handled = set()
         self.alerts = []
         self._unread_alerts = []
         self.client.on_notification("monitor.alert", self._receive_alert)
@@ -157,11 +170,19 @@ class Monitor:
         self.anomalies.extend(result.get("anomalies") or [])
         data = result.get("action")
         action = Action(data) if data else None
-        if action is not None:
-            self.last_action = action
-            hook = self.hooks.get(action.kind)
-            if hook is not None:
-                hook(action)
+        if action is None:
+            return None
+        key = (action.incident, action.kind, action.step) if action.incident is not None else None
+        if key is not None and key in self._handled:
+            return None
+        if key is not None:
+            self._handled.add(key)
+        self.last_action = action
+        hook = self.hooks.get(action.kind)
+        if hook is not None:
+            hook(action)
+        elif action.kind == "inspect_data":
+            _log.warning("runclinic: %s", action.reason)
         return action
 
     def close(self):

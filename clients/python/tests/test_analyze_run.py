@@ -218,3 +218,44 @@ def test_a_long_analysis_reports_progress(binary, client, db, tmp_path):
     finally:
         server.stdin.close()
         server.wait(10)
+
+
+def test_the_key_finding_is_the_drop_that_matters_not_the_first_dip(client, tmp_path):
+    batches = dataset(tmp_path / "data")
+
+    def recall(step, index, rng):
+        value = 0.86 + rng.gauss(0, 0.005)
+        if step == 513:
+            value -= 0.06  # one noisy evaluation, recovered at once
+        if step >= 2049:
+            value -= 0.25  # the run's real collapse
+        return value
+
+    run = log_run(client, "dip-then-drop", batches, recall_of=recall, loss_of=smooth_loss)
+    result = client.call("analyze.run", run=run)
+    check("analyze.run", result)
+    primary = result["primary"]
+    assert primary["incident"]["metric"] == "val/recall" and primary["incident"]["step"] == 2049, primary
+    assert result["key_finding"].startswith(primary["incident"]["description"])
+    assert "2049" in result["key_finding"]
+    for cause in result["root_causes"]:
+        top = cause["hypotheses"][0]
+        assert top["cause"] != "unexplained" or top["confidence"] <= 0.5, cause
+
+
+def test_a_run_that_ends_in_nan_says_so_first_and_its_final_value_is_nan(client, tmp_path):
+    batches = dataset(tmp_path / "data")
+
+    def loss(step, rng):
+        return math.nan if step >= 3073 else smooth_loss(step, rng)
+
+    run = log_run(client, "ends-in-nan", batches, recall_of=lambda step, index, rng: 0.85 + rng.gauss(0, 0.005),
+                  loss_of=loss, lr_of=lambda step: math.inf if step >= 3073 else 1e-3)
+    result = client.call("analyze.run", run=run, output_dir=str(tmp_path / "out"), formats=["md", "json"])
+    assert result["primary"]["incident"]["kind"] == "non_finite"
+    assert "NaN" in result["key_finding"] or "nan" in result["key_finding"].lower() or "inf" in result["key_finding"].lower()
+    performance = result["summary"]["performance_metrics"]
+    assert math.isnan(performance["final_train/loss"]) and performance["final_lr"] == math.inf
+    chart = (tmp_path / "out").glob("*_charts/*.svg")
+    svg = "\n".join(path.read_text() for path in chart)
+    assert 'class="non-finite"' in svg and "+Inf at step 3073" in svg

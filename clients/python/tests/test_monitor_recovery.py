@@ -28,8 +28,11 @@ def test_nan_rolls_back_to_the_best_checkpoint_then_replays(client):
     losses(client, run, 30, start=81)
     assert client.call("run.get", run=run)["last_step"] == 110
     assert client.call("run.actions", run=run)["actions"][0]["kind"] == "rollback"
+    # The run's history is its lineage: steps 0-80, then the replay; the abandoned steps apart.
     series = client.call("run.metrics", run=run, keys=["train/loss"])["series"]["train/loss"]
-    assert series["steps"].count(90) == 2  # the first attempt's step 90 and the replay's
+    assert series["steps"] == list(range(0, 81)) + list(range(81, 111))
+    abandoned = client.call("run.metrics", run=run, keys=["train/loss"], attempts="superseded")["series"]["train/loss"]
+    assert abandoned["steps"] == list(range(81, 101))
 
 
 def test_nan_without_checkpoint_stops(client):

@@ -27,14 +27,29 @@ enum ReportCharts {
                                  "y1": SVGDocument.number(margin.top), "y2": SVGDocument.number(height - margin.bottom),
                                  "stroke": "#9333ea", "stroke-dasharray": "4 3", "class": "change-point"])
         }
+        nonFiniteMarks(&svg, series, x: x)
         for anomaly in anomalies where anomaly.metric == name && anomaly.batch == nil {
-            let value = anomaly.value.isFinite ? anomaly.value : high
+            let value = anomaly.value.isFinite ? anomaly.value : (anomaly.value == -.infinity ? low : high)
             svg.element("circle", ["cx": SVGDocument.number(x(anomaly.step)), "cy": SVGDocument.number(y(value)), "r": "4",
                                    "fill": anomaly.severity >= .high ? "#dc2626" : "#f59e0b", "class": "anomaly"])
         }
         svg.element("text", ["x": SVGDocument.number(width - margin.right), "y": "16", "text-anchor": "end", "fill": "#555"],
-                    text: "dashed: change points · dots: anomalies")
+                    text: "dashed: change points · dots: anomalies" + (finite.count < series.values.count ? " · ▲▼×: ±Inf, NaN" : ""))
         return svg.text
+    }
+
+    /// Non-finite values as marks at the chart's edge (+Inf ▲ at the top, -Inf ▼ at the bottom,
+    /// NaN × at the top), one per pixel column: they have no place on the value axis.
+    static func nonFiniteMarks(_ svg: inout SVGDocument, _ series: MetricSeries, x: (Int64) -> Double) {
+        var drawnColumns: Set<Int> = []
+        for (step, value) in zip(series.steps, series.values) where !value.isFinite {
+            let column = Int(x(step).rounded())
+            guard drawnColumns.insert(column).inserted else { continue }
+            let (mark, y, label) = value.isNaN ? ("×", margin.top - 2, "NaN") : (value > 0 ? ("▲", margin.top - 2, "+Inf") : ("▼", height - margin.bottom + 10, "-Inf"))
+            svg.element("text", ["x": SVGDocument.number(Double(column)), "y": SVGDocument.number(y), "text-anchor": "middle",
+                                 "fill": "#dc2626", "font-size": "10", "class": "non-finite", "data-value": "\(label) at step \(step)"],
+                        text: mark)
+        }
     }
 
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#65a30d", "#7c3aed", "#475569"]

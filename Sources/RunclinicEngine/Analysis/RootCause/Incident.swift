@@ -1,6 +1,6 @@
 /// Something in a run's history that needs explaining: a validation metric that dropped, a value
 /// that became NaN, a loss that diverged, a growing train/validation gap, or a plateau.
-public struct Incident: Sendable {
+public struct Incident: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case drop, nonFinite = "non_finite", divergence, overfitting, plateau
     }

@@ -14,7 +14,8 @@ import Foundation
 /// - overfitting, plateau: the monitor's overfitting (train/validation gap) or plateau rule at the
 ///   incident: 0.75 / 0.6.
 /// - recovery_action: the monitor advised a rollback or an LR cut within the window: 0.4.
-/// - unexplained: nothing above holds (confidence 1 - the best other's, at least 0.5).
+/// - unexplained: nothing above holds (confidence 0.5 less half the best other's: what remains,
+///   not a certainty).
 struct RootCauseAnalyzer {
     let series: [String: MetricSeries]
     let batchesByStep: [Int64: [BatchRecord]]
@@ -70,7 +71,8 @@ struct RootCauseAnalyzer {
         hypotheses.sort { $0.confidence > $1.confidence }
         let strongest = hypotheses.first?.confidence ?? 0
         if strongest < 0.5 {
-            var unexplained = RootCauseHypothesis(cause: .unexplained, confidence: max(0.5, 1 - strongest),
+            // Nothing fits: said as what remains, never as a certainty that nothing explains it.
+            var unexplained = RootCauseHypothesis(cause: .unexplained, confidence: 0.5 - strongest / 2,
                                                   evidence: ["no concentration in a few batches with defective images, no data change, no learning-rate rise, no non-finite or diverging training metric before step \(incident.step)"])
             if let concentrated = hypotheses.first(where: { $0.batches != nil }) {
                 unexplained.batches = concentrated.batches

@@ -36,12 +36,12 @@ struct SuddenDropDetector: Sendable {
         if fromPrevious >= threshold {
             magnitude = max(fromPrevious, fromBest)
             baseline = fromBest > fromPrevious ? best : previous
-            message = "\(profile.name) fell from \(previous.shortDescription) to \(value.shortDescription) at step \(step): "
+            message = "\(profile.name) \(direction == .max ? "fell" : "rose") from \(previous.shortDescription) to \(value.shortDescription) at step \(step): "
                 + "a drop of \(fromPrevious.shortDescription)\(unit), over the \(threshold.shortDescription) threshold"
         } else if fromBest >= 2 * threshold {
             magnitude = fromBest
             baseline = best
-            message = "\(profile.name) = \(value.shortDescription) at step \(step) is \(fromBest.shortDescription)\(unit) below its best "
+            message = "\(profile.name) = \(value.shortDescription) at step \(step) is \(fromBest.shortDescription)\(unit) \(direction == .max ? "below" : "above") its best "
                 + "\(best.shortDescription) (step \(bestStep ?? 0))"
         } else {
             return nil
