@@ -77,7 +77,8 @@ public struct RunAnalyzer: Sendable {
 
         progress("ranking causes", 90)
         let analyzer = RootCauseAnalyzer(series: series, batchesByStep: batchesByStep, anomalies: anomalies, actions: actions,
-                                         profile: profile, dropThreshold: configuration.dropThreshold, verdicts: verdicts)
+                                         profile: profile, dropThreshold: configuration.dropThreshold, verdicts: verdicts,
+                                         modificationTimes: Self.modificationTimes(of: samples, in: dataDirectory))
         let explanations = incidents.map { RunAnalysis.Explanation(incident: $0, hypotheses: analyzer.explain($0)) }
         var defectCounts: [ImageIssue: Int] = [:]
         var suspected: [String] = []
@@ -125,55 +126,26 @@ public struct RunAnalyzer: Sendable {
     static func key(_ anomaly: Anomaly) -> String { "\(anomaly.type.rawValue)|\(anomaly.metric)|\(anomaly.step)|\(anomaly.batch ?? -1)" }
 
     /// Points a metric's change-point search works on at most: a longer series is searched as
-    /// the means of equal blocks (PELT's pruning is weak on long smooth curves, so its cost can
-    /// grow with n²), and each change found is then placed exactly within its blocks.
+    /// the means of equal blocks (ChangePointSearch.exactLimit).
     static let searchedPoints = 4_000
 
     /// Change points of one metric (the default search), with the mean level on either side.
     static func changePoints(of name: String, in values: MetricSeries) -> [RunAnalysis.ChangePoint] {
-        guard values.values.count >= 8 else { return [] }
+        guard values.values.count >= 8, values.values.contains(where: \.isFinite) else { return [] }
         let (filled, _) = SeriesGaps.filled(values.values)
-        let search = ChangePointSearch()
-        var indices: [Int]
-        if filled.count <= searchedPoints {
-            indices = search.run(filled).changePoints
-        } else {
-            let block = (filled.count + searchedPoints - 1) / searchedPoints
-            var means: [Double] = []
-            means.reserveCapacity(filled.count / block + 1)
-            for start in stride(from: 0, to: filled.count, by: block) {
-                let slice = filled[start..<min(filled.count, start + block)]
-                means.append(slice.reduce(0, +) / Double(slice.count))
-            }
-            let coarse = search.run(means).changePoints.map { $0 * block }
-            indices = refine(coarse, block: block, in: filled, model: search.model)
-        }
+        var search = ChangePointSearch()
+        search.exactLimit = searchedPoints
+        // A training curve's bends and spikes are not changes of regime; a non-finite tail is.
+        var tail: Int? = nil
+        if let lastFinite = values.values.lastIndex(where: \.isFinite), lastFinite + 1 < values.values.count { tail = lastFinite + 1 }
+        let indices = TrainingCurveRegimes.keep(search.run(filled).changePoints, in: filled, nonFiniteTailStart: tail)
         return indices.map { index in
             let before = filled[max(0, index - 5)..<index], after = filled[index..<min(filled.count, index + 5)]
+            // The start of a non-finite tail is after: NaN (or the infinity) itself, not the filled level.
+            let level = index == tail ? values.values[index] : after.reduce(0, +) / Double(after.count)
             return RunAnalysis.ChangePoint(metric: name, step: values.steps[index], before: before.reduce(0, +) / Double(before.count),
-                                           after: after.reduce(0, +) / Double(after.count))
+                                           after: level)
         }
-    }
-
-    /// Each coarse change point moved to the best single split of the raw values within a block
-    /// either side of it (between its neighbours).
-    static func refine(_ coarse: [Int], block: Int, in values: [Double], model: SegmentModel) -> [Int] {
-        var refined: [Int] = []
-        for (position, point) in coarse.enumerated() {
-            let lower = max(position > 0 ? coarse[position - 1] + 1 : 1, point - 2 * block)
-            let upper = min(position + 1 < coarse.count ? coarse[position + 1] - 1 : values.count - 1, point + 2 * block)
-            guard upper > lower + 2 else { refined.append(point); continue }
-            let window = Array(values[(lower - 1)...(upper)])
-            let cost = model.cost(for: window)
-            var best = point, bestCost = Double.infinity
-            let shortest = max(1, cost.minimumSegmentLength)
-            for split in (lower + shortest - 1)...(upper - shortest + 1) where split - (lower - 1) >= shortest && upper + 1 - split >= shortest {
-                let total = cost.cost(0, split - (lower - 1)) + cost.cost(split - (lower - 1), window.count)
-                if total < bestCost { bestCost = total; best = split }
-            }
-            refined.append(best)
-        }
-        return refined
     }
 
     static func summary(_ name: String, _ values: MetricSeries, profile: MetricProfile) -> RunAnalysis.MetricSummary {
@@ -187,6 +159,19 @@ public struct RunAnalyzer: Sendable {
         let drop = best.flatMap { best in final.flatMap { $0.0.isFinite ? profile.worsening(from: best.0, to: $0.0) : nil } }
         return RunAnalysis.MetricSummary(name: name, role: profile.role, direction: profile.direction, points: values.values.count,
                                          best: best?.0, bestStep: best?.1, final: final?.0, finalStep: final?.1, dropFromBest: drop)
+    }
+
+    /// When each sample's file was last modified, by the name logged (files that cannot be found
+    /// are left out): a file rewritten during the run is data that changed under the same name.
+    static func modificationTimes(of samples: [String], in dataDirectory: String?) -> [String: Double] {
+        var times: [String: Double] = [:]
+        var status = stat()
+        for sample in samples {
+            let path = locate(sample, in: dataDirectory)
+            guard path.hasPrefix("/"), stat(path, &status) == 0 else { continue }
+            times[sample] = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        }
+        return times
     }
 
     /// Where a logged image name lives: under `dataDirectory` when it is relative.

@@ -77,7 +77,7 @@ struct RegressionForest: Sendable {
 }
 
 /// SplitMix64: a tiny, good, seedable generator (Steele, Lea & Flood 2014).
-struct SplitMix: Sendable {
+struct SplitMix: Sendable, RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

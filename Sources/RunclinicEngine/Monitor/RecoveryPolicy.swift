@@ -24,7 +24,10 @@ enum RecoveryPolicy {
                                state: inout RecoveryState, incident: LiveIncidents.Open?,
                                bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
         let strategies = configuration.strategies
-        if let data = dataAdvice(anomalies, step: step, primaryMetric: primaryMetric, incident: incident) { return data }
+        if let data = dataAdvice(anomalies, step: step, primaryMetric: primaryMetric, incident: incident) {
+            state.dataAdviceEvaluation = state.primaryEvaluations
+            return data
+        }
         if let trigger = severeTrigger(anomalies, primaryMetric: primaryMetric) {
             let divergence = trigger.type == .divergence
             let mayRollBack = strategies.contains(.rollbackOnSevereDrop) || (divergence && strategies.contains(.stopOnDivergence))
@@ -52,6 +55,8 @@ enum RecoveryPolicy {
         if let plateau = anomalies.first(where: { $0.type == .plateau && $0.metric == primaryMetric }),
            strategies.contains(.adjustLROnPlateau) {
             if let last = state.lastLRCutEvaluation, state.primaryEvaluations - last < configuration.cooldown { return nil }
+            // Stalled since bad data was reported: the data, not the optimiser, holds it back.
+            if let advised = state.dataAdviceEvaluation, (plateau.magnitude ?? 0) >= Double(state.primaryEvaluations - advised) { return nil }
             let current = state.learningRate
             if let current, current * configuration.lrFactor < configuration.minLR { return nil }
             if current == nil, state.cumulativeFactor * configuration.lrFactor < 1e-4 { return nil }
@@ -69,7 +74,7 @@ enum RecoveryPolicy {
     private static func dataAdvice(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, incident: LiveIncidents.Open?) -> RecoveryAction? {
         guard let incident, !incident.batches.isEmpty else { return nil }
         // A model-wide failure (NaN, divergence) is not a data problem even if batches differ.
-        if anomalies.contains(where: { [.nonFinite, .divergence].contains($0.type) && $0.batch == nil }) { return nil }
+        if anomalies.contains(where: { ($0.type == .nonFinite || $0.type == .divergence && $0.severity >= .high) && $0.batch == nil }) { return nil }
         let drop = anomalies.first { $0.type == .suddenDrop && $0.metric == primaryMetric && $0.severity >= .high }
         let batchDrop = anomalies.first { $0.type == .problematicBatch && $0.severity >= .high }
         guard let trigger = drop ?? batchDrop else { return nil }
@@ -90,7 +95,7 @@ enum RecoveryPolicy {
             switch anomaly.type {
             case .nonFinite: return anomaly.batch == nil
             case .spike: return anomaly.severity == .critical
-            case .divergence: return true
+            case .divergence: return anomaly.severity >= .high
             case .suddenDrop: return anomaly.metric == primaryMetric && anomaly.severity >= .high
             default: return false
             }

@@ -182,6 +182,8 @@ struct RecoveryState: Sendable {
     var rollbacks = 0
     var primaryEvaluations = 0
     var lastLRCutEvaluation: Int?
+    /// When data advice was last given (in evaluations of the primary metric).
+    var dataAdviceEvaluation: Int?
     var learningRate: Double?
     /// Product of the cuts advised, for the floor when the run logs no learning rate.
     var cumulativeFactor = 1.0

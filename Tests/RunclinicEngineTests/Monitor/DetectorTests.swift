@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RunclinicEngine
 
@@ -40,11 +41,31 @@ import Testing
         var early: [Anomaly] = []
         for step in 0..<20 { early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 } }
         #expect(early.isEmpty)
-        let high = detector.observe(4.0, profile: loss, step: 20, factor: 3)
-        let critical = detector.observe(12.0, profile: loss, step: 21, factor: 3)
+        let warning = detector.observe(3.0, profile: loss, step: 20, factor: 3)
+        let high = detector.observe(6.0, profile: loss, step: 21, factor: 3)
+        let critical = detector.observe(15.0, profile: loss, step: 22, factor: 3)
+        #expect(warning?.severity == .warning)
         #expect(high?.severity == .high)
         #expect(critical?.severity == .critical)
-        #expect(detector.average! < 1.5)
+        #expect(detector.average! < 2)
+    }
+
+    /// Minibatch losses around `level`: log-normal, the 90th percentile about twice the median.
+    static func minibatchLoss(_ level: Double, _ generator: inout SplitMix) -> Double {
+        let u = Double.random(in: 1e-12..<1, using: &generator), v = Double.random(in: 0..<1, using: &generator)
+        return level * exp(0.55 * (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+    }
+
+    @Test func minibatchNoiseIsNoSpike() {
+        var detector = SpikeDetector()
+        let loss = profile("train/loss")
+        var generator = SplitMix(state: 11)
+        var found: [Anomaly] = []
+        for step in 0..<5_000 {
+            let value = Self.minibatchLoss(0.05 + 2 * exp(-Double(step) / 500), &generator)
+            found += [detector.observe(value, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 }
+        }
+        #expect(found.allSatisfy { $0.severity < .high })
     }
 
     @Test func plateauFollowsReduceLROnPlateau() {
@@ -65,13 +86,33 @@ import Testing
         var detector = DivergenceDetector(window: 30)
         let loss = profile("train/loss")
         var early: [Anomaly] = []
-        for step in 0..<40 { early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 } }
+        for step in 0..<120 { early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 } }
         #expect(early.isEmpty)
-        let single = detector.observe(5, profile: loss, step: 40, factor: 3)
+        let single = detector.observe(5, profile: loss, step: 120, factor: 3)
         #expect(single == nil)  // one value is a spike, not divergence
         var found: Anomaly?
-        for step in 41..<50 where found == nil { found = detector.observe(5, profile: loss, step: Int64(step), factor: 3) }
+        for step in 121..<160 where found == nil { found = detector.observe(5, profile: loss, step: Int64(step), factor: 3) }
         #expect(found?.type == .divergence && found?.severity == .critical)
+    }
+
+    @Test func noisyMinibatchLossesDoNotDivergeButASlowRiseDoes() {
+        var detector = DivergenceDetector(window: 30)
+        let loss = profile("train/loss")
+        var generator = SplitMix(state: 7)
+        var clean: [Anomaly] = []
+        // Per-step noise around a falling level, its raw minimum several times below it.
+        for step in 0..<3_000 {
+            let level = 0.1 + 0.5 * Double(3_000 - step) / 3_000
+            clean += [detector.observe(Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)].compactMap { $0 }
+        }
+        #expect(clean.isEmpty)
+        // The level then doubles over 200 steps: flagged within them.
+        var rising: Anomaly?
+        for step in 3_000..<3_200 where rising == nil {
+            let level = 0.1 * (1 + Double(step - 3_000) / 200)
+            rising = detector.observe(Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)
+        }
+        #expect(rising?.type == .divergence)
     }
 
     @Test func aBatchThatDropsAloneIsNamedWithItsSamples() {
@@ -111,3 +152,4 @@ import Testing
         #expect(AnomalyType.allCases.map(\.index) == Array(AnomalyType.allCases.indices))
     }
 }
+

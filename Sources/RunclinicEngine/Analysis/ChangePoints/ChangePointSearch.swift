@@ -36,6 +36,10 @@ public struct ChangePointSearch: Sendable {
     }
     /// A fixed noise deviation (overrides `noise`).
     public var noiseDeviation: Double?
+    /// Series longer than this are searched as the means of equal blocks, each change found then
+    /// placed exactly within its blocks: PELT prunes little on a long series with few changes (the
+    /// common training curve), so its cost grows with n². nil: always the exact search.
+    public var exactLimit: Int? = 10_000
 
     public init(model: SegmentModel = .linear, penalty: Penalty = .modifiedBIC, minimumSegmentLength: Int = 2,
                 noise: NoiseEstimate = .wholeSeries, noiseDeviation: Double? = nil) {
@@ -69,6 +73,41 @@ public struct ChangePointSearch: Sendable {
 
     /// Change points of `values`, which must all be finite (callers fill or drop gaps first).
     public func run(_ values: [Double]) -> Result {
+        guard let limit = exactLimit, values.count > limit else { return runExactly(values) }
+        let block = (values.count + limit - 1) / limit
+        var means: [Double] = []
+        means.reserveCapacity(values.count / block + 1)
+        for start in stride(from: 0, to: values.count, by: block) {
+            let slice = values[start..<min(values.count, start + block)]
+            means.append(slice.reduce(0, +) / Double(slice.count))
+        }
+        let coarse = runExactly(means)
+        let placed = Self.refine(coarse.changePoints.map { $0 * block }, block: block, in: values, model: model)
+        return Result(changePoints: placed, penalty: coarse.penalty, noiseDeviation: coarse.noiseDeviation, totalCost: coarse.totalCost)
+    }
+
+    /// Each coarse change point moved to the best single split of the raw values within two
+    /// blocks either side of it (between its neighbours).
+    static func refine(_ coarse: [Int], block: Int, in values: [Double], model: SegmentModel) -> [Int] {
+        var refined: [Int] = []
+        for (position, point) in coarse.enumerated() {
+            let lower = max(position > 0 ? coarse[position - 1] + 1 : 1, point - 2 * block)
+            let upper = min(position + 1 < coarse.count ? coarse[position + 1] - 1 : values.count - 1, point + 2 * block)
+            guard upper > lower + 2 else { refined.append(point); continue }
+            let window = Array(values[(lower - 1)...(upper)])
+            let cost = model.cost(for: window)
+            var best = point, bestCost = Double.infinity
+            let shortest = max(1, cost.minimumSegmentLength)
+            for split in (lower + shortest - 1)...(upper - shortest + 1) where split - (lower - 1) >= shortest && upper + 1 - split >= shortest {
+                let total = cost.cost(0, split - (lower - 1)) + cost.cost(split - (lower - 1), window.count)
+                if total < bestCost { bestCost = total; best = split }
+            }
+            refined.append(best)
+        }
+        return refined
+    }
+
+    private func runExactly(_ values: [Double]) -> Result {
         var deviation = noiseDeviation
         if deviation == nil, noise == .differences {
             deviation = model == .linear ? NoiseScale.fromSecondDifferences(values) : NoiseScale.fromDifferences(values)

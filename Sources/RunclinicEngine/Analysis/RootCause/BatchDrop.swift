@@ -9,6 +9,12 @@ struct BatchDrop: Sendable {
         let worsening: Double
         let samples: [String]
         let previousSamples: [String]?
+        /// The samples of the evaluation before the previous one: whether the batch held still
+        /// before (a loader that reshuffles every evaluation changes every batch every time).
+        let earlierSamples: [String]?
+        /// When this evaluation and the previous one were logged (wall clock).
+        let time: Double
+        let previousTime: Double?
     }
 
     let changes: [Change]
@@ -38,10 +44,17 @@ struct BatchDrop: Sendable {
             guard let value = record.metrics.first(where: { $0.name == metric })?.value, value.isFinite else { continue }
             var history: [Double] = []
             var previousSamples: [String]? = nil
+            var earlierSamples: [String]? = nil
+            var previousTime: Double? = nil
             for earlier in earlierSteps.reversed() {
                 guard let match = batchesByStep[earlier]?.first(where: { $0.batch == record.batch }),
                       let old = match.metrics.first(where: { $0.name == metric })?.value, old.isFinite else { continue }
-                if previousSamples == nil { previousSamples = match.samples }
+                if previousSamples == nil {
+                    previousSamples = match.samples
+                    previousTime = match.time
+                } else if earlierSamples == nil {
+                    earlierSamples = match.samples
+                }
                 history.append(old)
                 if history.count == 3 { break }
             }
@@ -49,7 +62,8 @@ struct BatchDrop: Sendable {
             let baseline = TrailingWindow.median(history)
             changes.append(Change(batch: record.batch, baseline: baseline, value: value,
                                   worsening: profile.worsening(from: baseline, to: value), samples: record.samples,
-                                  previousSamples: previousSamples))
+                                  previousSamples: previousSamples, earlierSamples: earlierSamples, time: record.time,
+                                  previousTime: previousTime))
         }
         guard changes.count >= 2 else { return nil }
         let worsenings = changes.map(\.worsening)

@@ -39,7 +39,8 @@ enum IncidentFinder {
                       let values = series[metric], let index = values.steps.firstIndex(of: step), index > 0 else { continue }
                 let before = values.values[index - 1], after = values.values[index]
                 let worsening = profile(metric).worsening(from: before, to: after)
-                guard worsening > 0 else { continue }
+                // The whole set must feel it: one batch scoring worse while the set holds is noise.
+                guard worsening >= 0.6 * profile(metric).dropThreshold(dropThreshold) else { continue }
                 drops.append(Incident(kind: .drop, metric: metric, step: step, before: before, after: after, magnitude: worsening,
                                       description: "\(metric) of validation batches \(RootCauseAnalyzer.ranges(batches.sorted())) fell at step \(step) (the whole set from \(display(before)) to \(display(after)))."))
             }
@@ -61,7 +62,25 @@ enum IncidentFinder {
                 // A metric that stopped improving after a drop it never recovered from: the drop is the story.
                 if type == .plateau, drops.contains(where: { Self.neverRecovered(from: $0, until: anomaly.step + 1, series: series[anomaly.metric],
                                                                                  profile: profile(anomaly.metric)) }) { continue }
-                guard seen.insert(anomaly.metric).inserted else { continue }
+                guard !seen.contains(anomaly.metric) else { continue }
+                switch type {
+                case .plateau:
+                    // A converged run keeps moving by noise; a stalled one (frozen weights, a zero
+                    // learning rate) stops dead.
+                    guard Self.froze(series[anomaly.metric], since: anomaly.baseline, until: anomaly.step, profile: profile(anomaly.metric)) else { continue }
+                case .overfitting:
+                    // A validation loss creeping up while the score the run is judged by holds is
+                    // over-confidence, not a problem to explain.
+                    guard anomaly.metric == primary
+                        || Self.worsened(primary.flatMap { series[$0] }, by: primary.map(profile), until: anomaly.step, threshold: dropThreshold)
+                        || Self.memorised(anomaly.metric, at: anomaly.step, series: series, profile: profile) else { continue }
+                case .divergence:
+                    // A slow rise is named from its first warning, once it has grown serious.
+                    guard anomalies.contains(where: { $0.type == .divergence && $0.metric == anomaly.metric && $0.severity >= .high }) else { continue }
+                default:
+                    break
+                }
+                seen.insert(anomaly.metric)
                 others.append(Incident(kind: kind, metric: anomaly.metric, step: anomaly.step, before: anomaly.baseline,
                                        after: anomaly.value, magnitude: anomaly.magnitude ?? 0,
                                        description: anomaly.message.contains("step") ? "\(anomaly.message)." : "\(anomaly.message) (step \(anomaly.step))."))
@@ -69,6 +88,49 @@ enum IncidentFinder {
         }
         // A non-finite training value explains itself once: its divergence is the same story.
         return drops + others
+    }
+
+    /// True when the metric stopped dead after reaching `best`: its evaluation-to-evaluation changes
+    /// since are under a tenth of what they were over as many evaluations before (a metric that
+    /// converged still moves by noise).
+    static func froze(_ series: MetricSeries?, since best: Double?, until step: Int64, profile: MetricProfile) -> Bool {
+        guard let series, let best else { return false }
+        let values = zip(series.steps, series.values).filter { $0.0 <= step && $0.1.isFinite }.map(\.1)
+        guard let bestIndex = values.firstIndex(where: { $0 == best }), bestIndex >= 2, values.count - bestIndex >= 3 else { return false }
+        let after = Array(values[bestIndex...])
+        let before = Array(values[max(0, bestIndex - after.count)...bestIndex])
+        func movement(_ part: [Double]) -> Double {
+            TrailingWindow.median(zip(part.dropFirst(), part).map { abs($0 - $1) })
+        }
+        return movement(after) <= 0.1 * movement(before)
+    }
+
+    /// True when the training loss paired with a validation loss sits at a fiftieth of it or less at
+    /// `step`: the model fits its training data far better than anything else (memorised), which
+    /// makes a rising validation loss overfitting even while the score holds.
+    static func memorised(_ metric: String, at step: Int64, series: [String: MetricSeries], profile: (String) -> MetricProfile) -> Bool {
+        let validation = profile(metric)
+        guard validation.direction == .min, let values = series[metric],
+              let index = values.steps.lastIndex(where: { $0 <= step }), values.values[index].isFinite, values.values[index] > 0 else { return false }
+        let candidates = series.keys.sorted().filter { profile($0).role == .training && profile($0).direction == .min }
+        guard let name = candidates.first(where: { profile($0).stem == validation.stem }) ?? candidates.first, let training = series[name] else { return false }
+        let span = evaluationGap(values, at: step)
+        let recent = zip(training.steps, training.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }.map(\.1)
+        guard !recent.isEmpty else { return false }
+        return TrailingWindow.median(recent) <= 0.02 * values.values[index]
+    }
+
+    /// True when the metric is worse than its best by the drop threshold at `step`.
+    static func worsened(_ series: MetricSeries?, by profile: MetricProfile?, until step: Int64, threshold: Double) -> Bool {
+        guard let series, let profile, let direction = profile.direction else { return false }
+        var best: Double?
+        var latest: Double?
+        for (at, value) in zip(series.steps, series.values) where at <= step && value.isFinite {
+            if best == nil || direction.isBetter(value, than: best!) { best = value }
+            latest = value
+        }
+        guard let best, let latest else { return false }
+        return profile.worsening(from: best, to: latest) >= profile.dropThreshold(threshold)
     }
 
     /// True when `incident`'s metric stayed on the worse side of the midpoint between its levels

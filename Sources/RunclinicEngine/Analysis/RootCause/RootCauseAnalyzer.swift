@@ -5,8 +5,11 @@ import Foundation
 /// - data_quality: the drop is concentrated in a minority of batches (they carry >= 50% of the
 ///   worsening) and their images carry one audit defect significantly more often than the other
 ///   batches' (Fisher's exact test, p < 0.01): 0.6 + 0.2 x share + up to 0.15 for significance.
-/// - data_change: the dropped batches' images changed at that step (a batch holds other samples
-///   than at its previous evaluation) while most others did not: 0.5 + 0.3 x share.
+/// - data arriving: batches that held still until the incident hold other samples at it, or the
+///   files behind them were rewritten since their previous evaluation, and they carry most of the
+///   worsening: data_quality when the new images carry an audit defect the old ones do not
+///   (Fisher's exact test, p < 0.01): 0.6 + 0.2 x share + up to 0.15 for significance; else
+///   data_change: 0.5 + 0.3 x share.
 /// - learning_rate: the logged learning rate rose at least 2x within the few evaluations before
 ///   the incident: 0.9 (0.75 for a drop).
 /// - non_finite / divergence: a training metric became non-finite or diverged at or before the
@@ -25,6 +28,9 @@ struct RootCauseAnalyzer {
     let dropThreshold: Double
     /// Audit verdicts of images, by the path as logged.
     let verdicts: [String: [ImageIssue]]
+    /// When the image files were last modified (seconds since 1970), by the path as logged: a file
+    /// rewritten during the run is data arriving even under the same name.
+    var modificationTimes: [String: Double] = [:]
 
     func explain(_ incident: Incident) -> [RootCauseHypothesis] {
         var hypotheses: [RootCauseHypothesis] = []
@@ -42,7 +48,9 @@ struct RootCauseAnalyzer {
             hypotheses.append(RootCauseHypothesis(cause: .nonFinite, confidence: 0.8,
                                                   evidence: ["\(nan.metric) became \(nan.value.shortDescription) at step \(nan.step)"]))
         }
-        if let diverged = training.first(where: { $0.type == .divergence || $0.type == .spike }) ?? (incident.kind == .divergence ? incidentAnomaly(incident, .divergence) : nil) {
+        // A spike counts when it is serious: minibatch noise makes small ones.
+        if let diverged = training.first(where: { $0.type == .divergence || $0.type == .spike && $0.severity >= .high })
+            ?? (incident.kind == .divergence ? incidentAnomaly(incident, .divergence) : nil) {
             hypotheses.append(RootCauseHypothesis(cause: .divergence, confidence: 0.7,
                                                   evidence: ["\(diverged.metric) diverged at step \(diverged.step): \(diverged.message)"]))
         }
@@ -50,8 +58,11 @@ struct RootCauseAnalyzer {
         if let gap = nearby.first(where: { $0.type == .overfitting }) ?? (incident.kind == .overfitting ? incidentAnomaly(incident, .overfitting) : nil) {
             hypotheses.append(RootCauseHypothesis(cause: .overfitting, confidence: 0.75,
                                                   evidence: ["\(gap.metric): \(gap.message) (step \(gap.step))"]))
+        } else if incident.kind == .drop, let gap = growingGap(incident) {
+            hypotheses.append(RootCauseHypothesis(cause: .overfitting, confidence: 0.7, evidence: [gap]))
         }
-        if incident.kind == .plateau || (incident.kind == .drop && nearby.contains { $0.type == .plateau && $0.metric == incident.metric }) {
+        // A plateau explains a metric that stopped improving, not one that got worse.
+        if incident.kind == .plateau {
             hypotheses.append(RootCauseHypothesis(cause: .plateau, confidence: 0.6,
                                                   evidence: ["\(incident.metric) stopped improving (step \(incident.step))"]))
         }
@@ -81,6 +92,30 @@ struct RootCauseAnalyzer {
             hypotheses.insert(unexplained, at: 0)
         }
         return hypotheses
+    }
+
+    /// Overfitting seen directly: from the step where the validation metric was best to the drop,
+    /// the training loss went on falling (its level by a tenth or more) while the validation
+    /// metric got worse by the drop threshold: the train/validation gap grew.
+    func growingGap(_ incident: Incident) -> String? {
+        let validation = profile(incident.metric)
+        guard validation.role == .validation, let direction = validation.direction, let values = series[incident.metric] else { return nil }
+        var best: (step: Int64, value: Double)? = nil
+        for (step, value) in zip(values.steps, values.values) where step < incident.step && value.isFinite {
+            if best == nil || direction.isBetter(value, than: best!.value) { best = (step, value) }
+        }
+        guard let best, let after = incident.after, validation.worsening(from: best.value, to: after) >= validation.dropThreshold(dropThreshold),
+              incident.step - best.step >= 2 * IncidentFinder.evaluationGap(values, at: incident.step) else { return nil }
+        let candidates = series.keys.sorted().filter { profile($0).role == .training && profile($0).direction == .min }
+        guard let name = candidates.first(where: { profile($0).stem == validation.stem }) ?? candidates.first,
+              let training = series[name] else { return nil }
+        let span = max(1, IncidentFinder.evaluationGap(values, at: incident.step))
+        func level(near step: Int64) -> Double? {
+            let window = zip(training.steps, training.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }.map(\.1)
+            return window.isEmpty ? nil : TrailingWindow.median(window)
+        }
+        guard let then = level(near: best.step), let now = level(near: incident.step), then > 0, now <= 0.9 * then else { return nil }
+        return "\(name) fell from \(then.shortDescription) to \(now.shortDescription) between step \(best.step), where \(incident.metric) was best (\(IncidentFinder.display(best.value))), and step \(incident.step), while \(incident.metric) got worse (\(IncidentFinder.display(after))): the gap between training and validation grew"
     }
 
     /// What followed an action: the metric's last value before it and its values over the next
@@ -117,10 +152,32 @@ struct RootCauseAnalyzer {
 
     // MARK: Data
 
+    /// Data causes of a drop: images that arrived at it (new samples, rewritten files), then a drop
+    /// concentrated in a few batches whose images carry a defect the others' do not. A data-quality
+    /// cause found both ways is kept once, at its stronger confidence.
     func dataHypotheses(_ incident: Incident) -> [RootCauseHypothesis] {
+        let threshold = profile(incident.metric).dropThreshold(dropThreshold)
         guard let batchDrop = BatchDrop(metric: incident.metric, step: incident.step, batchesByStep: batchesByStep,
-                                        profile: profile(incident.metric), threshold: profile(incident.metric).dropThreshold(dropThreshold)),
-              batchDrop.isConcentrated else { return [] }
+                                        profile: profile(incident.metric), threshold: threshold) else { return [] }
+        var hypotheses = arrivingDataHypotheses(incident, batchDrop, threshold: threshold)
+        for hypothesis in concentratedDataHypotheses(incident, batchDrop) {
+            if hypothesis.cause == .unexplained, !hypotheses.isEmpty { continue }
+            if let index = hypotheses.firstIndex(where: { $0.cause == hypothesis.cause && $0.defect == hypothesis.defect && $0.defect != nil }) {
+                // Found both ways: the stronger reading, with what the other saw.
+                let (kept, other) = hypothesis.confidence > hypotheses[index].confidence ? (hypothesis, hypotheses[index]) : (hypotheses[index], hypothesis)
+                hypotheses[index] = kept
+                hypotheses[index].evidence += other.evidence.filter { !kept.evidence.contains($0) }
+                continue
+            }
+            hypotheses.append(hypothesis)
+        }
+        return hypotheses.sorted { $0.confidence > $1.confidence }
+    }
+
+    /// A minority of batches carries most of the drop, and their images carry a defect more often
+    /// than the other batches' (each dropped batch's own defect named).
+    func concentratedDataHypotheses(_ incident: Incident, _ batchDrop: BatchDrop) -> [RootCauseHypothesis] {
+        guard batchDrop.isConcentrated else { return [] }
         let names = batchDrop.dropped.map(\.batch).sorted()
         let concentration = "the drop is concentrated in validation batches \(Self.ranges(names)) (\(names.count) of \(batchDrop.changes.count) batches carry \(Int((100 * batchDrop.share).rounded()))% of it)"
         var hypotheses: [RootCauseHypothesis] = []
@@ -167,23 +224,84 @@ struct RootCauseAnalyzer {
                     batches: batches, samples: other.examples, defect: other.issue.rawValue))
             }
         }
-        let changed = batchDrop.dropped.filter { Self.samplesChanged($0) }
-        let stableChanged = batchDrop.stable.filter { Self.samplesChanged($0) }
-        if !changed.isEmpty, Double(changed.count) >= 0.5 * Double(batchDrop.dropped.count),
-           Double(stableChanged.count) <= 0.25 * Double(max(1, batchDrop.stable.count)) {
-            hypotheses.append(RootCauseHypothesis(
-                cause: .dataChange, confidence: 0.5 + 0.3 * batchDrop.share,
-                evidence: ["validation batches \(Self.ranges(changed.map(\.batch).sorted())) hold other images at step \(incident.step) than at their previous evaluation, while \(batchDrop.stable.count - stableChanged.count) of \(batchDrop.stable.count) other batches are unchanged",
-                           concentration],
-                batches: changed.map(\.batch).sorted(),
-                samples: Array(Set(changed.flatMap { $0.samples }).subtracting(changed.flatMap { $0.previousSamples ?? [] })).sorted()))
-        }
         if hypotheses.isEmpty {
             // Concentrated, but nothing known about its images: said, without naming a cause.
             hypotheses.append(RootCauseHypothesis(cause: .unexplained, confidence: 0.5, evidence: [concentration + "; no audit defect or data change sets their images apart (audit them, or give data_dir)"],
                                                   batches: names, samples: Array(droppedSamples.prefix(50))))
         }
         return hypotheses
+    }
+
+    /// Data that arrived at the incident: batches whose samples changed then (having held still
+    /// before) or whose files were rewritten since their previous evaluation, carrying most of the
+    /// worsening. Their new images against the old: a defect they carry (data_quality), or none
+    /// (data_change).
+    func arrivingDataHypotheses(_ incident: Incident, _ batchDrop: BatchDrop, threshold: Double) -> [RootCauseHypothesis] {
+        let arriving = batchDrop.changes.filter { change in
+            (Self.samplesChanged(change) && !Self.changedBefore(change)) || !rewrittenSamples(change).isEmpty
+        }
+        let fell = arriving.filter { $0.worsening >= threshold }
+        guard !fell.isEmpty, fell.count < batchDrop.changes.count else { return [] }
+        let total = batchDrop.changes.reduce(0) { $0 + max(0, $1.worsening) }
+        let share = total > 0 ? fell.reduce(0) { $0 + max(0, $1.worsening) } / total : 0
+        guard share >= 0.5 else { return [] }
+        let fellBatches = Set(fell.map(\.batch))
+        var newSamples: [String] = [], oldSamples: [String] = []
+        var replaced: [Int64] = [], rewritten: [Int64] = []
+        for change in fell {
+            let previous = Set(change.previousSamples ?? [])
+            let rewrittenHere = rewrittenSamples(change)
+            if !rewrittenHere.isEmpty { rewritten.append(change.batch) }
+            if Self.samplesChanged(change) { replaced.append(change.batch) }
+            newSamples += change.samples.filter { !previous.contains($0) } + rewrittenHere
+            oldSamples += (change.previousSamples ?? []).filter { !change.samples.contains($0) }
+        }
+        for change in batchDrop.changes where !fellBatches.contains(change.batch) { oldSamples += change.samples }
+        let batches = fell.map(\.batch).sorted()
+        var how: [String] = []
+        if !replaced.isEmpty {
+            how.append("validation batch\(replaced.count > 1 ? "es" : "") \(Self.ranges(replaced.sorted())) hold other images at step \(incident.step) than at their previous evaluation")
+        }
+        if !rewritten.isEmpty {
+            how.append("the image files behind validation batch\(rewritten.count > 1 ? "es" : "") \(Self.ranges(rewritten.sorted())) were rewritten since their previous evaluation (same names, new contents)")
+        }
+        let carried = "they carry \(Self.percent(share)) of the drop at step \(incident.step), while \(batchDrop.changes.count - fell.count) other batches held"
+        let enriched = DefectEnrichment.enriched(dropped: newSamples, stable: oldSamples, verdicts: verdicts)
+        if let top = enriched.first, top.pValue < 0.01 {
+            let significance = min(0.15, 0.025 * -log10(max(top.pValue, 1e-300)))
+            let own = fell.filter { change in change.samples.contains { self.verdicts[$0]?.contains(top.issue) == true } }.map(\.batch).sorted()
+            return [RootCauseHypothesis(
+                cause: .dataQuality, confidence: min(0.95, 0.6 + 0.2 * share + significance),
+                evidence: ["\(top.issue.rawValue) images arrived in validation batches \(Self.ranges(own.isEmpty ? batches : own)) at step \(incident.step)",
+                           "\(top.droppedDefective) of \(top.droppedTotal) new images are \(top.issue.rawValue), against \(top.stableDefective) of \(top.stableTotal) (\(Self.percent(Double(top.stableDefective) / Double(max(1, top.stableTotal))))) of the images they replaced and of the other batches (Fisher's exact test p = \(top.pValue.shortDescription))"]
+                    + how + [carried],
+                batches: own.isEmpty ? batches : own, samples: top.examples, defect: top.issue.rawValue)]
+        }
+        let audited = newSamples.filter { verdicts[$0] != nil }.count
+        let auditNote = audited == 0 ? "; the new images could not be audited (give data_dir)" : "; \(audited) of them audited, no defect sets them apart"
+        return [RootCauseHypothesis(
+            cause: .dataChange, confidence: 0.5 + 0.3 * share,
+            evidence: how + [carried + auditNote],
+            batches: batches, samples: Array(Set(newSamples)).sorted())]
+    }
+
+    /// The samples of a batch whose files were modified after its previous evaluation was logged
+    /// and no later than this one (plus a minute for clocks and buffered writes).
+    func rewrittenSamples(_ change: BatchDrop.Change) -> [String] {
+        guard let since = change.previousTime, !modificationTimes.isEmpty, Set(change.previousSamples ?? []) == Set(change.samples) else { return [] }
+        return change.samples.filter { sample in
+            guard let modified = modificationTimes[sample] else { return false }
+            return modified > since && modified <= change.time + 60
+        }
+    }
+
+    /// True when the batch's samples also changed at its previous evaluation: a reshuffling
+    /// loader, not data arriving.
+    static func changedBefore(_ change: BatchDrop.Change) -> Bool {
+        guard let previous = change.previousSamples, let earlier = change.earlierSamples else { return false }
+        let before = Set(earlier), after = Set(previous)
+        guard !before.isEmpty || !after.isEmpty else { return false }
+        return Double(before.intersection(after).count) / Double(before.union(after).count) < 0.9
     }
 
     static func samplesChanged(_ change: BatchDrop.Change) -> Bool {
