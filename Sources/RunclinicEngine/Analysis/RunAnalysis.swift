@@ -89,6 +89,7 @@ public struct RunAnalysis: Sendable {
         case .divergence: return 1
         case .drop where incident.metric == primaryMetric: return 2 - min(0.99, incident.magnitude)
         case .drop: return 3 - min(0.99, incident.magnitude)
+        case .dataChange: return 3.5
         case .overfitting: return 4
         case .plateau: return 5
         }

@@ -68,7 +68,7 @@ public struct RunAnalyzer: Sendable {
         }
         let primaryMetric = configuration.primaryMetric ?? primary
         let incidents = IncidentFinder.incidents(series: series, changePoints: changePoints.filter { $0.batch == nil }, anomalies: anomalies, profile: profile,
-                                                 dropThreshold: configuration.dropThreshold, primary: primaryMetric)
+                                                 dropThreshold: configuration.dropThreshold, primary: primaryMetric, batchesByStep: batchesByStep)
         if isCancelled() { throw EngineError.cancelled }
 
         progress("joining validation batches to image audits", 60)

@@ -148,3 +148,20 @@ def test_training_curves_change_points_are_regimes_not_bends_or_spikes(client):
     assert by_metric["a/loss"] == [] and by_metric["b/loss"] == []
     assert len(by_metric["c/loss"]) == 1 and abs(by_metric["c/loss"][0] - 1000) <= 5
     assert 1500 in by_metric["d/loss"]
+
+
+def test_a_validation_set_that_changes_without_a_drop_is_still_said(client, tmp_path):
+    data = tmp_path / "data"
+    batches = dataset(data)
+    later = [[path.replace("receipt_", "other_") for path in paths] if index in (1, 7) else paths
+             for index, paths in enumerate(batches)]
+    for index in (1, 7):
+        for path in later[index]:
+            shutil.copy(FIXTURES / "receipt.jpg", data / path)
+    recall = lambda step, batch, rng: 0.6 + 0.28 * (1 - math.exp(-step / 400)) + rng.gauss(0, 0.005)
+    run, _ = train(client, "swapped", lambda step: later if step >= 1000 else batches, recall)
+    result = client.call("analyze.run", run=run, data_dir=str(data))
+    primary = result["primary"]
+    assert primary["incident"]["kind"] == "data_change" and primary["incident"]["step"] == 1000, result["key_finding"]
+    assert primary["hypothesis"]["cause"] == "data_change" and primary["hypothesis"]["batches"] == [1, 7]
+    assert any("Pin the validation set" in line for line in result["summary"]["recommendations"])

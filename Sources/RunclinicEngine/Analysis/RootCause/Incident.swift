@@ -1,8 +1,11 @@
 /// Something in a run's history that needs explaining: a validation metric that dropped, a value
-/// that became NaN, a loss that diverged, a growing train/validation gap, or a plateau.
+/// that became NaN, a loss that diverged, a growing train/validation gap, a plateau, or validation
+/// data that changed mid-run.
 public struct Incident: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case drop, nonFinite = "non_finite", divergence, overfitting, plateau
+        /// The validation data changed under the run (batches hold other samples from here on).
+        case dataChange = "data_change"
     }
 
     public var kind: Kind

@@ -6,7 +6,8 @@ import Foundation
 enum IncidentFinder {
     /// `primary`: the metric the user judges the run by; its drops come first.
     static func incidents(series: [String: MetricSeries], changePoints: [RunAnalysis.ChangePoint], anomalies: [Anomaly],
-                          profile: (String) -> MetricProfile, dropThreshold: Double, primary: String?) -> [Incident] {
+                          profile: (String) -> MetricProfile, dropThreshold: Double, primary: String?,
+                          batchesByStep: [Int64: [BatchRecord]] = [:]) -> [Incident] {
         var drops: [Incident] = []
         for point in changePoints {
             let metricProfile = profile(point.metric)
@@ -67,7 +68,8 @@ enum IncidentFinder {
                 case .plateau:
                     // A converged run keeps moving by noise; a stalled one (frozen weights, a zero
                     // learning rate) stops dead.
-                    guard Self.froze(series[anomaly.metric], since: anomaly.baseline, until: anomaly.step, profile: profile(anomaly.metric)) else { continue }
+                    guard Self.froze(series[anomaly.metric], since: anomaly.baseline, until: anomaly.step, profile: profile(anomaly.metric),
+                                     threshold: dropThreshold) else { continue }
                 case .overfitting:
                     // A validation loss creeping up while the score the run is judged by holds is
                     // over-confidence, not a problem to explain.
@@ -86,6 +88,13 @@ enum IncidentFinder {
                                        description: anomaly.message.contains("step") ? "\(anomaly.message)." : "\(anomaly.message) (step \(anomaly.step))."))
             }
         }
+        // Validation data that changed under the run without a drop of its own: scores before and
+        // after are not comparable, which a user needs to know.
+        if let primary, let change = validationChange(batchesByStep),
+           !drops.contains(where: { abs($0.step - change.step) <= Self.evaluationGap(series[primary], at: change.step) }) {
+            others.append(Incident(kind: .dataChange, metric: primary, step: change.step, before: nil, after: nil, magnitude: 0,
+                                   description: "Validation batches \(RootCauseAnalyzer.ranges(change.batches)) hold other samples from step \(change.step) on (\(change.batches.count) of \(change.total) batches)."))
+        }
         // A non-finite training value explains itself once: its divergence is the same story.
         return drops + others
     }
@@ -93,7 +102,7 @@ enum IncidentFinder {
     /// True when the metric stopped dead after reaching `best`: its evaluation-to-evaluation changes
     /// since are under a tenth of what they were over as many evaluations before (a metric that
     /// converged still moves by noise).
-    static func froze(_ series: MetricSeries?, since best: Double?, until step: Int64, profile: MetricProfile) -> Bool {
+    static func froze(_ series: MetricSeries?, since best: Double?, until step: Int64, profile: MetricProfile, threshold: Double) -> Bool {
         guard let series, let best else { return false }
         let values = zip(series.steps, series.values).filter { $0.0 <= step && $0.1.isFinite }.map(\.1)
         guard let bestIndex = values.firstIndex(where: { $0 == best }), bestIndex >= 2, values.count - bestIndex >= 3 else { return false }
@@ -102,7 +111,36 @@ enum IncidentFinder {
         func movement(_ part: [Double]) -> Double {
             TrailingWindow.median(zip(part.dropFirst(), part).map { abs($0 - $1) })
         }
-        return movement(after) <= 0.1 * movement(before)
+        // ...and it stopped while it was still getting better (a run that converged, then had its
+        // learning rate decayed as planned, was not).
+        let gain = profile.worsening(from: best, to: before[0])
+        return movement(after) <= 0.1 * movement(before) && gain >= 0.5 * profile.dropThreshold(threshold)
+    }
+
+    /// The first evaluation at which some validation batches, after holding the same samples for at
+    /// least two evaluations, hold other samples and keep them (a loader that reshuffles every
+    /// evaluation changes every batch every time, and is no change of data).
+    static func validationChange(_ batchesByStep: [Int64: [BatchRecord]]) -> (step: Int64, batches: [Int64], total: Int)? {
+        let steps = batchesByStep.keys.sorted()
+        guard steps.count >= 4 else { return nil }
+        func samples(_ step: Int64, _ batch: Int64) -> Set<String>? {
+            (batchesByStep[step]?.first { $0.batch == batch }).map { Set($0.samples) }
+        }
+        func same(_ a: Set<String>?, _ b: Set<String>?) -> Bool {
+            guard let a, let b, !a.isEmpty || !b.isEmpty else { return true }
+            return Double(a.intersection(b).count) / Double(a.union(b).count) >= 0.9
+        }
+        for index in 2..<(steps.count - 1) {
+            let step = steps[index]
+            let batches = (batchesByStep[step] ?? []).map(\.batch)
+            let changed = batches.filter { batch in
+                same(samples(steps[index - 2], batch), samples(steps[index - 1], batch))
+                    && !same(samples(steps[index - 1], batch), samples(step, batch))
+                    && same(samples(step, batch), samples(steps[index + 1], batch))
+            }
+            if !changed.isEmpty { return (step, changed.sorted(), batches.count) }
+        }
+        return nil
     }
 
     /// True when the training loss paired with a validation loss sits at a fiftieth of it or less at

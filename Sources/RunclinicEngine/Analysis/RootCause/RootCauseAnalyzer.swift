@@ -35,7 +35,7 @@ struct RootCauseAnalyzer {
     func explain(_ incident: Incident) -> [RootCauseHypothesis] {
         var hypotheses: [RootCauseHypothesis] = []
         let start = windowStart(incident)
-        let data = incident.kind == .drop ? dataHypotheses(incident) : []
+        let data = incident.kind == .drop ? dataHypotheses(incident) : (incident.kind == .dataChange ? changedDataHypotheses(incident) : [])
         hypotheses += data
         if let rise = learningRateRise(before: incident.step, since: start) {
             hypotheses.append(RootCauseHypothesis(
@@ -230,6 +230,34 @@ struct RootCauseAnalyzer {
                                                   batches: names, samples: Array(droppedSamples.prefix(50))))
         }
         return hypotheses
+    }
+
+    /// Validation data that changed without a drop: its new images against those they replaced
+    /// and the other batches' (data_quality when they carry a defect, else data_change).
+    func changedDataHypotheses(_ incident: Incident) -> [RootCauseHypothesis] {
+        let current = batchesByStep[incident.step] ?? []
+        let earlier = batchesByStep.keys.filter { $0 < incident.step }.max().flatMap { batchesByStep[$0] } ?? []
+        var newSamples: [String] = [], oldSamples: [String] = [], changed: [Int64] = []
+        for record in current {
+            let previous = earlier.first { $0.batch == record.batch }?.samples ?? []
+            let fresh = record.samples.filter { !previous.contains($0) }
+            if Double(fresh.count) > 0.1 * Double(max(1, record.samples.count)) {
+                changed.append(record.batch)
+                newSamples += fresh
+                oldSamples += previous.filter { !record.samples.contains($0) }
+            } else {
+                oldSamples += record.samples
+            }
+        }
+        guard !changed.isEmpty else { return [] }
+        let how = "validation batch\(changed.count > 1 ? "es" : "") \(Self.ranges(changed.sorted())) hold other images from step \(incident.step) on; scores before and after are not comparable"
+        if let top = DefectEnrichment.enriched(dropped: newSamples, stable: oldSamples, verdicts: verdicts).first, top.pValue < 0.01 {
+            return [RootCauseHypothesis(cause: .dataQuality, confidence: 0.6,
+                                        evidence: [how, "\(top.droppedDefective) of \(top.droppedTotal) new images are \(top.issue.rawValue), against \(top.stableDefective) of \(top.stableTotal) of the others (Fisher's exact test p = \(top.pValue.shortDescription))"],
+                                        batches: changed.sorted(), samples: top.examples, defect: top.issue.rawValue)]
+        }
+        return [RootCauseHypothesis(cause: .dataChange, confidence: 0.6, evidence: [how], batches: changed.sorted(),
+                                    samples: Array(Set(newSamples)).sorted())]
     }
 
     /// Data that arrived at the incident: batches whose samples changed then (having held still
