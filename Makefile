@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser.
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -82,12 +82,26 @@ bench-audit: release .venv-audit/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py --seed 8 --peers ""
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_memory.py
 
-# Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures.
-bench-changepoints: release .venv-bench/.installed
+# Real trainings with injected faults (bench/realruns: a NumPy network on scikit-learn's scanned
+# digits, written without reading the detectors): root cause, live advice and change points, on
+# the tuning half and on the held-out half that is never tuned on. Runs once per make.
+.venv-realruns/.installed: bench/realruns/requirements.txt
+	$(PYTHON) -m venv .venv-realruns
+	.venv-realruns/bin/python -m pip install -q --disable-pip-version-check -r bench/realruns/requirements.txt
+	touch $@
+
+bench-realruns: release .venv-realruns/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-realruns/bin/python bench/realruns/evaluate.py --split tune --out bench/out/realruns
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-realruns/bin/python bench/realruns/evaluate.py --split heldout --out bench/out/realruns
+
+# Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures;
+# on real training curves in bench-realruns' third table.
+bench-changepoints: release .venv-bench/.installed bench-realruns
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/changepoint_bench.py
 
-# Root-cause accuracy on the scenario suite (real images for the data cases), beside runmedic.
-bench-rootcause: release .venv-bench/.installed
+# Root-cause accuracy on real trainings (bench-realruns, both halves), and on the scenario suite
+# written with the detectors (real images for the data cases), beside runmedic.
+bench-rootcause: release .venv-bench/.installed bench-realruns
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/rootcause_scenarios.py --seeds 6
 
 # analyze.run on 1,000,000 points and 20,000 batch records.
@@ -107,4 +121,4 @@ bench-import: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/import_speed.py
 
 clean:
-	rm -rf .build $(VENV) .venv-bench .venv-audit out
+	rm -rf .build $(VENV) .venv-bench .venv-audit .venv-realruns out

@@ -73,7 +73,7 @@ public struct ChangePointSearch: Sendable {
 
     /// Change points of `values`, which must all be finite (callers fill or drop gaps first).
     public func run(_ values: [Double]) -> Result {
-        guard let limit = exactLimit, values.count > limit else { return runExactly(values) }
+        guard let limit = exactLimit, values.count > limit, model != .meanVariance else { return runExactly(values) }
         let block = (values.count + limit - 1) / limit
         var means: [Double] = []
         means.reserveCapacity(values.count / block + 1)
@@ -81,9 +81,26 @@ public struct ChangePointSearch: Sendable {
             let slice = values[start..<min(values.count, start + block)]
             means.append(slice.reduce(0, +) / Double(slice.count))
         }
-        let coarse = runExactly(means)
+        // The block means are judged as the raw series would be: against the raw noise level (a
+        // mean of b points varies √b times less) and the raw series' penalty.
+        let deviation = noiseDeviation ?? rawDeviation(values)
+        var coarseSearch = self
+        coarseSearch.exactLimit = nil
+        coarseSearch.noiseDeviation = deviation / Double(block).squareRoot()
+        coarseSearch.penalty = .value(penaltyValue(for: model.cost(for: values, variance: deviation * deviation)))
+        let coarse = coarseSearch.runExactly(means)
         let placed = Self.refine(coarse.changePoints.map { $0 * block }, block: block, in: values, model: model)
-        return Result(changePoints: placed, penalty: coarse.penalty, noiseDeviation: coarse.noiseDeviation, totalCost: coarse.totalCost)
+        return Result(changePoints: placed, penalty: coarse.penalty, noiseDeviation: deviation, totalCost: coarse.totalCost)
+    }
+
+    /// The noise deviation the exact search would judge `values` against.
+    func rawDeviation(_ values: [Double]) -> Double {
+        switch (model, noise) {
+        case (.linear, .differences): return NoiseScale.fromSecondDifferences(values)
+        case (_, .differences): return NoiseScale.fromDifferences(values)
+        case (.linear, .wholeSeries): return LinearTrendCost(values).variance.squareRoot()
+        case (_, .wholeSeries): return NormalMeanCost(values).variance.squareRoot()
+        }
     }
 
     /// Each coarse change point moved to the best single split of the raw values within two

@@ -3,9 +3,9 @@
 /// spike into a short segment of its own; on a training curve neither is news. What is: a level
 /// that jumps (an LR step, a drop, a recovery), and the start of a non-finite tail.
 ///
-/// A change point is kept when the lines fitted to each side of it, extrapolated to it, do not
-/// meet: a bend leaves both one-sided fits off the curve by the same amount (for a quadratic,
-/// w²/6 of the curvature each), so they meet; a jump does not. The gap must be significant against
+/// A change point is kept when the curves fitted to each side of it (parabolas, or lines on short
+/// sides), extrapolated to it, do not meet: a bend leaves both one-sided fits off the curve by
+/// about the same amount, so they meet; a jump does not. The gap must be significant against
 /// the noise (five standard errors of the difference of two extrapolated ends; the noise of the
 /// series, or of the calmer side where both sides are noisier) and material against the curve's
 /// own range. A short segment whose neighbours meet across it is a spike.
@@ -31,7 +31,9 @@ public enum TrainingCurveRegimes {
             let previous = index > 0 ? candidates[index - 1] : 0
             let next = index + 1 < candidates.count ? candidates[index + 1] : end
             let width = min(point - previous, next - point, maxWindow(values.count))
-            guard width >= 3 else { kept.append(point); continue }
+            // Too few points on a side to tell a jump from the curve's own bend (the first
+            // evaluations of a fast-learning run, the last steps of a series): not a regime.
+            guard width >= minimumWidth(values.count) else { continue }
             if isJump(left: (point - width)..<point, right: point..<(point + width), meetingAt: Double(point) - 0.5, values: values,
                       noise: noise, material: material) {
                 kept.append(point)
@@ -43,6 +45,9 @@ public enum TrainingCurveRegimes {
 
     /// The one-sided windows reach at most this far: a jump is judged by what is near it.
     static func maxWindow(_ count: Int) -> Int { max(8, count / 10) }
+
+    /// The fewest points each side needs.
+    static func minimumWidth(_ count: Int) -> Int { count >= 40 ? 5 : 3 }
 
     /// Drops pairs of change points around a short excursion whose two sides meet across it.
     static func withoutSpikes(_ points: [Int], values: [Double], end: Int, noise: Double, material: Double) -> [Int] {
@@ -76,12 +81,52 @@ public enum TrainingCurveRegimes {
         // Judged against the calmer side's own noise when both sides are noisier than the series
         // (a jump within an erratic stretch, after a blow-up, is not a new regime; the blow-up is).
         let local = min(NoiseScale.fromSecondDifferences(Array(values[left])), NoiseScale.fromSecondDifferences(Array(values[right])))
-        let standardError = max(noise, local) * (4.0 / Double(left.count) + 4.0 / Double(right.count)).squareRoot()
+        // The variance of a fitted end, in noise variances: 4/n for a line, 9/n for a parabola.
+        let endVariance = { (count: Int) in (count >= 8 ? 9.0 : 4.0) / Double(count) }
+        let standardError = max(noise, local) * (endVariance(left.count) + endVariance(right.count)).squareRoot()
         return gap >= material && gap >= significance * standardError
     }
 
-    /// The least-squares line through `values[range]`, evaluated at `position`.
+    /// The least-squares curve through `values[range]` (a parabola from 8 points, else a line),
+    /// evaluated at `position`: a parabola follows a decaying curve's bend up to the boundary, so
+    /// the two sides of a smooth stretch meet even where it bends fast.
     static func extrapolate(_ values: [Double], _ range: Range<Int>, to position: Double) -> Double {
+        guard range.count >= 8 else { return extrapolateLine(values, range, to: position) }
+        // Least squares on 1, t, t² with t centred and scaled, by the normal equations.
+        let middle = Double(range.lowerBound + range.upperBound - 1) / 2, scale = max(1, Double(range.count) / 2)
+        var sums = [Double](repeating: 0, count: 5), moments = [Double](repeating: 0, count: 3)
+        for index in range {
+            let t = (Double(index) - middle) / scale
+            var power = 1.0
+            for degree in 0..<5 {
+                sums[degree] += power
+                if degree < 3 { moments[degree] += power * values[index] }
+                power *= t
+            }
+        }
+        let matrix = [[sums[0], sums[1], sums[2]], [sums[1], sums[2], sums[3]], [sums[2], sums[3], sums[4]]]
+        guard let coefficients = solve3(matrix, moments) else { return extrapolateLine(values, range, to: position) }
+        let t = (position - middle) / scale
+        return coefficients[0] + coefficients[1] * t + coefficients[2] * t * t
+    }
+
+    /// Cramer's rule for a 3x3 system (nil when singular).
+    static func solve3(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+        func determinant(_ m: [[Double]]) -> Double {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        }
+        let d = determinant(a)
+        guard abs(d) > 1e-12 else { return nil }
+        return (0..<3).map { column in
+            var replaced = a
+            for row in 0..<3 { replaced[row][column] = b[row] }
+            return determinant(replaced) / d
+        }
+    }
+
+    /// The least-squares line through `values[range]`, evaluated at `position`.
+    static func extrapolateLine(_ values: [Double], _ range: Range<Int>, to position: Double) -> Double {
         let count = Double(range.count)
         let meanIndex = Double(range.lowerBound + range.upperBound - 1) / 2
         var meanValue = 0.0

@@ -69,7 +69,8 @@ enum IncidentFinder {
                     // A converged run keeps moving by noise; a stalled one (frozen weights, a zero
                     // learning rate) stops dead.
                     guard Self.froze(series[anomaly.metric], since: anomaly.baseline, until: anomaly.step, profile: profile(anomaly.metric),
-                                     threshold: dropThreshold) else { continue }
+                                     threshold: dropThreshold),
+                          !Self.decayedOnPurpose(series, profile: profile, until: anomaly.step) else { continue }
                 case .overfitting:
                     // A validation loss creeping up while the score the run is judged by holds is
                     // over-confidence, not a problem to explain.
@@ -156,6 +157,18 @@ enum IncidentFinder {
         let recent = zip(training.steps, training.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }.map(\.1)
         guard !recent.isEmpty else { return false }
         return TrailingWindow.median(recent) <= 0.02 * values.values[index]
+    }
+
+    /// True when the logged learning rate was lowered fivefold or more by `step` but is not zero: a
+    /// run that stalls after its schedule decayed the rate has converged as planned (a rate cut
+    /// to zero, or weights frozen at an unchanged rate, is a stall to explain).
+    static func decayedOnPurpose(_ series: [String: MetricSeries], profile: (String) -> MetricProfile, until step: Int64) -> Bool {
+        for (name, values) in series where profile(name).role == .learningRate {
+            let seen = zip(values.steps, values.values).filter { $0.0 <= step && $0.1.isFinite }.map(\.1)
+            guard let latest = seen.last, let highest = seen.max() else { continue }
+            if latest > 0, latest <= 0.2 * highest { return true }
+        }
+        return false
     }
 
     /// True when the metric is worse than its best by the drop threshold at `step`.

@@ -72,8 +72,10 @@ struct ProblematicBatchDetector: Sendable {
         return found
     }
 
-    private func judge(_ entry: Entry, peers: [Entry], profile: MetricProfile, step: Int64, threshold: Double) -> Anomaly? {
+    private func judge(_ entry: Entry, peers: [Entry], profile: MetricProfile, step: Int64, threshold configured: Double) -> Anomaly? {
         guard let history = previous[profile.name], let own = history[entry.batch] else { return nil }
+        // Losses move more (relatively) than scores, as everywhere else: their threshold is twice.
+        let threshold = profile.dropThreshold(configured)
         let median = TrailingWindow.median(peers.map(\.value))
         let gap = profile.worsening(from: median, to: entry.value)
         guard gap >= 2 * threshold else { return nil }
@@ -90,7 +92,9 @@ struct ProblematicBatchDetector: Sendable {
         // how much the other batches moved (four robust deviations).
         let margin = max(threshold, 4 * noise)
         guard ownDrop >= margin, ownDrop - typicalDrop >= margin else { return nil }
-        let severity: AnomalySeverity = gap >= 4 * threshold ? .high : .warning
+        // High when the batch is far below its peers and its own fall is well clear of how much
+        // batches move by chance (a small batch's loss jumps with one confident mistake).
+        let severity: AnomalySeverity = gap >= 4 * threshold && ownDrop - typicalDrop >= 2 * margin ? .high : .warning
         return Anomaly(type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
                        magnitude: gap, severity: severity,
                        message: "validation batch \(entry.batch) (problematic_batch_\(entry.batch)): \(profile.name) = \(entry.value.shortDescription) at step \(step), down from \(own.shortDescription), while the other \(peers.count) batches' median is \(median.shortDescription)",
