@@ -9,6 +9,8 @@ struct LiveIncidents: Sendable {
         /// Problematic batches seen in this incident (for data advice), by batch.
         var batches: [Int64: [String]] = [:]
         var batchMetric: String?
+        /// A batch of it fell far below its peers (a high problematic batch).
+        var severeBatch = false
     }
 
     private(set) var nextID: Int64 = 1
@@ -38,8 +40,16 @@ struct LiveIncidents: Sendable {
             if anomalies[index].type == .problematicBatch, let batch = anomalies[index].batch {
                 current!.batches[batch] = anomalies[index].samples ?? []
                 current!.batchMetric = anomalies[index].metric
+                if anomalies[index].severity >= .high { current!.severeBatch = true }
             }
         }
+        return current
+    }
+
+    /// The open incident, when it holds batches that fell at `step` and has had no advice: data
+    /// advice waits for the step's aggregate, so that it names every batch of the step.
+    func awaitingDataAdvice(at step: Int64) -> Open? {
+        guard let current, !current.advised, !current.batches.isEmpty, current.lastStep == step else { return nil }
         return current
     }
 

@@ -11,19 +11,22 @@
 ///   cooldown and a floor.
 enum RecoveryPolicy {
     static func decide(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
-                       state: inout RecoveryState, incident: LiveIncidents.Open? = nil,
+                       state: inout RecoveryState, incident: LiveIncidents.Open? = nil, completesStep: Bool = true,
                        bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
-        guard configuration.recoveryEnabled, !anomalies.isEmpty else { return nil }
+        guard configuration.recoveryEnabled, !anomalies.isEmpty || incident != nil else { return nil }
         var action = advice(anomalies, step: step, primaryMetric: primaryMetric, configuration: configuration, state: &state,
-                            incident: incident, bestCheckpoint: bestCheckpoint)
+                            incident: incident, completesStep: completesStep, bestCheckpoint: bestCheckpoint)
         action?.incident = incident?.id
         return action
     }
 
     private static func advice(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
-                               state: inout RecoveryState, incident: LiveIncidents.Open?,
+                               state: inout RecoveryState, incident: LiveIncidents.Open?, completesStep: Bool,
                                bestCheckpoint: () -> CheckpointRecord?) -> RecoveryAction? {
         let strategies = configuration.strategies
+        if let incident, !incident.batches.isEmpty, !completesStep, !anomalies.contains(where: { $0.batch == nil }) {
+            return nil  // batches are still arriving: the advice waits for the whole step
+        }
         if let data = dataAdvice(anomalies, step: step, primaryMetric: primaryMetric, incident: incident) {
             state.dataAdviceEvaluation = state.primaryEvaluations
             return data
@@ -37,6 +40,13 @@ enum RecoveryPolicy {
                 return RecoveryAction(kind: .stop, reason: "\(trigger.message)\(cure); max_rollbacks (\(configuration.maxRollbacks)) spent",
                                       step: step, checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
             }
+            // The same failure at the same step after rolling back with a lower learning rate:
+            // the rate was not the cause; what the trainer feeds at that step is.
+            if let previous = state.lastRollbackTrigger, previous.step == step, previous.type == trigger.type, trigger.type == .nonFinite {
+                return RecoveryAction(kind: .stop,
+                                      reason: "\(trigger.message) again, at the same step after rolling back with a lower learning rate: the learning rate is not the cause; look at the training data at step \(step) (a batch with NaN or Inf inputs?) and skip or fix it",
+                                      step: step, checkpoint: nil, lrFactor: nil, rollbacks: state.rollbacks, trigger: trigger.type)
+            }
             guard let checkpoint = bestCheckpoint() else {
                 if trigger.type == .nonFinite || divergence {
                     return RecoveryAction(kind: .stop, reason: "\(trigger.message); no checkpoint to roll back to (register them with monitor.checkpoint)",
@@ -47,6 +57,7 @@ enum RecoveryPolicy {
             }
             state.rollbacks += 1
             state.cumulativeFactor *= configuration.lrFactor
+            state.lastRollbackTrigger = (step, trigger.type)
             return RecoveryAction(kind: .rollback,
                                   reason: "\(trigger.message); roll back to \(checkpoint.path) (step \(checkpoint.step)) and lower the learning rate ×\(configuration.lrFactor.shortDescription)",
                                   step: step, checkpoint: checkpoint, lrFactor: configuration.lrFactor, rollbacks: state.rollbacks,
@@ -69,25 +80,27 @@ enum RecoveryPolicy {
         return nil
     }
 
-    /// Data advice: the incident holds batches that fell while their peers held, and now either a
-    /// drop of the primary metric or a batch far below its peers (high) says it matters.
+    /// Data advice, once the step is complete: the incident holds batches that fell while their
+    /// peers held, and a drop of the primary metric or a batch far below its peers (high) says it
+    /// matters.
     private static func dataAdvice(_ anomalies: [Anomaly], step: Int64, primaryMetric: String?, incident: LiveIncidents.Open?) -> RecoveryAction? {
         guard let incident, !incident.batches.isEmpty else { return nil }
         // A model-wide failure (NaN, divergence) is not a data problem even if batches differ.
         if anomalies.contains(where: { ($0.type == .nonFinite || $0.type == .divergence && $0.severity >= .high) && $0.batch == nil }) { return nil }
-        let drop = anomalies.first { $0.type == .suddenDrop && $0.metric == primaryMetric && $0.severity >= .high }
-        let batchDrop = anomalies.first { $0.type == .problematicBatch && $0.severity >= .high }
-        guard let trigger = drop ?? batchDrop else { return nil }
+        let drop = anomalies.first { $0.type == .suddenDrop && $0.metric == primaryMetric && $0.severity >= .warning }
+        guard drop != nil || incident.severeBatch else { return nil }
+        let triggerType = drop?.type ?? .problematicBatch
+        let triggerMetric = drop?.metric ?? incident.batchMetric ?? primaryMetric ?? ""
         let batches = incident.batches.keys.sorted()
         let samples = batches.flatMap { incident.batches[$0] ?? [] }
         let names = batches.map(String.init).joined(separator: ", ")
-        let metric = incident.batchMetric ?? trigger.metric
+        let metric = incident.batchMetric ?? triggerMetric
         let shown = samples.prefix(3).joined(separator: ", ") + (samples.count > 3 ? ", ..." : "")
         return RecoveryAction(
             kind: .inspectData,
             reason: "\(metric) fell in validation batch\(batches.count > 1 ? "es" : "") \(names) while the others held (step \(step)): "
                 + "inspect or filter their \(samples.count) images (\(shown)); a learning-rate cut or a rollback cannot cure bad data",
-            step: step, checkpoint: nil, lrFactor: nil, rollbacks: nil, trigger: trigger.type, batches: batches, samples: samples)
+            step: step, checkpoint: nil, lrFactor: nil, rollbacks: nil, trigger: triggerType, batches: batches, samples: samples)
     }
 
     private static func severeTrigger(_ anomalies: [Anomaly], primaryMetric: String?) -> Anomaly? {

@@ -57,6 +57,7 @@ final class RunMonitor {
     func inherit(from abandoned: RunMonitor) {
         recovery.rollbacks = abandoned.recovery.rollbacks
         recovery.cumulativeFactor = abandoned.recovery.cumulativeFactor
+        recovery.lastRollbackTrigger = abandoned.recovery.lastRollbackTrigger
         incidents = LiveIncidents(nextID: abandoned.incidents.nextID)
     }
 
@@ -184,6 +185,9 @@ struct RecoveryState: Sendable {
     var lastLRCutEvaluation: Int?
     /// When data advice was last given (in evaluations of the primary metric).
     var dataAdviceEvaluation: Int?
+    /// The step and kind of what triggered the last rollback: the same NaN at the same step again
+    /// means the learning rate was not the cause.
+    var lastRollbackTrigger: (step: Int64, type: AnomalyType)?
     var learningRate: Double?
     /// Product of the cuts advised, for the floor when the run logs no learning rate.
     var cumulativeFactor = 1.0

@@ -59,7 +59,7 @@ public final class TrainingMonitor: Sendable {
                     durability: Durability) throws -> Verdict {
         let runID = try prepareMonitor(for: reference)
         try store.logMetrics(run: .id(runID), step: step, metrics: metrics, time: time, durability: durability)
-        return try judge(runID: runID, step: step, durability: durability) { monitor in
+        return try judge(runID: runID, step: step, durability: durability, completesStep: true) { monitor in
             monitor.observe(step: step, values: metrics)
         }
     }
@@ -69,7 +69,7 @@ public final class TrainingMonitor: Sendable {
         let runID = try prepareMonitor(for: reference)
         try store.logBatch(run: .id(runID), step: step, batch: batch, phase: phase, metrics: metrics,
                            samples: samples, time: time, durability: durability)
-        return try judge(runID: runID, step: step, durability: durability) { monitor in
+        return try judge(runID: runID, step: step, durability: durability, completesStep: false) { monitor in
             monitor.observeBatch(step: step, batch: batch, values: metrics, samples: samples)
         }
     }
@@ -90,22 +90,28 @@ public final class TrainingMonitor: Sendable {
         return runID
     }
 
-    private func judge(runID: Int64, step: Int64, durability: Durability, observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
+    /// `completesStep`: the call logs the step's own metrics (its validation batches are all in).
+    private func judge(runID: Int64, step: Int64, durability: Durability, completesStep: Bool,
+                       observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
         let (runName, anomalies, action, configuration) = try runs.withLock { monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
             guard var monitor = monitors.byRun[runID] else { return ("", [], nil, nil) }
             if monitor.pendingRewind != nil, monitor.isRewind(to: step) {
                 monitor = try startAttempt(runID: runID, at: step, abandoning: monitor, in: &monitors.byRun)
             }
             var anomalies = observe(monitor)
-            guard !anomalies.isEmpty else { return (monitor.runName, [], nil, nil) }
-            let incident = monitor.incidents.assign(&anomalies, step: step, gap: monitor.incidentGap)
+            // Batches that fell earlier in this step are advised on once the step is complete,
+            // even when the step's aggregate raised nothing of its own.
+            let waiting = completesStep ? monitor.incidents.awaitingDataAdvice(at: step) : nil
+            guard !anomalies.isEmpty || waiting != nil else { return (monitor.runName, [], nil, nil) }
+            let incident = anomalies.isEmpty ? waiting : monitor.incidents.assign(&anomalies, step: step, gap: monitor.incidentGap)
             // One action per incident, and none for an attempt a rollback already abandoned.
             guard let incident, !incident.advised, monitor.pendingRewind == nil else {
                 return (monitor.runName, anomalies, nil, monitor.configuration)
             }
             var recovery = monitor.recovery
             let action = RecoveryPolicy.decide(anomalies, step: step, primaryMetric: monitor.primaryMetric,
-                                               configuration: monitor.configuration, state: &recovery, incident: incident) {
+                                               configuration: monitor.configuration, state: &recovery, incident: incident,
+                                               completesStep: completesStep) {
                 (try? self.store.checkpoints(run: .id(runID)))?.best
             }
             monitor.recovery = recovery

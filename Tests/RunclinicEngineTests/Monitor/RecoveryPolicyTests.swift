@@ -9,16 +9,25 @@ import Testing
     }
 
     func decide(_ anomalies: [Anomaly], _ state: inout RecoveryState, configuration: MonitorConfiguration = MonitorConfiguration(),
-                checkpoint: CheckpointRecord?) -> RecoveryAction? {
-        RecoveryPolicy.decide(anomalies, step: 100, primaryMetric: "val/acc", configuration: configuration, state: &state) { checkpoint }
+                checkpoint: CheckpointRecord?, step: Int64 = 100) -> RecoveryAction? {
+        RecoveryPolicy.decide(anomalies, step: step, primaryMetric: "val/acc", configuration: configuration, state: &state) { checkpoint }
     }
 
     @Test func nanRollsBackThenStopsWhenRollbacksAreSpent() {
         var state = RecoveryState()
         var configuration = MonitorConfiguration()
         configuration.maxRollbacks = 2
-        let kinds = (0..<3).map { _ in decide([anomaly(.nonFinite)], &state, configuration: configuration, checkpoint: checkpoint)?.kind }
+        let kinds = (0..<3).map { round in
+            decide([anomaly(.nonFinite)], &state, configuration: configuration, checkpoint: checkpoint, step: 100 + Int64(round) * 10)?.kind
+        }
         #expect(kinds == [.rollback, .rollback, .stop])
+    }
+
+    @Test func theSameNaNAtTheSameStepAfterARollbackStopsAndBlamesTheData() {
+        var state = RecoveryState()
+        let first = decide([anomaly(.nonFinite)], &state, checkpoint: checkpoint)
+        let again = decide([anomaly(.nonFinite)], &state, checkpoint: checkpoint)
+        #expect(first?.kind == .rollback && again?.kind == .stop && again?.reason.contains("training data at step 100") == true)
     }
 
     @Test func withoutACheckpoint() {

@@ -136,3 +136,26 @@ def test_python_hooks_run_once_per_action_even_fire_and_forget(binary, db):
         mon.client.flush()
         mon._take_alerts()
     assert applied == [50]
+
+
+def test_a_nan_that_comes_back_at_the_same_step_after_a_rollback_blames_the_data_not_the_rate(client):
+    run = client.call("run.start", name="bad-batch")["run_id"]
+    log_losses(client, run, range(343))
+    client.call("monitor.checkpoint", run=run, step=325, path="ck325.pt", metrics={"val/loss": 0.3})
+    first = client.call("monitor.log", run=run, step=343, metrics={"train/loss": math.nan})["action"]
+    assert first["kind"] == "rollback"
+    # The trainer replays from 325 with a lower rate; the same input batch at 343 overflows again.
+    log_losses(client, run, range(326, 343))
+    second = client.call("monitor.log", run=run, step=343, metrics={"train/loss": math.nan})["action"]
+    assert second["kind"] == "stop" and "training data at step 343" in second["reason"], second
+
+
+def test_a_frozen_model_is_a_warning_live(client):
+    run = client.call("run.start", name="frozen", config={"experiment_monitoring": {"primary_metric": "val/loss"}})["run_id"]
+    alarms = []
+    for evaluation in range(25):
+        step = (evaluation + 1) * 25
+        value = 1.0 - 0.05 * min(evaluation, 8)  # learns, then the weights stop changing
+        reply = client.call("monitor.log", run=run, step=step, metrics={"val/loss": value})
+        alarms += [a for a in reply["anomalies"] if a["type"] == "plateau"]
+    assert alarms and alarms[0]["severity"] == "warning" and "not changed at all" in alarms[0]["message"]

@@ -6,6 +6,9 @@ struct PlateauDetector: Sendable {
     /// The range of values seen, to recognise scores on [0, 1] or [0, 100].
     private var lowest = Double.infinity
     private var highest = -Double.infinity
+    /// The range of values since the best: nothing at all moving is a stalled run, not a slow one.
+    private var sinceBestLow = Double.infinity
+    private var sinceBestHigh = -Double.infinity
     private(set) var evaluationsSinceImprovement = 0
     private(set) var evaluationsSinceBest = 0
     private var cooldownLeft = 0
@@ -24,9 +27,13 @@ struct PlateauDetector: Sendable {
             self.best = value
             evaluationsSinceImprovement = 0
             evaluationsSinceBest = 0
+            sinceBestLow = .infinity
+            sinceBestHigh = -.infinity
             return nil
         }
         evaluationsSinceBest += 1
+        sinceBestLow = min(sinceBestLow, value)
+        sinceBestHigh = max(sinceBestHigh, value)
         if cooldownLeft > 0 {
             cooldownLeft -= 1
             return nil
@@ -35,9 +42,13 @@ struct PlateauDetector: Sendable {
         guard evaluationsSinceImprovement >= patience, !isAtBound(best, direction: direction) else { return nil }
         evaluationsSinceImprovement = 0
         cooldownLeft = cooldown
+        // Every evaluation since giving the very same value: the weights are not changing.
+        let frozen = sinceBestHigh - sinceBestLow <= 1e-12 * max(1, abs(best))
         return Anomaly(type: .plateau, metric: profile.name, step: step, value: value, baseline: best,
-                       magnitude: Double(evaluationsSinceBest), severity: .info,
-                       message: "\(profile.name) has not improved on \(best.shortDescription) for \(evaluationsSinceBest) evaluations (step \(step))")
+                       magnitude: Double(evaluationsSinceBest), severity: frozen ? .warning : .info,
+                       message: frozen
+                           ? "\(profile.name) has not changed at all for \(evaluationsSinceBest) evaluations (step \(step)): the model is not learning (a learning rate of 0, or frozen weights?)"
+                           : "\(profile.name) has not improved on \(best.shortDescription) for \(evaluationsSinceBest) evaluations (step \(step))")
     }
 
     /// True when `best` is the best value the metric can take: 1 (or 100) for a score that has
