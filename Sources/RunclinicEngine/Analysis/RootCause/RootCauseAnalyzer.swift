@@ -106,16 +106,11 @@ struct RootCauseAnalyzer {
         }
         guard let best, let after = incident.after, validation.worsening(from: best.value, to: after) >= validation.dropThreshold(dropThreshold),
               incident.step - best.step >= 2 * IncidentFinder.evaluationGap(values, at: incident.step) else { return nil }
-        let candidates = series.keys.sorted().filter { profile($0).role == .training && profile($0).direction == .min }
-        guard let name = candidates.first(where: { profile($0).stem == validation.stem }) ?? candidates.first,
-              let training = series[name] else { return nil }
-        let span = max(1, IncidentFinder.evaluationGap(values, at: incident.step))
-        func level(near step: Int64) -> Double? {
-            let window = zip(training.steps, training.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }.map(\.1)
-            return window.isEmpty ? nil : TrailingWindow.median(window)
-        }
-        guard let then = level(near: best.step), let now = level(near: incident.step), then > 0, now <= 0.9 * then else { return nil }
-        return "\(name) fell from \(then.shortDescription) to \(now.shortDescription) between step \(best.step), where \(incident.metric) was best (\(IncidentFinder.display(best.value))), and step \(incident.step), while \(incident.metric) got worse (\(IncidentFinder.display(after))): the gap between training and validation grew"
+        guard let training = PairedTrainingLoss(pairedWith: incident.metric, in: series, profile: profile) else { return nil }
+        let span = IncidentFinder.evaluationGap(values, at: incident.step)
+        guard let then = training.level(near: best.step, span: span), let now = training.level(near: incident.step, span: span),
+              then > 0, now <= 0.9 * then else { return nil }
+        return "\(training.name) fell from \(then.shortDescription) to \(now.shortDescription) between step \(best.step), where \(incident.metric) was best (\(IncidentFinder.display(best.value))), and step \(incident.step), while \(incident.metric) got worse (\(IncidentFinder.display(after))): the gap between training and validation grew"
     }
 
     /// What followed an action: the metric's last value before it and its values over the next
