@@ -64,6 +64,8 @@ public struct RunAnalysis: Sendable {
     public let actions: [RecoveryActionRecord]
     /// Checkpoints with the primary metric's value (the best first), for "resume from".
     public let checkpoints: [CheckpointRecord]
+    /// The points of attempts a rollback abandoned, by metric (drawn apart, faded, in the charts).
+    public var superseded: [String: MetricSeries] = [:]
 
     /// The incident that matters most, with its causes: a non-finite value (the run is lost), then
     /// divergence, then the largest drop of the primary metric, then the other incidents in the

@@ -104,10 +104,14 @@ public struct RunAnalyzer: Sendable {
         var checkpoints = storedCheckpoints.checkpoints
         if let best = storedCheckpoints.best { checkpoints.removeAll { $0.id == best.id }; checkpoints.insert(best, at: 0) }
         progress("done", 100)
-        return RunAnalysis(run: record, primaryMetric: primaryMetric, series: series, batchesByStep: batchesByStep, worstImages: flagged,
+        var analysis = RunAnalysis(run: record, primaryMetric: primaryMetric, series: series, batchesByStep: batchesByStep, worstImages: flagged,
                            metrics: summaries, anomalies: anomalies,
                            changePoints: changePoints, explanations: explanations, dataInsights: insights, actions: actions,
                            checkpoints: checkpoints)
+        for (name, points) in try store.metrics(run: .id(record.id), keys: keys, attempts: .superseded) where !points.steps.isEmpty {
+            analysis.superseded[name] = points
+        }
+        return analysis
     }
 
     /// The run's history replayed through a fresh monitor with its configuration, merged with the

@@ -159,3 +159,17 @@ def test_a_frozen_model_is_a_warning_live(client):
         reply = client.call("monitor.log", run=run, step=step, metrics={"val/loss": value})
         alarms += [a for a in reply["anomalies"] if a["type"] == "plateau"]
     assert alarms and alarms[0]["severity"] == "warning" and "not changed at all" in alarms[0]["message"]
+
+
+def test_the_report_reads_the_lineage_and_draws_the_abandoned_attempt_apart(client, tmp_path):
+    run = client.call("run.start", name="report-attempts")["run_id"]
+    log_losses(client, run, range(100))
+    client.call("monitor.checkpoint", run=run, step=60, path="ck60.pt", metrics={"val/loss": 0.3})
+    assert client.call("monitor.log", run=run, step=100, metrics={"train/loss": math.nan})["action"]["kind"] == "rollback"
+    log_losses(client, run, range(61, 150), value=lambda s: 0.5 / (s + 1) + 0.2)
+    result = client.call("analyze.run", run=run, output_dir=str(tmp_path), formats=["md"])
+    # The lineage: steps 0-60 of the first attempt, then the replay; no zigzag back to step 61.
+    summary = result["summary"]["performance_metrics"]
+    assert summary["final_train/loss"] == 0.5 / 150 + 0.2
+    svg = next(tmp_path.glob("*_charts/train_loss.svg")).read_text()
+    assert 'class="superseded"' in svg and "attempts abandoned at a rollback" in svg

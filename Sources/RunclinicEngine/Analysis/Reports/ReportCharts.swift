@@ -8,19 +8,28 @@ enum ReportCharts {
 
     /// One metric over steps. Long series are drawn from their minimum and maximum per pixel
     /// column, so a one-step spike stays visible.
-    static func curve(_ name: String, _ series: MetricSeries, anomalies: [Anomaly], changePoints: [RunAnalysis.ChangePoint]) -> String {
+    /// `superseded`: the points of attempts a rollback abandoned, drawn faded behind the run's lineage.
+    static func curve(_ name: String, _ series: MetricSeries, superseded: MetricSeries? = nil, anomalies: [Anomaly],
+                      changePoints: [RunAnalysis.ChangePoint]) -> String {
         var svg = SVGDocument(width: width, height: height, title: "\(name) over steps")
         let finite = zip(series.steps, series.values).filter { $0.1.isFinite }
+        let abandoned = superseded.map { zip($0.steps, $0.values).filter { $0.1.isFinite } } ?? []
         svg.element("text", ["x": "8", "y": "16", "font-weight": "bold"], text: name)
-        guard let first = series.steps.first, let last = series.steps.last, !finite.isEmpty else {
+        guard let lineageFirst = series.steps.first, let lineageLast = series.steps.last, !finite.isEmpty else {
             svg.element("text", ["x": "8", "y": "40"], text: "no finite values")
             return svg.text
         }
-        let low = finite.map(\.1).min()!, high = finite.map(\.1).max()!
+        let first = min(lineageFirst, abandoned.map(\.0).min() ?? lineageFirst), last = max(lineageLast, abandoned.map(\.0).max() ?? lineageLast)
+        let low = (finite + abandoned).map(\.1).min()!, high = (finite + abandoned).map(\.1).max()!
         let span = high > low ? high - low : max(1, abs(high))
         let x = { (step: Int64) in margin.left + (width - margin.left - margin.right) * Double(step - first) / Double(max(1, last - first)) }
         let y = { (value: Double) in height - margin.bottom - (height - margin.top - margin.bottom) * (value - low) / span }
         axes(&svg, low: low, high: high, first: first, last: last)
+        if !abandoned.isEmpty {
+            // Each pixel column's span of abandoned values, as a faded stroke: attempts apart, not joined.
+            svg.element("path", ["d": columnStrokes(abandoned, x: x, y: y), "fill": "none", "stroke": "#94a3b8", "stroke-width": "1.5",
+                                 "opacity": "0.6", "class": "superseded"])
+        }
         svg.element("polyline", ["points": polyline(finite, x: x, y: y), "fill": "none", "stroke": "#2563eb", "stroke-width": "1.5"])
         for point in changePoints where point.metric == name {
             svg.element("line", ["x1": SVGDocument.number(x(point.step)), "x2": SVGDocument.number(x(point.step)),
@@ -34,7 +43,8 @@ enum ReportCharts {
                                    "fill": anomaly.severity >= .high ? "#dc2626" : "#f59e0b", "class": "anomaly"])
         }
         svg.element("text", ["x": SVGDocument.number(width - margin.right), "y": "16", "text-anchor": "end", "fill": "#555"],
-                    text: "dashed: change points · dots: anomalies" + (finite.count < series.values.count ? " · ▲▼×: ±Inf, NaN" : ""))
+                    text: "dashed: change points · dots: anomalies" + (finite.count < series.values.count ? " · ▲▼×: ±Inf, NaN" : "")
+                        + (abandoned.isEmpty ? "" : " · grey: attempts abandoned at a rollback"))
         return svg.text
     }
 
@@ -85,6 +95,22 @@ enum ReportCharts {
 
     /// A curve's polyline points from each pixel column's minimum and maximum, so a long series
     /// draws in bounded size and a one-step spike stays visible.
+    /// A vertical stroke per pixel column from its lowest to its highest value (a point where they
+    /// are equal), as SVG path data: points drawn without joining one attempt to the next.
+    static func columnStrokes(_ points: [(Int64, Double)], x: (Int64) -> Double, y: (Double) -> Double) -> String {
+        var spans: [Int: (low: Double, high: Double)] = [:]
+        for (step, value) in points {
+            let column = Int(x(step).rounded())
+            let span = spans[column]
+            spans[column] = (min(span?.low ?? value, value), max(span?.high ?? value, value))
+        }
+        return spans.keys.sorted().map { column in
+            let span = spans[column]!
+            let top = y(span.high), bottom = max(y(span.low), top + 1)
+            return "M\(SVGDocument.number(Double(column))) \(SVGDocument.number(top))V\(SVGDocument.number(bottom))"
+        }.joined()
+    }
+
     static func polyline(_ points: [(Int64, Double)], x: (Int64) -> Double, y: (Double) -> Double) -> String {
         let columns = Int(width - margin.left - margin.right)
         var lows = [Double?](repeating: nil, count: columns + 1), highs = [Double?](repeating: nil, count: columns + 1)

@@ -16,8 +16,8 @@ struct ReportContent {
             if analysis.series[name] != nil { names.append(name) }
         }
         return names.prefix(8).map { name in
-            (Self.identifier(name), name, ReportCharts.curve(name, analysis.series[name]!, anomalies: analysis.anomalies,
-                                                             changePoints: analysis.changePoints))
+            (Self.identifier(name), name, ReportCharts.curve(name, analysis.series[name]!, superseded: analysis.superseded[name],
+                                                             anomalies: analysis.anomalies, changePoints: analysis.changePoints))
         }
     }
 
