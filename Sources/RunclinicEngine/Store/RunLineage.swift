@@ -24,11 +24,21 @@ struct RunLineage: Sendable {
         return step < limit
     }
 
+    /// One index seek per attempt (most runs have one, and need no more than the run's row): a
+    /// grouped scan of the points would read every point of a long run.
     static func read(runID: Int64, on connection: SQLiteConnection) throws -> RunLineage {
-        let query = try connection.prepare("SELECT attempt, MIN(step) FROM metric_points WHERE run_id = ? GROUP BY attempt")
-        query.bind(runID, at: 1)
+        let current = try connection.prepare("SELECT attempt FROM runs WHERE id = ?")
+        current.bind(runID, at: 1)
+        guard try current.step(), current.int64(at: 0) > 0 else { return RunLineage(attemptStarts: []) }
+        let attempts = current.int64(at: 0)
+        let first = try connection.prepare("SELECT MIN(step) FROM metric_points WHERE run_id = ? AND attempt = ?")
         var starts: [(attempt: Int64, firstStep: Int64)] = []
-        while try query.step() { starts.append((query.int64(at: 0), query.int64(at: 1))) }
+        for attempt in 0...attempts {
+            first.reset()
+            first.bind(runID, at: 1)
+            first.bind(attempt, at: 2)
+            if try first.step(), let step = first.optionalInt64(at: 0) { starts.append((attempt, step)) }
+        }
         return RunLineage(attemptStarts: starts)
     }
 }
