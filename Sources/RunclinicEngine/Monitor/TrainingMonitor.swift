@@ -121,7 +121,8 @@ public final class TrainingMonitor: Sendable {
             }
             return (monitor.runName, anomalies, action, monitor.configuration)
         }
-        if !anomalies.isEmpty {
+        // Data advice can come with a step's aggregate that raised nothing itself: kept all the same.
+        if !anomalies.isEmpty || action != nil {
             try store.recordVerdict(runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
         }
         return Verdict(runID: runID, runName: runName, anomalies: anomalies, action: action, configuration: configuration)

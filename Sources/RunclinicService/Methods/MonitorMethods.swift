@@ -9,7 +9,7 @@ extension RunclinicService {
     /// Sends a verdict where it must go (subscribers, webhooks, and for a fire-and-forget call
     /// the caller itself) and returns the reply.
     func announce(_ verdict: TrainingMonitor.Verdict, context: RequestContext) -> JSONValue {
-        guard !verdict.anomalies.isEmpty else { return Self.quietReply }
+        guard !verdict.anomalies.isEmpty || verdict.action != nil else { return Self.quietReply }
         let alert = AlertHub.alert(for: verdict)
         if context.isNotification { context.connection.send(alert) }
         alerts.publish(alert, runID: verdict.runID, except: context.connection)

@@ -173,3 +173,25 @@ def test_the_report_reads_the_lineage_and_draws_the_abandoned_attempt_apart(clie
     assert summary["final_train/loss"] == 0.5 / 150 + 0.2
     svg = next(tmp_path.glob("*_charts/train_loss.svg")).read_text()
     assert 'class="superseded"' in svg and "attempts abandoned at a rollback" in svg
+
+
+def test_data_advice_arrives_with_the_aggregate_even_when_the_aggregate_raises_nothing(client):
+    run = client.call("run.start", name="one-bad-batch", config={"experiment_monitoring": {"primary_metric": "val/accuracy"}})["run_id"]
+    replies = []
+    for evaluation in range(10):
+        step = evaluation * 50
+        scores = []
+        for batch in range(16):
+            score = 0.9 + 0.005 * ((batch + evaluation) % 3)
+            if evaluation >= 7 and batch == 3:
+                score = 0.3  # one batch collapses; the whole set moves under the drop threshold
+            scores.append(score)
+            replies.append(client.call("monitor.batch", run=run, step=step, batch=batch, metrics={"val/accuracy": score},
+                                       samples=[f"b{batch}_{i}.png" for i in range(4)]))
+        aggregate = client.call("monitor.log", run=run, step=step, metrics={"val/accuracy": sum(scores) / len(scores)})
+        replies.append(aggregate)
+        if evaluation == 7:
+            assert aggregate["action"] and aggregate["action"]["kind"] == "inspect_data", aggregate
+            assert aggregate["action"]["batches"] == [3]
+    assert [r["action"]["kind"] for r in replies if r["action"]] == ["inspect_data"]
+    assert [a["kind"] for a in client.call("run.actions", run=run)["actions"]] == ["inspect_data"]
