@@ -151,6 +151,8 @@ public final class TrainingMonitor: Sendable {
         history.replay(into: monitor)
         monitor.recovery.rollbacks = try store.rollbackCount(runID: runID)
         monitor.incidents = LiveIncidents(nextID: try store.lastIncident(runID: runID) + 1)
+        // A rollback advised before the restart still waits for the trainer to step back.
+        monitor.pendingRewind = try store.pendingRewind(runID: runID)
         monitors[runID] = monitor
         return monitor
     }

@@ -70,9 +70,22 @@ extension RunStore {
     /// The highest live incident id stored for a run (0 when none): numbering goes on after a restart.
     public func lastIncident(runID: Int64) throws -> Int64 {
         try read { connection in
-            let query = try connection.prepare("SELECT MAX(json_extract(detail, '$.incident')) FROM anomalies WHERE run_id = ?")
+            // Ids grow with the rows, so the last row that has one holds the highest. The detail is
+            // read with our own JSON codec: it may hold NaN, which SQLite's JSON functions refuse.
+            let query = try connection.prepare(
+                "SELECT detail FROM anomalies WHERE run_id = ? AND instr(detail, '\"incident\":') > 0 ORDER BY id DESC LIMIT 1")
             query.bind(runID, at: 1)
-            return try query.step() ? query.int64(at: 0) : 0
+            guard try query.step(), let text = query.text(at: 0), let detail = try? JSONParser.parse(text) else { return 0 }
+            return detail["incident"]?.intValue ?? 0
+        }
+    }
+
+    /// The step a rollback advised the run back to, while the trainer has not stepped back yet.
+    public func pendingRewind(runID: Int64) throws -> Int64? {
+        try read { connection in
+            let query = try connection.prepare("SELECT rewind_to_step FROM runs WHERE id = ?")
+            query.bind(runID, at: 1)
+            return try query.step() ? query.optionalInt64(at: 0) : nil
         }
     }
 

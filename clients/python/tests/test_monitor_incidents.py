@@ -195,3 +195,18 @@ def test_data_advice_arrives_with_the_aggregate_even_when_the_aggregate_raises_n
             assert aggregate["action"]["batches"] == [3]
     assert [r["action"]["kind"] for r in replies if r["action"]] == ["inspect_data"]
     assert [a["kind"] for a in client.call("run.actions", run=run)["actions"]] == ["inspect_data"]
+
+
+def test_a_rollback_still_pending_after_a_server_restart_earns_no_more_advice(binary, db):
+    from runclinic import Client
+    with Client.spawn(db=db, binary=binary) as first:
+        run = first.call("run.start", name="restarted")["run_id"]
+        log_losses(first, run, range(100))
+        first.call("monitor.checkpoint", run=run, step=50, path="ck50.pt", metrics={"val/loss": 0.3})
+        assert first.call("monitor.log", run=run, step=100, metrics={"train/loss": math.nan})["action"]["kind"] == "rollback"
+    with Client.spawn(db=db, binary=binary) as second:
+        # The trainer had more of the failing attempt in flight; then it steps back to 50.
+        late = second.call("monitor.log", run=run, step=101, metrics={"train/loss": math.nan})
+        assert late["action"] is None, late
+        log_losses(second, run, range(51, 120), value=lambda s: 0.3 - s / 2000)
+        assert [a["kind"] for a in second.call("run.actions", run=run)["actions"]] == ["rollback"]
