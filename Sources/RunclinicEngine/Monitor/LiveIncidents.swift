@@ -56,9 +56,4 @@ struct LiveIncidents: Sendable {
     mutating func markAdvised() {
         current?.advised = true
     }
-
-    /// A rollback abandoned the attempt the open incident belonged to.
-    mutating func close() {
-        current = nil
-    }
 }

@@ -89,18 +89,17 @@ enum RecoveryPolicy {
         if anomalies.contains(where: { ($0.type == .nonFinite || $0.type == .divergence && $0.severity >= .high) && $0.batch == nil }) { return nil }
         let drop = anomalies.first { $0.type == .suddenDrop && $0.metric == primaryMetric && $0.severity >= .warning }
         guard drop != nil || incident.severeBatch else { return nil }
-        let triggerType = drop?.type ?? .problematicBatch
-        let triggerMetric = drop?.metric ?? incident.batchMetric ?? primaryMetric ?? ""
         let batches = incident.batches.keys.sorted()
         let samples = batches.flatMap { incident.batches[$0] ?? [] }
         let names = batches.map(String.init).joined(separator: ", ")
-        let metric = incident.batchMetric ?? triggerMetric
+        let metric = incident.batchMetric ?? drop?.metric ?? primaryMetric ?? ""
         let shown = samples.prefix(3).joined(separator: ", ") + (samples.count > 3 ? ", ..." : "")
         return RecoveryAction(
             kind: .inspectData,
             reason: "\(metric) fell in validation batch\(batches.count > 1 ? "es" : "") \(names) while the others held (step \(step)): "
                 + "inspect or filter their \(samples.count) images (\(shown)); a learning-rate cut or a rollback cannot cure bad data",
-            step: step, checkpoint: nil, lrFactor: nil, rollbacks: nil, trigger: triggerType, batches: batches, samples: samples)
+            step: step, checkpoint: nil, lrFactor: nil, rollbacks: nil, trigger: drop?.type ?? .problematicBatch, batches: batches,
+            samples: samples)
     }
 
     private static func severeTrigger(_ anomalies: [Anomaly], primaryMetric: String?) -> Anomaly? {

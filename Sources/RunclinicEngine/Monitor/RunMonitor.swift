@@ -43,6 +43,10 @@ final class RunMonitor {
         metrics[name]?.profile ?? MetricProfile(name: name, configuration: configuration)
     }
 
+    private func noteStep(_ step: Int64) {
+        if lastStep == nil || step > lastStep! { lastStep = step }
+    }
+
     /// True when `step` comes before what the monitor has seen: the trainer rolled back.
     func isRewind(to step: Int64) -> Bool {
         guard let lastStep else { return false }
@@ -64,7 +68,7 @@ final class RunMonitor {
     /// Runs every detector on one step's metrics; returns what is news.
     func observe(step: Int64, values: [MetricValue]) -> [Anomaly] {
         guard configuration.enabled else { return [] }
-        if lastStep == nil || step > lastStep! { lastStep = step }
+        noteStep(step)
         var found: [Anomaly] = []
         var finishedBatches = false
         for value in values {
@@ -106,7 +110,7 @@ final class RunMonitor {
 
     func observeBatch(step: Int64, batch: Int64, values: [MetricValue], samples: [String]) -> [Anomaly] {
         guard configuration.enabled else { return [] }
-        if lastStep == nil || step > lastStep! { lastStep = step }
+        noteStep(step)
         var found: [Anomaly] = []
         for value in values {
             let key = "\(value.name)#\(batch)"

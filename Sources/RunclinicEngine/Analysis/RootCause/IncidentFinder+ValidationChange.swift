@@ -7,13 +7,10 @@ extension IncidentFinder {
     static func validationChange(_ batchesByStep: [Int64: [BatchRecord]]) -> (step: Int64, batches: [Int64], total: Int)? {
         let steps = batchesByStep.keys.sorted()
         guard steps.count >= 4 else { return nil }
-        func samples(_ step: Int64, _ batch: Int64) -> Set<String>? {
-            (batchesByStep[step]?.first { $0.batch == batch }).map { Set($0.samples) }
+        func samples(_ step: Int64, _ batch: Int64) -> [String]? {
+            batchesByStep[step]?.first { $0.batch == batch }?.samples
         }
-        func same(_ a: Set<String>?, _ b: Set<String>?) -> Bool {
-            guard let a, let b, !a.isEmpty || !b.isEmpty else { return true }
-            return Double(a.intersection(b).count) / Double(a.union(b).count) >= 0.9
-        }
+        func same(_ a: [String]?, _ b: [String]?) -> Bool { !SampleSets.differ(a, b) }
         for index in 2..<(steps.count - 1) {
             let step = steps[index]
             let batches = (batchesByStep[step] ?? []).map(\.batch)

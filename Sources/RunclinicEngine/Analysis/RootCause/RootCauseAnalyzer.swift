@@ -260,8 +260,10 @@ struct RootCauseAnalyzer {
     /// worsening. Their new images against the old: a defect they carry (data_quality), or none
     /// (data_change).
     func arrivingDataHypotheses(_ incident: Incident, _ batchDrop: BatchDrop, threshold: Double) -> [RootCauseHypothesis] {
+        var rewrittenByBatch: [Int64: [String]] = [:]
+        for change in batchDrop.changes { rewrittenByBatch[change.batch] = rewrittenSamples(change) }
         let arriving = batchDrop.changes.filter { change in
-            (Self.samplesChanged(change) && !Self.changedBefore(change)) || !rewrittenSamples(change).isEmpty
+            (Self.samplesChanged(change) && !Self.changedBefore(change)) || !(rewrittenByBatch[change.batch] ?? []).isEmpty
         }
         let fell = arriving.filter { $0.worsening >= threshold }
         guard !fell.isEmpty, fell.count < batchDrop.changes.count else { return [] }
@@ -273,7 +275,7 @@ struct RootCauseAnalyzer {
         var replaced: [Int64] = [], rewritten: [Int64] = []
         for change in fell {
             let previous = Set(change.previousSamples ?? [])
-            let rewrittenHere = rewrittenSamples(change)
+            let rewrittenHere = rewrittenByBatch[change.batch] ?? []
             if !rewrittenHere.isEmpty { rewritten.append(change.batch) }
             if Self.samplesChanged(change) { replaced.append(change.batch) }
             newSamples += change.samples.filter { !previous.contains($0) } + rewrittenHere
@@ -321,17 +323,11 @@ struct RootCauseAnalyzer {
     /// True when the batch's samples also changed at its previous evaluation: a reshuffling
     /// loader, not data arriving.
     static func changedBefore(_ change: BatchDrop.Change) -> Bool {
-        guard let previous = change.previousSamples, let earlier = change.earlierSamples else { return false }
-        let before = Set(earlier), after = Set(previous)
-        guard !before.isEmpty || !after.isEmpty else { return false }
-        return Double(before.intersection(after).count) / Double(before.union(after).count) < 0.9
+        SampleSets.differ(change.earlierSamples, change.previousSamples)
     }
 
     static func samplesChanged(_ change: BatchDrop.Change) -> Bool {
-        guard let previous = change.previousSamples else { return false }
-        let before = Set(previous), after = Set(change.samples)
-        guard !before.isEmpty || !after.isEmpty else { return false }
-        return Double(before.intersection(after).count) / Double(before.union(after).count) < 0.9
+        SampleSets.differ(change.previousSamples, change.samples)
     }
 
     // MARK: Learning rate
