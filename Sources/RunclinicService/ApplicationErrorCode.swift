@@ -9,4 +9,5 @@ extension ErrorCode {
     public static let ambiguousRun = ErrorCode(rawValue: -32004)
     public static let storageFailure = ErrorCode(rawValue: -32005)
     public static let unreadableSource = ErrorCode(rawValue: -32006)
+    public static let imageLibraryUnavailable = ErrorCode(rawValue: -32007)
 }

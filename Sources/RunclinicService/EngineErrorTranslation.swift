@@ -35,6 +35,8 @@ enum EngineErrorTranslation {
             return ResponseError(.internalError, message)
         case .unreadableSource(let source):
             return ResponseError(.unreadableSource, message, data: source.json)
+        case .imageLibraryUnavailable(let detail):
+            return ResponseError(.imageLibraryUnavailable, message, data: ["library": .string(ImageMeasurer.libraryName), "reason": .string(detail)])
         }
     }
 }

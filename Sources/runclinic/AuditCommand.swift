@@ -88,6 +88,7 @@ struct AuditCommand: ParsableCommand {
         print("audit \(summary.auditID): \(summary.images) images (\(summary.reused) unchanged since the last audit) in \(String(format: "%.2f", summary.seconds)) s")
         if summary.skippedCount > 0 { print("skipped \(summary.skippedCount) files that are not images") }
         for folder in summary.unreadableFolders { print("could not read folder \(folder)") }
+        for special in summary.notRegularFiles { print("not opened: \(special.path) is a \(special.kind), not a regular file") }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
     }
 }

@@ -16,19 +16,41 @@ struct InspectWorkerCommand: ParsableCommand {
     )
 
     func run() throws {
+        // The server blocks SIGINT and SIGTERM in its threads to wait for them, and a child
+        // inherits that mask: unblocked here, so the worker can be stopped like any process.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        Self.endWithParent()
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Fault injection for the crash-isolation test: abort on a path containing this text.
         let crashOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_CRASH_ON"].flatMap { $0.isEmpty ? nil : $0 }
+        // ...and hang, as a decoder stuck on a hostile file does, on a path containing this text.
+        let hangOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_HANG_ON"].flatMap { $0.isEmpty ? nil : $0 }
         while let request = readLine(strippingNewline: true) {
             guard let space = request.firstIndex(of: " "), let maximumPixels = Int(request[..<space]) else {
                 throw ValidationError("expected \"<maximum pixels> <path>\", got \(request)")
             }
             let path = String(request[request.index(after: space)...])
             if let crashOn, path.contains(crashOn) { abort() }
+            if let hangOn, path.contains(hangOn) { while true { sleep(60) } }
             var line = try encoder.encode(ImageInspection.inspect(path: path, maximumPixels: maximumPixels))
             line.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(line)
         }
+    }
+
+    /// A worker never outlives the server that started it: stuck in a decoder it cannot see its
+    /// stdin close, so a watcher thread ends it once it has been handed to another parent.
+    static func endWithParent() {
+        let parent = getppid()
+        let watcher = Thread {
+            while getppid() == parent { sleep(1) }
+            _exit(1)
+        }
+        watcher.start()
     }
 }

@@ -119,6 +119,7 @@ def run_spec(spec, corpus, client, out, split, keep):
             right, detail = judge_root_cause(truth, analysis)
             record["root_cause"] = {"right": right, **{k: _clean_number(v) if not isinstance(v, (dict, list)) else v
                                                       for k, v in detail.items()}}
+            record["runmedic"] = runmedic(client, mon.run_id, run_dir, truth)
             record["change_points_said"] = [
                 {"metric": c["metric"], "step": c["step"]} for c in analysis.get("change_points") or []
                 if "batch" not in c and c.get("metric") in CURVES]
@@ -128,6 +129,42 @@ def run_spec(spec, corpus, client, out, split, keep):
     score_live(record)
     score_change_points(record)
     return record
+
+
+# The peer ----------------------------------------------------------------------------------------
+
+# runmedic's checks, as the causes they name (it has no data-level causes).
+STORE_PATH = [None]  # the store of this evaluation, for `runclinic export`
+RUNMEDIC = {"non_finite": "non_finite", "spikes": "divergence", "divergence": "divergence", "overfitting": "overfitting",
+            "no_learning": "plateau", "lr_plateau": "plateau"}
+
+
+def runmedic(client, run_id, folder, truth):
+    """runmedic 0.1.1 (PyPI) on the same run, exported as the CSV it reads: right when it names an
+    accepted cause (on a clean run: when it names none). None when runmedic is not installed."""
+    try:
+        import runmedic as _  # noqa: F401
+    except ImportError:
+        return None
+    import subprocess
+    path = os.path.join(folder, "run.csv")
+    binary = os.environ.get("RUNCLINIC_BIN") or "runclinic"
+    run = client.call("run.get", run=run_id)
+    name, project = run["name"], run.get("project")
+    done = subprocess.run([binary, "export", "--db", STORE_PATH[0], name, *(["--project", project] if project else []),
+                           "--format", "csv", "--output", path], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        return {"right": False, "named": [], "error": done.stderr.strip()[:200]}
+    done = subprocess.run([sys.executable, "-m", "runmedic", "diagnose", path, "--json"], capture_output=True, text=True, timeout=300)
+    try:
+        findings = json.loads(done.stdout)
+    except ValueError:
+        return {"right": False, "named": [], "error": (done.stderr or done.stdout).strip()[:200]}
+    if isinstance(findings, dict):
+        findings = findings.get("runs", [findings])
+    named = sorted({RUNMEDIC[f["check"]] for run in findings for f in run.get("findings", []) if f.get("check") in RUNMEDIC})
+    right = not named if truth["cause"] == "clean" else any(cause in truth["accepted"] for cause in named)
+    return {"right": right, "named": named}
 
 
 # Live --------------------------------------------------------------------------------------------
@@ -210,7 +247,7 @@ def report(records, split, seconds):
     lines = [f"runclinic real-run benchmark, split {split}: {len(records)} runs, {seconds:.0f} s", ""]
     # 1. root cause
     rows = []
-    total_right = 0
+    total_right = medic_right = 0
     for cause in CAUSES:
         rs = [r for r in records if r["cause"] == cause]
         if not rs:
@@ -220,10 +257,15 @@ def report(records, split, seconds):
         said = {}
         for r in rs:
             said[r["root_cause"]["said"]] = said.get(r["root_cause"]["said"], 0) + 1
+        medic = [r["runmedic"]["right"] for r in rs if r.get("runmedic")]
+        medic_right += sum(medic)
         rows.append([cause, len(rs), right, fmt(right / len(rs), 2),
-                     ", ".join(f"{k} {v}" for k, v in sorted(said.items(), key=lambda kv: -kv[1]))])
-    rows.append(["overall", len(records), total_right, fmt(total_right / max(1, len(records)), 2), ""])
-    lines += ["1. Root cause (advice-ignored runs)", table(["cause", "runs", "right", "rate", "verdicts"], rows), ""]
+                     ", ".join(f"{k} {v}" for k, v in sorted(said.items(), key=lambda kv: -kv[1])),
+                     f"{sum(medic)}/{len(medic)}" if medic else "-"])
+    rows.append(["overall", len(records), total_right, fmt(total_right / max(1, len(records)), 2), "",
+                 f"{medic_right}/{sum(1 for r in records if r.get('runmedic'))}"])
+    lines += ["1. Root cause (advice-ignored runs; runmedic 0.1.1 on the same runs as CSV beside)",
+              table(["cause", "runs", "right", "rate", "verdicts", "runmedic right"], rows), ""]
     misses = [r for r in records if not r["root_cause"]["right"]]
     if misses:
         lines.append("Misses:")
@@ -319,7 +361,8 @@ def report(records, split, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["tune", "heldout"], required=True)
+    parser.add_argument("--split", choices=["tune", "probe", "heldout"], required=True,
+                        help="tune and probe are tuned on; heldout never is")
     parser.add_argument("--out", required=True, help="working folder (store, images, results)")
     parser.add_argument("--only", help="only runs of this cause")
     parser.add_argument("--run", help="only runs whose id contains this")
@@ -327,7 +370,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write the results here (default: OUT/results-SPLIT.json)")
     args = parser.parse_args(argv)
 
-    module = importlib.import_module("tune_variants" if args.split == "tune" else "heldout_variants")
+    module = importlib.import_module(f"{args.split}_variants")
     specs = module.variants()
     if args.only:
         specs = [s for s in specs if s["cause"] == args.only]
@@ -337,6 +380,7 @@ def main(argv=None):
         parser.error("no runs selected")
     os.makedirs(args.out, exist_ok=True)
     db = os.path.join(args.out, f"store-{args.split}.db")
+    STORE_PATH[0] = db
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)

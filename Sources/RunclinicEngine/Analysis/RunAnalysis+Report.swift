@@ -66,17 +66,19 @@ extension RunAnalysis {
         if let drop = rankedExplanations.first(where: { $0.incident.kind == .drop }) { performance["performance_drop_step"] = .int(drop.incident.step) }
         var defects = JSONObject()
         for (issue, count) in dataInsights.defects { defects[issue.rawValue] = .int(Int64(count)) }
+        var insights: JSONObject = [
+            "total_images": .int(Int64(dataInsights.totalImages)), "audited_images": .int(Int64(dataInsights.auditedImages)),
+            "suspected_bad_images": .int(Int64(dataInsights.suspectedBadImages.count)),
+            "suspected_bad_image_paths": JSONValue(Array(dataInsights.suspectedBadImages.prefix(1_000))),
+            "defects": .object(defects),
+        ]
+        if let unavailable = dataInsights.auditUnavailable { insights["audit_unavailable"] = .string(unavailable) }
         return [
             "run": .string(run.name), "project": .string(run.project), "status": .string(run.status.rawValue),
             "model_config": run.config ?? .null,
             "primary_metric": JSONValue(primaryMetric),
             "performance_metrics": .object(performance),
-            "data_insights": [
-                "total_images": .int(Int64(dataInsights.totalImages)), "audited_images": .int(Int64(dataInsights.auditedImages)),
-                "suspected_bad_images": .int(Int64(dataInsights.suspectedBadImages.count)),
-                "suspected_bad_image_paths": JSONValue(Array(dataInsights.suspectedBadImages.prefix(1_000))),
-                "defects": .object(defects),
-            ],
+            "data_insights": .object(insights),
             "anomalies": .array(explanations.map { explanation in
                 let top = explanation.hypotheses.first
                 var cause = top?.cause.rawValue ?? RootCauseHypothesis.Cause.unexplained.rawValue

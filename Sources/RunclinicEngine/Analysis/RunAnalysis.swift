@@ -40,6 +40,8 @@ public struct RunAnalysis: Sendable {
         /// Audited images with a finding, and the count per issue.
         public let suspectedBadImages: [String]
         public let defects: [(issue: ImageIssue, count: Int)]
+        /// Why the images could not be audited on the fly (the image library is missing), if so.
+        public var auditUnavailable: String? = nil
     }
 
     /// An audited image with a finding, with its stored 48x48 grey thumbnail (for the report).

@@ -73,12 +73,26 @@ public struct RunAnalyzer: Sendable {
 
         progress("joining validation batches to image audits", 60)
         let samples = Array(Set(batches.flatMap(\.samples))).sorted()
-        let verdicts = try auditVerdicts(samples: samples, dataDirectory: dataDirectory, runName: record.name, isCancelled: isCancelled)
+        // Without the image library nothing can be said of the images: the analysis goes on
+        // without them and says why, rather than calling every image unreadable.
+        var verdicts: [String: [ImageIssue]] = [:]
+        var auditUnavailable: String? = nil
+        do {
+            verdicts = try auditVerdicts(samples: samples, dataDirectory: dataDirectory, runName: record.name, isCancelled: isCancelled)
+        } catch EngineError.imageLibraryUnavailable(let detail) {
+            auditUnavailable = EngineError.imageLibraryUnavailable(detail).description
+        }
 
         progress("ranking causes", 90)
         let analyzer = RootCauseAnalyzer(series: series, batchesByStep: batchesByStep, anomalies: anomalies, actions: actions,
                                          profile: profile, dropThreshold: configuration.dropThreshold, verdicts: verdicts,
-                                         modificationTimes: Self.modificationTimes(of: samples, in: dataDirectory))
+                                         modificationTimes: Self.modificationTimes(of: samples, in: dataDirectory),
+                                         thumbnails: { [store] wanted in
+                                             let found = (try? store.imageThumbnails(paths: wanted.map { Self.locate($0, in: dataDirectory) })) ?? [:]
+                                             var bySample: [String: [UInt8]] = [:]
+                                             for sample in wanted { bySample[sample] = found[Self.locate(sample, in: dataDirectory)] }
+                                             return bySample
+                                         })
         let explanations = incidents.map { RunAnalysis.Explanation(incident: $0, hypotheses: analyzer.explain($0)) }
         var defectCounts: [ImageIssue: Int] = [:]
         var suspected: [String] = []
@@ -87,9 +101,10 @@ public struct RunAnalyzer: Sendable {
             suspected.append(sample)
             for issue in issues { defectCounts[issue, default: 0] += 1 }
         }
-        let insights = RunAnalysis.DataInsights(
+        var insights = RunAnalysis.DataInsights(
             totalImages: samples.count, auditedImages: samples.filter { verdicts[$0] != nil }.count, suspectedBadImages: suspected,
             defects: ImageIssue.allCases.compactMap { issue in defectCounts[issue].map { (issue, $0) } })
+        insights.auditUnavailable = auditUnavailable
         let summaries = stored.map { name, values in Self.summary(name, values, profile: profile(name)) }
         // The images a data cause names first, then the other flagged ones.
         var worst: [String] = explanations.flatMap { $0.hypotheses.prefix(1).flatMap { $0.cause == .dataQuality ? ($0.samples ?? []) : [] } }

@@ -32,6 +32,8 @@ public struct DatasetAuditor: Sendable {
         public let skipped: [String]
         public let skippedCount: Int
         public let unreadableFolders: [String]
+        /// FIFOs, sockets and devices met on the walk: listed, never opened.
+        public let notRegularFiles: [(path: String, kind: String)]
         /// Per issue: images found with it, and the first of them by path. The findings
         /// themselves are in the store (`RunStore.auditFindings`).
         public let counts: [(issue: ImageIssue, count: Int, example: String)]
@@ -48,6 +50,13 @@ public struct DatasetAuditor: Sendable {
                     progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Summary {
         let started = WallClock.now()
+        // A path that is not there is a mistake to report, not an empty dataset to pass.
+        for (index, path) in paths.enumerated() {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw EngineError.invalidArgument(field: paths.count == 1 ? "path" : "paths[\(index)]", reason: "\(path): no such file or folder")
+            }
+        }
         let total = ImageFileWalk.count(paths, recursive: recursive)
         Self.logger.debug("found \(total) images in \(Self.milliseconds(since: started)) ms")
         let files = ImageFileWalk(paths, recursive: recursive)
@@ -87,7 +96,7 @@ public struct DatasetAuditor: Sendable {
             throw error
         }
         return Summary(auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
-                       unreadableFolders: files.unreadableFolders, counts: try store.auditFindingCounts(auditID: auditID),
+                       unreadableFolders: files.unreadableFolders, notRegularFiles: files.notRegularFiles, counts: try store.auditFindingCounts(auditID: auditID),
                        seconds: WallClock.now() - started)
     }
 
@@ -122,7 +131,7 @@ public struct DatasetAuditor: Sendable {
             let thread = Thread {
                 while !isCancelled(), let index = results.claim() {
                     results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
-                                                    inspector: inspector))
+                                                    inspector: inspector, isCancelled: isCancelled))
                     progress(done + results.completed(), total)
                 }
                 finished.leave()
@@ -132,7 +141,9 @@ public struct DatasetAuditor: Sendable {
         }
         finished.wait()
         if isCancelled() { throw EngineError.cancelled }
-        return results.all()
+        let entries = results.all()
+        if let missing = entries.lazy.compactMap(\.inspection.libraryError).first { throw EngineError.imageLibraryUnavailable(missing) }
+        return entries
     }
 
     struct Entry: Sendable {
@@ -145,17 +156,19 @@ public struct DatasetAuditor: Sendable {
     }
 
     static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
-                        inspector: any ImageInspector) -> Entry {
+                        inspector: any ImageInspector, isCancelled: @escaping @Sendable () -> Bool = { false }) -> Entry {
         // stat(2) directly: FileManager's attribute dictionary costs more than a re-audit's judging.
         var status = stat()
         let found = stat(path, &status) == 0
+        // A FIFO or a device is not read (it could block for good); the inspection says why.
+        let regular = found && ImageFileWalk.specialKind(status.st_mode) == nil
         let size = found ? Int(status.st_size) : 0
         let mtime = found ? Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 : 0
         if let cached, cached.size == size, cached.mtime == mtime {
             return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
         }
-        return Entry(path: path, size: size, mtime: mtime, contentHash: contentHash(path),
-                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels), reused: false)
+        return Entry(path: path, size: size, mtime: mtime, contentHash: regular ? contentHash(path) : 0,
+                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, isCancelled: isCancelled), reused: false)
     }
 
     /// A 64-bit hash of the file's bytes: byte-identical files share it (and their size). FNV-1a

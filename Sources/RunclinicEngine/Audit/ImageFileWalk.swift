@@ -13,6 +13,9 @@ public final class ImageFileWalk {
     public private(set) var skipped: [String] = []
     public private(set) var skippedCount = 0
     public private(set) var unreadableFolders: [String] = []
+    /// Entries that are not regular files (FIFOs, sockets, devices), with what they are: never
+    /// opened, since reading a FIFO or a device can block for good.
+    public private(set) var notRegularFiles: [(path: String, kind: String)] = []
     static let reportedLimit = 1_000
 
     static let extensions: Set<String> = ["jpg", "jpeg", "jpe", "png", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
@@ -76,6 +79,8 @@ public final class ImageFileWalk {
                 return
             }
             listings.append(Listing(folder: path, names: names.filter { !$0.hasPrefix(".") }.sorted(), depth: depth + 1))
+        } else if let kind = Self.specialKind(info.st_mode) {
+            if notRegularFiles.count < Self.reportedLimit { notRegularFiles.append((path, kind)) }
         } else if Self.isImageName(path) {
             images.append(path)
         } else {
@@ -86,6 +91,18 @@ public final class ImageFileWalk {
     private func skip(_ path: String) {
         skippedCount += 1
         if skipped.count < Self.reportedLimit { skipped.append(path) }
+    }
+
+    /// What a file that is not a regular file is ("FIFO", "socket", ...); nil for a regular file.
+    public static func specialKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFIFO: return "FIFO"
+        case S_IFSOCK: return "socket"
+        case S_IFCHR: return "character device"
+        case S_IFBLK: return "block device"
+        default: return "special file"
+        }
     }
 
     static func isImageName(_ path: String) -> Bool {

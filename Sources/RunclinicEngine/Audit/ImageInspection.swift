@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Everything read from one image file: its header and OpenCV's measures, or why there are none.
@@ -18,12 +21,21 @@ public struct ImageInspection: Sendable, Codable {
     public var decodeError: String?
     /// The file cannot be opened at all (missing, empty, no permission).
     public var unreadable: Unreadable?
+    /// The image library itself could not be loaded: nothing is known about the file, which is
+    /// no finding of it (DatasetAuditor turns this into an error).
+    public var libraryError: String?
 
     /// Reads the header and, unless it claims too many pixels, decodes and measures the image.
     public static func inspect(path: String, maximumPixels: Int = ImageQualityThresholds().maximumPixels) -> ImageInspection {
         var inspection = ImageInspection(path: path)
-        guard FileManager.default.fileExists(atPath: path) else {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
             inspection.unreadable = Unreadable(score: nil, detail: "no such file")
+            return inspection
+        }
+        // Opening a FIFO or a device can block for good: such files are never opened.
+        if let kind = ImageFileWalk.specialKind(status.st_mode) {
+            inspection.unreadable = Unreadable(score: nil, detail: (status.st_mode & S_IFMT) == S_IFDIR ? "a folder, not an image file" : "not a regular file (a \(kind)): not opened")
             return inspection
         }
         let header: ImageHeader
@@ -41,6 +53,8 @@ public struct ImageInspection: Sendable, Codable {
         if let pixels = header.pixelCount, pixels > maximumPixels { return inspection }
         do {
             inspection.measures = try ImageMeasurer.shared().measure(path: path, header: header)
+        } catch ImageMeasurer.Failure.libraryMissing(let detail) {
+            inspection.libraryError = detail
         } catch {
             inspection.decodeError = error.description
         }

@@ -5,8 +5,17 @@ import Foundation
 public protocol ImageInspector: Sendable {
     /// Inspects one image; safe to call from several threads at once.
     func inspect(path: String, maximumPixels: Int) -> ImageInspection
+    /// Inspects one image, giving up (and saying so) once `isCancelled` turns true.
+    func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection
     /// How many threads should call `inspect` at once.
     var concurrency: Int { get }
+}
+
+extension ImageInspector {
+    /// An inspector that cannot be interrupted finishes the image it is on.
+    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection {
+        inspect(path: path, maximumPixels: maximumPixels)
+    }
 }
 
 /// Decodes in this process: for tests of the checks and for callers that are not a server.

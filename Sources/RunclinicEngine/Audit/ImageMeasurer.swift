@@ -61,7 +61,7 @@ public final class ImageMeasurer: Sendable {
         }
     }
 
-    static let libraryName = "libRunclinicImageInspection.so"
+    public static let libraryName = "libRunclinicImageInspection.so"
 
     /// The shared measurer; loading is attempted once.
     public static func shared() throws(Failure) -> ImageMeasurer {

@@ -18,11 +18,18 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Worker] = []
     private let maximumIdle: Int
+    /// Seconds one image may take: a decoder still busy after that is killed and the file
+    /// reported (a hostile file can make a decoder spin or block).
+    public let decodeDeadline: Double
 
     /// `command`: the worker's executable and arguments (it reads paths, writes inspections).
-    public init(command: [String], maximumIdle: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
+    /// `decodeDeadline`: $RUNCLINIC_DECODE_DEADLINE (seconds) when nil, else 30.
+    public init(command: [String], maximumIdle: Int = ProcessInfo.processInfo.activeProcessorCount + 1, decodeDeadline: Double? = nil) {
         self.command = command
         self.maximumIdle = maximumIdle
+        self.decodeDeadline = decodeDeadline
+            ?? ProcessInfo.processInfo.environment["RUNCLINIC_DECODE_DEADLINE"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
+            ?? 30
     }
 
     /// The running binary's own `inspect-worker` command.
@@ -36,13 +43,27 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
     public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
 
     public func inspect(path: String, maximumPixels: Int) -> ImageInspection {
+        inspect(path: path, maximumPixels: maximumPixels, isCancelled: { false })
+    }
+
+    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection {
         // Paths with a newline cannot cross the line protocol; they are decoded here (rare).
         guard !path.contains("\n") else { return ImageInspection.inspect(path: path, maximumPixels: maximumPixels) }
         for attempt in 0..<2 {
             guard let worker = checkOut() else { break }
-            switch worker.inspect(path, maximumPixels: maximumPixels) {
+            switch worker.inspect(path, maximumPixels: maximumPixels, deadline: decodeDeadline, isCancelled: isCancelled) {
             case .inspected(let inspection):
                 checkIn(worker)
+                return inspection
+            case .overdue:
+                worker.kill()
+                var inspection = ImageInspection(path: path)
+                inspection.unreadable = .init(score: nil, detail: "decoding did not finish within \(decodeDeadline.shortDescription) s: the decoder was stopped")
+                return inspection
+            case .cancelled:
+                worker.kill()
+                var inspection = ImageInspection(path: path)
+                inspection.unreadable = .init(score: nil, detail: "not inspected: the audit was cancelled")
                 return inspection
             case .died(let how):
                 worker.stop()
@@ -76,6 +97,9 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         enum Outcome {
             case inspected(ImageInspection)
             case died(String)
+            /// No answer within the deadline.
+            case overdue
+            case cancelled
         }
 
         let process = Process()
@@ -103,10 +127,17 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             do { try process.run() } catch { return nil }
         }
 
-        func inspect(_ path: String, maximumPixels: Int) -> Outcome {
+        func inspect(_ path: String, maximumPixels: Int, deadline: Double, isCancelled: () -> Bool) -> Outcome {
             let line = Array("\(maximumPixels) \(path)\n".utf8)
             let written = line.withUnsafeBytes { raw in writeAll(input.fileHandleForWriting.fileDescriptor, raw) }
-            guard written, let answer = readLine() else { return .died(exitDescription()) }
+            guard written else { return .died(exitDescription()) }
+            let answer: [UInt8]
+            switch readLine(until: WallClock.now() + deadline, isCancelled: isCancelled) {
+            case .line(let line): answer = line
+            case .closed: return .died(exitDescription())
+            case .overdue: return .overdue
+            case .cancelled: return .cancelled
+            }
             guard let inspection = try? decoder.decode(ImageInspection.self, from: Data(answer)) else {
                 return .died("it answered something unreadable")
             }
@@ -117,6 +148,12 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         func stop() {
             try? input.fileHandleForWriting.close()
             _ = exitDescription()
+        }
+
+        /// Ends a worker that is stuck (in a decoder, or blocked opening a file): SIGKILL, then reaped.
+        func kill() {
+            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+            stop()
         }
 
         private var exitStatus: String?
@@ -146,18 +183,35 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             return description
         }
 
-        private func readLine() -> [UInt8]? {
+        enum Read {
+            case line([UInt8])
+            case closed
+            case overdue
+            case cancelled
+        }
+
+        /// The worker's next line, waiting in slices of a tenth of a second so that a deadline or
+        /// a cancellation is noticed while it decodes.
+        private func readLine(until deadline: Double, isCancelled: () -> Bool) -> Read {
             let descriptor = output.fileHandleForReading.fileDescriptor
             while true {
                 if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(buffer[..<newline])
                     buffer.removeSubrange(...newline)
-                    return line
+                    return .line(line)
+                }
+                var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&waiting, 1, 100)
+                if ready < 0, errno == EINTR { continue }
+                if ready == 0 {
+                    if isCancelled() { return .cancelled }
+                    if WallClock.now() >= deadline { return .overdue }
+                    continue
                 }
                 var chunk = [UInt8](repeating: 0, count: 65_536)
                 let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { return nil }
+                guard count > 0 else { return .closed }
                 buffer.append(contentsOf: chunk[..<count])
             }
         }

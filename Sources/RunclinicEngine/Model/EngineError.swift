@@ -13,6 +13,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case internalFailure(String)
     /// A file that cannot be read as the format it claims (import): which file, where, why.
     case unreadableSource(ImportSourceError)
+    /// The image library (OpenCV, through libRunclinicImageInspection.so) cannot be loaded: no
+    /// image can be judged, which is no finding about the images.
+    case imageLibraryUnavailable(String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "internal error: \(message)"
         case .unreadableSource(let error):
             return error.description
+        case .imageLibraryUnavailable(let detail):
+            return "the image library cannot be loaded, so no image can be checked (install OpenCV: apt-get install libopencv-imgcodecs-dev libopencv-imgproc-dev, and keep \(ImageMeasurer.libraryName) beside the runclinic binary or set RUNCLINIC_IMAGE_LIBRARY): \(detail)"
         }
     }
 }

@@ -43,6 +43,7 @@ extension RunclinicService {
                     "findings": .array(page.findings.map(\.jsonWithPath)),
                     "skipped": JSONValue(summary.skipped), "skipped_total": .int(Int64(summary.skippedCount)),
                     "unreadable_folders": JSONValue(summary.unreadableFolders),
+                    "not_regular_files": .array(summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
                 ]
             },
             MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in

@@ -5,7 +5,7 @@ import math
 import random
 import shutil
 
-from images import FIXTURES
+from images import FIXTURES, glyph, png_array
 from test_analyze_run import BATCHES, BATCH_SIZE, dataset, smooth_loss
 
 
@@ -165,3 +165,73 @@ def test_a_validation_set_that_changes_without_a_drop_is_still_said(client, tmp_
     assert primary["incident"]["kind"] == "data_change" and primary["incident"]["step"] == 1000, result["key_finding"]
     assert primary["hypothesis"]["cause"] == "data_change" and primary["hypothesis"]["batches"] == [1, 7]
     assert any("Pin the validation set" in line for line in result["summary"]["recommendations"])
+
+
+def glyph_dataset(folder, batches=10, size=8):
+    """Hand-drawn glyphs (no text lines) in fixed validation batches."""
+    names = []
+    for batch in range(batches):
+        paths = [f"val/glyph_{batch * size + index:04d}.png" for index in range(size)]
+        for path in paths:
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            png_array(folder / path, glyph(int(path[-8:-4])))
+        names.append(paths)
+    return names
+
+
+def test_glyphs_turned_in_place_are_named_rotated_though_the_audit_reads_no_text(client, tmp_path):
+    data = tmp_path / "data"
+    batches = glyph_dataset(data)
+    def turn(step):
+        if step == 800:
+            for batch in (3, 7):
+                for k, path in enumerate(batches[batch]):
+                    png_array(data / path, glyph(int(path[-8:-4]), turn=(90, 180, 270)[k % 3]))
+    recall = lambda step, batch, rng: (0.4 if step >= 800 and batch in (3, 7) else 0.9) + rng.gauss(0, 0.005)
+    run, _ = train(client, "glyphs-turned", lambda step: batches, recall, before_validation=turn)
+    result = client.call("analyze.run", run=run, data_dir=str(data))
+    top = result["primary"]["hypothesis"]
+    assert top["cause"] == "data_quality" and top["defect"] == "rotated" and top["batches"] == [3, 7], result["key_finding"]
+    assert any("match the run's other images" in line for line in top["evidence"])
+
+
+def test_tilted_glyphs_arriving_are_skewed_but_a_slanting_hand_is_a_data_change(client, tmp_path):
+    data = tmp_path / "data"
+    batches = glyph_dataset(data)
+    def arriving(prefix, **pose):
+        later = [[path.replace("glyph_", prefix) for path in paths] if index in (2, 5, 8) else paths
+                 for index, paths in enumerate(batches)]
+        for index in (2, 5, 8):
+            for k, path in enumerate(later[index]):
+                sign = 1 if k % 2 else -1
+                png_array(data / path, glyph(int(path[-8:-4]), **{key: sign * value for key, value in pose.items()}))
+        return later
+    recall = lambda step, batch, rng: (0.55 if step >= 900 and batch in (2, 5, 8) else 0.9) + rng.gauss(0, 0.005)
+    tilted = arriving("tilted_", turn=22)
+    run, _ = train(client, "glyphs-tilted", lambda step: tilted if step >= 900 else batches, recall)
+    top = client.call("analyze.run", run=run, data_dir=str(data))["primary"]["hypothesis"]
+    assert top["cause"] == "data_quality" and top["defect"] == "skewed" and top["batches"] == [2, 5, 8], top
+    slanted = arriving("slanted_", shear=0.3)
+    run, _ = train(client, "glyphs-slanted", lambda step: slanted if step >= 900 else batches, recall)
+    top = client.call("analyze.run", run=run, data_dir=str(data))["primary"]["hypothesis"]
+    assert top["cause"] == "data_change" and top["batches"] == [2, 5, 8], top
+
+
+def test_a_memorised_training_set_is_overfitting_though_the_validation_loss_barely_moves(client):
+    """Training on a few dozen examples: the training loss falls to a thousandth while the
+    validation loss stalls at its best and creeps up by 1%, the accuracy flat."""
+    run = client.call("run.start", name="memorised", config={"experiment_monitoring": {"primary_metric": "val/accuracy"}})["run_id"]
+    rng = random.Random(4)
+    replies = []
+    for step in range(1, 1101):
+        train_loss = 0.4 * math.exp(-step / 60) + 0.002 + 0.004 * math.exp(-step / 400)
+        replies.append(client.call("monitor.log", run=run, step=step, metrics={"train/loss": train_loss * math.exp(rng.gauss(0, 0.3)), "lr": 0.08}))
+        if step % 25 == 0:
+            val_loss = 1.2 + 0.4 * math.exp(-step / 80) + (0.00003 * (step - 400) if step > 400 else 0)
+            replies.append(client.call("monitor.log", run=run, step=step,
+                                       metrics={"val/loss": val_loss + rng.gauss(0, 0.0003), "val/accuracy": 0.62 + rng.gauss(0, 0.003)}))
+    client.call("run.finish", run=run)
+    warned = [a for r in replies for a in r["anomalies"] if a["type"] == "overfitting" and a["severity"] != "info"]
+    assert warned and 400 < warned[0]["step"] <= 750, warned[:1]
+    result = client.call("analyze.run", run=run)
+    assert result["primary"]["hypothesis"]["cause"] == "overfitting", result["key_finding"]

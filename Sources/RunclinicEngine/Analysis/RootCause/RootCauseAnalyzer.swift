@@ -31,6 +31,9 @@ struct RootCauseAnalyzer {
     /// When the image files were last modified (seconds since 1970), by the path as logged: a file
     /// rewritten during the run is data arriving even under the same name.
     var modificationTimes: [String: Double] = [:]
+    /// The stored 48x48 thumbnails of images, by the path as logged (read only when an image
+    /// change has no audit defect: are the new images the others turned?).
+    var thumbnails: ([String]) -> [String: [UInt8]] = { _ in [:] }
 
     func explain(_ incident: Incident) -> [RootCauseHypothesis] {
         var hypotheses: [RootCauseHypothesis] = []
@@ -219,6 +222,13 @@ struct RootCauseAnalyzer {
                     batches: batches, samples: other.examples, defect: other.issue.rawValue))
             }
         }
+        if hypotheses.isEmpty, let turned = turnedImages(new: droppedSamples, reference: batchDrop.stable.flatMap(\.samples)) {
+            let own = batchDrop.dropped.filter { change in change.samples.contains { turned.turned.contains($0) } }.map(\.batch).sorted()
+            hypotheses.append(RootCauseHypothesis(
+                cause: .dataQuality, confidence: min(0.9, 0.55 + 0.25 * batchDrop.share + Self.significance(turned.pValue)),
+                evidence: Self.turnedEvidence(turned, in: own.isEmpty ? names : own, newWord: "images of the batches that dropped") + [concentration],
+                batches: own.isEmpty ? names : own, samples: turned.turned, defect: turned.defect.rawValue))
+        }
         if hypotheses.isEmpty {
             // Concentrated, but nothing known about its images: said, without naming a cause.
             hypotheses.append(RootCauseHypothesis(cause: .unexplained, confidence: 0.5, evidence: [concentration + "; no audit defect or data change sets their images apart (audit them, or give data_dir)"],
@@ -250,6 +260,10 @@ struct RootCauseAnalyzer {
             return [RootCauseHypothesis(cause: .dataQuality, confidence: 0.6,
                                         evidence: [how, "\(top.droppedDefective) of \(top.droppedTotal) new images are \(top.issue.rawValue), against \(top.stableDefective) of \(top.stableTotal) of the others (Fisher's exact test p = \(top.pValue.shortDescription))"],
                                         batches: changed.sorted(), samples: top.examples, defect: top.issue.rawValue)]
+        }
+        if let turned = turnedImages(new: newSamples, reference: oldSamples) {
+            return [RootCauseHypothesis(cause: .dataQuality, confidence: 0.6, evidence: [how] + Self.turnedEvidence(turned, in: changed.sorted(), newWord: "new images"),
+                                        batches: changed.sorted(), samples: turned.turned, defect: turned.defect.rawValue)]
         }
         return [RootCauseHypothesis(cause: .dataChange, confidence: 0.6, evidence: [how], batches: changed.sorted(),
                                     samples: Array(Set(newSamples)).sorted())]
@@ -302,6 +316,13 @@ struct RootCauseAnalyzer {
                     + how + [carried],
                 batches: own.isEmpty ? batches : own, samples: top.examples, defect: top.issue.rawValue)]
         }
+        if let turned = turnedImages(new: newSamples, reference: oldSamples) {
+            let own = fell.filter { change in change.samples.contains { turned.turned.contains($0) } }.map(\.batch).sorted()
+            return [RootCauseHypothesis(
+                cause: .dataQuality, confidence: min(0.9, 0.6 + 0.2 * share + Self.significance(turned.pValue)),
+                evidence: Self.turnedEvidence(turned, in: own.isEmpty ? batches : own, newWord: "new images") + how + [carried],
+                batches: own.isEmpty ? batches : own, samples: turned.turned, defect: turned.defect.rawValue)]
+        }
         let audited = newSamples.filter { verdicts[$0] != nil }.count
         let auditNote = audited == 0 ? "; the new images could not be audited (give data_dir)" : "; \(audited) of them audited, no defect sets them apart"
         return [RootCauseHypothesis(
@@ -309,6 +330,25 @@ struct RootCauseAnalyzer {
             evidence: how + [carried + auditNote],
             batches: batches, samples: Array(Set(newSamples)).sorted())]
     }
+
+    /// New images that look like the reference images turned (TurnedImages), when their
+    /// thumbnails are stored.
+    func turnedImages(new: [String], reference: [String]) -> TurnedImages.Finding? {
+        let newSamples = Array(Set(new)).sorted(), referenceSamples = Array(Set(reference).subtracting(new)).sorted()
+        guard newSamples.count >= 5, referenceSamples.count >= 20 else { return nil }
+        let found = thumbnails(newSamples + referenceSamples)
+        return TurnedImages.compare(new: newSamples.compactMap { sample in found[sample].map { (sample, $0) } },
+                                    reference: referenceSamples.compactMap { sample in found[sample].map { (sample, $0) } })
+    }
+
+    static func turnedEvidence(_ turned: TurnedImages.Finding, in batches: [Int64], newWord: String) -> [String] {
+        let share = Double(turned.turned.count) / Double(max(1, turned.compared))
+        let referenceShare = Double(turned.referenceTurned) / Double(max(1, turned.referenceCompared))
+        return ["\(turned.defect.rawValue) images in validation batch\(batches.count > 1 ? "es" : "") \(ranges(batches)): turned back, they match the run's other images",
+                "\(turned.turned.count) of \(turned.compared) \(newWord) look like the others turned (\(turned.poses); \(percent(share))), against \(turned.referenceTurned) of \(turned.referenceCompared) of the others (\(percent(referenceShare))) (Fisher's exact test p = \(turned.pValue.shortDescription)); the audit sees rotation only in pages of text"]
+    }
+
+    static func significance(_ p: Double) -> Double { min(0.15, 0.025 * -log10(max(p, 1e-300))) }
 
     /// The samples of a batch whose files were modified after its previous evaluation was logged
     /// and no later than this one (plus a minute for clocks and buffered writes).
