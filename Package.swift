@@ -38,11 +38,12 @@ let package = Package(
             name: "RunclinicEngine",
             dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams"),
                            .product(name: "Mustache", package: "swift-mustache")],
-            // The analysis and comparison reports' templates (Mustache), compiled into the binary.
+            // The analysis, comparison and audit reports' templates (Mustache), compiled into the binary.
             resources: [.embedInCode("Analysis/Reports/Templates/report.md.mustache"),
                         .embedInCode("Analysis/Reports/Templates/report.html.mustache"),
                         .embedInCode("Compare/Templates/comparison.md.mustache"),
-                        .embedInCode("Compare/Templates/comparison.html.mustache")]
+                        .embedInCode("Compare/Templates/comparison.html.mustache"),
+                        .embedInCode("Audit/Templates/gallery.html.mustache")]
         ),
         // JSON-RPC 2.0: messages, framing, connections, transports. Knows nothing of analysis.
         .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", logging]),

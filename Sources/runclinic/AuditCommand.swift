@@ -22,6 +22,9 @@ struct AuditCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one JSON line per finding to this file.", valueName: "file"))
     var jsonl: String?
 
+    @Option(help: ArgumentHelp("Also write a self-contained HTML gallery of the findings into this folder.", valueName: "dir"))
+    var report: String?
+
     @Option(help: ArgumentHelp("YAML with an `audit:` section of thresholds (min_resolution, blur_threshold, ...).", valueName: "file"))
     var config: String?
 
@@ -90,5 +93,8 @@ struct AuditCommand: ParsableCommand {
         for folder in summary.unreadableFolders { print("could not read folder \(folder)") }
         for special in summary.notRegularFiles { print("not opened: \(special.path) is a \(special.kind), not a regular file") }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
+        if let report {
+            print("gallery: \(try AuditGalleryWriter(directory: report).write(store: runStore, summary: summary, roots: paths))")
+        }
     }
 }

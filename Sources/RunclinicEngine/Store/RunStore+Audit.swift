@@ -284,3 +284,34 @@ extension RunStore {
         }
     }
 }
+
+extension RunStore {
+    /// The stored 48x48 thumbnails of these images as they looked, with each image's width over
+    /// height: thumbnails are stored stretched to 0-255, so each is brought back to its image's
+    /// grey range and mean (a dark image shows dark, a washed-out one pale). Images never
+    /// inspected are left out.
+    public func imagePreviews(paths: [String]) throws -> [String: (pixels: [UInt8], aspect: Double)] {
+        try read { connection in
+            let query = try connection.prepare("""
+                SELECT thumbnail, thumbnail_range, json_extract(inspection, '$.measures.meanBrightness'),
+                       json_extract(inspection, '$.measures.width'), json_extract(inspection, '$.measures.height')
+                FROM image_inspections WHERE path = ?
+                """)
+            var found: [String: (pixels: [UInt8], aspect: Double)] = [:]
+            for path in paths {
+                query.reset()
+                query.bind(path, at: 1)
+                guard try query.step(), let bytes = query.blob(at: 0), bytes.count == 48 * 48 else { continue }
+                let range = query.optionalDouble(at: 1) ?? 255
+                let width = query.optionalDouble(at: 3) ?? 1, height = query.optionalDouble(at: 4) ?? 1
+                let aspect = width > 0 && height > 0 ? width / height : 1
+                guard let mean = query.optionalDouble(at: 2) else { found[path] = (bytes, aspect); continue }
+                let stretchedMean = Double(bytes.reduce(0) { $0 + Int($1) }) / Double(bytes.count)
+                found[path] = (bytes.map { value in
+                    UInt8(max(0, min(255, (mean + (Double(value) - stretchedMean) * range / 255).rounded())))
+                }, aspect)
+            }
+            return found
+        }
+    }
+}

@@ -9,7 +9,7 @@ extension RunclinicService {
         let inspector = self.imageInspector
         return [
             MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "checks", "thresholds", "dataset", "limit"], method: "audit.run")
+                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "checks", "thresholds", "dataset", "limit", "report_dir"], method: "audit.run")
                 var paths = try params.optionalStringArray("paths") ?? []
                 if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
                 guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
@@ -34,9 +34,12 @@ extension RunclinicService {
                     isCancelled: { context.cancellation.isCancelled })
                 var counts = JSONObject()
                 for (issue, count, _) in summary.counts { counts[issue.rawValue] = .int(Int64(count)) }
+                let report = try (try params.optionalString("report_dir")).map { directory in
+                    try AuditGalleryWriter(directory: directory).write(store: store, summary: summary, roots: paths)
+                }
                 // The first page of findings; audit.findings pages through the rest.
                 let page = try store.auditFindings(auditID: summary.auditID, issue: nil, offset: 0, limit: limit)
-                return [
+                var result: JSONObject = [
                     "audit_id": .int(summary.auditID), "images": .int(Int64(summary.images)), "reused": .int(Int64(summary.reused)),
                     "seconds": .double(summary.seconds), "counts": .object(counts),
                     "findings_total": .int(Int64(page.total)),
@@ -45,6 +48,8 @@ extension RunclinicService {
                     "unreadable_folders": JSONValue(summary.unreadableFolders),
                     "not_regular_files": .array(summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
                 ]
+                if let report { result["report"] = .string(report) }
+                return .object(result)
             },
             MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in
                 try params.rejectUnknown(allowed: ["audit_id", "issue", "offset", "limit"], method: "audit.findings")

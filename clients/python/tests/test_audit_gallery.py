@@ -1,0 +1,38 @@
+"""The audit's HTML gallery: what was found, shown, in a real browser, with nothing fetched."""
+
+import re
+import shutil
+import subprocess
+
+from images import FIXTURES, cut
+from test_analyze_run import browser
+
+
+def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_side(binary, client, tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg", "receipt_quarter.jpg"]:
+        shutil.copy(FIXTURES / name, folder / name)
+    shutil.copy(FIXTURES / "photo.jpg", folder / "photo_copy.jpg")
+    cut(FIXTURES / "receipt.jpg", folder / "receipt_cut.jpg")
+    result = client.call("audit.run", path=str(folder), report_dir=str(tmp_path / "gallery"))
+    page = tmp_path / "gallery" / f"audit_{result['audit_id']}.html"
+    assert result["report"] == str(page)
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html
+    for issue in ["blurry", "rotated", "truncated", "duplicate"]:
+        assert f'<h2 id="{issue}">' in html, issue
+    # The duplicate group holds both files, side by side.
+    group = re.search(r'<div class="group">(.*?)</div>\n', html, re.S).group(1)
+    assert "photo.jpg" in group and "photo_copy.jpg" in group
+    done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
+    loaded, total = re.search(r'data-images="(\d+)/(\d+)"', done.stdout).groups()
+    assert loaded == total and int(total) >= 5
+    # The command line writes the same gallery.
+    done = subprocess.run([binary, "audit", str(folder), "--db", str(tmp_path / "cli.db"), "--report", str(tmp_path / "cli")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "gallery: " in done.stdout
+    assert list((tmp_path / "cli").glob("audit_*.html"))
