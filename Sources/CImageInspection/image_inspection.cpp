@@ -71,7 +71,7 @@ void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
 void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
     if (grey.rows < 3 || grey.cols < 3) return;  // too small to have a Laplacian (and too_small anyway)
     const int tile = 64;
-    std::vector<double> tiles;
+    std::vector<double> tiles, ratios;
     double sum = 0, squares = 0;
     long edges = 0;
     const int last_column = grey.cols - 1;
@@ -125,6 +125,7 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
             if (count >= tile * tile / 4 && grey_variance > 64) {
                 const double mean = double(tile_sum) / count;
                 tiles.push_back(double(tile_squares) / count - mean * mean);
+                ratios.push_back(tiles.back() / grey_variance);
             }
         }
     }
@@ -133,10 +134,13 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
     out->edge_density = double(edges) / total;
     if (tiles.empty()) {
         out->sharpness = out->laplacian_variance;
+        out->sharpness_ratio = -1;  // no tile with content: not judged
     } else {
         const size_t at = std::min(tiles.size() - 1, size_t(double(tiles.size()) * 0.95));
         std::nth_element(tiles.begin(), tiles.begin() + at, tiles.end());
         out->sharpness = tiles[at];
+        std::nth_element(ratios.begin(), ratios.begin() + at, ratios.end());
+        out->sharpness_ratio = ratios[at];
     }
 }
 
@@ -322,6 +326,28 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], int32_t ana
     out->text_line_agreement = lines.agreement;
 }
 
+// The spread of colour across the image: 16x16 cell means of two opponent channels (red-green
+// and yellow-blue), each from its 2nd to its 98th percentile; the larger of the two.
+double colour_spread(const cv::Mat &bgr) {
+    cv::Mat cells;
+    cv::resize(bgr, cells, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
+    std::vector<double> red_green, yellow_blue;
+    for (int row = 0; row < cells.rows; ++row) {
+        const uint8_t *pixel = cells.ptr<uint8_t>(row);
+        for (int column = 0; column < cells.cols; ++column, pixel += 3) {
+            const double blue = pixel[0], green = pixel[1], red = pixel[2];
+            red_green.push_back(red - green);
+            yellow_blue.push_back((red + green) / 2 - blue);
+        }
+    }
+    auto spread = [](std::vector<double> &values) {
+        std::sort(values.begin(), values.end());
+        const size_t low = size_t(values.size() * 0.02), high = std::min(values.size() - 1, size_t(values.size() * 0.98));
+        return values[high] - values[low];
+    };
+    return std::max(spread(red_green), spread(yellow_blue));
+}
+
 void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
     out->width = image.cols;
     out->height = image.rows;
@@ -359,6 +385,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
             difference += row_difference;
         }
         out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
+        out->colour_spread = colour_spread(bgr);
     }
     measure_sharpness(scaled, out);
     long counts[256] = {0};

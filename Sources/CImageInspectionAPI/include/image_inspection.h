@@ -50,6 +50,14 @@ typedef struct {
     uint8_t thumbnail[2304];
     /// Grey levels between the thumbnail's darkest and brightest cells before stretching.
     double thumbnail_range;
+    /// The sharpness of the sharpest regions relative to their own contrast: the 95th percentile
+    /// over content tiles of the Laplacian's variance over the grey variance. A soft, dim photo
+    /// with a few crisp edges keeps its ratio; a blurred one loses it at any contrast.
+    double sharpness_ratio;
+    /// How much the colour varies across the image: the largest spread (2nd to 98th percentile)
+    /// of the two opponent colour channels' 16x16 cell means (0 for grey images). A flat wall
+    /// varies little; a picture whose regions differ only in hue (equal grey) varies a lot.
+    double colour_spread;
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

@@ -29,6 +29,10 @@ public struct ImageMeasures: Sendable, Codable {
     public let thumbnailRange: Double
     /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.
     public let textLines: TextLines?
+    /// Sharpness relative to contrast (nil when no region has content), and the spread of colour
+    /// across the image (see image_inspection.h).
+    public let sharpnessRatio: Double?
+    public let colourSpread: Double?
 }
 
 /// The text lines of a document: their angle and how many characters agree on it.
@@ -135,7 +139,8 @@ public final class ImageMeasurer: Sendable {
                 thumbnail: withUnsafeBytes(of: result.thumbnail) { Data($0) }, thumbnailRange: result.thumbnail_range,
                 textLines: result.text_marks > 0
                     ? TextLines(marks: Int(result.text_marks), angle: result.text_line_angle, agreement: result.text_line_agreement)
-                    : nil)
+                    : nil,
+                sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil, colourSpread: result.colour_spread)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

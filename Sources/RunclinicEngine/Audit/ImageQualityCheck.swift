@@ -47,22 +47,35 @@ public struct ImageQualityCheck: Sendable {
         }
         // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all.
         let dark = measures.meanBrightness < thresholds.darkMean && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
-        // Washed out: bright, and nothing darker than light grey left (0.1% of pixels under 200).
-        // A white page with text keeps its ink (under 90 on every page of the bench), and a
-        // blurred receipt its smeared grey ink (135-190).
-        let washedOut = measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200
-        // Blur and colour can only be judged where some contrast is left.
         let contrast = measures.brightestLevel - measures.darkestLevel
-        // Near-uniform: little in the histogram and almost no edges (a page of text has few grey
-        // levels but many edges, so it is not).
-        if measures.entropy < thresholds.minimumEntropy, measures.edgeDensity < 0.01, !dark, !washedOut {
-            found.append(finding(path, .lowInformation, .warning, measures.entropy, thresholds.minimumEntropy,
-                                 "histogram entropy \(measures.entropy.shortDescription) bits: almost uniform"))
-        } else if contrast >= 40, measures.sharpness < thresholds.blurThreshold {
-            // Judged on the sharpest regions, so a sharp subject on a soft background is sharp;
-            // not judged without contrast (a flat page, a black frame), which looks like blur.
+        // Near-uniform: no edges and, seen at 48x48, under 20 grey levels between the darkest and
+        // brightest parts and little change of colour (scanner noise on a blank page, a flat wall
+        // with a faint gradient; a picture whose regions differ only in hue is not), or no
+        // detail at all at any contrast (extreme defocus).
+        let colourSpread = measures.colourSpread ?? 0
+        let nearUniform = measures.edgeDensity < 0.01
+            && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
+                || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
+        // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
+        // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
+        // (structure at 48x48, no detail at all, too little contrast left for the rest).
+        let blurred = !nearUniform && measures.sharpness < thresholds.blurThreshold
+            && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
+                || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5))
+        // Washed out: highlights clipped (0.1% of pixels at white) with nothing black and a sixth
+        // of the pixels bright, in colour (a white scan clips its paper but is grey and keeps its
+        // ink); or nothing darker than light grey left. A blank or blurred page is said as such.
+        let clipped = measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.15
+            && measures.colourfulness >= 3
+        let faded = (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
+            || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
+        let washedOut = (clipped || faded) && !nearUniform && !blurred && !dark
+        if nearUniform, !dark, !washedOut {
+            found.append(finding(path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
+                                 "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"))
+        } else if blurred, !dark {
             found.append(finding(path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
-                                 "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, at 1,024 px"))
+                                 "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, at 1,024 px"))
         }
         if dark {
             found.append(finding(path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
@@ -70,11 +83,15 @@ public struct ImageQualityCheck: Sendable {
         }
         if washedOut {
             found.append(finding(path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
-                                 "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"))
+                                 clipped ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
+                                         : "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"))
         }
         found += orientationFindings(path, measures)
-        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, measures.colourfulness < thresholds.grayscaleColourfulness {
-            found.append(finding(path, .grayscale, .info, measures.colourfulness, thresholds.grayscaleColourfulness,
+        // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
+        // missing part decodes grey: neither is said).
+        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, !header.isTruncated, measures.textLines == nil,
+           measures.colourfulness < thresholds.grayscaleColourfulness {
+            found.append(finding(path, .grayscale, .warning, measures.colourfulness, thresholds.grayscaleColourfulness,
                                  "a colour file holding a grey image"))
         }
         return found

@@ -7,22 +7,31 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     public var minimumHeight = 100
     /// Refused from the header, unread: a decompression bomb claims billions of pixels.
     public var maximumPixels = 100_000_000
-    /// Receipts run to about 1:4; past 1:8 an image is a strip, not a document.
-    public var maximumAspectRatio = 8.0
+    /// Receipts and tall pages run to about 1:4.5; past 1:5.5 an image is a strip.
+    public var maximumAspectRatio = 5.5
     /// Laplacian variance of the image's sharpest regions (the 95th percentile of 64x64 tiles with
     /// content) at 1,024 px, the handbook's blur_threshold measured where a photo is in focus.
     /// On the audit bench: blurred images 2-14, in-focus photos 79 and up, documents 900 and up.
     /// Only judged where there is content (entropy over 3 bits), so a flat clean page is not blurry.
-    public var blurThreshold = 30.0
-    /// Mean brightness (0-255) under which an image with half its pixels black is dark.
-    public var darkMean = 50.0
+    public var blurThreshold = 20.0
+    /// ...and under which that variance, as a share of the same regions' grey variance, says
+    /// nothing is crisp at any contrast (in-focus photos 0.04 and up, blurred ones under 0.04).
+    public var blurRatio = 0.05
+    /// Mean brightness (0-255) under which an image with half its pixels black is dark (a dim
+    /// evening photo with its lights sits at 30-50; photos darkened past use under 30).
+    public var darkMean = 40.0
     /// Mean brightness over which an image with three quarters of its pixels white and almost
     /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0
-    /// Histogram entropy (bits) under which an image says almost nothing.
+    /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
+    /// checks: such an image's hash is not compared).
     public var minimumEntropy = 1.5
-    /// Mean difference between colour channels under which a colour image is really grey.
-    public var grayscaleColourfulness = 2.0
+    /// Grey levels between the darkest and brightest parts of the 48x48 thumbnail under which an
+    /// edgeless image with little change of colour is near-uniform.
+    public var minimumRange = 20.0
+    /// Mean difference between colour channels under which a colour image is really grey
+    /// (desaturated photos 0-0.5 after JPEG; faded colour photos 3 and up).
+    public var grayscaleColourfulness = 1.0
     /// Degrees the text lines of a document may lean before it is skewed: the handbook's
     /// max_rotation; text detectors trained upright lose recall past about 15 degrees.
     public var maximumRotation = 15.0
@@ -30,7 +39,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     public init() {}
 
     static let keys = ["min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
-                       "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation"]
+                       "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio", "min_range"]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
     public static func parse(_ object: JSONObject?, path: String, base: ImageQualityThresholds = ImageQualityThresholds())
@@ -58,6 +67,8 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "overexposed_mean": thresholds.overexposedMean = number
             case "min_entropy": thresholds.minimumEntropy = number
             case "max_rotation": thresholds.maximumRotation = number
+            case "blur_ratio": thresholds.blurRatio = number
+            case "min_range": thresholds.minimumRange = number
             default: thresholds.grayscaleColourfulness = number
             }
         }
