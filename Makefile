@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser.
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -81,6 +81,23 @@ bench-audit: release .venv-audit/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_bench.py --seed 8 --peers ""
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-audit/bin/python bench/audit_memory.py
+	$(MAKE) bench-audit-photos
+
+# Real photographs and real PDF pages from Debian packages (bench/audit_photos, written without
+# reading the audit): the tune half beside CleanVision and fastdup, and the held-out half, which
+# is never tuned on. Each half is generated once (about 8 minutes, 1 GB in bench/out).
+.venv-audit-photos/.installed:
+	$(PYTHON) -m venv .venv-audit-photos
+	.venv-audit-photos/bin/python -m pip install -q --disable-pip-version-check pillow numpy opencv-python-headless
+	touch $@
+
+bench/out/audit_photos/%/labels.json: .venv-audit-photos/.installed
+	@command -v pdftoppm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+	.venv-audit-photos/bin/python bench/audit_photos/make_dataset.py --split $* --out bench/out/audit_photos/$* --cache bench/out/audit_photos_packages
+
+bench-audit-photos: release .venv-audit/.installed bench/out/audit_photos/tune/labels.json bench/out/audit_photos/heldout/labels.json
+	$(PYTHON) bench/audit_photos/evaluate.py --data bench/out/audit_photos/tune --runclinic $(CURDIR)/$(RELEASE_BIN) --peers cleanvision,fastdup
+	$(PYTHON) bench/audit_photos/evaluate.py --data bench/out/audit_photos/heldout --runclinic $(CURDIR)/$(RELEASE_BIN)
 
 # Real trainings with injected faults (bench/realruns: a NumPy network on scikit-learn's scanned
 # digits, written without reading the detectors): root cause, live advice and change points, on
@@ -121,4 +138,4 @@ bench-import: release .venv-bench/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/import_speed.py
 
 clean:
-	rm -rf .build $(VENV) .venv-bench .venv-audit .venv-realruns out
+	rm -rf .build $(VENV) .venv-bench .venv-audit .venv-audit-photos .venv-realruns out

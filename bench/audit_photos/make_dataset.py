@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -57,7 +58,7 @@ SPLITS = {
     "heldout": {
         "seed": 77_9031,
         "photo_pkgs": ["lxqt-themes", "palapeli-data", "scratch", "python3-skimage", "python3-scipy"],
-        "pdf_pkgs": ["octave-doc", "asymptote-doc"],
+        "pdf_pkgs": ["octave-doc", "asymptote-doc", "texlive-humanities-doc"],
         "table_pkgs": ["ukui-wallpapers", "sway-backgrounds"],
         "blur": ("disk", 0.0055, 0.0120),         # defocus disc radius as a share of the longer side
         "dark_mean": (5, 26),
@@ -115,7 +116,7 @@ def fetch(pkg, cache):
     if not os.path.isdir(root):
         os.makedirs(root)
         subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
-    version = os.path.basename(deb).split("_")[1]
+    version = urllib.parse.unquote(os.path.basename(deb).split("_")[1])
     return root, version
 
 
@@ -215,6 +216,10 @@ def pdf_sources(pkg, root):
     elif pkg == "octave-doc":
         fs = [f for f in sorted(glob.glob(root + "/usr/share/doc/octave/*.pdf"))
               if "refcard-l" not in f]          # the legal/letter refcards repeat the a4 one
+    elif pkg == "texlive-humanities-doc":
+        # LaTeX package manuals (critical editions, linguistics, poetry, plays): 40 largest
+        fs = sorted(glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True),
+                    key=lambda f: (-os.path.getsize(f), f))[:40]
     elif pkg == "asymptote-doc":
         fs = [f for f in sorted(glob.glob(root + "/usr/share/doc/asymptote/*.pdf"))
               if os.path.getsize(f) > 10000]
@@ -263,6 +268,32 @@ def add_noise(rng, a, sigma):
     n *= np.float32(sigma)
     n += a
     return clip8(n)
+
+
+SHARP_MIN = 15.0
+
+
+def sharpness(a):
+    """Labelling guard, not a detector: the 99.9th percentile of neighbour differences of the
+    luminance (levels per pixel).  A photo whose best edge is softer than SHARP_MIN (fog, sky,
+    all out of focus) is ambiguous, so it is neither used as clean nor as a defect's base."""
+    g = luminance(a)
+    dx = np.abs(np.diff(g, axis=1)).ravel()
+    dy = np.abs(np.diff(g, axis=0)).ravel()
+    return float(max(np.percentile(dx, 99.9), np.percentile(dy, 99.9)))
+
+
+def colourfulness(a):
+    """Hasler-Suesstrunk colourfulness (0 for grey)."""
+    f = a[:: max(1, a.shape[0] // 400), :: max(1, a.shape[1] // 400)].astype(np.float32)
+    rg = f[..., 0] - f[..., 1]
+    yb = 0.5 * (f[..., 0] + f[..., 1]) - f[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def strip_ok(a):
+    """A strip whose short side is under 100 px is also small on that side."""
+    return ["odd_size"] + (["too_small"] if min(a.shape[:2]) < 100 else [])
 
 
 def disk_kernel(r):
@@ -350,6 +381,8 @@ class Gen:
     def save(self, a, issues, kind, png_share=0.15, also_ok=(), quality=None, **params):
         a = cap_pixels(a)
         params.pop("w", None); params.pop("h", None)
+        if kind != "photo" and "grayscale" not in issues and colourfulness(a) < 6:
+            also_ok = tuple(also_ok) + ("grayscale",)   # a grey page in an RGB file is grey
         if self.rng.random() < png_share:
             data, ext = encode(a, "png"), "png"
         else:
@@ -377,7 +410,7 @@ class Gen:
         return inter / ua if ua else 0.0
 
     def photo_crop(self, min_px=MIN_PIXELS, max_px=MAX_PIXELS, aspect=None, at_100=None,
-                   reserve=True, max_iou=0.25):
+                   reserve=True, max_iou=0.25, need_sharp=True):
         """A crop of a source photograph, placed on the photo's detail (its subject), that
         overlaps no earlier crop of the same source by more than max_iou (so unrelated images
         are never near-duplicates).  Returns (array, info) or None when no slot is left."""
@@ -432,6 +465,8 @@ class Gen:
                     scale = math.exp(rng.uniform(math.log(lo), math.log(hi)))
             if scale < 1.0:
                 c = resize_to(c, max(8, round(cw * scale)), max(8, round(ch * scale)))
+            if need_sharp and sharpness(c) < SHARP_MIN:
+                continue      # fog, sky or out-of-focus only: ambiguous, never used
             if reserve:
                 used.append(r)
             return np.ascontiguousarray(c), {"source": name, "crop": list(r), "scale": round(scale, 4)}
@@ -443,7 +478,7 @@ class Gen:
         self.pages = []   # (pdf, page, ink)
         def scan(pdf):
             n = int(re.search(r"Pages:\s+(\d+)", sh(["pdfinfo", pdf])).group(1))
-            last = min(n, 700)
+            last = min(n, 1500)
             d = tempfile.mkdtemp(dir=self.tmp)
             subprocess.run(["pdftoppm", "-r", "12", "-gray", "-f", "1", "-l", str(last), pdf, d + "/p"],
                            check=True, capture_output=True)
@@ -480,6 +515,10 @@ class Gen:
         got = self.pick_page(*ink)
         if got is None:
             got = self.pick_page(0.005, 1.0)
+        if got is None:
+            got = self.pick_page(0.0, 1.0)
+        if got is None:
+            raise RuntimeError("every PDF page is used: add PDF sources or lower --count")
         pdf, p, inkv = got
         dpi = int(self.rng.integers(*dpi_range))
         a = self.render(pdf, p, dpi)
@@ -732,7 +771,8 @@ class Gen:
             a = add_noise(rng, a, rng.uniform(1.5, 4))
             if rng.random() < 0.5:
                 a, t = self.scan(a)
-            return self.save(a, ["low_information"], "doc_scan", png_share=0.3, w=w, h=h)
+            return self.save(a, ["low_information"], "doc_scan", png_share=0.3,
+                             also_ok=["overexposed", "grayscale"], w=w, h=h)
         if role == "low_wall":
             w = int(rng.integers(600, 2000))
             h = int(w * rng.choice([0.75, 0.5625, 1.0, 1.333]))
@@ -743,9 +783,9 @@ class Gen:
             amp = rng.uniform(4, 14)
             a = col + (plane / (np.abs(plane).max() + 1e-6) * amp)[..., None]
             a = add_noise(rng, a, rng.uniform(0.8, 2.5))
-            return self.save(a, ["low_information"], "wall", w=w, h=h)
+            return self.save(a, ["low_information"], "wall", also_ok=["dark", "overexposed", "grayscale"], w=w, h=h)
         if role == "low_defocus":
-            got = self.photo_crop()
+            got = self.photo_crop(need_sharp=False)
             if got is None:
                 return self.make("low_wall")
             a, info = got
@@ -803,16 +843,16 @@ class Gen:
                 if got is not None:
                     a, info = got
                     info["ratio"] = round(ratio, 2)
-                    return self.save(a, ["odd_aspect_ratio"], "photo", also_ok=["odd_size"], **info)
+                    return self.save(a, ["odd_aspect_ratio"], "photo", also_ok=strip_ok(a), **info)
             a, info = self.page(ink=(0.03, 1), dpi_range=(120, 200))
             h, w = a.shape[:2]
             sh_ = max(8, int(w / ratio))
             y0 = int(rng.integers(0, h - sh_))
             a = self.paper(a[y0:y0 + sh_])
             info["ratio"] = round(w / sh_, 2)
-            return self.save(a, ["odd_aspect_ratio"], "doc_scan", also_ok=["odd_size"], **info)
+            return self.save(a, ["odd_aspect_ratio"], "doc_scan", also_ok=strip_ok(a), **info)
         if role == "too_small":
-            got = self.photo_crop(min_px=1, at_100=False)
+            got = self.photo_crop(min_px=1, at_100=False, need_sharp=False)
             if got is None:
                 a, info = self.page()
             else:
@@ -869,7 +909,8 @@ class Gen:
         a = cap_pixels(a)
         data = encode(a, "jpg", q0)
         info = {k: v for k, v in info.items() if k not in ("w", "h")}
-        first = self.write(data, "jpg", ["near_duplicate"], kind, w=a.shape[1], h=a.shape[0], **info)
+        ok = ["grayscale"] if kind != "photo" and colourfulness(a) < 6 else []
+        first = self.write(data, "jpg", ["near_duplicate"], kind, also_ok=ok, w=a.shape[1], h=a.shape[0], **info)
         b = load_rgb(data)          # the pipeline edits the saved file
         ops = list(rng.choice(["recompress", "resize", "crop", "brightness"], size=int(rng.integers(1, 3)), replace=False))
         done = {}
@@ -892,7 +933,7 @@ class Gen:
         fmt = "png" if ("recompress" not in ops and rng.random() < 0.2) else "jpg"
         done["quality"] = q
         second = self.write(encode(np.ascontiguousarray(b), fmt, q), fmt, ["near_duplicate"], kind,
-                            copy_of=first, **done)
+                            also_ok=ok, copy_of=first, **done)
         self.meta[first]["params"]["pair"] = second
         self.meta[second]["params"]["pair"] = first
 
@@ -938,7 +979,7 @@ def main():
     ap.add_argument("--split", choices=sorted(SPLITS), required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=2000)
-    ap.add_argument("--cache", default="/tmp/audit_photos_pkgs",
+    ap.add_argument("--cache", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "out", "audit_photos_packages"),
                     help="where .deb files are downloaded and unpacked")
     args = ap.parse_args()
     if os.path.exists(os.path.join(args.out, "labels.json")):
