@@ -90,16 +90,22 @@ def test_a_stuck_decoder_is_killed_at_its_deadline_and_the_file_reported(binary,
         assert client.call("audit.filter", paths=[str(folder / "a_photo.jpg")])["accepted"] == [str(folder / "a_photo.jpg")]
 
 
-def test_cancel_stops_an_audit_held_by_a_stuck_decoder_within_a_second(binary, db, tmp_path):
+def stuck_audit(binary, db, tmp_path, request_id):
+    """A server auditing a folder whose one image its decoder hangs on (for good: no deadline soon)."""
     folder = tmp_path / "images"
     folder.mkdir()
     shutil.copy(FIXTURES / "receipt.jpg", folder / "hang.jpg")
     environment = dict(os.environ, RUNCLINIC_TEST_HANG_ON="hang", RUNCLINIC_DECODE_DEADLINE="600")
     server = subprocess.Popen([binary, "serve", "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
+    request = {"jsonrpc": "2.0", "id": request_id, "method": "audit.run", "params": {"path": str(folder)}}
+    server.stdin.write((json.dumps(request) + "\n").encode())
+    server.stdin.flush()
+    return server
+
+
+def test_cancel_stops_an_audit_held_by_a_stuck_decoder_within_a_second(binary, db, tmp_path):
+    server = stuck_audit(binary, db, tmp_path, 7)
     try:
-        request = {"jsonrpc": "2.0", "id": 7, "method": "audit.run", "params": {"path": str(folder)}}
-        server.stdin.write((json.dumps(request) + "\n").encode())
-        server.stdin.flush()
         time.sleep(1.0)  # the worker is stuck by now
         cancelled_at = time.monotonic()
         server.stdin.write(b'{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}\n')
@@ -117,14 +123,7 @@ def test_cancel_stops_an_audit_held_by_a_stuck_decoder_within_a_second(binary, d
 
 
 def test_workers_end_with_their_server_and_obey_sigterm(binary, db, tmp_path):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    shutil.copy(FIXTURES / "receipt.jpg", folder / "hang.jpg")
-    environment = dict(os.environ, RUNCLINIC_TEST_HANG_ON="hang", RUNCLINIC_DECODE_DEADLINE="600")
-    server = subprocess.Popen([binary, "serve", "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
-    request = {"jsonrpc": "2.0", "id": 1, "method": "audit.run", "params": {"path": str(folder)}}
-    server.stdin.write((json.dumps(request) + "\n").encode())
-    server.stdin.flush()
+    server = stuck_audit(binary, db, tmp_path, 1)
     deadline = time.monotonic() + 10
     while not (workers := workers_of(server.pid)) and time.monotonic() < deadline:
         time.sleep(0.1)

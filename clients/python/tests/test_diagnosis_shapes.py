@@ -40,15 +40,22 @@ def train(client, name, batches_at, recall_of, *, steps=1600, every=100, before_
     return run, replies
 
 
+def rewrite_at(at, batches, chosen, write):
+    """A broken preprocessing step: at step `at` the files of the chosen batches are overwritten
+    (write(k, path) for the k-th file of each)."""
+    def rewrite(step):
+        if step == at:
+            for batch in chosen:
+                for k, path in enumerate(batches[batch]):
+                    write(k, path)
+    return rewrite
+
+
 def test_images_rewritten_in_place_mid_run_are_named_with_their_defect(client, tmp_path):
     data = tmp_path / "data"
     batches = dataset(data)
-    # At step 800 a broken preprocessing step overwrites the files of batches 5 and 6 with turned scans.
-    def corrupt(step):
-        if step == 800:
-            for batch in (5, 6):
-                for path in batches[batch]:
-                    shutil.copy(FIXTURES / "receipt_quarter.jpg", data / path)
+    # At step 800 the files of batches 5 and 6 are overwritten with turned scans.
+    corrupt = rewrite_at(800, batches, (5, 6), lambda k, path: shutil.copy(FIXTURES / "receipt_quarter.jpg", data / path))
     recall = lambda step, batch, rng: (0.25 if step >= 800 and batch in (5, 6) else 0.88) + rng.gauss(0, 0.005)
     run, replies = train(client, "rewritten", lambda step: batches, recall, before_validation=corrupt)
     actions = [r["action"] for r in replies if r["action"]]
@@ -182,11 +189,7 @@ def glyph_dataset(folder, batches=10, size=8):
 def test_glyphs_turned_in_place_are_named_rotated_though_the_audit_reads_no_text(client, tmp_path):
     data = tmp_path / "data"
     batches = glyph_dataset(data)
-    def turn(step):
-        if step == 800:
-            for batch in (3, 7):
-                for k, path in enumerate(batches[batch]):
-                    png_array(data / path, glyph(int(path[-8:-4]), turn=(90, 180, 270)[k % 3]))
+    turn = rewrite_at(800, batches, (3, 7), lambda k, path: png_array(data / path, glyph(int(path[-8:-4]), turn=(90, 180, 270)[k % 3])))
     recall = lambda step, batch, rng: (0.4 if step >= 800 and batch in (3, 7) else 0.9) + rng.gauss(0, 0.005)
     run, _ = train(client, "glyphs-turned", lambda step: batches, recall, before_validation=turn)
     result = client.call("analyze.run", run=run, data_dir=str(data))
