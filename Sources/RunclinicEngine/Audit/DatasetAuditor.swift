@@ -111,6 +111,11 @@ public struct DatasetAuditor: Sendable {
         guard image.readable, let measures = entry.inspection.measures else { return image }
         image.width = measures.width
         image.height = measures.height
+        // A near-uniform image, or a cut-off one whose missing part decodes grey, looks like any
+        // other such image: their pictures are not compared (byte-identical copies still are).
+        let incomparable = ImageQualityCheck(thresholds: thresholds).findings(for: entry.inspection)
+            .contains { $0.issue == .lowInformation || $0.issue == .truncated }
+        guard !incomparable else { return image }
         if measures.entropy >= thresholds.minimumEntropy { image.differenceHash = measures.differenceHash }
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
         image.textMarks = measures.textLines?.marks

@@ -39,7 +39,7 @@ public enum DatasetChecks {
     static let nearRadius = 12
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 1
+    static let version = 3
     /// Images sharing one hash band that are still compared pair by pair.
     static let largestBucket = 2_000
 
@@ -128,7 +128,7 @@ public enum DatasetChecks {
             guard group != id else { continue }
             let apart = distance[id] ?? Self.thumbnailRadius
             let original = try images.path(group)
-            var finding = AuditFinding(path: try images.path(id), issue: .nearDuplicate, severity: .info,
+            var finding = AuditFinding(path: try images.path(id), issue: .nearDuplicate, severity: .warning,
                                        score: apart, threshold: Self.thumbnailRadius,
                                        detail: "looks like \(original) (thumbnails \(apart.shortDescription) apart)")
             finding.group = original

@@ -62,14 +62,18 @@ public struct ImageQualityCheck: Sendable {
         let blurred = !nearUniform && measures.sharpness < thresholds.blurThreshold
             && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
                 || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5))
-        // Washed out: highlights clipped (0.1% of pixels at white) with nothing black and a sixth
-        // of the pixels bright, in colour (a white scan clips its paper but is grey and keeps its
-        // ink); or nothing darker than light grey left. A blank or blurred page is said as such.
-        let clipped = measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.15
-            && measures.colourfulness >= 3
+        // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
+        // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
+        // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
+        // or blurred page is said as such.
+        let clipped = measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
+            && measures.darkestLevel >= 60 && measures.colourfulness >= 3
         let faded = (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
-        let washedOut = (clipped || faded) && !nearUniform && !blurred && !dark
+        // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
+        // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
+        let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
+        let washedOut = (clipped || faded) && (!nearUniform || whitedOut) && !blurred && !dark
         if nearUniform, !dark, !washedOut {
             found.append(finding(path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
                                  "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"))
