@@ -72,11 +72,12 @@ public struct DatasetAuditor: Sendable {
                 if chunk.isEmpty { break }
                 let chunkStarted = WallClock.now()
                 let entries = try inspect(chunk, done: done, total: max(total, done + chunk.count), progress: progress, isCancelled: isCancelled)
-                let images = entries.map(datasetImage)
+                let judged = entries.map { check.findings(for: $0.inspection) }
+                let images = zip(entries, judged).map { datasetImage($0, findings: $1) }
                 for image in images { fingerprint.combine(image) }
                 try store.storeAuditChunk(auditID: auditID,
                                           inspections: entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) },
-                                          images: images, findings: entries.flatMap { check.findings(for: $0.inspection) }.filter { checks.contains($0.issue) })
+                                          images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
                 done += chunk.count
                 Self.logger.debug("images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms")
                 reused += entries.filter(\.reused).count
@@ -105,7 +106,7 @@ public struct DatasetAuditor: Sendable {
     static func milliseconds(since start: Double) -> Int { Int((WallClock.now() - start) * 1_000) }
 
     /// What the dataset-wide checks need of one image; its thumbnail stays in the store.
-    func datasetImage(_ entry: Entry) -> DatasetChecks.Image {
+    func datasetImage(_ entry: Entry, findings: [AuditFinding]) -> DatasetChecks.Image {
         var image = DatasetChecks.Image(path: entry.path, readable: entry.inspection.unreadable == nil, size: entry.size,
                                         contentHash: entry.contentHash)
         guard image.readable, let measures = entry.inspection.measures else { return image }
@@ -113,8 +114,7 @@ public struct DatasetAuditor: Sendable {
         image.height = measures.height
         // A near-uniform image, or a cut-off one whose missing part decodes grey, looks like any
         // other such image: their pictures are not compared (byte-identical copies still are).
-        let incomparable = ImageQualityCheck(thresholds: thresholds).findings(for: entry.inspection)
-            .contains { $0.issue == .lowInformation || $0.issue == .truncated }
+        let incomparable = findings.contains { $0.issue == .lowInformation || $0.issue == .truncated }
         guard !incomparable else { return image }
         if measures.entropy >= thresholds.minimumEntropy { image.differenceHash = measures.differenceHash }
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
