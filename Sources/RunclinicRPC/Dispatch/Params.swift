@@ -54,7 +54,15 @@ public struct Params: Sendable {
     public func string(_ field: String) throws(ResponseError) -> String {
         let value = try required(field)
         guard let text = value.stringValue else { throw Self.mismatch(field, expected: "a string", got: value) }
+        try Self.refuseNUL(text, field: field)
         return text
+    }
+
+    /// Names and paths are stored exactly or refused: SQLite and the file system end a C string at
+    /// U+0000, so "a\u0000b" would be stored, and found again, as "a".
+    public static func refuseNUL(_ text: String, field: String) throws(ResponseError) {
+        guard text.utf8.contains(0) else { return }
+        throw ResponseError.invalidParams(field: field, "must not contain the NUL character (U+0000): it would cut the text where it is stored")
     }
 
     public func optionalString(_ field: String) throws(ResponseError) -> String? {
@@ -105,6 +113,7 @@ public struct Params: Sendable {
             guard let text = element.stringValue else {
                 throw Self.mismatch("\(field)[\(index)]", expected: "a string", got: element)
             }
+            try Self.refuseNUL(text, field: "\(field)[\(index)]")
             strings.append(text)
         }
         return strings

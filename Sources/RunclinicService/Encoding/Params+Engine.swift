@@ -8,7 +8,9 @@ extension Params {
         let value = try required(field)
         switch value {
         case .int(let id): return .id(id)
-        case .string(let name): return .name(name, project: try optionalString("project"))
+        case .string(let name):
+            try Self.refuseNUL(name, field: field)
+            return .name(name, project: try optionalString("project"))
         default:
             if let id = value.intValue { return .id(id) }
             throw Self.mismatch(field, expected: "a run id (integer) or a run name (string)", got: value)
@@ -37,6 +39,7 @@ extension Params {
                 throw mismatch("\(field).\(name)", expected: "a number", got: value)
             }
             guard !name.isEmpty else { throw ResponseError.invalidParams(field: field, "metric names must not be empty") }
+            try refuseNUL(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))")
             metrics.append(MetricValue(name, number))
         }
         return metrics

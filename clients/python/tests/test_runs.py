@@ -166,3 +166,22 @@ def test_notification_failures_reach_the_client(client):
     client.call("run.list")
     assert len(client.notification_errors) == 1
     assert client.notification_errors[0].code == -32001 and client.notification_errors[0].method == "monitor.log"
+
+
+def test_a_name_with_a_nul_character_is_refused_not_cut(client):
+    """SQLite ends a C string at U+0000: such a name would be stored, and found again, cut short."""
+    from runclinic import RPCError
+
+    run = client.call("run.start", name="zz")["run_id"]
+    with pytest.raises(RPCError) as raised:
+        client.call("run.start", name="zz\u0000evil")
+    assert raised.value.code == -32602 and raised.value.data["field"] == "name" and "NUL" in raised.value.message
+    with pytest.raises(RPCError) as raised:
+        client.call("monitor.log", run=run, step=1, metrics={"loss\u0000": 5, "loss": 6})
+    assert raised.value.code == -32602 and raised.value.data["field"].startswith("metrics.loss")
+    # Nothing of the refused call was kept; the run goes on.
+    client.call("monitor.log", run=run, step=1, metrics={"loss": 7})
+    assert client.call("run.metrics", run=run)["series"]["loss"]["values"] == [7]
+    with pytest.raises(RPCError) as raised:
+        client.call("run.get", run="zz\u0000evil")
+    assert raised.value.code == -32602
