@@ -11,6 +11,8 @@ import Logging
 public final class UnixSocketListener: @unchecked Sendable {
     public let path: String
     private let fileDescriptor: Int32
+    /// The socket file this listener made (device and inode): only that file is removed at close.
+    private let socketFile: (device: UInt64, inode: UInt64)?
     private let lock = NSLock()
     private var closed = false
 
@@ -44,6 +46,8 @@ public final class UnixSocketListener: @unchecked Sendable {
             throw ListenError(description: "cannot listen on \(path): \(reason)")
         }
         fileDescriptor = descriptor
+        var made = stat()
+        socketFile = lstat(path, &made) == 0 ? (UInt64(made.st_dev), UInt64(made.st_ino)) : nil
     }
 
     static func address(for path: String) -> sockaddr_un {
@@ -103,12 +107,18 @@ public final class UnixSocketListener: @unchecked Sendable {
     private var isClosed: Bool { lock.withLock { closed } }
 
     /// Removes the socket file, then stops accepting. Holds the lock throughout, so the accept
-    /// loop (which asks `isClosed`) returns only once the file is gone.
+    /// loop (which asks `isClosed`) returns only once the file is gone. Only the socket this
+    /// listener made is removed: whatever was put at the path since (another server's socket, a
+    /// file) is left alone.
     public func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
-        unlink(path)
+        var current = stat()
+        if let socketFile, lstat(path, &current) == 0, (current.st_mode & S_IFMT) == S_IFSOCK,
+           UInt64(current.st_dev) == socketFile.device, UInt64(current.st_ino) == socketFile.inode {
+            unlink(path)
+        }
         shutdown(fileDescriptor, Int32(SHUT_RDWR))
         Glibc.close(fileDescriptor)
         closed = true

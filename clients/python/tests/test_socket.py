@@ -43,6 +43,26 @@ def test_socket_file_is_private_and_removed_on_stop(socket_server):
     assert not os.path.exists(path)
 
 
+def test_a_stopping_server_removes_only_its_own_socket(socket_server, short_tmp):
+    """What was put at the socket path since the server started (a file, another server's socket)
+    is not the server's to delete."""
+    process, path = socket_server()
+    os.unlink(path)
+    with open(path, "w") as handle:
+        handle.write("somebody else's")
+    process.terminate()
+    assert process.wait(10) == 0
+    assert open(path).read() == "somebody else's"
+    os.unlink(path)
+    first, path = socket_server(path=str(short_tmp / "second.sock"))
+    os.unlink(path)  # the path handed over to a newer server
+    second, _ = socket_server(path=path)
+    first.terminate()
+    assert first.wait(10) == 0
+    with Client.connect(path) as client:  # the newer server's socket is still there
+        client.call("run.list")
+
+
 def test_stale_socket_is_replaced_and_live_one_refused(binary, db, short_tmp, socket_server):
     path = str(short_tmp / "stale.sock")
     stale = socket.socket(socket.AF_UNIX)
