@@ -40,7 +40,7 @@ struct AnalyzeCommand: ParsableCommand {
             return format
         }
         guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
+            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
         }
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }

@@ -70,7 +70,7 @@ struct AuditCommand: ParsableCommand {
         if let jsonl {
             // Streamed from the store: a large audit's findings never sit in memory at once.
             guard FileManager.default.createFile(atPath: jsonl, contents: nil), let output = FileHandle(forWritingAtPath: jsonl) else {
-                throw ValidationError("--jsonl \(jsonl): cannot create the file")
+                throw RuntimeFailure("--jsonl \(jsonl): cannot create the file")
             }
             defer { try? output.close() }
             var lines = ""

@@ -38,10 +38,10 @@ struct CallCommand: ParsableCommand {
         var line = JSONWriter.encode(.object(request))
         line.append(0x0A)
         guard ConnectionHandle.writeAll(line, to: descriptor) else {
-            throw ValidationError("cannot send to \(socket)")
+            throw RuntimeFailure("cannot send to \(socket)")
         }
         guard let reply = UnixSocketClient.readLine(from: descriptor) else {
-            throw ValidationError("the server closed the connection without answering")
+            throw RuntimeFailure("the server closed the connection without answering")
         }
         let message = try JSONParser.parse(reply)
         if let error = message["error"] {

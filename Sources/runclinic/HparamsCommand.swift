@@ -29,7 +29,7 @@ struct HparamsCommand: ParsableCommand {
     func run() throws {
         guard minRuns >= 3 else { throw ValidationError("--min-runs must be at least 3") }
         guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
+            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
         }
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }

@@ -34,7 +34,7 @@ struct RunsCommand: ParsableCommand {
             statusFilter = nil
         }
         guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw ValidationError("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
+            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
         }
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }

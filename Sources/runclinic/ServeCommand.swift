@@ -51,7 +51,7 @@ struct ServeCommand: ParsableCommand {
         do {
             runStore = try RunStore(path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000)
         } catch {
-            throw ValidationError("cannot open the store \(store.resolvedPath): \(error)")
+            throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
         }
         let defaults: (monitor: MonitorConfiguration, audit: ImageQualityThresholds)
         do {
@@ -69,7 +69,7 @@ struct ServeCommand: ParsableCommand {
                 listener = try UnixSocketListener(path: socket)
             } catch {
                 runStore.close()
-                throw ValidationError("\(error)")
+                throw RuntimeFailure("\(error)")
             }
         } else {
             listener = nil

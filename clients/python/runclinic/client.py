@@ -48,6 +48,7 @@ class Client:
         self._write = write
         self._output_fd = output_fd
         self._process = process
+        self._stderr_tail = None
         self._socket = sock
         self._framing = FRAMINGS[framing]
         self._lock = threading.RLock()
@@ -72,12 +73,18 @@ class Client:
         if db is not None:
             command += ["--db", os.fspath(db)]
         command += list(args)
+        # The server's log goes on to our stderr as before, and its last lines are kept, so that a
+        # server that cannot start (or dies) is reported with its own words.
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=-1
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if stderr is None else stderr, env=env, bufsize=-1
         )
         stdin_fd = process.stdin.fileno()
-        return cls(SpinReader.for_pipe(process.stdout), lambda chunk: os.write(stdin_fd, chunk), process=process,
-                   framing=framing, output_fd=stdin_fd)
+        client = cls(SpinReader.for_pipe(process.stdout), lambda chunk: os.write(stdin_fd, chunk), process=process,
+                     framing=framing, output_fd=stdin_fd)
+        if stderr is None:
+            client._stderr_tail = _StderrTail(process.stderr)
+        return client
 
     @classmethod
     def connect(cls, socket_path, framing="ndjson", timeout=10.0):
@@ -233,7 +240,7 @@ class Client:
         try:
             self._write_all(data)
         except (BrokenPipeError, ConnectionError, ValueError, OSError) as error:
-            raise ServerGone(f"the server is gone: {error}") from error
+            raise ServerGone(f"the server is gone: {error}" + self._why_gone()) from error
 
     def _write_all(self, data):
         """Writes `data` without ever blocking on a full pipe while the server's output waits: the
@@ -285,13 +292,23 @@ class Client:
                 else:
                     self._inbox.append(message)  # a reply: the call waiting for it reads it from here
 
+    def _why_gone(self):
+        """The exit status of a spawned server that ended, and the last thing it said on stderr."""
+        if self._process is None:
+            return ""
+        try:
+            code = self._process.wait(1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        said = self._stderr_tail.text() if self._stderr_tail is not None else ""
+        return (f" (exit status {code})" if code is not None else "") + (f": {said}" if said else "")
+
     def _read_message(self):
         if self._inbox:
             return self._inbox.popleft()
         body = self._framing.read(self._reader)
         if body is None:
-            code = self._process.poll() if self._process is not None else None
-            raise ServerGone("the server closed the connection" + (f" (exit status {code})" if code is not None else ""))
+            raise ServerGone("the server closed the connection" + self._why_gone())
         message = loads(body)
         if isinstance(message, dict) and "method" in message and "id" not in message:
             self._dispatch_notification(message["method"], message.get("params"))
@@ -311,3 +328,29 @@ class Client:
             self.notifications.append((method, params))
             del self.notifications[:-1000]
 
+
+class _StderrTail:
+    """Passes a spawned server's stderr through to ours, keeping its last lines."""
+
+    def __init__(self, stream, keep=20):
+        self._lines = collections.deque(maxlen=keep)
+        self._thread = threading.Thread(target=self._pump, args=(stream,), name="runclinic-stderr", daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream):
+        import sys
+
+        for line in iter(stream.readline, b""):
+            self._lines.append(line.decode("utf-8", "replace").rstrip())
+            try:
+                sys.stderr.write(line.decode("utf-8", "replace"))
+            except (OSError, ValueError):
+                pass
+        stream.close()
+
+    def text(self):
+        """The last lines said, those that name an error first (a usage hint is not the news)."""
+        self._thread.join(0.5)
+        lines = [line for line in self._lines if line.strip()]
+        errors = [line for line in lines if line.lower().startswith("error")]
+        return " ".join(errors or lines[-3:])

@@ -41,12 +41,14 @@ def test_runs_table_and_json(binary, db):
 
 
 def test_cli_errors_are_clear(binary, tmp_path):
+    # A command that could not do its work: one line, exit status 1, no usage hint.
     missing = run(binary, "runs", "--db", str(tmp_path / "none.db"))
-    assert missing.returncode != 0 and "no store at" in missing.stderr
+    assert missing.returncode == 1 and "no store at" in missing.stderr and "Usage" not in missing.stderr
     unopenable = run(binary, "serve", "--db", str(tmp_path / "no" / "such" / "dir.db"), input="")
-    assert unopenable.returncode != 0 and "cannot open the store" in unopenable.stderr
+    assert unopenable.returncode == 1 and "cannot open the store" in unopenable.stderr and "Usage" not in unopenable.stderr
+    # A mistyped command line: the usage helps.
     bad = run(binary, "serve", "--max-message-bytes", "10", input="")
-    assert bad.returncode != 0 and "--max-message-bytes" in bad.stderr
+    assert bad.returncode == 64 and "--max-message-bytes" in bad.stderr
 
 
 def test_shell_client_spawns_a_server_per_call(binary, db):
@@ -92,3 +94,12 @@ def test_audit_command_writes_a_summary_and_json_lines(binary, db, tmp_path):
     assert "4 unchanged" in again.stdout and "blurry" not in again.stdout
     bad = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "fuzzy")
     assert bad.returncode != 0 and "unknown issue 'fuzzy'" in bad.stderr
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_own_words(binary, tmp_path):
+    from runclinic import Client, ServerGone
+
+    client = Client.spawn(db=tmp_path / "no" / "such" / "dir.db", binary=binary)
+    with pytest.raises(ServerGone) as raised:
+        client.call("run.list")
+    assert "exit status 1" in str(raised.value) and "cannot open the store" in str(raised.value)
