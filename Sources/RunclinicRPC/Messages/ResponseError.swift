@@ -36,8 +36,14 @@ public struct ResponseError: Error, Sendable, Equatable, CustomStringConvertible
         return ResponseError(.invalidRequest, "Invalid Request", data: .object(details))
     }
 
-    public static func methodNotFound(_ method: String) -> ResponseError {
-        ResponseError(.methodNotFound, "Method not found", data: ["method": .string(method)])
+    /// `known`: the methods there are; the nearest to a mistyped name is suggested in the message
+    /// ("did you mean ...") and in `data.suggestion`.
+    public static func methodNotFound(_ method: String, known: [String] = []) -> ResponseError {
+        guard let suggestion = ClosestName.closest(to: method, among: known) else {
+            return ResponseError(.methodNotFound, "Method not found", data: ["method": .string(method)])
+        }
+        return ResponseError(.methodNotFound, "Method not found: \(method) (did you mean \(suggestion)?)",
+                             data: ["method": .string(method), "suggestion": .string(suggestion)])
     }
 
     /// An invalid-params error that names the offending field, in its message and its data.

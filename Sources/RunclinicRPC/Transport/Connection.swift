@@ -160,7 +160,7 @@ public final class Connection: @unchecked Sendable {
             break
         }
         guard let handler = configuration.registry.handler(for: method) else {
-            reportNotificationFailure(method: method, .methodNotFound(method))
+            reportNotificationFailure(method: method, .methodNotFound(method, known: configuration.registry.names))
             return
         }
         let context = RequestContext(id: nil, method: method, cancellation: CancellationToken(), connection: handle)
@@ -186,7 +186,7 @@ public final class Connection: @unchecked Sendable {
             return OutgoingMessage.error(id: id, .invalidRequest("the server is shutting down (only exit is accepted)"))
         }
         guard let handler = configuration.registry.handler(for: method) else {
-            return OutgoingMessage.error(id: id, .methodNotFound(method))
+            return OutgoingMessage.error(id: id, .methodNotFound(method, known: configuration.registry.names))
         }
         let token = CancellationToken()
         let context = RequestContext(id: id, method: method, cancellation: token, connection: handle)

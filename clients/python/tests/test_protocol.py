@@ -132,6 +132,10 @@ def test_unknown_method_and_notification_errors(raw_server):
     server = raw_server()
     answer = reply(server, '{"jsonrpc":"2.0","id":1,"method":"no.such"}')
     assert answer["error"] == {"code": -32601, "message": "Method not found", "data": {"method": "no.such"}}
+    # A typo gets the method it most likely meant.
+    answer = reply(server, '{"jsonrpc":"2.0","id":2,"method":"run.lst"}')
+    assert answer["error"]["code"] == -32601 and answer["error"]["data"] == {"method": "run.lst", "suggestion": "run.list"}
+    assert "did you mean run.list?" in answer["error"]["message"]
     # A failing notification gets no reply, but a $/notificationError notification.
     server.send(b'{"jsonrpc":"2.0","method":"monitor.log","params":{"run":"ghost","step":1,"metrics":{}}}\n')
     note = loads(server.read_line())

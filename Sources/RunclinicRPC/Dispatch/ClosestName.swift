@@ -1,0 +1,26 @@
+/// The name a mistyped one most likely meant: the nearest by edit distance (Levenshtein, on
+/// characters), when it is near enough to be a typo (at most a third of the name's length, and 3).
+public enum ClosestName {
+    public static func closest(to typed: String, among names: [String]) -> String? {
+        let limit = min(3, max(1, typed.count / 3))
+        var best: (name: String, distance: Int)? = nil
+        for name in names {
+            let distance = editDistance(Array(typed), Array(name))
+            if distance <= limit, best == nil || distance < best!.distance { best = (name, distance) }
+        }
+        return best?.name
+    }
+
+    static func editDistance(_ first: [Character], _ second: [Character]) -> Int {
+        guard !first.isEmpty else { return second.count }
+        var previous = Array(0...second.count)
+        for (row, character) in first.enumerated() {
+            var current = [row + 1] + Array(repeating: 0, count: second.count)
+            for (column, other) in second.enumerated() {
+                current[column + 1] = min(previous[column + 1] + 1, current[column] + 1, previous[column] + (character == other ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[second.count]
+    }
+}
