@@ -105,3 +105,29 @@ extension RunStore {
         }
     }
 }
+
+extension RunStore {
+    /// The last value of each metric in the run's current attempt (NaN where that point is NaN),
+    /// and the attempt's last step: how the run ended.
+    public func finalValues(_ reference: RunReference) throws -> (values: [String: Double], lastStep: Int64?) {
+        try read { connection in
+            let run = try resolveForReading(reference, on: connection)
+            let query = try connection.prepare("""
+                SELECT k.name, p.value, p.step FROM run_metric_keys AS r JOIN metric_keys AS k ON k.id = r.key_id
+                JOIN metric_points AS p ON p.run_id = r.run_id AND p.key_id = r.key_id
+                 AND p.attempt = (SELECT attempt FROM runs WHERE id = r.run_id)
+                 AND p.step = (SELECT MAX(q.step) FROM metric_points AS q
+                               WHERE q.run_id = r.run_id AND q.attempt = p.attempt AND q.key_id = r.key_id)
+                WHERE r.run_id = ?
+                """)
+            query.bind(run.id, at: 1)
+            var values: [String: Double] = [:]
+            var lastStep: Int64? = nil
+            while try query.step() {
+                values[query.text(at: 0) ?? ""] = query.optionalDouble(at: 1) ?? .nan
+                lastStep = max(lastStep ?? Int64.min, query.int64(at: 2))
+            }
+            return (values, lastStep)
+        }
+    }
+}

@@ -21,11 +21,21 @@ extension RunclinicService {
             },
             MethodHandler("run.finish", positionalParams: ["run", "status"]) { params, _ in
                 try params.rejectUnknown(allowed: ["run", "status", "project"], method: "run.finish")
-                let run = try store.finishRun(try params.runReference(), status: try params.runStatus("status") ?? .finished)
+                let reference = try params.runReference()
+                // Without a status the run's own end decides: a run that ended in NaN, or that the
+                // monitor stopped, did not finish.
+                var ending: (status: RunStatus, reason: String?) = (.finished, nil)
+                if let said = try params.runStatus("status") {
+                    ending.status = said
+                } else {
+                    ending = try RunEnding.judge(run: reference, store: store, defaults: analyzer.monitorDefaults)
+                }
+                let run = try store.finishRun(reference, status: ending.status)
+                var reply = run.json.objectValue ?? JSONObject()
+                if let reason = ending.reason { reply["status_reason"] = .string(reason) }
                 // `reporting.auto_generate_reports`: the reports are written now. The run is
                 // finished either way; a report that fails is said in the reply.
-                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path) else { return run.json }
-                var reply = run.json.objectValue ?? JSONObject()
+                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path) else { return .object(reply) }
                 do {
                     let written = try reporting.write(run: .id(run.id), analyzer: analyzer)
                     reply["reports"] = .object(JSONObject(written.map { ($0.key.rawValue, .string($0.value)) }))

@@ -132,9 +132,14 @@ class Monitor:
             params["metrics"] = metrics
         return self.client.call("monitor.checkpoint", params)
 
-    def finish(self, status="finished"):
+    def finish(self, status=None):
+        """Ends the run. Without a status the server decides: `failed` when the training loss
+        ended in NaN or the monitor's stop was obeyed, else `finished`."""
         self.client.flush()
-        return self.client.call("run.finish", run=self.run_id, status=status)
+        params = {"run": self.run_id}
+        if status is not None:
+            params["status"] = status
+        return self.client.call("run.finish", params)
 
     def metrics(self, keys=None):
         params = {"run": self.run_id}
@@ -195,6 +200,6 @@ class Monitor:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            self.finish("failed" if exc_type is not None else "finished")
+            self.finish("failed" if exc_type is not None else None)
         finally:
             self.close()

@@ -185,3 +185,20 @@ def test_a_name_with_a_nul_character_is_refused_not_cut(client):
     with pytest.raises(RPCError) as raised:
         client.call("run.get", run="zz\u0000evil")
     assert raised.value.code == -32602
+
+
+def test_a_run_that_ended_in_nan_or_was_stopped_does_not_end_finished(client):
+    """Without a status the run's own end decides; a status the trainer gives is taken as said."""
+    nan_run = client.call("run.start", name="ended-nan")["run_id"]
+    for step in range(1, 6):
+        client.call("monitor.log", run=nan_run, step=step, metrics={"train/loss": 1.0 / step if step < 5 else float("nan")})
+    ended = client.call("run.finish", run=nan_run)
+    assert ended["status"] == "failed" and "train/loss ended NaN" in ended["status_reason"]
+    healthy = client.call("run.start", name="healthy")["run_id"]
+    for step in range(1, 6):
+        client.call("monitor.log", run=healthy, step=step, metrics={"train/loss": 1.0 / step})
+    ended = client.call("run.finish", run=healthy)
+    assert ended["status"] == "finished" and "status_reason" not in ended
+    said = client.call("run.start", name="said-finished")["run_id"]
+    client.call("monitor.log", run=said, step=1, metrics={"train/loss": float("nan")})
+    assert client.call("run.finish", run=said, status="finished")["status"] == "finished"
