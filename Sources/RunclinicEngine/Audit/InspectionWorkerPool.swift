@@ -57,25 +57,26 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
                 return inspection
             case .overdue:
                 worker.kill()
-                var inspection = ImageInspection(path: path)
-                inspection.unreadable = .init(score: nil, detail: "decoding did not finish within \(decodeDeadline.shortDescription) s: the decoder was stopped")
-                return inspection
+                return Self.unreadable(path, "decoding did not finish within \(decodeDeadline.shortDescription) s: the decoder was stopped")
             case .cancelled:
                 worker.kill()
-                var inspection = ImageInspection(path: path)
-                inspection.unreadable = .init(score: nil, detail: "not inspected: the audit was cancelled")
-                return inspection
+                return Self.unreadable(path, "not inspected: the audit was cancelled")
             case .died(let how):
                 worker.stop()
                 // A worker that dies on its first file of a fresh start died of that file.
                 if attempt == 1 || worker.served > 0 {
-                    var inspection = ImageInspection(path: path)
-                    inspection.unreadable = .init(score: nil, detail: "the decoder crashed on this file (\(how))")
-                    return inspection
+                    return Self.unreadable(path, "the decoder crashed on this file (\(how))")
                 }
             }
         }
         return ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
+    }
+
+    /// A file no worker could measure, and why.
+    static func unreadable(_ path: String, _ detail: String) -> ImageInspection {
+        var inspection = ImageInspection(path: path)
+        inspection.unreadable = .init(score: nil, detail: detail)
+        return inspection
     }
 
     private func checkOut() -> Worker? {

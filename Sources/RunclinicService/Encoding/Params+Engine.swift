@@ -39,7 +39,8 @@ extension Params {
                 throw mismatch("\(field).\(name)", expected: "a number", got: value)
             }
             guard !name.isEmpty else { throw ResponseError.invalidParams(field: field, "metric names must not be empty") }
-            try refuseNUL(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))")
+            // Checked before the field's name is spelled out: this runs for every metric logged.
+            if name.utf8.contains(0) { try refuseNUL(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))") }
             metrics.append(MetricValue(name, number))
         }
         return metrics
