@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "RunclinicJSONTests", dependencies: ["RunclinicJSON"]),
         .testTarget(name: "RunclinicEngineTests", dependencies: ["RunclinicEngine", "RunclinicJSON"]),
         .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON"]),
+        .testTarget(name: "RunclinicServiceTests", dependencies: ["RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -11,3 +11,14 @@ enum OpenRPCDocument {
         }
     }
 }
+
+extension OpenRPCDocument {
+    /// Every method's contract, read once from the embedded document.
+    static let contracts: [String: MethodContract] = {
+        do {
+            return try MethodContract.all(fromOpenRPC: json())
+        } catch {
+            preconditionFailure("the embedded OpenRPC document: \(error)")
+        }
+    }()
+}

@@ -30,7 +30,7 @@ public struct RunclinicService: Sendable {
 
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.
     public var registry: MethodRegistry {
-        var registry = MethodRegistry()
+        var registry = MethodRegistry(contracts: OpenRPCDocument.contracts)
         for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods + importMethods {
             registry.register(handler)
         }

@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func paramsNameTheOffendingField() throws {
-        let params = try Params(["step": "ten", "metrics": ["loss": true]], positionalNames: [], method: "m")
+        let contract = MethodContract(name: "m", params: [.init(name: "step", required: false), .init(name: "metrics", required: false)])
+        let params = try Params(["step": "ten", "metrics": ["loss": true]], contract: contract)
         #expect(throws: ResponseError.self) { try params.int("step") }
         do {
             _ = try params.int("step")
@@ -45,8 +46,10 @@ import Testing
             #expect(error.message == #"invalid params: step: expected an integer, got string "ten""#)
             #expect(error.data?["field"] == "step")
         }
-        let positional = try Params([1, "b"], positionalNames: ["run", "name"], method: "m")
+        let named = MethodContract(name: "m", params: [.init(name: "run", required: true), .init(name: "name", required: false)])
+        let positional = try Params([1, "b"], contract: named)
         #expect(try positional.string("name") == "b")
-        #expect(throws: ResponseError.self) { _ = try Params([1, 2, 3], positionalNames: ["a"], method: "m") }
+        #expect(throws: ResponseError.self) { _ = try Params([1, 2, 3], contract: named) }
+        #expect(throws: ResponseError.self) { _ = try Params(["name": "b"], contract: named) }
     }
 }

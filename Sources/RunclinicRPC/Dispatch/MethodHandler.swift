@@ -8,17 +8,16 @@ public enum Execution: Sendable {
     case concurrent
 }
 
-/// A method the server answers: its name, its params in positional order, and its handler.
+/// How the server answers a method. What the method takes is its contract (MethodContract), declared
+/// once in the OpenRPC document; the handler reads params already checked against it.
 public struct MethodHandler: Sendable {
     public let name: String
-    public let positionalParams: [String]
     public let execution: Execution
     public let handle: @Sendable (Params, RequestContext) throws -> JSONValue
 
-    public init(_ name: String, positionalParams: [String] = [], execution: Execution = .inline,
+    public init(_ name: String, execution: Execution = .inline,
                 handle: @escaping @Sendable (Params, RequestContext) throws -> JSONValue) {
         self.name = name
-        self.positionalParams = positionalParams
         self.execution = execution
         self.handle = handle
     }

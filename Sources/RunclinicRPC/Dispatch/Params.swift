@@ -4,35 +4,59 @@ import RunclinicJSON
 /// Positional params are mapped onto names by the method's declared order.
 public struct Params: Sendable {
     public let object: JSONObject
+    /// The names a method's contract declares (nil: any). Reading another is a handler that drifted
+    /// from its declaration: debug builds, which the tests run, stop on it.
+    private let declared: Set<String>?
 
     public init(_ object: JSONObject) {
         self.object = object
+        declared = nil
     }
 
-    public init(_ value: JSONValue?, positionalNames: [String], method: String) throws(ResponseError) {
+    /// A request's params checked against its method's contract: positional values are named in
+    /// declared order; a name the method does not declare is refused (with the nearest declared
+    /// one); a required param that is missing or null is refused.
+    public init(_ value: JSONValue?, contract: MethodContract) throws(ResponseError) {
+        let names = contract.paramNames
         switch value {
         case nil, .null?:
             object = JSONObject()
         case .object(let members)?:
             object = members
         case .array(let elements)?:
-            guard elements.count <= positionalNames.count else {
+            guard elements.count <= names.count else {
                 throw ResponseError(.invalidParams,
-                    "invalid params: \(method) takes at most \(positionalNames.count) positional params (\(positionalNames.joined(separator: ", "))), got \(elements.count)",
-                    data: ["expected": JSONValue(positionalNames)])
+                    "invalid params: \(contract.name) takes at most \(names.count) positional params (\(names.joined(separator: ", "))), got \(elements.count)",
+                    data: ["expected": JSONValue(names)])
             }
-            object = JSONObject(zip(positionalNames, elements).map { ($0, $1) })
+            object = JSONObject(zip(names, elements).map { ($0, $1) })
         case let other?:
             throw ResponseError(.invalidParams, "invalid params: expected an object or an array, got \(other.typeName)")
+        }
+        declared = contract.acceptsOtherParams ? nil : Set(names)
+        if !contract.acceptsOtherParams {
+            for key in object.keys where !names.contains(key) && !Self.protocolFields.contains(key) {
+                let takes = names.isEmpty ? "it takes no params" : "it takes: \(names.joined(separator: ", "))"
+                if let suggestion = ClosestName.closest(to: key, among: names) {
+                    throw ResponseError.invalidParams(field: key, "unknown parameter of \(contract.name), did you mean \(suggestion)? (\(takes))",
+                                                      data: ["suggestion": .string(suggestion)])
+                }
+                throw ResponseError.invalidParams(field: key, "unknown parameter of \(contract.name) (\(takes))")
+            }
+        }
+        for param in contract.params where param.required && !contains(param.name) {
+            throw ResponseError.invalidParams(field: param.name, "is required")
         }
     }
 
     public func contains(_ field: String) -> Bool {
+        assert(declared?.contains(field) ?? true || Self.protocolFields.contains(field), "param \(field) is read but not declared")
         guard let value = object[field] else { return false }
         return !value.isNull
     }
 
     public func value(_ field: String) -> JSONValue? {
+        assert(declared?.contains(field) ?? true || Self.protocolFields.contains(field), "param \(field) is read but not declared")
         guard let value = object[field], !value.isNull else { return nil }
         return value
     }
@@ -121,11 +145,4 @@ public struct Params: Sendable {
 
     /// LSP's progress tokens, which any request may carry.
     static let protocolFields: Set<String> = ["workDoneToken", "partialResultToken"]
-
-    /// Fails on fields the method does not know, so a typo ("setp") is not silently ignored.
-    public func rejectUnknown(allowed: [String], method: String) throws(ResponseError) {
-        for key in object.keys where !allowed.contains(key) && !Self.protocolFields.contains(key) {
-            throw ResponseError.invalidParams(field: key, "unknown parameter of \(method) (it takes: \(allowed.joined(separator: ", ")))")
-        }
-    }
 }

@@ -9,6 +9,13 @@ public struct RequestContext: Sendable {
     public let cancellation: CancellationToken
     public let connection: ConnectionHandle
 
+    public init(id: JSONValue?, method: String, cancellation: CancellationToken = CancellationToken(), connection: ConnectionHandle) {
+        self.id = id
+        self.method = method
+        self.cancellation = cancellation
+        self.connection = connection
+    }
+
     public var isNotification: Bool { id == nil }
 
     /// Starts LSP work-done progress when the request carried a `workDoneToken`; nil otherwise.

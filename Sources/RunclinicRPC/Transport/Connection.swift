@@ -159,14 +159,13 @@ public final class Connection: @unchecked Sendable {
         default:
             break
         }
-        guard let handler = configuration.registry.handler(for: method) else {
+        guard configuration.registry.entry(for: method) != nil else {
             reportNotificationFailure(method: method, .methodNotFound(method, known: configuration.registry.names))
             return
         }
         let context = RequestContext(id: nil, method: method, cancellation: CancellationToken(), connection: handle)
         do {
-            let params = try Params(params, positionalNames: handler.positionalParams, method: method)
-            _ = try handler.handle(params, context)
+            _ = try configuration.registry.call(method, params: params, context: context)
         } catch {
             reportNotificationFailure(method: method, responseError(error))
         }
@@ -185,9 +184,10 @@ public final class Connection: @unchecked Sendable {
         if shuttingDown {
             return OutgoingMessage.error(id: id, .invalidRequest("the server is shutting down (only exit is accepted)"))
         }
-        guard let handler = configuration.registry.handler(for: method) else {
+        guard let entry = configuration.registry.entry(for: method) else {
             return OutgoingMessage.error(id: id, .methodNotFound(method, known: configuration.registry.names))
         }
+        let handler = entry.handler
         let token = CancellationToken()
         let context = RequestContext(id: id, method: method, cancellation: token, connection: handle)
         if handler.execution == .concurrent && !inBatch {
@@ -195,7 +195,7 @@ public final class Connection: @unchecked Sendable {
             inFlightLock.withLock { inFlight[key] = token }
             running.enter()
             let thread = Thread { [self] in
-                let reply = invoke(handler, params: params, context: context)
+                let reply = invoke(entry, params: params, context: context)
                 inFlightLock.withLock { _ = inFlight.removeValue(forKey: key) }
                 handle.send(reply)
                 running.leave()
@@ -205,17 +205,16 @@ public final class Connection: @unchecked Sendable {
             pendingStarts.append(thread)
             return nil
         }
-        let reply = invoke(handler, params: params, context: context)
+        let reply = invoke(entry, params: params, context: context)
         if method == "shutdown" { shuttingDown = true }
         return reply
     }
 
-    private func invoke(_ handler: MethodHandler, params: JSONValue?, context: RequestContext) -> JSONValue {
+    private func invoke(_ entry: MethodRegistry.Entry, params: JSONValue?, context: RequestContext) -> JSONValue {
         let id = context.id ?? .null
         do {
             try context.cancellation.checkCancellation()
-            let parsed = try Params(params, positionalNames: handler.positionalParams, method: handler.name)
-            let result = try handler.handle(parsed, context)
+            let result = try configuration.registry.call(entry.handler.name, params: params, context: context)
             try context.cancellation.checkCancellation()
             return OutgoingMessage.result(id: id, result)
         } catch {

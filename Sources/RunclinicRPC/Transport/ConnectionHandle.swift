@@ -24,6 +24,13 @@ public final class ConnectionHandle: @unchecked Sendable {
         self.peerDescription = peerDescription
     }
 
+    /// A handle with no peer: what is sent to it is dropped (handlers called in process).
+    public static func detached() -> ConnectionHandle {
+        let handle = ConnectionHandle(id: -1, fileDescriptor: -1, peerDescription: "in process")
+        handle.lock.withLock { handle.closed = true }
+        return handle
+    }
+
     var framing: MessageFraming {
         get { lock.withLock { framingValue } }
         set { lock.withLock { framingValue = newValue } }

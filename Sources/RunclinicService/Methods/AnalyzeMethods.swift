@@ -11,8 +11,7 @@ extension RunclinicService {
     var analyzeMethods: [MethodHandler] {
         let analyzer = runAnalyzer
         return [
-            MethodHandler("analyze.run", positionalParams: ["run", "data_dir", "output_dir", "formats", "metrics"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project", "data_dir", "output_dir", "formats", "metrics"], method: "analyze.run")
+            MethodHandler("analyze.run", execution: .concurrent) { params, context in
                 let reference = try params.runReference()
                 let formats = try Self.reportFormats(params)
                 let outputDirectory = try params.optionalString("output_dir")
@@ -35,9 +34,7 @@ extension RunclinicService {
                     "reports": .object(reports),
                 ]
             },
-            MethodHandler("analyze.change_points", positionalParams: ["values", "model", "penalty", "min_segment"]) { params, _ in
-                try params.rejectUnknown(allowed: ["values", "steps", "model", "penalty", "penalty_scale", "min_segment", "noise", "noise_deviation"],
-                                         method: "analyze.change_points")
+            MethodHandler("analyze.change_points") { params, _ in
                 let values = try Self.series(params, field: "values")
                 var search = ChangePointSearch()
                 if let model = try params.optionalChoice("model", of: SegmentModel.self) { search.model = model }
@@ -66,15 +63,24 @@ extension RunclinicService {
                         return step
                     }
                 }
+                let spikesAreOutliers: Bool
+                switch try params.optionalString("spikes") {
+                case nil, "outliers"?: spikesAreOutliers = true
+                case "segments"?: spikesAreOutliers = false
+                case let other?: throw ResponseError.invalidParams(field: "spikes", "expected \"outliers\" or \"segments\", got \"\(other)\"")
+                }
                 let (series, filled) = SeriesGaps.filled(values)
                 let result = search.run(series)
+                var changePoints = result.changePoints, spikes: [Range<Int>] = []
+                if spikesAreOutliers { (changePoints, spikes) = TrainingCurveRegimes.separatingSpikes(changePoints, in: series) }
                 var reply: JSONObject = [
-                    "change_points": .array(result.changePoints.map { .int(Int64($0)) }),
+                    "change_points": .array(changePoints.map { .int(Int64($0)) }),
+                    "spikes": .array(spikes.map { .array([.int(Int64($0.lowerBound)), .int(Int64($0.upperBound))]) }),
                     "model": .string(search.model.rawValue),
                     "penalty": .double(result.penalty),
                     "filled": .int(Int64(filled)),
                 ]
-                if let steps { reply["steps"] = .array(result.changePoints.map { .int(steps[$0]) }) }
+                if let steps { reply["steps"] = .array(changePoints.map { .int(steps[$0]) }) }
                 if let deviation = result.noiseDeviation { reply["noise_deviation"] = .double(deviation) }
                 return .object(reply)
             },

@@ -8,8 +8,7 @@ extension RunclinicService {
         let defaults = self.auditDefaults
         let inspector = self.imageInspector
         return [
-            MethodHandler("audit.run", positionalParams: ["path", "recursive", "thresholds", "dataset"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["path", "paths", "recursive", "checks", "thresholds", "dataset", "limit", "report_dir"], method: "audit.run")
+            MethodHandler("audit.run", execution: .concurrent) { params, context in
                 var paths = try params.optionalStringArray("paths") ?? []
                 if let path = try params.optionalString("path") { paths.insert(path, at: 0) }
                 guard !paths.isEmpty else { throw ResponseError.invalidParams(field: "path", "give path or paths") }
@@ -51,16 +50,14 @@ extension RunclinicService {
                 if let report { result["report"] = .string(report) }
                 return .object(result)
             },
-            MethodHandler("audit.findings", positionalParams: ["audit_id", "issue", "offset", "limit"]) { params, _ in
-                try params.rejectUnknown(allowed: ["audit_id", "issue", "offset", "limit"], method: "audit.findings")
+            MethodHandler("audit.findings") { params, _ in
                 let issue = try params.optionalChoice("issue", of: ImageIssue.self)
                 let page = try store.auditFindings(auditID: try params.int("audit_id"), issue: issue,
                                                    offset: try params.optionalLimit("offset") ?? 0, limit: try params.optionalLimit("limit") ?? 1_000)
                 return ["total": .int(Int64(page.total)), "findings": .array(page.findings.map(\.jsonWithPath))]
             },
             // The handbook's ImageQualityFilter for a data pipeline: which images to train on.
-            MethodHandler("audit.filter", positionalParams: ["paths", "thresholds"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["paths", "thresholds"], method: "audit.filter")
+            MethodHandler("audit.filter", execution: .concurrent) { params, context in
                 guard let paths = try params.optionalStringArray("paths") else {
                     throw ResponseError.invalidParams(field: "paths", "is required")
                 }

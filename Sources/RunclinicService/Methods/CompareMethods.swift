@@ -7,16 +7,14 @@ extension RunclinicService {
         let comparator = RunComparator(store: store, monitorDefaults: monitor.defaults)
         let hyperparameters = HyperparameterAnalyzer(store: store)
         return [
-            MethodHandler("compare.hyperparameters", positionalParams: ["project", "metric", "mode", "min_runs"], execution: .concurrent) { params, _ in
-                try params.rejectUnknown(allowed: ["project", "metric", "mode", "min_runs"], method: "compare.hyperparameters")
+            MethodHandler("compare.hyperparameters", execution: .concurrent) { params, _ in
                 let direction = try params.optionalDirection()
                 let minimum = try params.optionalInt("min_runs") ?? 5
                 guard minimum >= 3 else { throw ResponseError.invalidParams(field: "min_runs", "must be at least 3, got \(minimum)") }
                 return try hyperparameters.analyze(project: try params.string("project"), metric: try params.string("metric"),
                                                    direction: direction, minimumRuns: Int(minimum)).json
             },
-            MethodHandler("compare.runs", positionalParams: ["runs", "metric", "mode", "output_dir", "formats"], execution: .concurrent) { params, _ in
-                try params.rejectUnknown(allowed: ["runs", "metric", "mode", "project", "output_dir", "formats"], method: "compare.runs")
+            MethodHandler("compare.runs", execution: .concurrent) { params, _ in
                 let value = try params.required("runs")
                 guard let elements = value.arrayValue else { throw Params.mismatch("runs", expected: "an array of run ids or names", got: value) }
                 let project = try params.optionalString("project")

@@ -8,8 +8,7 @@ extension RunclinicService {
         let importer = RunImporter(store: store, monitorDefaults: monitor.defaults)
         let exporter = RunExporter(store: store)
         return [
-            MethodHandler("import.run", positionalParams: ["path", "format", "project", "name"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["path", "format", "project", "name"], method: "import.run")
+            MethodHandler("import.run", execution: .concurrent) { params, context in
                 let path = try params.string("path")
                 let format = try params.optionalChoice("format", of: ImportFormat.self) ?? .auto
                 let progress = context.beginProgress(params, title: "Importing runs")
@@ -23,8 +22,7 @@ extension RunclinicService {
                     "errors": .array(outcomes.compactMap(\.failure).map(\.json)),
                 ]
             },
-            MethodHandler("export.run", positionalParams: ["run", "format", "path"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project", "format", "path"], method: "export.run")
+            MethodHandler("export.run") { params, _ in
                 let format = try params.choice("format", of: RunExporter.Format.self)
                 let table = try exporter.table(try params.runReference(), format: format)
                 var reply: JSONObject = ["rows": .int(Int64(table.rows)), "points": .int(Int64(table.points))]

@@ -25,15 +25,13 @@ extension RunclinicService {
             // As a request it answers once the points are committed; as a notification it is
             // committed within the store's commit window, and what it raises comes back as a
             // monitor.alert notification.
-            MethodHandler("monitor.log", positionalParams: ["run", "step", "metrics", "time"]) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project", "step", "metrics", "time"], method: "monitor.log")
+            MethodHandler("monitor.log") { params, context in
                 let verdict = try monitor.log(
                     run: try params.runReference(), step: try params.int("step"), metrics: try params.metrics(),
                     time: try params.optionalDouble("time"), durability: context.isNotification ? .deferred : .acknowledged)
                 return announce(verdict, context: context)
             },
-            MethodHandler("monitor.batch", positionalParams: ["run", "step", "batch", "metrics", "samples", "phase", "time"]) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project", "step", "batch", "phase", "metrics", "samples", "time"], method: "monitor.batch")
+            MethodHandler("monitor.batch") { params, context in
                 let verdict = try monitor.batch(
                     run: try params.runReference(), step: try params.int("step"), batch: try params.int("batch"),
                     phase: try params.optionalString("phase") ?? "val", metrics: try params.metrics(),
@@ -41,29 +39,25 @@ extension RunclinicService {
                     durability: context.isNotification ? .deferred : .acknowledged)
                 return announce(verdict, context: context)
             },
-            MethodHandler("monitor.configure", positionalParams: ["run", "config"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project", "config"], method: "monitor.configure")
+            MethodHandler("monitor.configure") { params, _ in
                 guard let config = try params.optionalObject("config") else {
                     throw ResponseError.invalidParams(field: "config", "is required")
                 }
                 let (configuration, warnings) = try monitor.configure(run: try params.runReference(), config: .object(config))
                 return ["config": configuration.json, "warnings": JSONValue(warnings)]
             },
-            MethodHandler("monitor.subscribe", positionalParams: ["run"]) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project"], method: "monitor.subscribe")
+            MethodHandler("monitor.subscribe") { params, context in
                 var runID: Int64?
                 if params.contains("run") { runID = try store.run(try params.runReference()).id }
                 alerts.subscribe(context.connection, runID: runID)
                 return ["subscribed": true, "run_id": JSONValue(runID)]
             },
-            MethodHandler("monitor.unsubscribe", positionalParams: ["run"]) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project"], method: "monitor.unsubscribe")
+            MethodHandler("monitor.unsubscribe") { params, context in
                 var runID: Int64?
                 if params.contains("run") { runID = try store.run(try params.runReference()).id }
                 return ["removed": .int(Int64(alerts.unsubscribe(context.connection, runID: runID)))]
             },
-            MethodHandler("monitor.checkpoint", positionalParams: ["run", "step", "path", "metrics"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project", "step", "path", "metrics"], method: "monitor.checkpoint")
+            MethodHandler("monitor.checkpoint") { params, _ in
                 let outcome = try store.registerCheckpoint(
                     run: try params.runReference(), step: try params.int("step"), path: try params.string("path"),
                     metrics: try params.optionalMetrics())

@@ -8,8 +8,7 @@ extension RunclinicService {
         let monitor = self.monitor
         let analyzer = runAnalyzer
         return [
-            MethodHandler("run.start", positionalParams: ["name", "project", "config", "tags"]) { params, _ in
-                try params.rejectUnknown(allowed: ["name", "project", "config", "tags"], method: "run.start")
+            MethodHandler("run.start") { params, _ in
                 let (start, warnings) = try monitor.startRun(
                     project: try params.optionalString("project"), name: try params.string("name"),
                     config: try params.optionalObject("config").map(JSONValue.object),
@@ -19,8 +18,7 @@ extension RunclinicService {
                     "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep), "warnings": JSONValue(warnings),
                 ]
             },
-            MethodHandler("run.finish", positionalParams: ["run", "status"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "status", "project"], method: "run.finish")
+            MethodHandler("run.finish") { params, _ in
                 let reference = try params.runReference()
                 // Without a status the run's own end decides: a run that ended in NaN, or that the
                 // monitor stopped, did not finish.
@@ -44,14 +42,12 @@ extension RunclinicService {
                 }
                 return .object(reply)
             },
-            MethodHandler("run.list", positionalParams: ["project", "status", "limit"]) { params, _ in
-                try params.rejectUnknown(allowed: ["project", "status", "limit"], method: "run.list")
+            MethodHandler("run.list") { params, _ in
                 let runs = try store.listRuns(project: try params.optionalString("project"),
                                               status: try params.runStatus("status"), limit: try params.optionalLimit("limit"))
                 return ["runs": .array(runs.map(\.json))]
             },
-            MethodHandler("run.get", positionalParams: ["run"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project"], method: "run.get")
+            MethodHandler("run.get") { params, _ in
                 let details = try store.runDetails(try params.runReference())
                 guard case .object(var object) = details.run.json else { return .null }
                 object["metric_keys"] = JSONValue(details.metricKeys)
@@ -64,8 +60,7 @@ extension RunclinicService {
                 return .object(object)
             },
             // Concurrent: a large run takes a while to read, and the client may cancel it.
-            MethodHandler("run.metrics", positionalParams: ["run", "keys", "since_step", "until_step", "attempts"], execution: .concurrent) { params, context in
-                try params.rejectUnknown(allowed: ["run", "project", "keys", "since_step", "until_step", "attempts"], method: "run.metrics")
+            MethodHandler("run.metrics", execution: .concurrent) { params, context in
                 let progress = context.beginProgress(params, title: "Reading metrics")
                 defer { progress?.end() }
                 let series = try store.metrics(
@@ -75,14 +70,12 @@ extension RunclinicService {
                     isCancelled: { context.cancellation.isCancelled })
                 return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
             },
-            MethodHandler("run.batches", positionalParams: ["run", "step", "batch"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project", "step", "batch"], method: "run.batches")
+            MethodHandler("run.batches") { params, _ in
                 let records = try store.batches(run: try params.runReference(), step: try params.optionalInt("step"),
                                                 batch: try params.optionalInt("batch"))
                 return ["batches": .array(records.map(\.json))]
             },
-            MethodHandler("run.anomalies", positionalParams: ["run", "min_severity"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project", "min_severity"], method: "run.anomalies")
+            MethodHandler("run.anomalies") { params, _ in
                 var minimum = AnomalySeverity.info
                 if let text = try params.optionalString("min_severity") {
                     guard let severity = AnomalySeverity(rawValue: text) else {
@@ -92,12 +85,10 @@ extension RunclinicService {
                 }
                 return ["anomalies": .array(try store.anomalies(run: try params.runReference(), minimumSeverity: minimum))]
             },
-            MethodHandler("run.actions", positionalParams: ["run"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project"], method: "run.actions")
+            MethodHandler("run.actions") { params, _ in
                 return ["actions": .array(try store.actions(run: try params.runReference()))]
             },
-            MethodHandler("run.checkpoints", positionalParams: ["run"]) { params, _ in
-                try params.rejectUnknown(allowed: ["run", "project"], method: "run.checkpoints")
+            MethodHandler("run.checkpoints") { params, _ in
                 let result = try store.checkpoints(run: try params.runReference())
                 return [
                     "checkpoints": .array(result.checkpoints.map(\.json)), "best": result.best?.json ?? .null,

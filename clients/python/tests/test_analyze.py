@@ -52,3 +52,20 @@ def test_bad_params_name_their_field_and_the_server_keeps_serving(client, params
         client.call("analyze.change_points", **params)
     assert error.value.code == -32602 and error.value.data["field"] == field
     assert client.call("analyze.change_points", values=[0.0] * 10 + [5.0] * 10, model="mean")["change_points"] == [10]
+
+
+def test_an_isolated_spike_is_an_outlier_not_two_change_points(client):
+    rng = random.Random(12)
+    values = [(1.0 if index < 300 else 3.0) + rng.gauss(0, 0.05) for index in range(400)]
+    for index in range(150, 153):
+        values[index] += 8.0
+    cut = client.call("analyze.change_points", values=values, spikes="segments")
+    assert any(abs(point - 150) <= 1 for point in cut["change_points"]) and cut["spikes"] == []
+    reply = client.call("analyze.change_points", values=values)
+    check("analyze.change_points", reply)
+    assert reply["spikes"] == [[150, 153]]
+    assert [point for point in reply["change_points"] if abs(point - 300) <= 2] and not [
+        point for point in reply["change_points"] if 140 <= point <= 160]
+    with pytest.raises(RPCError) as refused:
+        client.call("analyze.change_points", values=values, spikes="pairs")
+    assert refused.value.code == -32602 and refused.value.data["field"] == "spikes"

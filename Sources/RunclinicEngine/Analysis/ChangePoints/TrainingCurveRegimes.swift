@@ -21,9 +21,7 @@ public enum TrainingCurveRegimes {
         guard values.count >= 8 else { return changePoints }
         let end = nonFiniteTailStart ?? values.count
         let noise = NoiseScale.fromSecondDifferences(Array(values[..<end]))
-        let sorted = values[..<end].sorted()
-        let range = sorted[Int(0.95 * Double(sorted.count - 1))] - sorted[Int(0.05 * Double(sorted.count - 1))]
-        let material = max(materialShare * range, 1e-12)
+        let material = max(materialShare * robustRange(values[..<end]), 1e-12)
         var candidates = changePoints.filter { $0 > 0 && $0 < end }
         candidates = withoutSpikes(candidates, values: values, end: end, noise: noise, material: material)
         var kept: [Int] = []
@@ -41,6 +39,33 @@ public enum TrainingCurveRegimes {
         }
         if let tail = nonFiniteTailStart, tail > 0, tail < values.count { kept.append(tail) }
         return kept
+    }
+
+    /// Any series' change points with its isolated spikes taken out: a short excursion whose two
+    /// sides meet across it is an outlier, not two changes of regime. `spikes` are the index
+    /// ranges of the excursions taken out. Gaps must be filled already.
+    public static func separatingSpikes(_ changePoints: [Int], in values: [Double]) -> (changePoints: [Int], spikes: [Range<Int>]) {
+        guard values.count >= 8 else { return (changePoints, []) }
+        let noise = NoiseScale.fromSecondDifferences(values)
+        let material = max(materialShare * robustRange(values[...]), 1e-12)
+        let kept = withoutSpikes(changePoints, values: values, end: values.count, noise: noise, material: material)
+        var spikes: [Range<Int>] = []
+        var index = 0
+        while index + 1 < changePoints.count {
+            if !kept.contains(changePoints[index]) && !kept.contains(changePoints[index + 1]) {
+                spikes.append(changePoints[index]..<changePoints[index + 1])
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        return (kept, spikes)
+    }
+
+    /// The spread between the 5th and 95th percentiles.
+    static func robustRange(_ values: ArraySlice<Double>) -> Double {
+        let sorted = values.sorted()
+        return sorted[Int(0.95 * Double(sorted.count - 1))] - sorted[Int(0.05 * Double(sorted.count - 1))]
     }
 
     /// The one-sided windows reach at most this far: a jump is judged by what is near it.
