@@ -222,7 +222,12 @@ public struct JSONParser {
         return value
     }
 
-    /// Lone surrogates (which JSON allows but Unicode strings cannot hold) become U+FFFD.
+    /// A lone surrogate (which JSON allows but Unicode text cannot hold) becomes `loneSurrogate`, so
+    /// that "q\ud800" and "q\udfff" are not both "q\u{FFFD}": a reader that must keep text exactly
+    /// (a run's name) can refuse it.
+    /// U+FDD0, a noncharacter: Unicode keeps it for a program's internal use, never for text.
+    public static let loneSurrogate = Unicode.Scalar(0xFDD0 as UInt32)!
+
     private mutating func appendUnicodeEscape(to bytes: inout [UInt8]) throws(JSONParseError) {
         var scalarValue = try readHex4()
         if (0xD800...0xDBFF).contains(scalarValue) {
@@ -234,13 +239,13 @@ public struct JSONParser {
                     scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
                 } else {
                     position = saved
-                    scalarValue = 0xFFFD
+                    scalarValue = Self.loneSurrogate.value
                 }
             } else {
-                scalarValue = 0xFFFD
+                scalarValue = Self.loneSurrogate.value
             }
         } else if (0xDC00...0xDFFF).contains(scalarValue) {
-            scalarValue = 0xFFFD
+            scalarValue = Self.loneSurrogate.value
         }
         let scalar = Unicode.Scalar(scalarValue) ?? "\u{FFFD}"
         bytes.append(contentsOf: UTF8.encode(scalar)!)
@@ -302,7 +307,22 @@ public struct JSONParser {
                 return .int(Int64(integer))
             }
         }
-        return .double(try convertToDouble(from: start, to: position))
+        let number = try convertToDouble(from: start, to: position)
+        // Kept as written where a Double would change it: 12345678901234567890, 1e400, 1e-400.
+        if isInteger || number.isInfinite || (number == 0 && hasNonZeroDigit(from: start, to: position)) {
+            return .literal(String(decoding: buffer[start..<position], as: UTF8.self))
+        }
+        return .double(number)
+    }
+
+    /// Whether the mantissa of the number literal at `start..<end` has a digit other than 0.
+    private func hasNonZeroDigit(from start: Int, to end: Int) -> Bool {
+        for index in start..<end {
+            let byte = buffer[index]
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { return false }
+            if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return true }
+        }
+        return false
     }
 
     /// strtod on a NUL-terminated copy: correctly rounded, and the grammar was already checked.

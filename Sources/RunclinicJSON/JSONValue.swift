@@ -1,10 +1,14 @@
 /// A JSON document as a value. Integers that fit in 64 bits stay exact; every other number is a
-/// `Double`, including the non-finite values Python's `json` module writes as `NaN`/`Infinity`.
+/// `Double`, including the non-finite values Python's `json` module writes as `NaN`/`Infinity`,
+/// except a literal that neither holds (an integer beyond 64 bits, a value that overflows a Double
+/// or underflows to zero), which is kept as written: an id comes back as it was sent.
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
+    /// A number's literal text, as read (see above).
+    case literal(String)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -14,8 +18,23 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .int(let value): return Double(value)
         case .double(let value): return value
+        case .literal(let text): return Double(text)
         default: return nil
         }
+    }
+
+    /// A number, or the string "NaN", "Infinity" or "-Infinity" that strict JSON peers send (and
+    /// are sent) for a number that is not finite.
+    public var numberValue: Double? {
+        if case .string(let text) = self {
+            switch text {
+            case "NaN": return .nan
+            case "Infinity": return .infinity
+            case "-Infinity": return -.infinity
+            default: return nil
+            }
+        }
+        return doubleValue
     }
 
     /// The number as an exact integer: an integer literal, or a double with no fractional part.
@@ -60,7 +79,7 @@ public enum JSONValue: Sendable, Equatable {
         case .null: return "null"
         case .bool: return "boolean"
         case .int: return "integer"
-        case .double: return "number"
+        case .double, .literal: return "number"
         case .string: return "string"
         case .array: return "array"
         case .object: return "object"
@@ -78,6 +97,7 @@ public enum JSONValue: Sendable, Equatable {
         case let (.int(a), .int(b)): return a == b
         case let (.double(a), .double(b)): return a == b || (a.isNaN && b.isNaN)
         case let (.int(a), .double(b)), let (.double(b), .int(a)): return Double(a) == b
+        case let (.literal(a), .literal(b)): return a == b
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a == b

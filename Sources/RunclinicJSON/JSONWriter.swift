@@ -1,14 +1,22 @@
-/// Writes JSON compactly. Non-finite doubles come out as `NaN`, `Infinity` and `-Infinity`,
-/// which Python's `json` module reads back.
+/// Writes JSON compactly. Non-finite doubles come out as the tokens `NaN`, `Infinity` and
+/// `-Infinity`, which Python's `json` module reads back, or, for readers that refuse them
+/// (`JSON.parse`), as the strings "NaN", "Infinity" and "-Infinity".
 public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
-
-    public init(reservingCapacity capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+    public enum NonFiniteNumbers: Sendable {
+        case tokens
+        case strings
     }
 
-    public static func encode(_ value: JSONValue) -> [UInt8] {
-        var writer = JSONWriter()
+    public private(set) var bytes: [UInt8] = []
+    public var nonFinite: NonFiniteNumbers
+
+    public init(reservingCapacity capacity: Int = 256, nonFinite: NonFiniteNumbers = .tokens) {
+        bytes.reserveCapacity(capacity)
+        self.nonFinite = nonFinite
+    }
+
+    public static func encode(_ value: JSONValue, nonFinite: NonFiniteNumbers = .tokens) -> [UInt8] {
+        var writer = JSONWriter(nonFinite: nonFinite)
         writer.write(value)
         return writer.bytes
     }
@@ -64,6 +72,7 @@ public struct JSONWriter {
         case .bool(let flag): append(flag ? "true" : "false")
         case .int(let number): append(String(number))
         case .double(let number): writeDouble(number)
+        case .literal(let text): append(text)
         case .string(let text): writeString(text)
         case .array(let elements):
             bytes.append(UInt8(ascii: "["))
@@ -87,10 +96,9 @@ public struct JSONWriter {
     }
 
     public mutating func writeDouble(_ number: Double) {
-        if number.isNaN {
-            append("NaN")
-        } else if number.isInfinite {
-            append(number < 0 ? "-Infinity" : "Infinity")
+        if !number.isFinite {
+            let token = number.isNaN ? "NaN" : number < 0 ? "-Infinity" : "Infinity"
+            append(nonFinite == .tokens ? token : "\"\(token)\"")
         } else {
             // Swift prints the shortest representation that reads back to the same Double.
             append(number.description)

@@ -78,15 +78,22 @@ public struct Params: Sendable {
     public func string(_ field: String) throws(ResponseError) -> String {
         let value = try required(field)
         guard let text = value.stringValue else { throw Self.mismatch(field, expected: "a string", got: value) }
-        try Self.refuseNUL(text, field: field)
+        try Self.refuseUnstorable(text, field: field)
         return text
     }
 
     /// Names and paths are stored exactly or refused: SQLite and the file system end a C string at
-    /// U+0000, so "a\u0000b" would be stored, and found again, as "a".
-    public static func refuseNUL(_ text: String, field: String) throws(ResponseError) {
-        guard text.utf8.contains(0) else { return }
-        throw ResponseError.invalidParams(field: field, "must not contain the NUL character (U+0000): it would cut the text where it is stored")
+    /// U+0000, so "a\u0000b" would be stored, and found again, as "a"; a lone surrogate ("\ud800")
+    /// has no UTF-8 form at all (the parser marks it with JSONParser.loneSurrogate).
+    public static func refuseUnstorable(_ text: String, field: String) throws(ResponseError) {
+        // 0xEF leads U+FDD0's UTF-8 form: the scalar check runs only for text that has one.
+        guard text.utf8.contains(where: { $0 == 0 || $0 == 0xEF }) else { return }
+        if text.utf8.contains(0) {
+            throw ResponseError.invalidParams(field: field, "must not contain the NUL character (U+0000): it would cut the text where it is stored")
+        }
+        if text.unicodeScalars.contains(JSONParser.loneSurrogate) {
+            throw ResponseError.invalidParams(field: field, "must not contain a lone surrogate (\\ud800-\\udfff without its pair): no UTF-8 text can hold it, so it cannot be stored as sent")
+        }
     }
 
     public func optionalString(_ field: String) throws(ResponseError) -> String? {
@@ -137,7 +144,7 @@ public struct Params: Sendable {
             guard let text = element.stringValue else {
                 throw Self.mismatch("\(field)[\(index)]", expected: "a string", got: element)
             }
-            try Self.refuseNUL(text, field: "\(field)[\(index)]")
+            try Self.refuseUnstorable(text, field: "\(field)[\(index)]")
             strings.append(text)
         }
         return strings

@@ -17,7 +17,7 @@ public enum IncomingMessage: Sendable {
         var id: JSONValue? = nil
         if let rawID = object["id"] {
             switch rawID {
-            case .string, .int, .double, .null: id = rawID
+            case .string, .int, .double, .literal, .null: id = rawID
             default:
                 return .failure(InvalidMessage(id: .null, error: ResponseError.invalidRequest("id must be a string, a number or null, got \(rawID.typeName)")))
             }

@@ -156,6 +156,8 @@ public final class Connection: @unchecked Sendable {
             return
         case "initialized", "$/setTrace":
             return
+        case "initialize":
+            handle.peer.update(fromInitializeParams: params)
         default:
             break
         }
@@ -171,10 +173,11 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// A notification gets no reply, but a failure must not pass unseen: the client is told with
-    /// a `$/notificationError` notification (clients that do not know it ignore `$/` methods).
+    /// A notification gets no reply, but a failure must not pass unseen by a client that asked at
+    /// `initialize`: it is told with a `$/notificationError` notification. Others are sent nothing.
     private func reportNotificationFailure(method: String, _ error: ResponseError) {
         logger.debug("notification \(method) failed: \(error)")
+        guard handle.peer.wantsNotificationErrors else { return }
         handle.enqueue(OutgoingMessage.notification(method: "$/notificationError", params: [
             "method": .string(method), "error": error.json,
         ]))
@@ -188,6 +191,7 @@ public final class Connection: @unchecked Sendable {
             return OutgoingMessage.error(id: id, .methodNotFound(method, known: configuration.registry.names))
         }
         let handler = entry.handler
+        if method == "initialize" { handle.peer.update(fromInitializeParams: params) }
         let token = CancellationToken()
         let context = RequestContext(id: id, method: method, cancellation: token, connection: handle)
         if handler.execution == .concurrent && !inBatch {

@@ -16,6 +16,7 @@ public final class ConnectionHandle: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [UInt8] = []
     private var framingValue: MessageFraming = .newlineDelimited
+    private var peerValue = PeerCapabilities()
     private var closed = false
 
     init(id: Int, fileDescriptor: Int32, peerDescription: String) {
@@ -36,11 +37,17 @@ public final class ConnectionHandle: @unchecked Sendable {
         set { lock.withLock { framingValue = newValue } }
     }
 
+    /// What the peer said it reads, at `initialize`.
+    public var peer: PeerCapabilities {
+        get { lock.withLock { peerValue } }
+        set { lock.withLock { peerValue = newValue } }
+    }
+
     public var isClosed: Bool { lock.withLock { closed } }
 
     /// Buffers a message; `flush` writes it.
     func enqueue(_ message: JSONValue) {
-        let body = JSONWriter.encode(message)
+        let body = JSONWriter.encode(message, nonFinite: peer.readsNonFiniteNumbers ? .tokens : .strings)
         lock.withLock {
             guard !closed else { return }
             framingValue.frame(body, into: &pending)

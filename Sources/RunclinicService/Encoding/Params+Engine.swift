@@ -9,7 +9,7 @@ extension Params {
         switch value {
         case .int(let id): return .id(id)
         case .string(let name):
-            try Self.refuseNUL(name, field: field)
+            try Self.refuseUnstorable(name, field: field)
             return .name(name, project: try optionalString("project"))
         default:
             if let id = value.intValue { return .id(id) }
@@ -35,12 +35,14 @@ extension Params {
         var metrics: [MetricValue] = []
         metrics.reserveCapacity(object.count)
         for (name, value) in object {
-            guard let number = value.doubleValue else {
+            guard let number = value.numberValue else {
                 throw mismatch("\(field).\(name)", expected: "a number", got: value)
             }
             guard !name.isEmpty else { throw ResponseError.invalidParams(field: field, "metric names must not be empty") }
             // Checked before the field's name is spelled out: this runs for every metric logged.
-            if name.utf8.contains(0) { try refuseNUL(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))") }
+            if name.utf8.contains(where: { $0 == 0 || $0 == 0xEF }) {
+                try refuseUnstorable(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))")
+            }
             metrics.append(MetricValue(name, number))
         }
         return metrics

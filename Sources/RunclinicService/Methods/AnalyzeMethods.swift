@@ -109,7 +109,7 @@ extension RunclinicService {
         values.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
             if element.isNull { values.append(.nan); continue }
-            guard let number = element.doubleValue else { throw Params.mismatch("\(field)[\(index)]", expected: "a number or null", got: element) }
+            guard let number = element.numberValue else { throw Params.mismatch("\(field)[\(index)]", expected: "a number or null", got: element) }
             values.append(number)
         }
         return values

@@ -14,6 +14,7 @@ extension RunclinicService {
                     "capabilities": [
                         "framings": ["content-length", "ndjson"],
                         "nonFiniteNumbers": true,
+                        "notificationErrors": true,
                         "batches": true,
                         "cancelRequest": true,
                         "progress": true,

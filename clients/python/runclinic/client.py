@@ -35,6 +35,10 @@ def find_binary(binary=None):
     return candidate
 
 
+# What the server should send this client (see Client.__init__).
+CLIENT_CAPABILITIES = {"nonFiniteNumbers": True, "notificationErrors": True}
+
+
 class Client:
     """One connection to a runclinic server."""
 
@@ -63,6 +67,10 @@ class Client:
         self.notification_errors = []
         self._flusher = threading.Thread(target=self._flush_periodically, name="runclinic-flush", daemon=True)
         self._flusher.start()
+        # Say what this client reads beyond JSON-RPC 2.0: the NaN and Infinity tokens (Python's json
+        # reads them) and $/notificationError for fire-and-forget calls that failed. A notification,
+        # so it costs no round trip; the server reads it before anything sent after it.
+        self.notify("initialize", capabilities=CLIENT_CAPABILITIES)
 
     # Construction ---------------------------------------------------------------------------
 

@@ -117,15 +117,51 @@ def test_content_length_framing_is_detected_and_used_for_replies(raw_server):
 
 def test_non_finite_numbers_round_trip_like_python(raw_server):
     server = raw_server()
+    reply(server, '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"nonFiniteNumbers":true}}}')
     reply(server, '{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"nan"}}')
     reply(server, json.dumps({"jsonrpc": "2.0", "id": 2, "method": "monitor.log",
                               "params": {"run": "nan", "step": 0, "metrics": {"a": float("nan"), "b": float("inf"), "c": float("-inf"), "d": 1e-300}}}))
     raw = server.request(b'{"jsonrpc":"2.0","id":3,"method":"run.metrics","params":{"run":"nan"}}\n')
-    assert b"NaN" in raw and b"-Infinity" in raw
+    assert b"NaN" in raw and b"-Infinity" in raw and b'"NaN"' not in raw
     series = json.loads(raw)["result"]["series"]  # Python's json reads what we write
     assert series["a"]["values"][0] != series["a"]["values"][0]
     assert series["b"]["values"] == [float("inf")] and series["c"]["values"] == [float("-inf")]
     assert series["d"]["values"] == [1e-300]
+
+
+def test_a_peer_that_did_not_ask_for_non_finite_tokens_gets_strict_json(raw_server):
+    """JSON.parse (VS Code's client) throws on NaN: a peer that did not say it reads the tokens gets
+    the strings "NaN", "Infinity", "-Infinity", and may send them as numbers too."""
+    server = raw_server()
+    reply(server, '{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"strict"}}')
+    reply(server, '{"jsonrpc":"2.0","id":2,"method":"monitor.log","params":{"run":"strict","step":0,'
+                  '"metrics":{"a":NaN,"b":"Infinity","c":-Infinity,"d":0.5}}}')
+    raw = server.request(b'{"jsonrpc":"2.0","id":3,"method":"run.metrics","params":{"run":"strict"}}\n')
+
+    def refuse(token):
+        raise AssertionError(f"bare {token} written to a strict peer")
+
+    series = json.loads(raw, parse_constant=refuse)["result"]["series"]
+    assert series["a"]["values"] == ["NaN"] and series["b"]["values"] == ["Infinity"]
+    assert series["c"]["values"] == ["-Infinity"] and series["d"]["values"] == [0.5]
+    # An anomaly's value is written the same way.
+    answer = json.loads(server.request(b'{"jsonrpc":"2.0","id":5,"method":"monitor.log","params":{"run":"strict","step":1,'
+                                       b'"metrics":{"train/loss":NaN}}}\n'), parse_constant=refuse)
+    assert answer["result"]["anomalies"][0]["value"] == "NaN"
+
+
+def test_ids_come_back_exactly_and_an_underflowing_step_is_refused(raw_server):
+    server = raw_server()
+    raw = server.request(b'{"jsonrpc":"2.0","id":12345678901234567890,"method":"run.list"}\n')
+    assert b'"id":12345678901234567890,' in raw
+    raw = server.request(b'{"jsonrpc":"2.0","id":-1e400,"method":"run.list"}\n')
+    assert b'"id":-1e400' in raw
+    reply(server, '{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"tiny"}}')
+    answer = reply(server, '{"jsonrpc":"2.0","id":2,"method":"monitor.log","params":{"run":"tiny","step":1e-400,"metrics":{"loss":1}}}')
+    assert answer["error"]["code"] == -32602 and answer["error"]["data"]["field"] == "step"
+    assert "1e-400" in answer["error"]["message"]
+    answer = reply(server, '{"jsonrpc":"2.0","id":3,"method":"run.metrics","params":{"run":"tiny"}}')
+    assert answer["result"]["series"] == {}
 
 
 def test_unknown_method_and_notification_errors(raw_server):
@@ -136,7 +172,13 @@ def test_unknown_method_and_notification_errors(raw_server):
     answer = reply(server, '{"jsonrpc":"2.0","id":2,"method":"run.lst"}')
     assert answer["error"]["code"] == -32601 and answer["error"]["data"] == {"method": "run.lst", "suggestion": "run.list"}
     assert "did you mean run.list?" in answer["error"]["message"]
-    # A failing notification gets no reply, but a $/notificationError notification.
+    # A failing notification gets nothing back from a spec-strict peer's point of view (JSON-RPC 2.0,
+    # section 6): not even an all-notification batch.
+    server.send(b'{"jsonrpc":"2.0","method":"monitor.log","params":{"run":"ghost","step":1,"metrics":{}}}\n')
+    server.send(b'[{"jsonrpc":"2.0","method":"no.such"},{"jsonrpc":"2.0","method":"run.lst"}]\n')
+    assert reply(server, '{"jsonrpc":"2.0","id":3,"method":"run.list"}')["id"] == 3  # the next line is this reply
+    # A peer that asks at initialize gets a $/notificationError notification for each.
+    reply(server, '{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"capabilities":{"notificationErrors":true}}}')
     server.send(b'{"jsonrpc":"2.0","method":"monitor.log","params":{"run":"ghost","step":1,"metrics":{}}}\n')
     note = loads(server.read_line())
     assert note["method"] == "$/notificationError" and "id" not in note
@@ -182,3 +224,19 @@ def test_replies_to_running_requests_are_sent_before_exit_on_eof(binary, db):
               b'{"jsonrpc":"2.0","id":2,"method":"run.metrics","params":{"run":"eof"}}\n')
     done = subprocess.run([binary, "serve", "--db", str(db)], input=script, capture_output=True, timeout=30)
     assert [loads(line)["id"] for line in done.stdout.splitlines()] == [1, 2]
+
+
+def test_names_with_lone_surrogates_are_refused_not_merged(raw_server):
+    r"""JSON allows "\ud800" alone; no UTF-8 text can hold it. Replaced by U+FFFD, q\ud800 and q\udfff
+    would open the same run: such names are refused, naming the field."""
+    server = raw_server()
+    for index, name in enumerate([r"q\ud800", r"q\udfff", r"\udc00q\ud83d"]):
+        answer = reply(server, '{"jsonrpc":"2.0","id":%d,"method":"run.start","params":{"name":"%s"}}' % (index, name))
+        assert answer["error"]["code"] == -32602 and answer["error"]["data"]["field"] == "name"
+        assert "lone surrogate" in answer["error"]["message"]
+    reply(server, '{"jsonrpc":"2.0","id":5,"method":"run.start","params":{"name":"ok \\ud83d\\ude00"}}')
+    answer = reply(server, '{"jsonrpc":"2.0","id":6,"method":"monitor.log","params":{"run":"ok \\ud83d\\ude00","step":1,'
+                           '"metrics":{"loss\\udfff":1}}}')
+    assert answer["error"]["code"] == -32602 and answer["error"]["data"]["field"].startswith("metrics.loss")
+    runs = reply(server, '{"jsonrpc":"2.0","id":7,"method":"run.list"}')["result"]["runs"]
+    assert [run["name"] for run in runs] == ["ok \U0001F600"]

@@ -121,6 +121,7 @@ struct TabularRunReader {
             switch value {
             case .int(let number): result.append((prefix + key, Double(number)))
             case .double(let number): result.append((prefix + key, number))
+            case .literal: result.append((prefix + key, value.doubleValue ?? .nan))
             case .object(let inner): result += flattened(inner, prefix: prefix + key + ".")
             default: break
             }
