@@ -12,6 +12,7 @@ private func frames(_ chunks: [String], limit: Int = 1 << 20) -> (events: [Strin
                 switch event {
                 case .message(let body): events.append(String(decoding: body, as: UTF8.self))
                 case .oversized(let bytes, _): events.append("oversized \(bytes)")
+                case .oversizedDeclared(let bytes, _): events.append("declared \(bytes)")
                 case .malformedHeader: events.append("malformed")
                 }
             }
@@ -39,10 +40,11 @@ private func frames(_ chunks: [String], limit: Int = 1 << 20) -> (events: [Strin
         #expect(result.events == ["oversized 200", "{\"ok\":1}"])
     }
 
-    @Test func oversizedBodyIsSkippedAsItArrives() {
+    @Test func anOversizedContentLengthEndsTheStream() {
         let body = String(repeating: "y", count: 80)
         let result = frames(["Content-Length: 80\r\n\r\n", String(body.prefix(30)), String(body.dropFirst(30)) + "Content-Length: 2\r\n\r\n{}"], limit: 50)
-        #expect(result.events == ["oversized 80", "{}"])
+        #expect(result.events == ["declared 80"])
+        #expect(frames(["Content-Length: 999999999999\r\n\r\n{}Content-Length: 2\r\n\r\n{}"]).events == ["declared 999999999999"])
     }
 
     @Test func unreadableHeadersBreakTheStream() {

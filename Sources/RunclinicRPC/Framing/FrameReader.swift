@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Splits a byte stream into message bodies, detecting the framing from the first bytes. Bytes of
-/// a message over the size limit are dropped as they arrive, so memory stays bounded.
+/// a line over the size limit are dropped as they arrive, so memory stays bounded; a Content-Length
+/// over the limit ends the stream.
 public struct FrameReader {
     public let limit: Int
     public private(set) var framing: MessageFraming?
@@ -13,8 +14,6 @@ public struct FrameReader {
 
     private var buffer: [UInt8] = []
     private var start = 0
-    /// Bytes still to skip of an oversized Content-Length body.
-    private var bytesToDiscard = 0
     /// Length so far of an oversized line being skipped (newline-delimited framing).
     private var discardedLineLength: Int?
 
@@ -110,12 +109,6 @@ public struct FrameReader {
     }
 
     private mutating func nextContentLengthMessage(_ handle: (FrameEvent) -> Void) -> Bool {
-        if bytesToDiscard > 0 {
-            let available = min(bytesToDiscard, buffer.count - start)
-            bytesToDiscard -= available
-            start += available
-            return bytesToDiscard == 0
-        }
         skipWhitespace()
         guard start < buffer.count else { return false }
         guard let headerEnd = findHeaderEnd() else {
@@ -150,10 +143,9 @@ public struct FrameReader {
             return false
         }
         if length > limit {
-            start = headerEnd.bodyStart
-            bytesToDiscard = length
-            handle(.oversized(bytes: length, limit: limit))
-            return true
+            isBroken = true
+            handle(.oversizedDeclared(bytes: length, limit: limit))
+            return false
         }
         guard buffer.count - headerEnd.bodyStart >= length else { return false }
         let bodyStart = headerEnd.bodyStart

@@ -105,6 +105,11 @@ public final class Connection: @unchecked Sendable {
             handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest(
                 "message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
                 data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
+        case .oversizedDeclared(let bytes, let limit):
+            logger.warning("Content-Length \(bytes) over the \(limit)-byte limit, closing the connection")
+            handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest(
+                "Content-Length \(bytes) exceeds the limit of \(limit) bytes (--max-message-bytes); the connection is closed",
+                data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
         case .malformedHeader(let reason):
             logger.warning("unreadable message headers, closing: \(reason)")
             handle.enqueue(OutgoingMessage.error(id: .null, .parseError(reason)))
