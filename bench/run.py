@@ -46,27 +46,33 @@ def rss_kib(pid):
     return 0
 
 
-def fire_and_forget(workdir, calls):
-    db = workdir / "ff.db"
-    with Monitor("ff", db=db, binary=binary(), wait=False) as mon:
+def fire_and_forget(workdir, calls, server_args=()):
+    db = workdir / f"ff{len(server_args)}.db"
+    client = Client.spawn(db=db, binary=binary(), args=list(server_args)) if server_args else None
+    with Monitor("ff", db=db, binary=binary(), client=client, wait=False) as mon:
         start = time.perf_counter()
         for step in range(calls):
             mon.log(step, metrics_for(step))
         points = mon.client.call("run.get", run=mon.run_id)["counts"]["points"]  # reads commit first
         elapsed = time.perf_counter() - start
+    if client is not None:
+        client.close()
     assert points == calls * METRICS, (points, calls * METRICS)
     return {"calls": calls, "seconds": elapsed, "calls_per_s": calls / elapsed, "points_per_s": points / elapsed}
 
 
-def synchronous(workdir, calls):
-    db = workdir / "sync.db"
+def synchronous(workdir, calls, server_args=()):
+    db = workdir / f"sync{len(server_args)}.db"
     latencies = []
-    with Monitor("sync", db=db, binary=binary(), wait=True) as mon:
+    client = Client.spawn(db=db, binary=binary(), args=list(server_args)) if server_args else None
+    with Monitor("sync", db=db, binary=binary(), client=client, wait=True) as mon:
         for step in range(calls):
             metrics = metrics_for(step)
             started = time.perf_counter()
             mon.log(step, metrics)
             latencies.append(time.perf_counter() - started)
+    if client is not None:
+        client.close()
     latencies.sort()
     return {"calls": calls, "median_us": statistics.median(latencies) * 1e6,
             "p99_us": latencies[int(len(latencies) * 0.99)] * 1e6, "max_us": latencies[-1] * 1e6}
@@ -233,6 +239,9 @@ def main():
         steps = [
             ("fire_and_forget", lambda: fire_and_forget(workdir, args.calls)),
             ("synchronous", lambda: synchronous(workdir, args.sync_calls)),
+            # The cost of surviving a power loss: every commit synced to disk.
+            ("fire_and_forget_full", lambda: fire_and_forget(workdir, args.calls, ["--durability", "full"])),
+            ("synchronous_full", lambda: synchronous(workdir, args.sync_calls, ["--durability", "full"])),
             ("memory", lambda: memory(workdir, args.memory_points)),
             ("startup", lambda: startup(workdir, 30)),
             ("jsonl_floor", lambda: jsonl_floor(workdir, args.calls)),
@@ -253,6 +262,8 @@ def main():
     print(f"| fire-and-forget monitor.log, {args.calls:,} calls x 4 metrics | {results['fire_and_forget']['calls_per_s']:,.0f} calls/s = {ours:,.0f} points/s |")
     sync = results["synchronous"]
     print(f"| synchronous monitor.log (committed), {sync['calls']:,} calls | median {sync['median_us']:.0f} µs, p99 {sync['p99_us']:.0f} µs |")
+    full, sync_full = results["fire_and_forget_full"], results["synchronous_full"]
+    print(f"| the same with --durability full | {full['points_per_s']:,.0f} points/s; synchronous median {sync_full['median_us']:.0f} µs, p99 {sync_full['p99_us']:.0f} µs |")
     mem = results["memory"]
     print(f"| server memory over {mem['points']:,} points | max RSS {mem['max_rss_mb']:.1f} MB (after a quarter {mem['rss_after_first_quarter_mb']:.1f} MB, end {mem['rss_at_end_mb']:.1f} MB) |")
     print(f"| start-up to first answer | median {results['startup']['median_ms']:.1f} ms, max {results['startup']['max_ms']:.1f} ms |")

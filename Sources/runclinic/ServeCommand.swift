@@ -37,6 +37,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Longest a fire-and-forget point waits before it is committed, in milliseconds.", valueName: "ms"))
     var commitWindowMs: Int = 50
 
+    @Option(help: ArgumentHelp("normal: a killed server loses nothing committed; full: a power loss does not either (every commit synced to disk, slower).",
+                               valueName: "normal|full"))
+    var durability: DiskSync = .normal
+
     func validate() throws {
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard (1...1000).contains(commitWindowMs) else { throw ValidationError("--commit-window-ms must be between 1 and 1000") }
@@ -49,7 +53,7 @@ struct ServeCommand: ParsableCommand {
 
         let runStore: RunStore
         do {
-            runStore = try RunStore(path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000)
+            runStore = try RunStore(path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000, sync: durability)
         } catch {
             throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
         }
@@ -79,6 +83,8 @@ struct ServeCommand: ParsableCommand {
         let stop: @Sendable (Int32) -> Never = { status in
             stopOnce.run {
                 listener?.close()
+                // What the connections already read is served and committed first.
+                configuration.stopGate.stop(timeout: 10)
                 runStore.close()
             }
             Glibc.exit(status)

@@ -13,17 +13,19 @@ import Synchronization
 public final class RunStore: Sendable {
     public let path: String
     public let commitWindow: Double
+    public let sync: DiskSync
     private let writer: Locked<StoreWriter>
     private let reader: Locked<SQLiteConnection>
     private let stopped = Atomic<Bool>(false)
     private let logger = Logger(label: "runclinic.store")
 
-    public init(path: String, commitWindow: Double = 0.05) throws {
+    public init(path: String, commitWindow: Double = 0.05, sync: DiskSync = .normal) throws {
         self.path = path
         self.commitWindow = commitWindow
+        self.sync = sync
         do {
             let writeConnection = try SQLiteConnection(path: path)
-            try StoreSchema.configureWriter(writeConnection)
+            try StoreSchema.configureWriter(writeConnection, sync: sync)
             try Migrator.migrate(writeConnection)
             let readConnection = try SQLiteConnection(path: path)
             try StoreSchema.configureReader(readConnection)

@@ -3,10 +3,10 @@ enum StoreSchema {
     /// WAL lets readers (an editor's server, analysis) run beside the writer; synchronous=NORMAL
     /// survives a killed process (it is fsync at checkpoints that it skips, which only a power
     /// loss needs) and commits in ~25 µs instead of ~20 ms.
-    static func configureWriter(_ connection: SQLiteConnection) throws(SQLiteError) {
+    static func configureWriter(_ connection: SQLiteConnection, sync: DiskSync) throws(SQLiteError) {
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         _ = try connection.scalarText("PRAGMA journal_mode=WAL")
-        try connection.execute("PRAGMA synchronous=NORMAL")
+        try connection.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         try connection.execute("PRAGMA foreign_keys=ON")
     }
 

@@ -34,6 +34,8 @@ public final class Connection: @unchecked Sendable {
         case exitNotification
         case brokenFraming
         case readError(Int32)
+        /// The server is stopping (SIGTERM) and the input had nothing more waiting.
+        case serverStopping
     }
 
     public init(id: Int, input: Int32, output: Int32, peerDescription: String, configuration: ServerConfiguration, logger: Logger) {
@@ -60,8 +62,19 @@ public final class Connection: @unchecked Sendable {
         let chunkSize = 1 << 16
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
         defer { chunk.deallocate() }
+        // The stop gate is held while input is waiting: a stopping server serves what was sent
+        // before it stopped, and does not wait for more.
+        let gate = configuration.stopGate
+        var holding = false
+        defer { if holding { gate.leave() } }
         while true {
-            awaitInputBriefly()
+            if !awaitInputBriefly() && !inputIsWaiting() {
+                if holding {
+                    gate.leave()
+                    holding = false
+                }
+                if gate.isStopping { return .serverStopping }
+            }
             let count = read(inputDescriptor, chunk.baseAddress, chunkSize)
             if count < 0 {
                 if errno == EINTR { continue }
@@ -71,6 +84,10 @@ public final class Connection: @unchecked Sendable {
             if count == 0 {
                 handle.flush()
                 return .endOfInput
+            }
+            if !holding {
+                guard gate.enter() else { return .serverStopping }
+                holding = true
             }
             reader.consume(UnsafeRawBufferPointer(rebasing: chunk[0..<count])) { event, framing in
                 handle.framing = framing
@@ -84,16 +101,23 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    private func inputIsWaiting() -> Bool {
+        var descriptor = pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+
     /// Waking a thread blocked in read() costs ~30 µs on a virtual machine (an inter-processor
     /// interrupt), more than serving a request. A client making synchronous calls sends the next
     /// one within microseconds, so poll for it briefly before blocking.
-    private func awaitInputBriefly() {
-        guard spinMicroseconds > 0 else { return }
+    /// True when input (or the end of it) is waiting.
+    private func awaitInputBriefly() -> Bool {
+        guard spinMicroseconds > 0 else { return false }
         var descriptor = pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0)
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(spinMicroseconds) * 1000
         repeat {
-            if poll(&descriptor, 1, 0) != 0 { return }
+            if poll(&descriptor, 1, 0) != 0 { return true }
         } while DispatchTime.now().uptimeNanoseconds < deadline
+        return false
     }
 
     private func handleFrameEvent(_ event: FrameEvent) {

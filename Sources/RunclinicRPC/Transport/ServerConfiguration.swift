@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var maximumMessageBytes: Int
     /// How long a connection polls for the next message before blocking in read (0: never).
     public var spinMicroseconds: Int = 100
+    /// Shared by the server's connections: a stop commits what they already read.
+    public var stopGate = StopGate()
 
     public static let defaultMaximumMessageBytes = 16 << 20
 

@@ -20,7 +20,8 @@ extension RunclinicService {
                         "progress": true,
                         "methods": JSONValue(registry.names),
                     ],
-                    "store": ["path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow)],
+                    "store": ["path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow),
+                              "durability": .string(store.sync.rawValue)],
                 ]
             },
             MethodHandler("shutdown") { _, _ in

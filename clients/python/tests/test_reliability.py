@@ -84,6 +84,24 @@ def test_orderly_stops_commit_everything_accepted(binary, db, stop):
     assert count_points(alone, run) == 500
 
 
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_signal_commits_everything_the_trainer_already_sent(binary, db, stop):
+    """Points sent before the signal, whether the server has read them or they wait in the pipe,
+    are served and committed before the server exits, with no barrier call in between."""
+    process = subprocess.Popen([binary, "serve", "--db", str(db), "--commit-window-ms", "1000"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"run.start","params":{"name":"signalled"}}\n')
+    process.stdin.flush()
+    run = loads(process.stdout.readline())["result"]["run_id"]
+    lines = b"".join(b'{"jsonrpc":"2.0","method":"monitor.log","params":{"run":%d,"step":%d,"metrics":{"loss":0.5,"acc":0.25}}}\n'
+                     % (run, step) for step in range(20_000))
+    process.stdin.write(lines)  # returns once all of it is read or waiting in the pipe
+    process.stdin.flush()
+    process.send_signal(getattr(signal, stop))
+    assert process.wait(20) == 0
+    assert count_points(db, run) == 40_000
+
+
 def socket_pair(binary, db, short_tmp, *args):
     path = str(short_tmp / "r.sock")
     process = subprocess.Popen([binary, "serve", "--db", str(db), "--socket", path, *args],
@@ -198,3 +216,19 @@ def test_a_fire_and_forget_logger_never_deadlocks_on_its_own_alerts(binary, db):
     assert count_points(db, 1) == 40_000
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT COUNT(*) FROM anomalies").fetchone()[0] > 5_000
+
+
+def test_durability_full_syncs_every_commit_and_says_so(binary, db):
+    """`--durability full` (synchronous=FULL) is for stores that must survive a power loss; a bad
+    value is refused with the choices."""
+    with Client.spawn(db=db, binary=binary, args=["--durability", "full"]) as client:
+        assert client.call("initialize")["store"]["durability"] == "full"
+        run = client.call("run.start", name="synced")["run_id"]
+        for step in range(50):
+            client.notify("monitor.log", run=run, step=step, metrics={"loss": 1.0})
+        client.call("monitor.log", run=run, step=50, metrics={"loss": 0.5})
+        assert count_points(db, run) == 51
+    with Client.spawn(db=db, binary=binary) as client:
+        assert client.call("initialize")["store"]["durability"] == "normal"
+    refused = subprocess.run([binary, "serve", "--db", str(db), "--durability", "paranoid"], input="", capture_output=True, text=True)
+    assert refused.returncode == 64 and "normal" in refused.stderr and "full" in refused.stderr

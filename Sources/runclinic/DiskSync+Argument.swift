@@ -1,0 +1,4 @@
+import ArgumentParser
+import RunclinicEngine
+
+extension DiskSync: ExpressibleByArgument {}
