@@ -33,10 +33,12 @@ let package = Package(
         ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.
         .target(name: "RunclinicJSON"),
+        // Text helpers every layer uses ("did you mean").
+        .target(name: "RunclinicText"),
         // The engine: store, runs, metrics. Knows nothing of JSON-RPC.
         .target(
             name: "RunclinicEngine",
-            dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", logging, .product(name: "Yams", package: "Yams"),
+            dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging, .product(name: "Yams", package: "Yams"),
                            .product(name: "Mustache", package: "swift-mustache")],
             // The analysis, comparison and audit reports' templates (Mustache), compiled into the binary.
             resources: [.embedInCode("Analysis/Reports/Templates/report.md.mustache"),
@@ -46,7 +48,7 @@ let package = Package(
                         .embedInCode("Audit/Templates/gallery.html.mustache")]
         ),
         // JSON-RPC 2.0: messages, framing, connections, transports. Knows nothing of analysis.
-        .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", logging]),
+        .target(name: "RunclinicRPC", dependencies: ["RunclinicJSON", "RunclinicText", logging]),
         // The API: maps JSON-RPC methods onto the engine.
         .target(
             name: "RunclinicService",
@@ -56,13 +58,13 @@ let package = Package(
         .executableTarget(
             name: "runclinic",
             dependencies: [
-                "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", logging,
+                "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", "RunclinicText", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RunclinicJSONTests", dependencies: ["RunclinicJSON"]),
         .testTarget(name: "RunclinicEngineTests", dependencies: ["RunclinicEngine", "RunclinicJSON"]),
-        .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON"]),
+        .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON", "RunclinicText"]),
         .testTarget(name: "RunclinicServiceTests", dependencies: ["RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON"]),
     ],
     swiftLanguageModes: [.v6],

@@ -15,8 +15,10 @@ enum EngineErrorTranslation {
         }
         let message = engineError.description
         switch engineError {
-        case .unknownRun(let run):
-            return ResponseError(.unknownRun, message, data: ["run": .string(run)])
+        case .unknownRun(let run, let suggestion):
+            var data: JSONObject = ["run": .string(run)]
+            if let suggestion { data["suggestion"] = .string(suggestion) }
+            return ResponseError(.unknownRun, message, data: .object(data))
         case .ambiguousRun(let name, let projects):
             return ResponseError(.ambiguousRun, message, data: ["run": .string(name), "projects": JSONValue(projects)])
         case .runNotRunning(let run, let status):

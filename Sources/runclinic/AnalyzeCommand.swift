@@ -39,10 +39,7 @@ struct AnalyzeCommand: ParsableCommand {
             }
             return format
         }
-        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
-        }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try store.openExisting()
         defer { runStore.close() }
         let reference: RunReference = Int64(runName).map { .id($0) } ?? .name(runName, project: project)
         let analyzer = RunAnalyzer(store: runStore, inspector: InspectionWorkerPool.selfExecuting())

@@ -31,10 +31,7 @@ struct CompareCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
-        }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try store.openExisting()
         defer { runStore.close() }
         let references = runs.map { name in Int64(name).map { RunReference.id($0) } ?? .name(name, project: project) }
         let comparison = try RunComparator(store: runStore).compare(runs: references, metric: metric, direction: mode)

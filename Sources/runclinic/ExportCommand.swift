@@ -24,10 +24,7 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
-        }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try store.openExisting()
         defer { runStore.close() }
         let exporter = RunExporter(store: runStore)
         let reference: RunReference = Int64(runName).map { .id($0) } ?? .name(runName, project: project)

@@ -28,10 +28,7 @@ struct HparamsCommand: ParsableCommand {
 
     func run() throws {
         guard minRuns >= 3 else { throw ValidationError("--min-runs must be at least 3") }
-        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
-        }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try store.openExisting()
         defer { runStore.close() }
         let impact = try HyperparameterAnalyzer(store: runStore).analyze(project: project, metric: metric, direction: mode, minimumRuns: minRuns)
         if json {

@@ -33,10 +33,7 @@ struct RunsCommand: ParsableCommand {
         } else {
             statusFilter = nil
         }
-        guard FileManager.default.fileExists(atPath: store.resolvedPath) else {
-            throw RuntimeFailure("no store at \(store.resolvedPath) (give --db or set RUNCLINIC_DB)")
-        }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try store.openExisting()
         defer { runStore.close() }
         let runs = try runStore.listRuns(project: project, status: statusFilter, limit: limit)
         var rows: [(RunRecord, RunDetails)] = []

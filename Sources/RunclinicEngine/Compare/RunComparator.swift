@@ -1,5 +1,6 @@
 import Foundation
 import RunclinicJSON
+import RunclinicText
 
 /// Compares stored runs on one metric (the handbook's ExperimentComparator).
 public struct RunComparator: Sendable {
@@ -29,7 +30,9 @@ public struct RunComparator: Sendable {
         let chosen: String
         if let metric {
             for (record, runKeys) in zip(records, keys) where !runKeys.contains(metric) {
-                throw EngineError.invalidArgument(field: "metric", reason: "run '\(record.name)' has no metric '\(metric)' (it has: \(runKeys.joined(separator: ", ")))")
+                throw EngineError.invalidArgument(field: "metric", reason: "run '\(record.name)' has no metric '\(metric)'"
+                    + (ClosestName.closest(to: metric, among: runKeys).map { ", did you mean \($0)?" } ?? "")
+                    + " (it has: \(runKeys.joined(separator: ", ")))")
             }
             chosen = metric
         } else {

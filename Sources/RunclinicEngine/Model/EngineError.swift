@@ -1,7 +1,8 @@
 /// What can go wrong in the engine, in terms a user understands. The protocol layer maps each
 /// case onto a JSON-RPC error code.
 public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
-    case unknownRun(String)
+    /// `suggestion`: the run name nearest to a mistyped one.
+    case unknownRun(String, suggestion: String? = nil)
     case ambiguousRun(name: String, projects: [String])
     case runNotRunning(run: String, status: RunStatus)
     case stepWentBackwards(run: String, metric: String, step: Int64, lastStep: Int64)
@@ -19,8 +20,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownRun(let run):
-            return "unknown run '\(run)'"
+        case .unknownRun(let run, let suggestion):
+            return "unknown run '\(run)'" + (suggestion.map { " (did you mean \($0)?)" } ?? "")
         case .ambiguousRun(let name, let projects):
             return "run name '\(name)' exists in several projects (\(projects.joined(separator: ", "))): give the run id or the project"
         case .runNotRunning(let run, let status):

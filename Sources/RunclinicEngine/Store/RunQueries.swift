@@ -1,4 +1,5 @@
 import RunclinicJSON
+import RunclinicText
 
 /// Read queries about runs, usable on either connection.
 enum RunQueries {
@@ -28,6 +29,20 @@ enum RunQueries {
         return try query.step() ? decodeRun(query) : nil
     }
 
+    /// The run name (in the project, when given) nearest to a mistyped one.
+    static func nearestName(to name: String, project: String?, on connection: SQLiteConnection) throws -> String? {
+        let query: SQLiteStatement
+        if let project {
+            query = try connection.prepare("SELECT runs.name FROM runs JOIN projects ON projects.id = runs.project_id WHERE projects.name = ?")
+            query.bind(project, at: 1)
+        } else {
+            query = try connection.prepare("SELECT name FROM runs")
+        }
+        var names: [String] = []
+        while try query.step() { names.append(query.text(at: 0) ?? "") }
+        return ClosestName.closest(to: name, among: names)
+    }
+
     static func resolve(name: String, project: String?, on connection: SQLiteConnection) throws -> Int64 {
         let query: SQLiteStatement
         if let project {
@@ -43,7 +58,8 @@ enum RunQueries {
         if matches.isEmpty {
             // A name made of digits that matches no run name is an id given as a string.
             if project == nil, let id = Int64(name), try record(id: id, on: connection) != nil { return id }
-            throw EngineError.unknownRun(project.map { "\($0)/\(name)" } ?? name)
+            throw EngineError.unknownRun(project.map { "\($0)/\(name)" } ?? name,
+                                         suggestion: try nearestName(to: name, project: project, on: connection))
         }
         throw EngineError.ambiguousRun(name: name, projects: matches.map(\.project))
     }

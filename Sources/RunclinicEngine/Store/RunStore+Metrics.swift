@@ -1,4 +1,5 @@
 import RunclinicJSON
+import RunclinicText
 
 extension RunStore {
     /// Stores one step's metrics. Steps of a metric never go backwards; a refused call writes nothing.
@@ -56,7 +57,9 @@ extension RunStore {
                 for key in keys {
                     guard let match = runKeys.first(where: { $0.name == key }) else {
                         throw EngineError.invalidArgument(
-                            field: "keys", reason: "run '\(run.name)' has no metric '\(key)' (it has: \(runKeys.map(\.name).joined(separator: ", ")))")
+                            field: "keys", reason: "run '\(run.name)' has no metric '\(key)'"
+                                + (ClosestName.closest(to: key, among: runKeys.map(\.name)).map { ", did you mean \($0)?" } ?? "")
+                                + " (it has: \(runKeys.map(\.name).joined(separator: ", ")))")
                     }
                     selected.append(match)
                 }

@@ -1,4 +1,5 @@
 import RunclinicJSON
+import RunclinicText
 
 /// A request's params by name, with typed accessors whose errors name the offending field.
 /// Positional params are mapped onto names by the method's declared order.

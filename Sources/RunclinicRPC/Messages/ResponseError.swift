@@ -1,4 +1,5 @@
 import RunclinicJSON
+import RunclinicText
 
 /// The `error` member of a JSON-RPC response: errors are data, thrown by handlers and sent back.
 public struct ResponseError: Error, Sendable, Equatable, CustomStringConvertible {

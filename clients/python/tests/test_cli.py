@@ -51,7 +51,7 @@ def test_cli_errors_are_clear(binary, tmp_path):
     assert bad.returncode == 64 and "--max-message-bytes" in bad.stderr
 
 
-def test_shell_client_spawns_a_server_per_call(binary, db):
+def test_shell_client_calls_the_store_directly(binary, db):
     env = dict(os.environ, RUNCLINIC_BIN=binary)
     started = run(str(SHELL_CLIENT), "--db", str(db), "run.start", '{"name":"shell","config":{"lr":0.5}}', env=env)
     assert started.returncode == 0, started.stderr
@@ -72,6 +72,42 @@ def test_shell_client_spawns_a_server_per_call(binary, db):
 def test_call_command_reports_errors(binary, tmp_path):
     result = run(binary, "call", "--socket", str(tmp_path / "none.sock"), "run.list")
     assert result.returncode != 0 and "cannot connect" in result.stderr
+    both = run(binary, "call", "--socket", "s", "--db", "d", "run.list")
+    assert both.returncode == 64 and "not both" in both.stderr
+
+
+def test_a_store_is_created_only_by_a_method_that_writes_one(binary, tmp_path):
+    """`runclinic call --db` and the shell client serve a call on the store in process; reading a
+    store that is not there says so, as `runclinic analyze` does, instead of creating an empty one."""
+    env = dict(os.environ, RUNCLINIC_BIN=binary)
+    missing = tmp_path / "nosuch.db"
+    for command in [[binary, "call", "--db", str(missing), "run.list"], [str(SHELL_CLIENT), "--db", str(missing), "run.list"]]:
+        refused = run(*command, env=env)
+        assert refused.returncode == 1 and "no store at" in refused.stderr and refused.stdout == ""
+        assert not missing.exists()
+    started = run(binary, "call", "--db", str(missing), "run.start", '{"name":"first"}')
+    assert started.returncode == 0 and json.loads(started.stdout)["name"] == "first" and missing.exists()
+    # Strict JSON on stdout (jq reads it): a NaN comes out as the string "NaN".
+    logged = run(binary, "call", "--db", str(missing), "monitor.log", '{"run":"first","step":1,"metrics":{"loss":NaN}}')
+    assert json.loads(logged.stdout, parse_constant=lambda token: pytest.fail(token))["anomalies"][0]["value"] == "NaN"
+
+
+def test_mistyped_commands_runs_and_metrics_get_a_suggestion(binary, db):
+    typo = run(binary, "anlyze", "x")
+    assert typo.returncode == 64 and "unknown command 'anlyze' (did you mean analyze?)" in typo.stderr
+    with Client.spawn(db=db, binary=binary) as client:
+        client.call("run.start", name="baseline-lr3", project="p")
+        client.call("monitor.log", run="baseline-lr3", step=1, metrics={"val/accuracy": 0.5, "train/loss": 1.0})
+        from runclinic import RPCError
+        with pytest.raises(RPCError) as raised:
+            client.call("run.get", run="baseline-lr2")
+        assert raised.value.code == -32001 and raised.value.data["suggestion"] == "baseline-lr3"
+        assert "did you mean baseline-lr3?" in raised.value.message
+        with pytest.raises(RPCError) as raised:
+            client.call("run.metrics", run="baseline-lr3", keys=["val/acuracy"])
+        assert "did you mean val/accuracy?" in raised.value.message
+    analyzed = run(binary, "analyze", "--db", str(db), "baseline_lr3")
+    assert analyzed.returncode == 1 and "did you mean baseline-lr3?" in analyzed.stderr
 
 
 def test_audit_command_writes_a_summary_and_json_lines(binary, db, tmp_path):
