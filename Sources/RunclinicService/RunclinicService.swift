@@ -37,6 +37,12 @@ public struct RunclinicService: Sendable {
         return registry
     }
 
+    /// Before the store closes: alerts on their way to webhooks get up to `grace` seconds; those
+    /// still undelivered are recorded in `alert_deliveries`.
+    public func finishDeliveries(grace: Double = 2) {
+        webhooks.stop(grace: grace)
+    }
+
     public func configuration(maximumMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes) -> ServerConfiguration {
         ServerConfiguration(registry: registry, maximumMessageBytes: maximumMessageBytes,
                             translateError: EngineErrorTranslation.responseError(for:))

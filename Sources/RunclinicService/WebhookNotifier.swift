@@ -6,9 +6,11 @@ import Logging
 import RunclinicEngine
 import RunclinicJSON
 
-/// Posts alerts to webhooks off the hot path: a bounded queue, one sender thread, a timeout per
+/// Posts alerts to webhooks off the hot path, one lane per destination so that a slow hook delays
+/// only its own alerts: each lane has a bounded queue and a sender thread, with a timeout per
 /// request and bounded retries with exponential backoff. Slack-compatible targets get
-/// `{"text": ...}`; generic ones the alert as JSON. Failures are logged and stored.
+/// `{"text": ...}`; generic ones the alert as JSON. Every alert not delivered (failed, dropped
+/// from a full queue, or still waiting when the server stops) is stored in `alert_deliveries`.
 final class WebhookNotifier: @unchecked Sendable {
     struct Delivery {
         let runID: Int64
@@ -17,10 +19,17 @@ final class WebhookNotifier: @unchecked Sendable {
         let payload: String
     }
 
+    /// One destination's queue; guarded by the notifier's condition.
+    private final class Lane: @unchecked Sendable {
+        var queue: [Delivery] = []
+        var inFlight: Delivery?
+        var isIdle: Bool { queue.isEmpty && inFlight == nil }
+    }
+
     private let store: RunStore
     private let condition = NSCondition()
-    private var queue: [Delivery] = []
-    private var started = false
+    private var lanes: [String: Lane] = [:]
+    private var stopped = false
     private let logger = Logger(label: "runclinic.webhooks")
     static let queueLimit = 1_000
     static let attempts = 3
@@ -47,22 +56,52 @@ final class WebhookNotifier: @unchecked Sendable {
             deliveries.append(Delivery(runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
         }
         guard !deliveries.isEmpty else { return }
-        var dropped: [Delivery] = []
+        var dropped: [(Delivery, String)] = []
         condition.withLock {
-            queue.append(contentsOf: deliveries)
-            if queue.count > Self.queueLimit {
-                dropped = Array(queue.prefix(queue.count - Self.queueLimit))
-                queue.removeFirst(dropped.count)
+            for delivery in deliveries {
+                guard !stopped else {
+                    dropped.append((delivery, "the server was stopping: not sent"))
+                    continue
+                }
+                let lane = lane(for: delivery.url)
+                lane.queue.append(delivery)
+                if lane.queue.count > Self.queueLimit { dropped.append((lane.queue.removeFirst(), "webhook queue full")) }
             }
-            if !started {
-                started = true
-                let thread = Thread { [self] in send() }
-                thread.name = "runclinic-webhooks"
-                thread.start()
-            }
-            condition.signal()
+            condition.broadcast()
         }
-        for delivery in dropped { recordFailure(delivery, status: "dropped", attempts: 0, error: "webhook queue full") }
+        for (delivery, reason) in dropped { recordFailure(delivery, status: "dropped", attempts: 0, error: reason) }
+    }
+
+    /// The destination's lane, started on first use (called with the lock held).
+    private func lane(for url: URL) -> Lane {
+        if let lane = lanes[url.absoluteString] { return lane }
+        let lane = Lane()
+        lanes[url.absoluteString] = lane
+        let thread = Thread { [self] in send(lane) }
+        thread.name = "runclinic-webhook"
+        thread.start()
+        return lane
+    }
+
+    /// At exit: the lanes go on sending for up to `grace` seconds; what is still queued or on its
+    /// way then is recorded as not delivered.
+    func stop(grace: TimeInterval) {
+        var undelivered: [(Delivery, String)] = []
+        condition.withLock {
+            stopped = true
+            let deadline = Date(timeIntervalSinceNow: grace)
+            while lanes.values.contains(where: { !$0.isIdle }) && condition.wait(until: deadline) {}
+            for lane in lanes.values {
+                if let delivery = lane.inFlight {
+                    undelivered.append((delivery, "being sent when the server stopped: it may not have arrived"))
+                    lane.inFlight = nil
+                }
+                undelivered += lane.queue.map { ($0, "the server stopped before it was sent") }
+                lane.queue.removeAll()
+            }
+            condition.broadcast()
+        }
+        for (delivery, reason) in undelivered { recordFailure(delivery, status: "dropped", attempts: 0, error: reason) }
     }
 
     static func slackText(_ verdict: TrainingMonitor.Verdict) -> String {
@@ -72,30 +111,44 @@ final class WebhookNotifier: @unchecked Sendable {
         return lines.joined(separator: "\n")
     }
 
-    private func send() {
+    private func send(_ lane: Lane) {
         while true {
             condition.lock()
-            while queue.isEmpty { condition.wait() }
-            let delivery = queue.removeFirst()
+            while lane.queue.isEmpty && !stopped { condition.wait() }
+            guard !lane.queue.isEmpty else {
+                condition.unlock()
+                return
+            }
+            let delivery = lane.queue.removeFirst()
+            lane.inFlight = delivery
             condition.unlock()
-            deliver(delivery)
+            let failure = deliver(delivery)
+            // stop() takes the delivery in flight (and records it) when its grace runs out.
+            let stillMine = condition.withLock {
+                defer { condition.broadcast() }
+                guard lane.inFlight != nil else { return false }
+                lane.inFlight = nil
+                return true
+            }
+            if stillMine, let failure { recordFailure(delivery, status: "failed", attempts: Self.attempts, error: failure) }
         }
     }
 
-    private func deliver(_ delivery: Delivery) {
+    /// Posts with retries: nil once delivered, else the last error.
+    private func deliver(_ delivery: Delivery) -> String? {
         var lastError = ""
         for attempt in 1...Self.attempts {
             if attempt > 1 { Thread.sleep(forTimeInterval: 0.2 * pow(2, Double(attempt - 2))) }
             switch post(delivery) {
             case .success:
                 logger.debug("alert for run \(delivery.runID) delivered to \(delivery.url.host ?? "?")")
-                return
+                return nil
             case .failure(let error):
                 lastError = error.description
                 logger.warning("webhook \(delivery.url.absoluteString) attempt \(attempt) failed: \(lastError)")
             }
         }
-        recordFailure(delivery, status: "failed", attempts: Self.attempts, error: lastError)
+        return lastError
     }
 
     struct PostError: Error, CustomStringConvertible {

@@ -98,6 +98,7 @@ struct CallCommand: ParsableCommand {
         } catch {
             reply = OutgoingMessage.error(id: 1, configuration.translateError(error))
         }
+        service.finishDeliveries()
         try runStore.flush()
         return reply
     }

@@ -85,6 +85,7 @@ struct ServeCommand: ParsableCommand {
                 listener?.close()
                 // What the connections already read is served and committed first.
                 configuration.stopGate.stop(timeout: 10)
+                service.finishDeliveries()
                 runStore.close()
             }
             Glibc.exit(status)

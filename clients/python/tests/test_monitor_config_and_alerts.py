@@ -104,9 +104,12 @@ def test_an_editor_on_the_socket_sees_the_trainers_alerts(binary, db, short_tmp)
 class Hook(http.server.BaseHTTPRequestHandler):
     received = []
     status = 200
+    slow_seconds = 4.0
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path.startswith("/slow"):
+            time.sleep(Hook.slow_seconds)
         Hook.received.append((self.path, json.loads(body)))
         self.send_response(Hook.status)
         self.end_headers()
@@ -165,6 +168,38 @@ def test_failing_webhooks_are_stored_and_never_slow_logging(client, db, webhook_
     assert [row[1] for row in rows] == ["failed", "failed"] and all(row[2] == 3 for row in rows)
     assert any("HTTP 500" in row[3] for row in rows)
     assert len([path for path, _ in Hook.received if path == "/fails"]) == 3  # bounded retries
+
+
+def test_a_slow_webhook_does_not_delay_another_destination(client, webhook_server):
+    port = webhook_server.server_address[1]
+    slow = client.call("run.start", name="slow-hook", config={"experiment_monitoring": {"alerts": {"webhook": f"http://127.0.0.1:{port}/slow"}}})
+    fast = client.call("run.start", name="fast-hook", config={"experiment_monitoring": {"alerts": {"slack_webhook": f"http://127.0.0.1:{port}/fast"}}})
+    client.call("monitor.log", run=slow["run_id"], step=1, metrics={"loss": math.nan})
+    time.sleep(0.2)  # the slow hook's request is in flight
+    started = time.monotonic()
+    client.call("monitor.log", run=fast["run_id"], step=1, metrics={"loss": math.nan})
+    assert wait_until(lambda: any(path == "/fast" for path, _ in Hook.received), timeout=10)
+    assert time.monotonic() - started < 1.5
+    assert not any(path == "/slow" for path, _ in Hook.received)
+
+
+def test_alerts_not_delivered_at_exit_are_recorded(binary, db, webhook_server):
+    port = webhook_server.server_address[1]
+    names = [f"exit-hook-{index}" for index in range(3)]
+    with Client.spawn(db=db, binary=binary) as client:
+        for name in names:
+            config = {"experiment_monitoring": {"alerts": {"webhook": f"http://127.0.0.1:{port}/slow"}}}
+            run = client.call("run.start", name=name, config=config)["run_id"]
+            client.call("monitor.log", run=run, step=1, metrics={"loss": math.nan})
+    # The server has exited: one alert was on its way to the (one, slow) hook, two were queued
+    # behind it. Each reached the hook or is recorded as not delivered.
+    with sqlite3.connect(db) as connection:
+        recorded = connection.execute(
+            "SELECT runs.name, alert_deliveries.status, error FROM alert_deliveries JOIN runs ON runs.id = run_id").fetchall()
+    time.sleep(Hook.slow_seconds + 0.5)  # requests in flight at exit finish on the hook's side
+    delivered = {body["run"]["name"] for _, body in Hook.received} & set(names)
+    assert delivered | {name for name, _, _ in recorded} == set(names)
+    assert recorded and all(status == "dropped" and "stopped" in error for _, status, error in recorded)
 
 
 def test_detector_state_survives_a_restart(binary, db):
