@@ -11,6 +11,7 @@ public struct RunclinicService: Sendable {
     public let monitor: TrainingMonitor
     let alerts = AlertHub()
     let webhooks: WebhookNotifier
+    let fireAndForgetSenders = FireAndForgetSenders()
     /// The `audit:` section of `serve --config FILE`; a request's `thresholds` win.
     let auditDefaults: ImageQualityThresholds
     /// Where audits decode images; a server passes its worker processes (a decoder crash then costs
@@ -26,6 +27,8 @@ public struct RunclinicService: Sendable {
         self.imageInspector = imageInspector
         monitor = TrainingMonitor(store: store, defaults: defaults)
         webhooks = WebhookNotifier(store: store)
+        let senders = fireAndForgetSenders
+        store.onLostWrites { losses in senders.report(losses) }
     }
 
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.

@@ -12,6 +12,7 @@ extension RunStore {
         return try write { state in
             let run = try state.runForWriting(reference)
             try state.insertPoints(run: run, step: step, metrics: metrics, time: time ?? WallClock.now())
+            if durability == .deferred { state.noteDeferred(run: run.record.id, points: metrics.count, step: step) }
             try state.finish(durability, window: window)
             return run.record.id
         }
@@ -29,6 +30,7 @@ extension RunStore {
             let run = try state.runForWriting(reference)
             try state.insertBatch(run: run, step: step, batch: batch, phase: phase, metrics: metrics, samples: samples,
                                   time: time ?? WallClock.now())
+            if durability == .deferred { state.noteDeferred(run: run.record.id, points: 1, step: step) }
             try state.finish(durability, window: window)
             return run.record.id
         }

@@ -17,6 +17,7 @@ public final class RunStore: Sendable {
     private let writer: Locked<StoreWriter>
     private let reader: Locked<SQLiteConnection>
     private let stopped = Atomic<Bool>(false)
+    private let lossHandler = Mutex<(@Sendable ([LostWrites]) -> Void)?>(nil)
     private let logger = Logger(label: "runclinic.store")
 
     public init(path: String, commitWindow: Double = 0.05, sync: DiskSync = .normal) throws {
@@ -44,7 +45,7 @@ public final class RunStore: Sendable {
             while !stopped.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: interval)
                 do {
-                    try writer.withLock { state in try state.commit(ifOlderThan: interval) }
+                    try write { state in try state.commit(ifOlderThan: interval) }
                 } catch {
                     logger.error("background commit failed: \(error)")
                 }
@@ -74,12 +75,33 @@ public final class RunStore: Sendable {
 
     // MARK: Access
 
+    /// Called with fire-and-forget points that were accepted but could not be committed (once
+    /// each, outside the store's lock, on the thread that found the failure).
+    public func onLostWrites(_ handler: @escaping @Sendable ([LostWrites]) -> Void) {
+        lossHandler.withLock { $0 = handler }
+    }
+
     func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        var losses: [LostWrites] = []
+        defer { if !losses.isEmpty { report(losses) } }
         do {
-            return try writer.withLock { state in try body(state) }
+            return try writer.withLock { state in
+                defer { if !state.unreportedLosses.isEmpty { losses = state.takeLosses() } }
+                do {
+                    return try body(state)
+                } catch {
+                    state.noticeRollback("\(error)")
+                    throw error
+                }
+            }
         } catch let error as SQLiteError {
             throw EngineError(error)
         }
+    }
+
+    private func report(_ losses: [LostWrites]) {
+        for lost in losses { logger.error("\(lost.description)") }
+        lossHandler.withLock { $0 }?(losses)
     }
 
     /// Reads see everything written before them: pending deferred writes are committed first.

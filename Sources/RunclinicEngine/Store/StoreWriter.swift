@@ -5,6 +5,10 @@ import RunclinicJSON
 final class StoreWriter {
     let connection: SQLiteConnection
     private var transactionOpenedAt: Double?
+    /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
+    private var deferredPoints: [Int64: LostWrites] = [:]
+    /// Losses not yet reported (RunStore hands them to its loss handler outside the lock).
+    private(set) var unreportedLosses: [LostWrites] = []
 
     private var keyIDs: [String: Int64] = [:]
     private var runs: [Int64: RunCache] = [:]
@@ -40,10 +44,47 @@ final class StoreWriter {
         transactionOpenedAt = nil
         do {
             try statement("COMMIT").run()
+            deferredPoints.removeAll(keepingCapacity: true)
         } catch {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            loseTransaction(error.description)
             throw error
         }
+    }
+
+    /// The transaction is gone: its fire-and-forget points are reported lost, and the caches,
+    /// which may name keys and steps it held, are read again from the store.
+    private func loseTransaction(_ reason: String) {
+        for var lost in deferredPoints.values {
+            lost.reason = reason
+            unreportedLosses.append(lost)
+        }
+        deferredPoints.removeAll()
+        keyIDs.removeAll()
+        runs.removeAll()
+        runIDsByName.removeAll()
+    }
+
+    /// After a failed statement: SQLite rolls a whole transaction back on some errors (a full
+    /// disk); if it did, what the transaction held is lost, and the next write opens a new one.
+    func noticeRollback(_ reason: String) {
+        guard transactionOpenedAt != nil, !connection.isInTransaction else { return }
+        transactionOpenedAt = nil
+        loseTransaction(reason)
+    }
+
+    /// Notes fire-and-forget points just written into the open transaction.
+    func noteDeferred(run: Int64, points: Int, step: Int64) {
+        if deferredPoints[run] == nil {
+            deferredPoints[run] = LostWrites(runID: run, points: points, step: step)
+        } else {
+            deferredPoints[run]!.add(points: points, step: step)
+        }
+    }
+
+    func takeLosses() -> [LostWrites] {
+        defer { unreportedLosses.removeAll() }
+        return unreportedLosses
     }
 
     /// Commits when the open transaction has been open at least `age` seconds.
@@ -55,7 +96,15 @@ final class StoreWriter {
     func finish(_ durability: Durability, window: Double) throws(SQLiteError) {
         switch durability {
         case .acknowledged: try commit()
-        case .deferred: try commit(ifOlderThan: window)
+        case .deferred:
+            // A failed group commit loses every fire-and-forget point in it, this call's among them:
+            // they are reported together as lost writes, not as this call's failure.
+            do {
+                try commit(ifOlderThan: window)
+            } catch {
+                guard unreportedLosses.isEmpty else { return }
+                throw error
+            }
         }
     }
 

@@ -9,6 +9,7 @@ extension RunclinicService {
     /// Sends a verdict where it must go (subscribers, webhooks, and for a fire-and-forget call
     /// the caller itself) and returns the reply.
     func announce(_ verdict: TrainingMonitor.Verdict, context: RequestContext) -> JSONValue {
+        if context.isNotification { fireAndForgetSenders.note(run: verdict.runID, connection: context.connection) }
         guard !verdict.anomalies.isEmpty || verdict.action != nil else { return Self.quietReply }
         let alert = AlertHub.alert(for: verdict)
         if context.isNotification { context.connection.send(alert) }

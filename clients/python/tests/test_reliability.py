@@ -232,3 +232,29 @@ def test_durability_full_syncs_every_commit_and_says_so(binary, db):
         assert client.call("initialize")["store"]["durability"] == "normal"
     refused = subprocess.run([binary, "serve", "--db", str(db), "--durability", "paranoid"], input="", capture_output=True, text=True)
     assert refused.returncode == 64 and "normal" in refused.stderr and "full" in refused.stderr
+
+
+def test_fire_and_forget_points_lost_to_a_full_disk_are_all_reported(binary, db, tmp_path):
+    """A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes the store's writes fail the way a
+    full disk does. Every point sent is then either in the store or reported lost to its sender."""
+    wrapper = tmp_path / "limited-runclinic"
+    wrapper.write_text(f'#!/bin/bash\ntrap "" XFSZ\nulimit -f 1024\nexec "{binary}" "$@"\n')
+    wrapper.chmod(0o755)
+    client = Client.spawn(db=db, binary=str(wrapper))
+    run = client.call("run.start", name="disk-full")["run_id"]
+    sent = 0
+    for step in range(40_000):
+        client.notify("monitor.log", run=run, step=step, metrics={"loss": 1.0 / (step + 1), "acc": step * 1e-5})
+        sent += 2
+    client.call("initialize")  # a barrier: the server has read every point
+    time.sleep(0.5)  # the commit window passes: the last commit has been tried
+    client.call("initialize")
+    errors = list(client.notification_errors)
+    client.close()
+    lost_in_commits = sum(error.data["points"] for error in errors if error.data and "points" in error.data)
+    refused_calls = [error for error in errors if not (error.data and "points" in error.data)]
+    stored = count_points(db, run)
+    assert lost_in_commits > 0, errors[:3]
+    assert all(error.code == -32005 for error in errors)
+    assert "could not be committed and are lost" in next(error.message for error in errors if error.data and "points" in error.data)
+    assert stored + lost_in_commits + 2 * len(refused_calls) == sent
