@@ -76,7 +76,11 @@ public struct HyperparameterAnalyzer: Sendable {
         var categorical: [HyperparameterImpact.Categorical] = []
         var excluded: [(String, String)] = []
         let keys = Set(rows.flatMap(\.config.keys)).sorted()
-        for key in keys where !RunComparator.isSeed(key) {
+        for key in keys {
+            if RunComparator.isSeed(key) {
+                excluded.append((key, "a random seed: it varies between repeats of a setting, not a hyperparameter"))
+                continue
+            }
             let present = rows.filter { $0.config[key] != nil }
             let texts = present.map { JSONWriter.string($0.config[key]!) }
             if present.count < 3 { excluded.append((key, "set in only \(present.count) runs")); continue }

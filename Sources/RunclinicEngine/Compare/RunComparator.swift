@@ -103,9 +103,12 @@ public struct RunComparator: Sendable {
     static func keyShares(settingKeys: [String], differences: [ConfigDifference], outcomes: [RunOutcome]) -> [(key: String, share: Double)] {
         let values = outcomes.compactMap(\.best)
         guard values.count >= 3 else { return [] }
-        let total = StudentT.meanAndVariance(values).variance * Double(values.count - 1)
-        guard total > 0 else { return [] }
         let mean = values.reduce(0, +) / Double(values.count)
+        let total = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        // Runs whose best values differ only by rounding have no spread to share out: no share
+        // is said at all (a share of rounding noise could read as 400%).
+        let scale = values.reduce(0) { max($0, abs($1)) }
+        guard total > Double(values.count) * (1e-9 * max(scale, 1e-300)) * (1e-9 * max(scale, 1e-300)) else { return [] }
         var shares: [(String, Double)] = []
         for key in settingKeys {
             let difference = differences.first { $0.key == key }!
@@ -119,7 +122,7 @@ public struct RunComparator: Sendable {
                 let groupMean = group.reduce(0, +) / Double(group.count)
                 return sum + Double(group.count) * (groupMean - mean) * (groupMean - mean)
             }
-            shares.append((key, between / total))
+            shares.append((key, min(1, max(0, between / total))))
         }
         return shares.sorted { $0.1 > $1.1 }
     }

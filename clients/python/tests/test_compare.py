@@ -134,6 +134,7 @@ def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, c
     assert warmup["mixed_types"] is True and warmup["runs"] == 6
     assert {"key": "epochs", "reason": "the same value (10) in every run that sets it"} in reply["excluded"]
     assert not any(entry["key"] == "seed" for entry in reply["numeric"] + reply["categorical"])
+    assert any(entry["key"] == "seed" and "random seed" in entry["reason"] for entry in reply["excluded"])
     # The ranking (functional ANOVA over a forest): lr first, with most of the outcome's variance.
     assert reply["importance"][0]["key"] == "optimizer.lr" and reply["importance"][0]["share"] > 0.5
     assert 0 <= reply["interaction_share"] <= 1
@@ -148,3 +149,23 @@ def test_hyperparameter_impact_names_what_matters_and_what_it_left_out(binary, c
     assert done.returncode == 0, done.stderr
     assert "optimizer.lr" in done.stdout and "model.arch: eta²" in done.stdout and "left out epochs" in done.stdout
     assert "IMPORTANCE" in done.stdout and "(interactions)" in done.stdout
+
+
+def test_runs_with_the_same_best_value_have_no_spread_to_share(client):
+    """Shares stay within [0, 1]; where every run reached the same best value (to rounding) no key is
+    said to go with a spread that is not there."""
+    names = []
+    for index, lr in enumerate([1e-4, 3e-4, 1e-3, 3e-3]):
+        run = client.call("run.start", name=f"flat{index}", config={"lr": lr, "batch": 32 * (1 + index % 2)})["run_id"]
+        for step in range(1, 11):
+            # The best, at step 10, is 0.3 or 0.1 * 3 (0.30000000000000004): the same value to anyone.
+            value = (0.1 * 3 if index % 2 else 0.3) if step == 10 else 0.025 * step
+            client.call("monitor.log", run=run, step=step, metrics={"val/recall": value})
+        names.append(f"flat{index}")
+    reply = client.call("compare.runs", runs=names)
+    check("compare.runs", reply)
+    assert reply["key_differences"] == []
+    assert not any("spread" in line for line in reply["recommendations"])
+    varied = [log(client, f"varied{index}", {"lr": lr}, level) for index, (lr, level) in enumerate([(1e-3, 0.9), (1e-2, 0.8), (1e-1, 0.7)])]
+    shares = client.call("compare.runs", runs=varied)["key_differences"]
+    assert shares and all(0 <= entry["share"] <= 1 for entry in shares)
