@@ -73,6 +73,7 @@ demo: release
 bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/logging_speed.py
 
 # Labelled images (Debian's wallpaper photographs, receipts rendered in DejaVu) and the audit
 # side by side with CleanVision, fastdup and the decode-only floor.

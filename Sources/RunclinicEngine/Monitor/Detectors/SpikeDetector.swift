@@ -41,7 +41,6 @@ struct SpikeDetector: Sendable {
         sinceRefresh += 1
         guard recent.count >= 20, upperQuantile == nil || sinceRefresh >= 10 else { return }
         sinceRefresh = 0
-        let sorted = recent.values.sorted()
-        upperQuantile = sorted[Int(0.9 * Double(sorted.count - 1))]
+        upperQuantile = recent.quantile(0.9)
     }
 }

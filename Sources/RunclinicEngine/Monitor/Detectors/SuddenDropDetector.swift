@@ -24,6 +24,9 @@ struct SuddenDropDetector: Sendable {
         guard let previous, let best else { return nil }
         let fromPrevious = profile.worsening(from: previous, to: value)
         let fromBest = profile.worsening(from: best, to: value)
+        // The noise only ever raises the threshold: below the configured one there is nothing to
+        // judge (most evaluations), and the window is not read.
+        guard fromPrevious >= threshold || fromBest >= 2 * threshold else { return nil }
         // White noise of deviation s gives second differences of deviation s·√6, and
         // evaluation-to-evaluation changes of deviation s·√2.
         let noise = curvature.count >= 5 ? 1.4826 * (curvature.medianAndMAD()?.mad ?? 0) / 3.0.squareRoot() : 0
