@@ -31,6 +31,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest message accepted, in bytes.", valueName: "bytes"))
     var maxMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes
 
+    @Option(help: ArgumentHelp("Most socket clients served at once; past it a client is told the server is busy.", valueName: "count"))
+    var maxConnections: Int = 256
+
     @Option(help: ArgumentHelp("Monitoring settings (YAML, the `experiment_monitoring` section); a run's inline config wins.", valueName: "file"))
     var config: String?
 
@@ -42,6 +45,7 @@ struct ServeCommand: ParsableCommand {
     var durability: DiskSync = .normal
 
     func validate() throws {
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard (1...1000).contains(commitWindowMs) else { throw ValidationError("--commit-window-ms must be between 1 and 1000") }
     }
@@ -98,15 +102,19 @@ struct ServeCommand: ParsableCommand {
 
         if let listener {
             let connectionIDs = ConnectionCounter()
-            let serveClient: @Sendable (Int32) -> Void = { descriptor in
-                let connection = Connection(id: connectionIDs.next(), input: descriptor, output: descriptor,
-                                            peerDescription: "socket client", configuration: configuration, logger: logger)
-                _ = connection.run()
+            let clients = SocketClients(limit: maxConnections, logger: logger)
+            let acceptClients: @Sendable () -> Void = {
+                listener.acceptLoop { descriptor in
+                    clients.admit(descriptor) { descriptor in
+                        Connection(id: connectionIDs.next(), input: descriptor, output: descriptor,
+                                   peerDescription: "socket client", configuration: configuration, logger: logger)
+                    }
+                }
             }
             if stdio {
-                Thread.detachNewThread { listener.acceptLoop(serve: serveClient) }
+                Thread.detachNewThread(acceptClients)
             } else {
-                listener.acceptLoop(serve: serveClient)
+                acceptClients()
                 stop(0)
             }
         }

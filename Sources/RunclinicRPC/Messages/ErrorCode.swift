@@ -10,6 +10,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable {
     public static let methodNotFound = ErrorCode(rawValue: -32601)
     public static let invalidParams = ErrorCode(rawValue: -32602)
     public static let internalError = ErrorCode(rawValue: -32603)
+    /// The server cannot take the client now (too many connections).
+    public static let serverError = ErrorCode(rawValue: -32000)
     /// LSP's code for a request the client cancelled with `$/cancelRequest`.
     public static let requestCancelled = ErrorCode(rawValue: -32800)
 }

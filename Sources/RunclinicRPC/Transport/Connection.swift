@@ -50,15 +50,28 @@ public final class Connection: @unchecked Sendable {
     /// Reads and serves until the peer closes, sends `exit`, or breaks the framing; then waits
     /// for the replies of requests still running (a script may close its input right after asking).
     public func run() -> EndReason {
-        let reason = serve()
+        var reason: EndReason? = nil
+        while reason == nil { reason = serve(parkingAfter: nil) }
+        finish()
+        return reason!
+    }
+
+    /// Serves until the connection ends (its reason; call `finish` then), or until it has sent
+    /// nothing for `idleMilliseconds` (nil: the caller may park it and serve it again later).
+    public func serveUntilIdle(idleMilliseconds: Int32) -> EndReason? {
+        serve(parkingAfter: idleMilliseconds)
+    }
+
+    /// Waits for the replies of requests still running, and sends what is buffered.
+    public func finish() {
         for thread in pendingStarts { thread.start() }
         pendingStarts.removeAll()
         running.wait()
         handle.flush()
-        return reason
     }
 
-    private func serve() -> EndReason {
+    /// nil: idle for `parkingAfter` milliseconds.
+    private func serve(parkingAfter idleMilliseconds: Int32?) -> EndReason? {
         let chunkSize = 1 << 16
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
         defer { chunk.deallocate() }
@@ -74,6 +87,10 @@ public final class Connection: @unchecked Sendable {
                     holding = false
                 }
                 if gate.isStopping { return .serverStopping }
+                if let idleMilliseconds, !inputIsWaiting(milliseconds: idleMilliseconds) {
+                    handle.flush()
+                    return nil
+                }
             }
             let count = read(inputDescriptor, chunk.baseAddress, chunkSize)
             if count < 0 {
@@ -101,9 +118,9 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    private func inputIsWaiting() -> Bool {
+    private func inputIsWaiting(milliseconds: Int32 = 0) -> Bool {
         var descriptor = pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) > 0
+        return poll(&descriptor, 1, milliseconds) > 0
     }
 
     /// Waking a thread blocked in read() costs ~30 µs on a virtual machine (an inter-processor

@@ -6,7 +6,7 @@ import Darwin
 import Foundation
 import Logging
 
-/// Serves connections on a Unix domain socket, one thread per client. The socket file is
+/// Accepts connections on a Unix domain socket (SocketClients serves them). The socket file is
 /// created with mode 0600; a stale file is replaced, a live one (another server answering) refused.
 public final class UnixSocketListener: @unchecked Sendable {
     public let path: String
@@ -81,8 +81,8 @@ public final class UnixSocketListener: @unchecked Sendable {
         unlink(path)
     }
 
-    /// Accepts clients until `close()`, each served by `serve` on its own thread.
-    public func acceptLoop(serve: @escaping @Sendable (_ clientDescriptor: Int32) -> Void) {
+    /// Accepts clients until `close()`, handing each new descriptor to `onAccept`.
+    public func acceptLoop(onAccept: (_ clientDescriptor: Int32) -> Void) {
         while true {
             let client = accept(fileDescriptor, nil, nil)
             if client < 0 {
@@ -95,12 +95,7 @@ public final class UnixSocketListener: @unchecked Sendable {
                 }
                 return
             }
-            let thread = Thread {
-                serve(client)
-                Glibc.close(client)
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
+            onAccept(client)
         }
     }
 

@@ -152,3 +152,51 @@ def test_shell_client_over_socket_without_socat(binary, socket_server, tmp_path)
     assert '"name":"sh"' in started.stdout
     failed = subprocess.run([script, "--socket", path, "run.get", '{"run":"nope"}'], capture_output=True, text=True, env=env, timeout=30)
     assert failed.returncode == 1 and '"code":-32001' in failed.stderr
+
+
+def server_threads(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+def test_idle_clients_hold_no_thread_and_past_the_cap_a_client_is_told_why(socket_server):
+    import json
+    import socket as sockets
+    import time
+
+    process, path = socket_server("--max-connections", "300")
+    idle = []
+    for _ in range(300):
+        connection = sockets.socket(sockets.AF_UNIX)
+        connection.connect(path)
+        idle.append(connection)
+    baseline_deadline = time.monotonic() + 10
+    # Served at first, parked once they have been silent for a second.
+    while server_threads(process.pid) > 40 and time.monotonic() < baseline_deadline:
+        time.sleep(0.1)
+    assert server_threads(process.pid) <= 40
+    # One more is refused with a JSON-RPC error that says why, then closed.
+    extra = sockets.socket(sockets.AF_UNIX)
+    extra.connect(path)
+    extra.settimeout(10)
+    refusal = json.loads(extra.makefile("rb").readline())
+    assert refusal["error"]["code"] == -32000 and "300 clients are connected" in refusal["error"]["message"]
+    assert refusal["error"]["data"] == {"limit": 300} and extra.recv(1) == b""
+    # A parked client is served as soon as it speaks.
+    idle[7].settimeout(10)
+    idle[7].sendall(b'{"jsonrpc":"2.0","id":1,"method":"run.list"}\n')
+    assert json.loads(idle[7].makefile("rb").readline())["id"] == 1
+    # A client that leaves frees its place.
+    idle.pop().close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Client.connect(path) as client:
+            try:
+                assert client.call("run.list")["runs"] == []
+                break
+            except Exception:
+                time.sleep(0.1)
+    else:
+        pytest.fail("no place freed")
+    for connection in idle:
+        connection.close()
