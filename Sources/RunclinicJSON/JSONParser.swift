@@ -126,6 +126,9 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
+            // A long array is counted to its end once, and sized exactly: growing by doubling
+            // would hold up to twice its values (memory per message stays under 10x its size).
+            if elements.count == Self.exactSizingFrom { elements.reserveCapacity(elements.count + countElements(from: position)) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
@@ -134,6 +137,31 @@ public struct JSONParser {
             default: throw JSONParseError("expected ',' or ']'", at: position)
             }
         }
+    }
+
+    static let exactSizingFrom = 4096
+
+    /// How many more elements the array being parsed has after `start` (a cheap scan that only
+    /// tracks nesting and strings; the parse that follows checks the grammar).
+    private func countElements(from start: Int) -> Int {
+        var index = start, depth = 0, count = 0
+        while index < buffer.count {
+            switch buffer[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < buffer.count, buffer[index] != UInt8(ascii: "\"") {
+                    index += buffer[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == 0 { return count }
+                depth -= 1
+            case UInt8(ascii: ","): if depth == 0 { count += 1 }
+            default: break
+            }
+            index += 1
+        }
+        return count
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {

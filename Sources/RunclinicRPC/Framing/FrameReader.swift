@@ -32,12 +32,19 @@ public struct FrameReader {
     /// Appends bytes and reports each complete frame with the connection's framing.
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, _ handle: (FrameEvent, MessageFraming) -> Void) {
         guard !isBroken else { return }
+        // A large message grows the buffer by a quarter at a time, not by doubling: it holds at
+        // most 1.25 times the message.
+        if buffer.count + chunk.count > buffer.capacity, buffer.count >= 1 << 20 {
+            buffer.reserveCapacity(buffer.count + max(chunk.count, buffer.count / 4))
+        }
         buffer.append(contentsOf: chunk)
         process(handle)
         if start > 0 {
             buffer.removeFirst(start)
             start = 0
         }
+        // A large message grew the buffer: give the memory back once it is served.
+        if buffer.capacity > 4 << 20 && buffer.count < 1 << 20 { buffer = Array(buffer) }
     }
 
     private mutating func process(_ handle: (FrameEvent, MessageFraming) -> Void) {

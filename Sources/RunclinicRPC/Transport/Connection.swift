@@ -157,7 +157,21 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Messages at least this large are served one at a time across connections, and their memory
+    /// is handed back to the system after: four clients sending 16 MiB at once cost one message's
+    /// worth, and a server does not keep a peak's memory for good.
+    static let largeMessageBytes = 1 << 20
+    private static let largeMessages = NSLock()
+
     private func handleMessage(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Self.largeMessageBytes else { return serveMessage(bytes) }
+        Self.largeMessages.withLock {
+            serveMessage(bytes)
+            _ = releaseFreeMemory(0)
+        }
+    }
+
+    private func serveMessage(_ bytes: UnsafeRawBufferPointer) {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
@@ -286,3 +300,8 @@ public final class Connection: @unchecked Sendable {
         JSONWriter.string(id)
     }
 }
+
+/// glibc's malloc_trim (malloc.h, which the Glibc module does not export): returns freed heap
+/// memory to the system.
+@_silgen_name("malloc_trim")
+private func releaseFreeMemory(_ padding: Int) -> Int32

@@ -6,6 +6,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -258,3 +259,49 @@ def test_fire_and_forget_points_lost_to_a_full_disk_are_all_reported(binary, db,
     assert all(error.code == -32005 for error in errors)
     assert "could not be committed and are lost" in next(error.message for error in errors if error.data and "points" in error.data)
     assert stored + lost_in_commits + 2 * len(refused_calls) == sent
+
+
+def rss_kib(pid, field="VmRSS:"):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field))
+
+
+def test_a_message_costs_under_ten_times_its_size_and_is_given_back(binary, db, short_tmp):
+    """The worst case for a tree of values: an array of one-digit numbers, two bytes each. One such
+    message of 8 MiB costs the server less than ten times its size; four at once on four connections
+    less than twenty times one; and the memory goes back."""
+    path = str(short_tmp / "mem.sock")
+    process = subprocess.Popen([binary, "serve", "--db", str(db), "--socket", path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_socket(path)
+        size = 8 << 20
+        junk = b"[" + b"1," * ((size - 64) // 2) + b"1]"
+        message = b'{"jsonrpc":"2.0","id":1,"method":"run.get","params":{"run":"x","junk":' + junk + b"}}\n"
+        with Client.connect(path) as client:
+            client.call("run.list")
+        before = rss_kib(process.pid)
+
+        def send():
+            sock, reader = raw_connection(path)
+            sock.sendall(message)
+            answer = loads(reader.readline())
+            sock.close()
+            return answer
+
+        assert send()["error"]["data"]["field"] == "junk"
+        peak = rss_kib(process.pid, "VmHWM:")
+        assert (peak - before) * 1024 < 10 * len(message), (before, peak)
+        # Four at once: each connection holds its own bytes, but large messages are parsed one at a time.
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        peak = rss_kib(process.pid, "VmHWM:")
+        assert (peak - before) * 1024 < 20 * len(message), (before, peak)
+        time.sleep(0.5)
+        assert (rss_kib(process.pid) - before) * 1024 < len(message), (before, rss_kib(process.pid))
+    finally:
+        process.terminate()
+        process.wait(10)
