@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser.
 SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
 
-.PHONY: all deps system-deps venv build release test swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -49,7 +49,14 @@ swift-test: build
 python-test: build venv
 	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) ../../$(VPY) -m pytest -q -p no:cacheprovider tests
 
-test: swift-test python-test
+test: lint swift-test python-test
+
+# Formatting (.swift-format: 120 columns, 4 spaces), checked in CI. `make format` rewrites.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format -i -r Sources Tests Package.swift
 
 # The handbook's story: a receipt dataset with bad scans, a monitored run whose validation recall
 # drops, the audit, and the analysis with its reports (all under out/demo).

@@ -38,14 +38,19 @@ let package = Package(
         // The engine: store, runs, metrics. Knows nothing of JSON-RPC.
         .target(
             name: "RunclinicEngine",
-            dependencies: ["CSQLite", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging, .product(name: "Yams", package: "Yams"),
-                           .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: [
+                "CSQLite", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging,
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             // The analysis, comparison and audit reports' templates (Mustache), compiled into the binary.
-            resources: [.embedInCode("Analysis/Reports/Templates/report.md.mustache"),
-                        .embedInCode("Analysis/Reports/Templates/report.html.mustache"),
-                        .embedInCode("Compare/Templates/comparison.md.mustache"),
-                        .embedInCode("Compare/Templates/comparison.html.mustache"),
-                        .embedInCode("Audit/Templates/gallery.html.mustache")],
+            resources: [
+                .embedInCode("Analysis/Reports/Templates/report.md.mustache"),
+                .embedInCode("Analysis/Reports/Templates/report.html.mustache"),
+                .embedInCode("Compare/Templates/comparison.md.mustache"),
+                .embedInCode("Compare/Templates/comparison.html.mustache"),
+                .embedInCode("Audit/Templates/gallery.html.mustache"),
+            ],
             // The monitor mutates detector state through class references on every point logged:
             // release builds skip the dynamic exclusivity checks (3% of logging, measured by perf);
             // debug builds, which the tests run, keep them.
@@ -69,7 +74,9 @@ let package = Package(
         .testTarget(name: "RunclinicJSONTests", dependencies: ["RunclinicJSON"]),
         .testTarget(name: "RunclinicEngineTests", dependencies: ["RunclinicEngine", "RunclinicJSON"]),
         .testTarget(name: "RunclinicRPCTests", dependencies: ["RunclinicRPC", "RunclinicJSON", "RunclinicText"]),
-        .testTarget(name: "RunclinicServiceTests", dependencies: ["RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON"]),
+        .testTarget(
+            name: "RunclinicServiceTests",
+            dependencies: ["RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A strict RFC 8259 parser, plus the three non-finite tokens Python's `json` module writes
@@ -11,17 +11,23 @@ public struct JSONParser {
     /// Deeper documents are refused rather than risking the stack of a connection thread.
     public static let defaultMaximumDepth = 512
 
-    public static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError)
+        -> JSONValue
+    {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             try parse(UnsafeRawBufferPointer(buffer), maximumDepth: maximumDepth)
         }
     }
 
-    public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError)
+        -> JSONValue
+    {
         try parse(Array(text.utf8), maximumDepth: maximumDepth)
     }
 
-    public static func parse(_ buffer: UnsafeRawBufferPointer, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ buffer: UnsafeRawBufferPointer, maximumDepth: Int = defaultMaximumDepth)
+        throws(JSONParseError) -> JSONValue
+    {
         var parser = JSONParser(buffer: buffer, maximumDepth: maximumDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -60,11 +66,21 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "N"): try expectLiteral("NaN"); return .double(.nan)
-        case UInt8(ascii: "I"): try expectLiteral("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "N"):
+            try expectLiteral("NaN")
+            return .double(.nan)
+        case UInt8(ascii: "I"):
+            try expectLiteral("Infinity")
+            return .double(.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw JSONParseError("unexpected character '\(printable(byte))'", at: position)
         }
@@ -107,7 +123,9 @@ public struct JSONParser {
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return .object(object)
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(object)
             case nil: throw JSONParseError("unterminated object", at: position)
             default: throw JSONParseError("expected ',' or '}'", at: position)
             }
@@ -128,11 +146,15 @@ public struct JSONParser {
             elements.append(try parseValue(depth: depth))
             // A long array is counted to its end once, and sized exactly: growing by doubling
             // would hold up to twice its values (memory per message stays under 10x its size).
-            if elements.count == Self.exactSizingFrom { elements.reserveCapacity(elements.count + countElements(from: position)) }
+            if elements.count == Self.exactSizingFrom {
+                elements.reserveCapacity(elements.count + countElements(from: position))
+            }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"): position += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
             case nil: throw JSONParseError("unterminated array", at: position)
             default: throw JSONParseError("expected ',' or ']'", at: position)
             }
@@ -144,7 +166,9 @@ public struct JSONParser {
     /// How many more elements the array being parsed has after `start` (a cheap scan that only
     /// tracks nesting and strings; the parse that follows checks the grammar).
     private func countElements(from start: Int) -> Int {
-        var index = start, depth = 0, count = 0
+        var index = start
+        var depth = 0
+        var count = 0
         while index < buffer.count {
             switch buffer[index] {
             case UInt8(ascii: "\""):
@@ -259,7 +283,9 @@ public struct JSONParser {
     private mutating func appendUnicodeEscape(to bytes: inout [UInt8]) throws(JSONParseError) {
         var scalarValue = try readHex4()
         if (0xD800...0xDBFF).contains(scalarValue) {
-            if buffer.count - position >= 6, buffer[position] == UInt8(ascii: "\\"), buffer[position + 1] == UInt8(ascii: "u") {
+            if buffer.count - position >= 6, buffer[position] == UInt8(ascii: "\\"),
+                buffer[position + 1] == UInt8(ascii: "u")
+            {
                 let saved = position
                 position += 2
                 let low = try readHex4()

@@ -46,8 +46,10 @@ final class AlertHub: @unchecked Sendable {
     func publish(_ alert: JSONValue, runID: Int64, except origin: ConnectionHandle?) {
         condition.withLock {
             subscriptions.removeAll { $0.connection.isClosed }
-            for subscription in subscriptions where subscription.connection !== origin
-                && (subscription.runID == nil || subscription.runID == runID) {
+            for subscription in subscriptions
+            where subscription.connection !== origin
+                && (subscription.runID == nil || subscription.runID == runID)
+            {
                 queue.append((subscription.connection, alert))
             }
             if queue.count > Self.queueLimit {
@@ -72,10 +74,12 @@ final class AlertHub: @unchecked Sendable {
 
     /// The `monitor.alert` notification for one logging call's verdict.
     static func alert(for verdict: TrainingMonitor.Verdict) -> JSONValue {
-        OutgoingMessage.notification(method: "monitor.alert", params: [
-            "run": ["run_id": .int(verdict.runID), "name": .string(verdict.runName)],
-            "anomalies": .array(verdict.anomalies.map(\.json)),
-            "action": verdict.action?.json ?? .null,
-        ])
+        OutgoingMessage.notification(
+            method: "monitor.alert",
+            params: [
+                "run": ["run_id": .int(verdict.runID), "name": .string(verdict.runName)],
+                "anomalies": .array(verdict.anomalies.map(\.json)),
+                "action": verdict.action?.json ?? .null,
+            ])
     }
 }

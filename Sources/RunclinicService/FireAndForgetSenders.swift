@@ -22,14 +22,20 @@ final class FireAndForgetSenders: @unchecked Sendable {
                 senders[lost.runID] = senders[lost.runID]?.filter { !$0.value.isClosed }
                 return Array(senders[lost.runID]?.values ?? [:].values)
             }
-            let error = ResponseError(.storageFailure, lost.description, data: [
-                "run_id": .int(lost.runID), "points": .int(Int64(lost.points)),
-                "first_step": .int(lost.firstStep), "last_step": .int(lost.lastStep), "reason": .string(lost.reason),
-            ])
+            let error = ResponseError(
+                .storageFailure, lost.description,
+                data: [
+                    "run_id": .int(lost.runID), "points": .int(Int64(lost.points)),
+                    "first_step": .int(lost.firstStep), "last_step": .int(lost.lastStep),
+                    "reason": .string(lost.reason),
+                ])
             for connection in recipients where connection.peer.wantsNotificationErrors {
-                connection.send(OutgoingMessage.notification(method: "$/notificationError", params: [
-                    "method": "monitor.log", "error": error.json,
-                ]))
+                connection.send(
+                    OutgoingMessage.notification(
+                        method: "$/notificationError",
+                        params: [
+                            "method": "monitor.log", "error": error.json,
+                        ]))
             }
         }
     }

@@ -19,9 +19,11 @@ public struct RunclinicService: Sendable {
     let imageInspector: any ImageInspector
 
     /// `defaults`: the monitoring settings of `serve --config FILE` (runs' inline settings win).
-    public init(store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration(),
-                auditDefaults: ImageQualityThresholds = ImageQualityThresholds(),
-                imageInspector: any ImageInspector = InProcessImageInspector()) {
+    public init(
+        store: RunStore, defaults: MonitorConfiguration = MonitorConfiguration(),
+        auditDefaults: ImageQualityThresholds = ImageQualityThresholds(),
+        imageInspector: any ImageInspector = InProcessImageInspector()
+    ) {
         self.store = store
         self.auditDefaults = auditDefaults
         self.imageInspector = imageInspector
@@ -34,7 +36,9 @@ public struct RunclinicService: Sendable {
     /// All methods, as the transports serve them and as schema/openrpc.json documents them.
     public var registry: MethodRegistry {
         var registry = MethodRegistry(contracts: OpenRPCDocument.contracts)
-        for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods + importMethods {
+        for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods
+            + importMethods
+        {
             registry.register(handler)
         }
         return registry
@@ -46,8 +50,11 @@ public struct RunclinicService: Sendable {
         webhooks.stop(grace: grace)
     }
 
-    public func configuration(maximumMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes) -> ServerConfiguration {
-        ServerConfiguration(registry: registry, maximumMessageBytes: maximumMessageBytes,
-                            translateError: EngineErrorTranslation.responseError(for:))
+    public func configuration(maximumMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes)
+        -> ServerConfiguration
+    {
+        ServerConfiguration(
+            registry: registry, maximumMessageBytes: maximumMessageBytes,
+            translateError: EngineErrorTranslation.responseError(for:))
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import RunclinicEngine
 import RunclinicJSON
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Posts alerts to webhooks off the hot path, one lane per destination so that a slow hook delays
 /// only its own alerts: each lane has a bounded queue and a sender thread, with a timeout per
@@ -49,11 +50,15 @@ final class WebhookNotifier: @unchecked Sendable {
         if let slack = configuration.slackWebhook, let url = URL(string: slack) {
             let text = Self.slackText(verdict)
             let body = JSONWriter.encode(["text": .string(text)])
-            deliveries.append(Delivery(runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
+            deliveries.append(
+                Delivery(
+                    runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
         }
         if let generic = configuration.webhook, let url = URL(string: generic) {
             let body = JSONWriter.encode(alert["params"] ?? alert)
-            deliveries.append(Delivery(runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
+            deliveries.append(
+                Delivery(
+                    runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
         }
         guard !deliveries.isEmpty else { return }
         var dropped: [(Delivery, String)] = []
@@ -65,7 +70,9 @@ final class WebhookNotifier: @unchecked Sendable {
                 }
                 let lane = lane(for: delivery.url)
                 lane.queue.append(delivery)
-                if lane.queue.count > Self.queueLimit { dropped.append((lane.queue.removeFirst(), "webhook queue full")) }
+                if lane.queue.count > Self.queueLimit {
+                    dropped.append((lane.queue.removeFirst(), "webhook queue full"))
+                }
             }
             condition.broadcast()
         }
@@ -130,7 +137,9 @@ final class WebhookNotifier: @unchecked Sendable {
                 lane.inFlight = nil
                 return true
             }
-            if stillMine, let failure { recordFailure(delivery, status: "failed", attempts: Self.attempts, error: failure) }
+            if stillMine, let failure {
+                recordFailure(delivery, status: "failed", attempts: Self.attempts, error: failure)
+            }
         }
     }
 
@@ -193,8 +202,9 @@ final class WebhookNotifier: @unchecked Sendable {
 
     private func recordFailure(_ delivery: Delivery, status: String, attempts: Int, error: String) {
         do {
-            try store.recordDeliveryFailure(runID: delivery.runID, target: delivery.url.absoluteString, status: status,
-                                            attempts: attempts, error: error, payload: delivery.payload)
+            try store.recordDeliveryFailure(
+                runID: delivery.runID, target: delivery.url.absoluteString, status: status,
+                attempts: attempts, error: error, payload: delivery.payload)
         } catch {
             logger.error("cannot record a webhook failure: \(error)")
         }

@@ -20,7 +20,8 @@ public enum ClosestName {
         for (row, character) in first.enumerated() {
             var current = [row + 1] + Array(repeating: 0, count: second.count)
             for (column, other) in second.enumerated() {
-                current[column + 1] = min(previous[column + 1] + 1, current[column] + 1, previous[column] + (character == other ? 0 : 1))
+                current[column + 1] = min(
+                    previous[column + 1] + 1, current[column] + 1, previous[column] + (character == other ? 0 : 1))
                 if row > 0, column > 0, character == second[column - 1], first[row - 1] == other {
                     current[column + 1] = min(current[column + 1], beforePrevious[column - 1] + 1)
                 }

@@ -6,8 +6,10 @@ import RunclinicJSON
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
-        abstract: "Explain a run: anomalies, change points, and the root cause of each drop, down to validation batches and images.",
-        discussion: "Validation batches' images are joined to audits; images no audit covered are audited now (found under --data-dir, or at their absolute paths)."
+        abstract:
+            "Explain a run: anomalies, change points, and the root cause of each drop, down to validation batches and images.",
+        discussion:
+            "Validation batches' images are joined to audits; images no audit covered are audited now (found under --data-dir, or at their absolute paths)."
     )
 
     @OptionGroup var store: StoreOptions
@@ -35,7 +37,9 @@ struct AnalyzeCommand: ParsableCommand {
         logging.bootstrap()
         let formats = try format.split(separator: ",").map { name in
             guard let format = AnalysisReportWriter.Format(rawValue: String(name)) else {
-                throw ValidationError("--format: unknown format '\(name)' (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError(
+                    "--format: unknown format '\(name)' (available: \(AnalysisReportWriter.Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             return format
         }
@@ -44,17 +48,22 @@ struct AnalyzeCommand: ParsableCommand {
         let reference: RunReference = Int64(runName).map { .id($0) } ?? .name(runName, project: project)
         let analyzer = RunAnalyzer(store: runStore, inspector: InspectionWorkerPool.selfExecuting())
         let analysis = try analyzer.analyze(run: reference, dataDirectory: dataDir)
-        let reports = try outputDir.map { try AnalysisReportWriter(directory: $0).write(analysis, formats: formats) } ?? [:]
+        let reports =
+            try outputDir.map { try AnalysisReportWriter(directory: $0).write(analysis, formats: formats) } ?? [:]
         if json {
             print(JSONWriter.string(analysis.summaryJSON, pretty: true))
             return
         }
         print(analysis.keyFinding)
         if let top = analysis.explanations.first?.hypotheses.first {
-            print("cause: \(top.cause.rawValue)\(top.defect.map { " (\($0))" } ?? "") — confidence \(String(format: "%.2f", top.confidence))")
+            print(
+                "cause: \(top.cause.rawValue)\(top.defect.map { " (\($0))" } ?? "") — confidence \(String(format: "%.2f", top.confidence))"
+            )
             for line in top.evidence.dropFirst() { print("  - \(line)") }
         }
         for advice in analysis.recommendations { print("recommendation: \(advice)") }
-        for (format, path) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { print("\(format.rawValue) report: \(path)") }
+        for (format, path) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            print("\(format.rawValue) report: \(path)")
+        }
     }
 }

@@ -1,16 +1,19 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import RunclinicEngine
 import RunclinicJSON
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Audit the images under a folder: unreadable, truncated, too small or large, blurry, dark, washed out, duplicates...",
-        discussion: "Exits 0 whatever it finds; non-zero only when it could not run. Results are stored: a re-audit reads only changed files."
+        abstract:
+            "Audit the images under a folder: unreadable, truncated, too small or large, blurry, dark, washed out, duplicates...",
+        discussion:
+            "Exits 0 whatever it finds; non-zero only when it could not run. Results are stored: a re-audit reads only changed files."
     )
 
     @OptionGroup var store: StoreOptions
@@ -22,10 +25,14 @@ struct AuditCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one JSON line per finding to this file.", valueName: "file"))
     var jsonl: String?
 
-    @Option(help: ArgumentHelp("Also write a self-contained HTML gallery of the findings into this folder.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write a self-contained HTML gallery of the findings into this folder.", valueName: "dir"))
     var report: String?
 
-    @Option(help: ArgumentHelp("YAML with an `audit:` section of thresholds (min_resolution, blur_threshold, ...).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "YAML with an `audit:` section of thresholds (min_resolution, blur_threshold, ...).", valueName: "file"))
     var config: String?
 
     @Option(parsing: .upToNextOption, help: "Only look for these issues (all by default).")
@@ -37,7 +44,8 @@ struct AuditCommand: ParsableCommand {
     func validate() throws {
         let known = Set(ImageIssue.allCases.map(\.rawValue))
         for check in checks where !known.contains(check) {
-            throw ValidationError("--checks: unknown issue '\(check)' (known: \(known.sorted().joined(separator: ", ")))")
+            throw ValidationError(
+                "--checks: unknown issue '\(check)' (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 
@@ -55,8 +63,9 @@ struct AuditCommand: ParsableCommand {
         let runStore = try RunStore(path: store.resolvedPath)
         defer { runStore.close() }
         let showProgress = isatty(STDERR_FILENO) == 1
-        var auditor = DatasetAuditor(store: runStore, thresholds: thresholds,
-                                     inspector: InspectionWorkerPool.selfExecuting())
+        var auditor = DatasetAuditor(
+            store: runStore, thresholds: thresholds,
+            inspector: InspectionWorkerPool.selfExecuting())
         if !checks.isEmpty { auditor.checks = Set(checks.compactMap(ImageIssue.init(rawValue:))) }
         let summary = try auditor.run(
             paths: paths, recursive: !noRecursive,
@@ -64,20 +73,27 @@ struct AuditCommand: ParsableCommand {
                 guard showProgress, done % 50 == 0 || done == total else { return }
                 let width = 30
                 let filled = total > 0 ? done * width / total : width
-                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)"
+                            .utf8))
             })
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
         if let jsonl {
             // Streamed from the store: a large audit's findings never sit in memory at once.
-            guard FileManager.default.createFile(atPath: jsonl, contents: nil), let output = FileHandle(forWritingAtPath: jsonl) else {
+            guard FileManager.default.createFile(atPath: jsonl, contents: nil),
+                let output = FileHandle(forWritingAtPath: jsonl)
+            else {
                 throw RuntimeFailure("--jsonl \(jsonl): cannot create the file")
             }
             defer { try? output.close() }
             var lines = ""
             try runStore.forEachAuditFinding(auditID: summary.auditID) { finding in
-                var line: JSONObject = ["path": .string(finding.path), "issue": .string(finding.issue.rawValue),
-                                        "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score),
-                                        "threshold": JSONValue(finding.threshold), "detail": .string(finding.detail)]
+                var line: JSONObject = [
+                    "path": .string(finding.path), "issue": .string(finding.issue.rawValue),
+                    "severity": .string(finding.severity.rawValue), "score": JSONValue(finding.score),
+                    "threshold": JSONValue(finding.threshold), "detail": .string(finding.detail),
+                ]
                 if let group = finding.group { line["group"] = .string(group) }
                 lines += JSONWriter.string(.object(line)) + "\n"
                 if lines.utf8.count >= 1 << 16 {
@@ -88,13 +104,19 @@ struct AuditCommand: ParsableCommand {
             try output.write(contentsOf: Data(lines.utf8))
         }
         let rows = summary.counts.map { [$0.issue.rawValue, "\($0.count)", $0.example] }
-        print("audit \(summary.auditID): \(summary.images) images (\(summary.reused) unchanged since the last audit) in \(String(format: "%.2f", summary.seconds)) s")
+        print(
+            "audit \(summary.auditID): \(summary.images) images (\(summary.reused) unchanged since the last audit) in \(String(format: "%.2f", summary.seconds)) s"
+        )
         if summary.skippedCount > 0 { print("skipped \(summary.skippedCount) files that are not images") }
         for folder in summary.unreadableFolders { print("could not read folder \(folder)") }
-        for special in summary.notRegularFiles { print("not opened: \(special.path) is a \(special.kind), not a regular file") }
+        for special in summary.notRegularFiles {
+            print("not opened: \(special.path) is a \(special.kind), not a regular file")
+        }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
         if let report {
-            print("gallery: \(try AuditGalleryWriter(directory: report).write(store: runStore, summary: summary, roots: paths))")
+            print(
+                "gallery: \(try AuditGalleryWriter(directory: report).write(store: runStore, summary: summary, roots: paths))"
+            )
         }
     }
 }

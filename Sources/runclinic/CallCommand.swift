@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import RunclinicEngine
 import RunclinicJSON
 import RunclinicRPC
 import RunclinicService
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One JSON-RPC call, to a server's Unix socket or, with no socket, to the store itself in process:
 /// what the shell client runs.
@@ -50,7 +51,9 @@ struct CallCommand: ParsableCommand {
         }
         let message = try socket.map { try Self.send(method, parsedParams, to: $0) } ?? serveInProcess(parsedParams)
         // Strict JSON (non-finite numbers as the strings "NaN", "Infinity"), which jq reads.
-        let strict = { (value: JSONValue) in String(decoding: JSONWriter.encode(value, nonFinite: .strings), as: UTF8.self) + "\n" }
+        let strict = { (value: JSONValue) in
+            String(decoding: JSONWriter.encode(value, nonFinite: .strings), as: UTF8.self) + "\n"
+        }
         if let error = message["error"] {
             FileHandle.standardError.write(Data(strict(error).utf8))
             throw ExitCode(1)
@@ -92,7 +95,8 @@ struct CallCommand: ParsableCommand {
         let context = RequestContext(id: 1, method: method, connection: .detached())
         let reply: JSONValue
         do {
-            reply = OutgoingMessage.result(id: 1, try configuration.registry.call(method, params: params, context: context))
+            reply = OutgoingMessage.result(
+                id: 1, try configuration.registry.call(method, params: params, context: context))
         } catch let error as ResponseError {
             reply = OutgoingMessage.error(id: 1, error)
         } catch {

@@ -6,8 +6,10 @@ import RunclinicJSON
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare runs side by side: how each did, the config keys that differ, and whether the best is better beyond noise.",
-        discussion: "Runs whose configs differ only in their seed are compared as a group (mean, spread, Welch's t-test)."
+        abstract:
+            "Compare runs side by side: how each did, the config keys that differ, and whether the best is better beyond noise.",
+        discussion:
+            "Runs whose configs differ only in their seed are compared as a group (mean, spread, Welch's t-test)."
     )
 
     @OptionGroup var store: StoreOptions
@@ -42,22 +44,31 @@ struct CompareCommand: ParsableCommand {
         }
         let number = { (value: Double?) -> String in value.map(\.displayValue) ?? "-" }
         print("\(comparison.metric) (\(comparison.direction == .max ? "higher" : "lower") is better)")
-        print(TextTable.render(header: ["RUN", "BEST", "AT STEP", "FINAL", "DROP", "AUC", "VOLATILITY", "ANOMALIES"],
-                               rows: comparison.outcomes.map { outcome in
-                                   [outcome.run.name, number(outcome.best), outcome.bestStep.map(String.init) ?? "-", number(outcome.final),
-                                    number(outcome.dropFromBest), number(outcome.areaUnderCurve), number(outcome.volatility),
-                                    "\(outcome.anomalies.values.reduce(0, +))"]
-                               }))
+        print(
+            TextTable.render(
+                header: ["RUN", "BEST", "AT STEP", "FINAL", "DROP", "AUC", "VOLATILITY", "ANOMALIES"],
+                rows: comparison.outcomes.map { outcome in
+                    [
+                        outcome.run.name, number(outcome.best), outcome.bestStep.map(String.init) ?? "-",
+                        number(outcome.final),
+                        number(outcome.dropFromBest), number(outcome.areaUnderCurve), number(outcome.volatility),
+                        "\(outcome.anomalies.values.reduce(0, +))",
+                    ]
+                }))
         if !comparison.differences.isEmpty {
             print("")
-            print(TextTable.render(header: ["CONFIG KEY"] + comparison.outcomes.map(\.run.name),
-                                   rows: comparison.differences.map { difference in
-                                       [difference.key + (difference.typeChanged ? " (type differs)" : "")]
-                                           + difference.values.map { $0.map(JSONWriter.string) ?? "(missing)" }
-                                   }))
+            print(
+                TextTable.render(
+                    header: ["CONFIG KEY"] + comparison.outcomes.map(\.run.name),
+                    rows: comparison.differences.map { difference in
+                        [difference.key + (difference.typeChanged ? " (type differs)" : "")]
+                            + difference.values.map { $0.map(JSONWriter.string) ?? "(missing)" }
+                    }))
         }
         print("")
         for advice in comparison.recommendations { print(advice) }
-        for (format, path) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { print("\(format.rawValue) report: \(path)") }
+        for (format, path) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            print("\(format.rawValue) report: \(path)")
+        }
     }
 }

@@ -6,7 +6,8 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a run's metrics out as CSV or JSON lines (one row per step), for other tools.",
-        discussion: "With --output FILE the run's config is written beside it as <stem>.hparams.yaml; `runclinic import` reads both back."
+        discussion:
+            "With --output FILE the run's config is written beside it as <stem>.hparams.yaml; `runclinic import` reads both back."
     )
 
     @OptionGroup var store: StoreOptions
@@ -31,7 +32,10 @@ struct ExportCommand: ParsableCommand {
         let table = try exporter.table(reference, format: format)
         if let output {
             let configPath = try exporter.write(table, to: output)
-            FileHandle.standardError.write(Data("wrote \(table.rows) rows (\(table.points) points) to \(output)\(configPath.map { ", config to \($0)" } ?? "")\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "wrote \(table.rows) rows (\(table.points) points) to \(output)\(configPath.map { ", config to \($0)" } ?? "")\n"
+                        .utf8))
         } else {
             FileHandle.standardOutput.write(Data(table.text.utf8))
         }

@@ -6,7 +6,8 @@ import RunclinicJSON
 struct HparamsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hparams",
-        abstract: "Which hyperparameters go with a project's outcomes: correlations of numeric ones, effect sizes of categorical ones."
+        abstract:
+            "Which hyperparameters go with a project's outcomes: correlations of numeric ones, effect sizes of categorical ones."
     )
 
     @OptionGroup var store: StoreOptions
@@ -30,7 +31,8 @@ struct HparamsCommand: ParsableCommand {
         guard minRuns >= 3 else { throw ValidationError("--min-runs must be at least 3") }
         let runStore = try store.openExisting()
         defer { runStore.close() }
-        let impact = try HyperparameterAnalyzer(store: runStore).analyze(project: project, metric: metric, direction: mode, minimumRuns: minRuns)
+        let impact = try HyperparameterAnalyzer(store: runStore).analyze(
+            project: project, metric: metric, direction: mode, minimumRuns: minRuns)
         if json {
             print(JSONWriter.string(impact.json, pretty: true))
             return
@@ -42,25 +44,39 @@ struct HparamsCommand: ParsableCommand {
         let correlation = { (value: (r: Double, p: Double)?) -> String in
             value.map { String(format: "%.2f (p %@)", $0.r, $0.p.displayValue) } ?? "-"
         }
-        print("\(impact.runs) runs of \(impact.project), outcome: best \(impact.metric) (\(impact.direction == .max ? "higher" : "lower") is better)")
+        print(
+            "\(impact.runs) runs of \(impact.project), outcome: best \(impact.metric) (\(impact.direction == .max ? "higher" : "lower") is better)"
+        )
         if !impact.importance.isEmpty {
-            print(TextTable.render(header: ["IMPORTANCE", "SHARE OF VARIANCE"],
-                                   rows: impact.importance.map { [$0.key, String(format: "%.2f", $0.share)] }
-                                       + [["(interactions)", String(format: "%.2f", impact.interactionShare ?? 0)]]))
+            print(
+                TextTable.render(
+                    header: ["IMPORTANCE", "SHARE OF VARIANCE"],
+                    rows: impact.importance.map { [$0.key, String(format: "%.2f", $0.share)] }
+                        + [["(interactions)", String(format: "%.2f", impact.interactionShare ?? 0)]]))
             print("")
         }
         if !impact.numeric.isEmpty {
-            print(TextTable.render(header: ["NUMERIC", "RUNS", "SPEARMAN", "PEARSON", "SPEARMAN WITH DROP", "PEARSON WITH DROP"],
-                                   rows: impact.numeric.map {
-                                       [$0.key, "\($0.runs)", correlation($0.spearman), correlation($0.pearson),
-                                        correlation($0.spearmanWithDrop), correlation($0.pearsonWithDrop)]
-                                   }))
+            print(
+                TextTable.render(
+                    header: ["NUMERIC", "RUNS", "SPEARMAN", "PEARSON", "SPEARMAN WITH DROP", "PEARSON WITH DROP"],
+                    rows: impact.numeric.map {
+                        [
+                            $0.key, "\($0.runs)", correlation($0.spearman), correlation($0.pearson),
+                            correlation($0.spearmanWithDrop), correlation($0.pearsonWithDrop),
+                        ]
+                    }))
         }
         for entry in impact.categorical {
             print("")
-            print("\(entry.key): eta² \(String(format: "%.2f", entry.etaSquared))\(entry.mixedTypes ? " (mixed types, compared as text)" : "")")
-            print(TextTable.render(header: ["VALUE", "RUNS", "MEAN BEST", "WITH ANOMALIES"],
-                                   rows: entry.levels.map { [$0.value, "\($0.runs)", $0.meanBest.displayValue, "\(Int((100 * $0.anomalyRate).rounded()))%"] }))
+            print(
+                "\(entry.key): eta² \(String(format: "%.2f", entry.etaSquared))\(entry.mixedTypes ? " (mixed types, compared as text)" : "")"
+            )
+            print(
+                TextTable.render(
+                    header: ["VALUE", "RUNS", "MEAN BEST", "WITH ANOMALIES"],
+                    rows: entry.levels.map {
+                        [$0.value, "\($0.runs)", $0.meanBest.displayValue, "\(Int((100 * $0.anomalyRate).rounded()))%"]
+                    }))
         }
         for (key, reason) in impact.excluded { print("left out \(key): \(reason)") }
     }

@@ -7,7 +7,8 @@ import RunclinicJSON
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import runs logged by TensorBoard, MLflow, wandb (offline), Lightning's CSVLogger or as CSV/JSON lines.",
+        abstract:
+            "Import runs logged by TensorBoard, MLflow, wandb (offline), Lightning's CSVLogger or as CSV/JSON lines.",
         discussion: """
             PATH may be a file or a folder; a folder is searched for every run it holds. Importing the same source again \
             updates its run. Then `runclinic analyze NAME` or `runclinic compare NAME NAME...` work on the imported runs.
@@ -29,7 +30,10 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Name the run (when PATH holds one run).")
     var name: String?
 
-    @Option(help: ArgumentHelp("Monitoring settings the imported histories are judged by (as `serve --config`); a run's own config wins.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Monitoring settings the imported histories are judged by (as `serve --config`); a run's own config wins.",
+            valueName: "file"))
     var config: String?
 
     @Flag(help: "Print the imported runs as JSON.")
@@ -48,14 +52,23 @@ struct ImportCommand: ParsableCommand {
         let runs = outcomes.compactMap(\.imported)
         let failures = outcomes.compactMap(\.failure)
         if json {
-            print(JSONWriter.string(.array(runs.map { summary in
-                ["name": .string(summary.run.name), "project": .string(summary.run.project), "run_id": .int(summary.run.id),
-                 "format": .string(summary.format.rawValue), "source": .string(summary.source), "created": .bool(summary.created),
-                 "points": .int(Int64(summary.points)), "partial": JSONValue(summary.partial)]
-            }), pretty: true))
+            print(
+                JSONWriter.string(
+                    .array(
+                        runs.map { summary in
+                            [
+                                "name": .string(summary.run.name), "project": .string(summary.run.project),
+                                "run_id": .int(summary.run.id),
+                                "format": .string(summary.format.rawValue), "source": .string(summary.source),
+                                "created": .bool(summary.created),
+                                "points": .int(Int64(summary.points)), "partial": JSONValue(summary.partial),
+                            ]
+                        }), pretty: true))
         } else {
             for summary in runs {
-                print("\(summary.created ? "imported" : "updated ") \(summary.run.project)/\(summary.run.name): \(summary.format.rawValue), \(summary.points) points of \(summary.metrics.count) metrics, \(summary.run.status.rawValue)")
+                print(
+                    "\(summary.created ? "imported" : "updated ") \(summary.run.project)/\(summary.run.name): \(summary.format.rawValue), \(summary.points) points of \(summary.metrics.count) metrics, \(summary.run.status.rawValue)"
+                )
                 if let partial = summary.partial { print("  partial: \(partial)") }
             }
         }
@@ -76,7 +89,9 @@ private final class ProgressBar {
         guard enabled, total > 1 else { return }
         let width = 30
         let filled = done * width / total
-        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] \(done)/\(total) runs"
+        let line =
+            "\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            + "] \(done)/\(total) runs"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

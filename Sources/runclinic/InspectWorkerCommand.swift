@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import RunclinicEngine
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The child process an audit decodes images in (see InspectionWorkerPool): one
 /// "<maximum pixels> <path>" per line in, one JSON inspection per line out, until stdin closes.
@@ -25,7 +26,8 @@ struct InspectWorkerCommand: ParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         Self.endWithParent()
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Fault injection for the crash-isolation test: abort on a path containing this text.
         let crashOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_CRASH_ON"].flatMap { $0.isEmpty ? nil : $0 }
         // ...and hang, as a decoder stuck on a hostile file does, on a path containing this text.

@@ -27,7 +27,8 @@ struct RunsCommand: ParsableCommand {
         let statusFilter: RunStatus?
         if let status {
             guard let parsed = RunStatus(rawValue: status) else {
-                throw ValidationError("--status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "--status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             statusFilter = parsed
         } else {
@@ -52,8 +53,10 @@ struct RunsCommand: ParsableCommand {
         }
         let header = ["ID", "PROJECT", "NAME", "STATUS", "LAST STEP", "POINTS", "BATCHES"]
         let table = rows.map { run, details in
-            ["\(run.id)", run.project, run.name, run.status.rawValue, details.lastStep.map { "\($0)" } ?? "-",
-             "\(details.pointCount)", "\(details.batchCount)"]
+            [
+                "\(run.id)", run.project, run.name, run.status.rawValue, details.lastStep.map { "\($0)" } ?? "-",
+                "\(details.pointCount)", "\(details.batchCount)",
+            ]
         }
         print(TextTable.render(header: header, rows: table))
     }

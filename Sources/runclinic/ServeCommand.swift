@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import Logging
@@ -8,6 +5,10 @@ import RunclinicEngine
 import RunclinicJSON
 import RunclinicRPC
 import RunclinicService
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,23 +32,34 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest message accepted, in bytes.", valueName: "bytes"))
     var maxMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes
 
-    @Option(help: ArgumentHelp("Most socket clients served at once; past it a client is told the server is busy.", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Most socket clients served at once; past it a client is told the server is busy.", valueName: "count"))
     var maxConnections: Int = 256
 
-    @Option(help: ArgumentHelp("Monitoring settings (YAML, the `experiment_monitoring` section); a run's inline config wins.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Monitoring settings (YAML, the `experiment_monitoring` section); a run's inline config wins.",
+            valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Longest a fire-and-forget point waits before it is committed, in milliseconds.", valueName: "ms"))
+    @Option(
+        help: ArgumentHelp(
+            "Longest a fire-and-forget point waits before it is committed, in milliseconds.", valueName: "ms"))
     var commitWindowMs: Int = 50
 
-    @Option(help: ArgumentHelp("normal: a killed server loses nothing committed; full: a power loss does not either (every commit synced to disk, slower).",
-                               valueName: "normal|full"))
+    @Option(
+        help: ArgumentHelp(
+            "normal: a killed server loses nothing committed; full: a power loss does not either (every commit synced to disk, slower).",
+            valueName: "normal|full"))
     var durability: DiskSync = .normal
 
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
-        guard (1...1000).contains(commitWindowMs) else { throw ValidationError("--commit-window-ms must be between 1 and 1000") }
+        guard (1...1000).contains(commitWindowMs) else {
+            throw ValidationError("--commit-window-ms must be between 1 and 1000")
+        }
     }
 
     func run() throws {
@@ -57,7 +69,8 @@ struct ServeCommand: ParsableCommand {
 
         let runStore: RunStore
         do {
-            runStore = try RunStore(path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000, sync: durability)
+            runStore = try RunStore(
+                path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000, sync: durability)
         } catch {
             throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
         }
@@ -68,8 +81,9 @@ struct ServeCommand: ParsableCommand {
             runStore.close()
             throw ValidationError("\(error)")
         }
-        let service = RunclinicService(store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit,
-                                        imageInspector: InspectionWorkerPool.selfExecuting())
+        let service = RunclinicService(
+            store: runStore, defaults: defaults.monitor, auditDefaults: defaults.audit,
+            imageInspector: InspectionWorkerPool.selfExecuting())
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
         let listener: UnixSocketListener?
         if let socket {
@@ -106,8 +120,9 @@ struct ServeCommand: ParsableCommand {
             let acceptClients: @Sendable () -> Void = {
                 listener.acceptLoop { descriptor in
                     clients.admit(descriptor) { descriptor in
-                        Connection(id: connectionIDs.next(), input: descriptor, output: descriptor,
-                                   peerDescription: "socket client", configuration: configuration, logger: logger)
+                        Connection(
+                            id: connectionIDs.next(), input: descriptor, output: descriptor,
+                            peerDescription: "socket client", configuration: configuration, logger: logger)
                     }
                 }
             }
@@ -118,8 +133,9 @@ struct ServeCommand: ParsableCommand {
                 stop(0)
             }
         }
-        let connection = Connection(id: 0, input: STDIN_FILENO, output: STDOUT_FILENO, peerDescription: "stdio",
-                                    configuration: configuration, logger: logger)
+        let connection = Connection(
+            id: 0, input: STDIN_FILENO, output: STDOUT_FILENO, peerDescription: "stdio",
+            configuration: configuration, logger: logger)
         let reason = connection.run()
         logger.info("stdio closed (\(reason)): committing and exiting")
         stop(0)
@@ -129,7 +145,9 @@ struct ServeCommand: ParsableCommand {
 extension ServeCommand {
     /// Reads `--config FILE` (`experiment_monitoring:` and `audit:` sections): bad values stop
     /// the server with the key's path; unknown monitoring keys warn.
-    static func loadConfiguration(_ path: String?, logger: Logger) throws -> (monitor: MonitorConfiguration, audit: ImageQualityThresholds) {
+    static func loadConfiguration(_ path: String?, logger: Logger) throws -> (
+        monitor: MonitorConfiguration, audit: ImageQualityThresholds
+    ) {
         guard let path else { return (MonitorConfiguration(), ImageQualityThresholds()) }
         let text: String
         do {

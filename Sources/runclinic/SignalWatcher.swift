@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Turns SIGINT and SIGTERM into an orderly stop. The signals are blocked in every thread (call
 /// `blockTerminationSignals` before starting any) and a dedicated thread waits for them, so the

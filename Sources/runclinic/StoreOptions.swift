@@ -4,7 +4,9 @@ import RunclinicEngine
 
 /// Where the SQLite store lives: --db, else $RUNCLINIC_DB, else runclinic.db here.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: ArgumentHelp("SQLite database file (default: $RUNCLINIC_DB, else ./runclinic.db).", valueName: "path"))
+    @Option(
+        name: .customLong("db"),
+        help: ArgumentHelp("SQLite database file (default: $RUNCLINIC_DB, else ./runclinic.db).", valueName: "path"))
     var databasePath: String?
 
     var resolvedPath: String {

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import RunclinicEngine
 import RunclinicJSON
+import Testing
+
+@testable import RunclinicEngine
 
 @Suite struct RunStoreTests {
     @Test func startResumeAndFinish() throws {
@@ -9,10 +10,12 @@ import RunclinicJSON
         let store = temporary.store
         let first = try store.startRun(project: "p", name: "a", config: ["lr": 0.1], tags: ["x"])
         #expect(!first.resumed && first.run.project == "p" && first.run.status == .running)
-        try store.logMetrics(run: .id(first.run.id), step: 3, metrics: [MetricValue("loss", 1)], durability: .acknowledged)
+        try store.logMetrics(
+            run: .id(first.run.id), step: 3, metrics: [MetricValue("loss", 1)], durability: .acknowledged)
         try store.finishRun(.name("a", project: nil), status: .failed)
         #expect(throws: EngineError.runNotRunning(run: "a", status: .failed)) {
-            try store.logMetrics(run: .name("a", project: nil), step: 4, metrics: [MetricValue("loss", 1)], durability: .acknowledged)
+            try store.logMetrics(
+                run: .name("a", project: nil), step: 4, metrics: [MetricValue("loss", 1)], durability: .acknowledged)
         }
         let again = try store.startRun(project: "p", name: "a", config: nil, tags: ["y"])
         #expect(again.resumed && again.run.id == first.run.id && again.lastStep == 3)
@@ -25,7 +28,8 @@ import RunclinicJSON
         let run = try store.startRun(project: nil, name: "r", config: nil, tags: []).run.id
         try store.logMetrics(run: .id(run), step: 10, metrics: [MetricValue("b", 1)], durability: .acknowledged)
         #expect(throws: EngineError.stepWentBackwards(run: "r", metric: "b", step: 9, lastStep: 10)) {
-            try store.logMetrics(run: .id(run), step: 9, metrics: [MetricValue("a", 1), MetricValue("b", 2)], durability: .acknowledged)
+            try store.logMetrics(
+                run: .id(run), step: 9, metrics: [MetricValue("a", 1), MetricValue("b", 2)], durability: .acknowledged)
         }
         #expect(try store.runDetails(.id(run)).pointCount == 1)
         #expect(try store.runDetails(.id(run)).metricKeys == ["b"])
@@ -38,7 +42,9 @@ import RunclinicJSON
         let run = try store.startRun(project: nil, name: "n", config: nil, tags: []).run.id
         let values: [Double] = [.nan, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude]
         for (step, value) in values.enumerated() {
-            try store.logMetrics(run: .id(run), step: Int64(step), metrics: [MetricValue("x", value)], time: 1, durability: .acknowledged)
+            try store.logMetrics(
+                run: .id(run), step: Int64(step), metrics: [MetricValue("x", value)], time: 1, durability: .acknowledged
+            )
         }
         let series = try #require(try store.metrics(run: .id(run)).first?.series)
         #expect(series.values[0].isNaN)
@@ -52,7 +58,9 @@ import RunclinicJSON
         let store = temporary.store
         let run = try store.startRun(project: nil, name: "d", config: nil, tags: []).run.id
         for step in 0..<100 {
-            try store.logMetrics(run: .id(run), step: Int64(step), metrics: [MetricValue("loss", 1), MetricValue("acc", 0)], durability: .deferred)
+            try store.logMetrics(
+                run: .id(run), step: Int64(step), metrics: [MetricValue("loss", 1), MetricValue("acc", 0)],
+                durability: .deferred)
         }
         #expect(try temporary.countCommittedPoints() < 200)
         Thread.sleep(forTimeInterval: 0.2)
@@ -83,7 +91,9 @@ import RunclinicJSON
         let store = temporary.store
         let run = try store.startRun(project: nil, name: "c", config: nil, tags: []).run.id
         for (step, loss) in [(1, 0.9), (2, 0.4), (3, 0.6)] {
-            try store.logMetrics(run: .id(run), step: Int64(step), metrics: [MetricValue("train/acc", 0.1), MetricValue("val/loss", loss)], durability: .acknowledged)
+            try store.logMetrics(
+                run: .id(run), step: Int64(step),
+                metrics: [MetricValue("train/acc", 0.1), MetricValue("val/loss", loss)], durability: .acknowledged)
             _ = try store.registerCheckpoint(run: .id(run), step: Int64(step), path: "c\(step)", metrics: nil)
         }
         let result = try store.checkpoints(run: .id(run))

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import RunclinicEngine
 
 /// A store in a fresh temporary directory, removed afterwards.
@@ -8,7 +9,8 @@ final class TemporaryStore {
     var path: String { directory.appendingPathComponent("runs.db").path }
 
     init(commitWindow: Double = 0.05) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("runclinic-tests-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "runclinic-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try RunStore(path: directory.appendingPathComponent("runs.db").path, commitWindow: commitWindow)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicJSON
 
 /// Mutated JSON (flipped, dropped, duplicated and random bytes from a fixed seed) never crashes the
@@ -18,8 +19,15 @@ import Testing
     }
 
     @Test func mutatedDocumentsParseOrFailCleanly() throws {
-        let seeds = JSONTestSuiteConformanceTests.cases(prefix: "y_").compactMap { try? JSONTestSuiteConformanceTests.bytes(of: $0) }
-            + [Array(#"{"jsonrpc":"2.0","method":"monitor.log","params":{"run":1,"step":5,"metrics":{"loss":NaN,"acc":0.5}}}"#.utf8)]
+        let seeds =
+            JSONTestSuiteConformanceTests.cases(prefix: "y_").compactMap {
+                try? JSONTestSuiteConformanceTests.bytes(of: $0)
+            }
+            + [
+                Array(
+                    #"{"jsonrpc":"2.0","method":"monitor.log","params":{"run":1,"step":5,"metrics":{"loss":NaN,"acc":0.5}}}"#
+                        .utf8)
+            ]
         var random = SplitMix(state: 2026)
         var parsed = 0
         for round in 0..<20_000 {

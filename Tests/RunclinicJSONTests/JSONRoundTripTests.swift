@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RunclinicJSON
 
 @Suite struct JSONRoundTripTests {
@@ -25,13 +26,14 @@ import Testing
     }
 
     @Test func integersStayExactAndDoublesRoundTrip() throws {
-        let value = try JSONParser.parse("[9223372036854775807, -9223372036854775808, 18446744073709551616, 0.1, 1e-7, -0.0, 2.5e300]")
+        let value = try JSONParser.parse(
+            "[9223372036854775807, -9223372036854775808, 18446744073709551616, 0.1, 1e-7, -0.0, 2.5e300]")
         let elements = try #require(value.arrayValue)
         #expect(elements[0] == .int(Int64.max))
         #expect(elements[1] == .int(Int64.min))
         // Beyond 64 bits a literal is kept as written (an id comes back exactly), and reads as a Double.
         #expect(elements[2] == .literal("18446744073709551616"))
-        #expect(elements[2].doubleValue == 18446744073709551616)
+        #expect(elements[2].doubleValue == 18_446_744_073_709_551_616)
         #expect(elements[2].intValue == nil)
         #expect(JSONWriter.string(elements[2]) == "18446744073709551616")
         for element in elements.dropFirst(3) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicJSON
 
 /// JSONTestSuite's parsing cases: every y_ accepted, every n_ rejected (but for the three

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RunclinicRPC
 
 /// Feeds bytes in the given chunks and collects what the reader reports.
@@ -29,7 +30,9 @@ private func frames(_ chunks: [String], limit: Int = 1 << 20) -> (events: [Strin
     }
 
     @Test func contentLengthSplitAcrossChunks() {
-        let result = frames(["Content-Len", "gth: 7\r\nContent-Type: x\r\n\r\n{\"a\"", ":1}Content-Length: 2\r\n\r\n[]"])
+        let result = frames([
+            "Content-Len", "gth: 7\r\nContent-Type: x\r\n\r\n{\"a\"", ":1}Content-Length: 2\r\n\r\n[]",
+        ])
         #expect(result.events == ["{\"a\":1}", "[]"])
         #expect(result.framing == .contentLength)
     }
@@ -42,9 +45,16 @@ private func frames(_ chunks: [String], limit: Int = 1 << 20) -> (events: [Strin
 
     @Test func anOversizedContentLengthEndsTheStream() {
         let body = String(repeating: "y", count: 80)
-        let result = frames(["Content-Length: 80\r\n\r\n", String(body.prefix(30)), String(body.dropFirst(30)) + "Content-Length: 2\r\n\r\n{}"], limit: 50)
+        let result = frames(
+            [
+                "Content-Length: 80\r\n\r\n", String(body.prefix(30)),
+                String(body.dropFirst(30)) + "Content-Length: 2\r\n\r\n{}",
+            ], limit: 50)
         #expect(result.events == ["declared 80"])
-        #expect(frames(["Content-Length: 999999999999\r\n\r\n{}Content-Length: 2\r\n\r\n{}"]).events == ["declared 999999999999"])
+        #expect(
+            frames(["Content-Length: 999999999999\r\n\r\n{}Content-Length: 2\r\n\r\n{}"]).events == [
+                "declared 999999999999"
+            ])
     }
 
     @Test func unreadableHeadersBreakTheStream() {

@@ -2,8 +2,9 @@ import Foundation
 import RunclinicEngine
 import RunclinicJSON
 import RunclinicRPC
-@testable import RunclinicService
 import Testing
+
+@testable import RunclinicService
 
 /// The OpenRPC document is each method's one declaration: the server's positional order, the
 /// params it refuses and those it requires come from it. These call the handlers in process.
@@ -13,14 +14,16 @@ import Testing
     let registry: MethodRegistry
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("runclinic-service-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "runclinic-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         service = RunclinicService(store: try RunStore(path: directory.appendingPathComponent("runs.db").path))
         registry = service.registry
     }
 
     func call(_ method: String, _ params: JSONValue?) throws -> JSONValue {
-        try registry.call(method, params: params, context: RequestContext(id: .int(1), method: method, connection: .detached()))
+        try registry.call(
+            method, params: params, context: RequestContext(id: .int(1), method: method, connection: .detached()))
     }
 
     /// The ResponseError a call fails with (nil when it succeeds).

@@ -22,7 +22,8 @@ public struct AnalysisReportWriter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw EngineError.invalidArgument(field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
         }
         var written: [Format: String] = [:]
         let stem = Self.fileStem(analysis.run.name)
@@ -36,7 +37,8 @@ public struct AnalysisReportWriter: Sendable {
                 do {
                     try FileManager.default.createDirectory(atPath: chartDirectory, withIntermediateDirectories: true)
                 } catch {
-                    throw EngineError.invalidArgument(field: "output_dir", reason: "cannot create \(chartDirectory): \(error.localizedDescription)")
+                    throw EngineError.invalidArgument(
+                        field: "output_dir", reason: "cannot create \(chartDirectory): \(error.localizedDescription)")
                 }
                 var charts: [[String: Any]] = []
                 for chart in content.curves() {
@@ -52,16 +54,18 @@ public struct AnalysisReportWriter: Sendable {
                     try write(svg, to: (chartDirectory as NSString).appendingPathComponent("defects.svg"))
                     defectChart = ["file": "\(folder)/defects.svg"]
                 }
-                let context = content.context(charts: charts, heatMap: nil, defectChart: defectChart, thumbnails: false,
-                                              escape: ReportContent.markdown)
+                let context = content.context(
+                    charts: charts, heatMap: nil, defectChart: defectChart, thumbnails: false,
+                    escape: ReportContent.markdown)
                 let path = (directory as NSString).appendingPathComponent("\(stem)_report.md")
                 try write(try Self.render("report.md", context), to: path)
                 written[.md] = path
             case .html:
                 let content = ReportContent(analysis: analysis)
                 let charts = content.curves().map { ["id": $0.id, "name": $0.name, "svg": $0.svg] as [String: Any] }
-                let context = content.context(charts: charts, heatMap: content.heatMap(), defectChart: content.defectChart().map { ["svg": $0] },
-                                              thumbnails: true, escape: { $0 })
+                let context = content.context(
+                    charts: charts, heatMap: content.heatMap(), defectChart: content.defectChart().map { ["svg": $0] },
+                    thumbnails: true, escape: { $0 })
                 let path = (directory as NSString).appendingPathComponent("\(stem)_report.html")
                 try write(try Self.render("report.html", context), to: path)
                 written[.html] = path
@@ -78,7 +82,8 @@ public struct AnalysisReportWriter: Sendable {
     static let templates: Result<MustacheLibrary, Error> = Result {
         var library = MustacheLibrary()
         try library.register(String(decoding: PackageResources.report_md_mustache, as: UTF8.self), named: "report.md")
-        try library.register(String(decoding: PackageResources.report_html_mustache, as: UTF8.self), named: "report.html")
+        try library.register(
+            String(decoding: PackageResources.report_html_mustache, as: UTF8.self), named: "report.html")
         return library
     }
 
@@ -99,7 +104,8 @@ public struct AnalysisReportWriter: Sendable {
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw EngineError.invalidArgument(field: "output_dir", reason: "cannot write \(path): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "output_dir", reason: "cannot write \(path): \(error.localizedDescription)")
         }
     }
 

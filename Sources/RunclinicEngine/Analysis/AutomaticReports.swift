@@ -10,9 +10,13 @@ public struct AutomaticReports: Sendable {
 
     /// Nil when the run's config does not ask for reports.
     public init?(config: JSONValue?, runName: String, storePath: String) {
-        guard let section = config?["reporting"], section["auto_generate_reports"]?.boolValue == true else { return nil }
-        let beside = (URL(fileURLWithPath: storePath).deletingLastPathComponent().path as NSString).appendingPathComponent("reports")
-        outputDirectory = section["output_dir"]?.stringValue
+        guard let section = config?["reporting"], section["auto_generate_reports"]?.boolValue == true else {
+            return nil
+        }
+        let beside = (URL(fileURLWithPath: storePath).deletingLastPathComponent().path as NSString)
+            .appendingPathComponent("reports")
+        outputDirectory =
+            section["output_dir"]?.stringValue
             ?? (beside as NSString).appendingPathComponent(AnalysisReportWriter.fileStem(runName))
         dataDirectory = section["data_dir"]?.stringValue
     }

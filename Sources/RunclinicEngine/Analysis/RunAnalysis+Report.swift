@@ -12,27 +12,50 @@ extension RunAnalysis {
             case .dataQuality:
                 let examples = (top.samples ?? []).prefix(5).joined(separator: ", ")
                 let others = explanation.hypotheses.dropFirst().filter { $0.cause == .dataQuality && $0.defect != nil }
-                    .map { "the \($0.defect!) images of batch\(($0.batches?.count ?? 0) > 1 ? "es" : "") \(RootCauseAnalyzer.ranges($0.batches ?? []))" }
+                    .map {
+                        "the \($0.defect!) images of batch\(($0.batches?.count ?? 0) > 1 ? "es" : "") \(RootCauseAnalyzer.ranges($0.batches ?? []))"
+                    }
                 let also = others.isEmpty ? "" : ", and \(others.joined(separator: " and "))"
-                advice.append("Inspect or filter the \(top.defect ?? "defective") images of validation batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) (\(top.samples?.count ?? 0), e.g. \(examples))\(also); call audit.filter on the dataset before training so they are caught early.")
+                advice.append(
+                    "Inspect or filter the \(top.defect ?? "defective") images of validation batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) (\(top.samples?.count ?? 0), e.g. \(examples))\(also); call audit.filter on the dataset before training so they are caught early."
+                )
             case .dataChange:
-                advice.append("Pin the validation set: batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) held other images from step \(incident.step) on, so the scores before and after are not comparable.")
+                advice.append(
+                    "Pin the validation set: batches \(RootCauseAnalyzer.ranges(top.batches ?? [])) held other images from step \(incident.step) on, so the scores before and after are not comparable."
+                )
             case .learningRate:
-                let rate = top.learningRateBefore.map { " back to \($0.shortDescription) (its value before it rose), or at most 2x that" } ?? ""
-                advice.append("Lower the learning rate\(rate); add warm-up and gradient clipping.\(resume(before: incident.step))")
+                let rate =
+                    top.learningRateBefore.map {
+                        " back to \($0.shortDescription) (its value before it rose), or at most 2x that"
+                    } ?? ""
+                advice.append(
+                    "Lower the learning rate\(rate); add warm-up and gradient clipping.\(resume(before: incident.step))"
+                )
             case .nonFinite, .divergence:
-                let rate = learningRate(before: incident.step).map { " (at \(($0 / 2).shortDescription), half its \($0.shortDescription))" } ?? ""
+                let rate =
+                    learningRate(before: incident.step).map {
+                        " (at \(($0 / 2).shortDescription), half its \($0.shortDescription))"
+                    } ?? ""
                 advice.append("Clip gradients and halve the learning rate\(rate).\(resume(before: incident.step))")
             case .overfitting:
-                let best = metrics.first { $0.name == incident.metric }?.bestStep.map { " around step \($0), where \(incident.metric) was best" } ?? ""
-                advice.append("Stop early\(best), or add regularisation (weight decay, augmentation, dropout).\(resume(before: Int64.max))")
+                let best =
+                    metrics.first { $0.name == incident.metric }?.bestStep.map {
+                        " around step \($0), where \(incident.metric) was best"
+                    } ?? ""
+                advice.append(
+                    "Stop early\(best), or add regularisation (weight decay, augmentation, dropout).\(resume(before: Int64.max))"
+                )
             case .plateau:
                 let rate = learningRate(before: incident.step).map { " to \(($0 / 10).shortDescription)" } ?? " 10x"
-                advice.append("Cut the learning rate\(rate) (or stop): \(incident.metric) stopped improving around step \(incident.step).")
+                advice.append(
+                    "Cut the learning rate\(rate) (or stop): \(incident.metric) stopped improving around step \(incident.step)."
+                )
             case .recoveryAction:
-                advice.append("Check what followed the monitor's action before step \(incident.step): the drop came after it.")
+                advice.append(
+                    "Check what followed the monitor's action before step \(incident.step): the drop came after it.")
             case .unexplained:
-                advice.append("Look at \(incident.metric) around step \(incident.step) by hand: no logged evidence explains it.")
+                advice.append(
+                    "Look at \(incident.metric) around step \(incident.step) by hand: no logged evidence explains it.")
             }
         }
         var seen: Set<String> = []
@@ -48,8 +71,11 @@ extension RunAnalysis {
 
     /// The last finite learning rate logged before `step`.
     func learningRate(before step: Int64) -> Double? {
-        for (name, values) in series where MetricProfile(name: name, configuration: MonitorConfiguration()).role == .learningRate {
-            if let index = values.steps.indices.last(where: { values.steps[$0] < step && values.values[$0].isFinite && values.values[$0] > 0 }) {
+        for (name, values) in series
+        where MetricProfile(name: name, configuration: MonitorConfiguration()).role == .learningRate {
+            if let index = values.steps.indices.last(where: {
+                values.steps[$0] < step && values.values[$0].isFinite && values.values[$0] > 0
+            }) {
                 return values.values[index]
             }
         }
@@ -63,11 +89,14 @@ extension RunAnalysis {
             if let best = metric.best { performance["best_\(key)"] = .double(best) }
             if let final = metric.final { performance["final_\(key)"] = .double(final) }
         }
-        if let drop = rankedExplanations.first(where: { $0.incident.kind == .drop }) { performance["performance_drop_step"] = .int(drop.incident.step) }
+        if let drop = rankedExplanations.first(where: { $0.incident.kind == .drop }) {
+            performance["performance_drop_step"] = .int(drop.incident.step)
+        }
         var defects = JSONObject()
         for (issue, count) in dataInsights.defects { defects[issue.rawValue] = .int(Int64(count)) }
         var insights: JSONObject = [
-            "total_images": .int(Int64(dataInsights.totalImages)), "audited_images": .int(Int64(dataInsights.auditedImages)),
+            "total_images": .int(Int64(dataInsights.totalImages)),
+            "audited_images": .int(Int64(dataInsights.auditedImages)),
             "suspected_bad_images": .int(Int64(dataInsights.suspectedBadImages.count)),
             "suspected_bad_image_paths": JSONValue(Array(dataInsights.suspectedBadImages.prefix(1_000))),
             "defects": .object(defects),
@@ -79,16 +108,18 @@ extension RunAnalysis {
             "primary_metric": JSONValue(primaryMetric),
             "performance_metrics": .object(performance),
             "data_insights": .object(insights),
-            "anomalies": .array(explanations.map { explanation in
-                let top = explanation.hypotheses.first
-                var cause = top?.cause.rawValue ?? RootCauseHypothesis.Cause.unexplained.rawValue
-                if let defect = top?.defect { cause += ": \(defect)" }
-                return [
-                    "step": .int(explanation.incident.step), "metric": .string(explanation.incident.metric),
-                    "kind": .string(explanation.incident.kind.rawValue), "drop_magnitude": .double(explanation.incident.magnitude),
-                    "suspected_cause": .string(cause),
-                ]
-            }),
+            "anomalies": .array(
+                explanations.map { explanation in
+                    let top = explanation.hypotheses.first
+                    var cause = top?.cause.rawValue ?? RootCauseHypothesis.Cause.unexplained.rawValue
+                    if let defect = top?.defect { cause += ": \(defect)" }
+                    return [
+                        "step": .int(explanation.incident.step), "metric": .string(explanation.incident.metric),
+                        "kind": .string(explanation.incident.kind.rawValue),
+                        "drop_magnitude": .double(explanation.incident.magnitude),
+                        "suspected_cause": .string(cause),
+                    ]
+                }),
             "root_causes": .array(explanations.map(\.json)),
             "primary": primaryJSON,
             "key_finding": .string(keyFinding),
@@ -105,12 +136,15 @@ extension RunAnalysis {
     }
 
     public var changePointsJSON: JSONValue {
-        .array(changePoints.map { point in
-            var object: JSONObject = ["metric": .string(point.metric), "step": .int(point.step), "before": .double(point.before),
-                                      "after": .double(point.after)]
-            if let batch = point.batch { object["batch"] = .int(batch) }
-            return .object(object)
-        })
+        .array(
+            changePoints.map { point in
+                var object: JSONObject = [
+                    "metric": .string(point.metric), "step": .int(point.step), "before": .double(point.before),
+                    "after": .double(point.after),
+                ]
+                if let batch = point.batch { object["batch"] = .int(batch) }
+                return .object(object)
+            })
     }
 }
 
@@ -118,8 +152,10 @@ extension RunAnalysis.Explanation {
     public var json: JSONValue {
         [
             "incident": [
-                "kind": .string(incident.kind.rawValue), "metric": .string(incident.metric), "step": .int(incident.step),
-                "before": JSONValue(incident.before), "after": JSONValue(incident.after), "magnitude": .double(incident.magnitude),
+                "kind": .string(incident.kind.rawValue), "metric": .string(incident.metric),
+                "step": .int(incident.step),
+                "before": JSONValue(incident.before), "after": JSONValue(incident.after),
+                "magnitude": .double(incident.magnitude),
                 "description": .string(incident.description),
             ],
             "hypotheses": .array(hypotheses.map(\.json)),
@@ -129,7 +165,9 @@ extension RunAnalysis.Explanation {
 
 extension RootCauseHypothesis {
     public var json: JSONValue {
-        var object: JSONObject = ["cause": .string(cause.rawValue), "confidence": .double(confidence), "evidence": JSONValue(evidence)]
+        var object: JSONObject = [
+            "cause": .string(cause.rawValue), "confidence": .double(confidence), "evidence": JSONValue(evidence),
+        ]
         if let batches { object["batches"] = .array(batches.map { .int($0) }) }
         if let samples { object["samples"] = JSONValue(samples) }
         if let defect { object["defect"] = .string(defect) }

@@ -16,7 +16,8 @@ public struct AuditGalleryWriter: Sendable {
 
     static let template: Result<MustacheLibrary, Error> = Result {
         var library = MustacheLibrary()
-        try library.register(String(decoding: PackageResources.gallery_html_mustache, as: UTF8.self), named: "gallery.html")
+        try library.register(
+            String(decoding: PackageResources.gallery_html_mustache, as: UTF8.self), named: "gallery.html")
         return library
     }
 
@@ -24,11 +25,13 @@ public struct AuditGalleryWriter: Sendable {
     static let meanings: [ImageIssue: String] = [
         .unreadable: "cannot be opened or decoded", .truncated: "the file ends early (cut off)",
         .tooLarge: "claims more pixels than the limit (a decompression bomb or a huge scan)",
-        .tooSmall: "fewer pixels on a side than the minimum", .oddAspectRatio: "a thin strip", .blurry: "no sharp detail anywhere",
+        .tooSmall: "fewer pixels on a side than the minimum", .oddAspectRatio: "a thin strip",
+        .blurry: "no sharp detail anywhere",
         .dark: "too dark to see", .overexposed: "washed out", .lowInformation: "nearly uniform",
         .grayscale: "a colour file whose pixels are grey", .exifRotated: "shown turned by its EXIF orientation",
         .rotated: "turned a quarter or half turn", .skewed: "tilted", .oddSize: "far from the dataset's usual size",
-        .duplicate: "byte-identical copies", .nearDuplicate: "copies edited by a pipeline (re-encoded, resized, cropped)",
+        .duplicate: "byte-identical copies",
+        .nearDuplicate: "copies edited by a pipeline (re-encoded, resized, cropped)",
     ]
 
     /// Writes the gallery of an audit; returns its path.
@@ -36,13 +39,17 @@ public struct AuditGalleryWriter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw EngineError.invalidArgument(field: "report_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "report_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
         }
         var issues: [[String: Any]] = []
         for (issue, count, _) in summary.counts {
-            let page = try store.auditFindings(auditID: summary.auditID, issue: issue, offset: 0, limit: 20 * shownPerIssue)
-            var entry: [String: Any] = ["issue": issue.rawValue, "count": count, "meaning": Self.meanings[issue] ?? "",
-                                        "threshold": page.findings.compactMap(\.threshold).first.map(\.displayValue) ?? "-"]
+            let page = try store.auditFindings(
+                auditID: summary.auditID, issue: issue, offset: 0, limit: 20 * shownPerIssue)
+            var entry: [String: Any] = [
+                "issue": issue.rawValue, "count": count, "meaning": Self.meanings[issue] ?? "",
+                "threshold": page.findings.compactMap(\.threshold).first.map(\.displayValue) ?? "-",
+            ]
             if issue == .duplicate || issue == .nearDuplicate {
                 var groups: [String: [AuditFinding]] = [:]
                 for finding in page.findings { groups[finding.group ?? finding.path, default: []].append(finding) }
@@ -53,15 +60,19 @@ public struct AuditGalleryWriter: Sendable {
                     // The group is named by its first image, which carries no finding itself.
                     var members = groups[key]!.map { Self.figure($0, previews) }
                     if !groups[key]!.contains(where: { $0.path == key }) {
-                        members.insert(Self.figure(AuditFinding(path: key, issue: issue, severity: .info, score: nil, threshold: nil,
-                                                                detail: "the first of its group"), previews), at: 0)
+                        members.insert(
+                            Self.figure(
+                                AuditFinding(
+                                    path: key, issue: issue, severity: .info, score: nil, threshold: nil,
+                                    detail: "the first of its group"), previews), at: 0)
                     }
                     return ["members": members]
                 }
                 entry["more"] = groups.count > shown.count ? "\(groups.count - shown.count) groups" : nil
             } else {
                 // Worst first: errors, then warnings, then what is only worth a look.
-                let ordered = page.findings.sorted { ($0.severity, $1.path) > ($1.severity, $0.path) }.prefix(shownPerIssue)
+                let ordered = page.findings.sorted { ($0.severity, $1.path) > ($1.severity, $0.path) }.prefix(
+                    shownPerIssue)
                 let previews = try store.imagePreviews(paths: ordered.map(\.path))
                 entry["findings"] = ordered.map { Self.figure($0, previews) }
                 entry["more"] = count > ordered.count ? "\(count - ordered.count)" : nil
@@ -70,7 +81,8 @@ public struct AuditGalleryWriter: Sendable {
         }
         let context: [String: Any] = [
             "auditID": summary.auditID, "roots": roots.joined(separator: ", "), "images": summary.images,
-            "seconds": String(format: "%.2f", summary.seconds), "generated": ISO8601DateFormatter().string(from: Date()),
+            "seconds": String(format: "%.2f", summary.seconds),
+            "generated": ISO8601DateFormatter().string(from: Date()),
             "issues": issues, "hasIssues": !issues.isEmpty, "hasNotRegular": !summary.notRegularFiles.isEmpty,
             "notRegular": summary.notRegularFiles.map { "\($0.path) (\($0.kind))" },
         ]
@@ -80,26 +92,36 @@ public struct AuditGalleryWriter: Sendable {
         } catch {
             throw EngineError.internalFailure("the gallery template does not parse: \(error)")
         }
-        guard let html = library.render(context, withTemplate: "gallery.html") else { throw EngineError.internalFailure("no gallery template") }
+        guard let html = library.render(context, withTemplate: "gallery.html") else {
+            throw EngineError.internalFailure("no gallery template")
+        }
         let path = (directory as NSString).appendingPathComponent("audit_\(summary.auditID).html")
         do {
             try html.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw EngineError.invalidArgument(field: "report_dir", reason: "cannot write \(path): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "report_dir", reason: "cannot write \(path): \(error.localizedDescription)")
         }
         return path
     }
 
-    static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String: Any] {
-        var figure: [String: Any] = ["path": finding.path, "name": (finding.path as NSString).lastPathComponent,
-                                     "severity": finding.severity.rawValue, "detail": finding.detail,
-                                     "score": finding.score.map(\.displayValue) ?? "-"]
+    static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String:
+        Any]
+    {
+        var figure: [String: Any] = [
+            "path": finding.path, "name": (finding.path as NSString).lastPathComponent,
+            "severity": finding.severity.rawValue, "detail": finding.detail,
+            "score": finding.score.map(\.displayValue) ?? "-",
+        ]
         if let threshold = finding.threshold { figure["threshold"] = threshold.displayValue }
         if let preview = previews[finding.path] {
             figure["thumbnail"] = GreyBitmap.dataURI(preview.pixels, width: 48, height: 48)
             // Drawn at the image's own proportions within 120x120.
             let aspect = min(12, max(1.0 / 12, preview.aspect))
-            figure["size"] = aspect >= 1 ? "width:120px;height:\(Int((120 / aspect).rounded()))px" : "width:\(Int((120 * aspect).rounded()))px;height:120px"
+            figure["size"] =
+                aspect >= 1
+                ? "width:120px;height:\(Int((120 / aspect).rounded()))px"
+                : "width:\(Int((120 * aspect).rounded()))px;height:120px"
         }
         return figure
     }

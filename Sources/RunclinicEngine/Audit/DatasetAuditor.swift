@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Logging
 import RunclinicJSON
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Audits a dataset: finds its images, inspects each (reusing stored inspections of files whose
 /// size and mtime did not change), judges them, adds the dataset-wide checks, and stores it all.
@@ -16,8 +17,10 @@ public struct DatasetAuditor: Sendable {
     public var checks: Set<ImageIssue> = Set(ImageIssue.allCases)
 
     /// `workers`: threads inspecting at once (the inspector's preference when nil).
-    public init(store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
-                workers: Int? = nil, inspector: any ImageInspector = InProcessImageInspector()) {
+    public init(
+        store: RunStore, thresholds: ImageQualityThresholds = ImageQualityThresholds(),
+        workers: Int? = nil, inspector: any ImageInspector = InProcessImageInspector()
+    ) {
         self.store = store
         self.thresholds = thresholds
         self.workers = max(1, workers ?? inspector.concurrency)
@@ -46,40 +49,53 @@ public struct DatasetAuditor: Sendable {
     /// dataset-wide checks then read what they need back from the store.
     static let chunkSize = 512
 
-    public func run(paths: [String], recursive: Bool = true, dataset: String? = nil,
-                    progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
-                    isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Summary {
+    public func run(
+        paths: [String], recursive: Bool = true, dataset: String? = nil,
+        progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> Summary {
         let started = WallClock.now()
         // A path that is not there is a mistake to report, not an empty dataset to pass.
         for (index, path) in paths.enumerated() {
             var status = stat()
             guard stat(path, &status) == 0 else {
-                throw EngineError.invalidArgument(field: paths.count == 1 ? "path" : "paths[\(index)]", reason: "\(path): no such file or folder")
+                throw EngineError.invalidArgument(
+                    field: paths.count == 1 ? "path" : "paths[\(index)]", reason: "\(path): no such file or folder")
             }
         }
         let total = ImageFileWalk.count(paths, recursive: recursive)
         Self.logger.debug("found \(total) images in \(Self.milliseconds(since: started)) ms")
         let files = ImageFileWalk(paths, recursive: recursive)
         let check = ImageQualityCheck(thresholds: thresholds)
-        let auditID = try store.beginAudit(roots: paths, dataset: dataset, thresholds: "\(thresholds)", startedAt: started)
-        var done = 0, reused = 0
+        let auditID = try store.beginAudit(
+            roots: paths, dataset: dataset, thresholds: "\(thresholds)", startedAt: started)
+        var done = 0
+        var reused = 0
         let checks = self.checks
         let asked = checks.map(\.rawValue).sorted().joined(separator: ",")
-        var fingerprint = DatasetFingerprint(version: DatasetChecks.version, thresholds: "\(thresholds) checks: \(asked)")
+        var fingerprint = DatasetFingerprint(
+            version: DatasetChecks.version, thresholds: "\(thresholds) checks: \(asked)")
         do {
             while true {
                 let chunk = files.next(Self.chunkSize)
                 if chunk.isEmpty { break }
                 let chunkStarted = WallClock.now()
-                let entries = try inspect(chunk, done: done, total: max(total, done + chunk.count), progress: progress, isCancelled: isCancelled)
+                let entries = try inspect(
+                    chunk, done: done, total: max(total, done + chunk.count), progress: progress,
+                    isCancelled: isCancelled)
                 let judged = entries.map { check.findings(for: $0.inspection) }
                 let images = zip(entries, judged).map { datasetImage($0, findings: $1) }
                 for image in images { fingerprint.combine(image) }
-                try store.storeAuditChunk(auditID: auditID,
-                                          inspections: entries.filter { !$0.reused }.map { ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection) },
-                                          images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
+                try store.storeAuditChunk(
+                    auditID: auditID,
+                    inspections: entries.filter { !$0.reused }.map {
+                        ($0.path, $0.size, $0.mtime, $0.contentHash, $0.inspection)
+                    },
+                    images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
                 done += chunk.count
-                Self.logger.debug("images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms")
+                Self.logger.debug(
+                    "images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms"
+                )
                 reused += entries.filter(\.reused).count
             }
             if isCancelled() { throw EngineError.cancelled }
@@ -87,7 +103,9 @@ public struct DatasetAuditor: Sendable {
             let checksStarted = WallClock.now()
             if try !store.copyDatasetFindings(fingerprint: fingerprint.value, to: auditID) {
                 try store.withAuditImages(auditID: auditID) { images in
-                    try DatasetChecks.run(images, checks: checks) { findings in try store.addAuditFindings(auditID: auditID, findings) }
+                    try DatasetChecks.run(images, checks: checks) { findings in
+                        try store.addAuditFindings(auditID: auditID, findings)
+                    }
                 }
             }
             Self.logger.debug("dataset-wide checks: \(Self.milliseconds(since: checksStarted)) ms")
@@ -96,9 +114,11 @@ public struct DatasetAuditor: Sendable {
             try? store.discardAudit(auditID: auditID)
             throw error
         }
-        return Summary(auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
-                       unreadableFolders: files.unreadableFolders, notRegularFiles: files.notRegularFiles, counts: try store.auditFindingCounts(auditID: auditID),
-                       seconds: WallClock.now() - started)
+        return Summary(
+            auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
+            unreadableFolders: files.unreadableFolders, notRegularFiles: files.notRegularFiles,
+            counts: try store.auditFindingCounts(auditID: auditID),
+            seconds: WallClock.now() - started)
     }
 
     static let logger = Logger(label: "runclinic.audit")
@@ -107,8 +127,9 @@ public struct DatasetAuditor: Sendable {
 
     /// What the dataset-wide checks need of one image; its thumbnail stays in the store.
     func datasetImage(_ entry: Entry, findings: [AuditFinding]) -> DatasetChecks.Image {
-        var image = DatasetChecks.Image(path: entry.path, readable: entry.inspection.unreadable == nil, size: entry.size,
-                                        contentHash: entry.contentHash)
+        var image = DatasetChecks.Image(
+            path: entry.path, readable: entry.inspection.unreadable == nil, size: entry.size,
+            contentHash: entry.contentHash)
         guard image.readable, let measures = entry.inspection.measures else { return image }
         image.width = measures.width
         image.height = measures.height
@@ -124,8 +145,10 @@ public struct DatasetAuditor: Sendable {
 
     /// Inspects one chunk on `workers` threads (plain threads, not concurrentPerform: the
     /// inspector may want more threads than cores), reusing stored inspections of unchanged files.
-    func inspect(_ images: [String], done: Int, total: Int, progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void,
-                 isCancelled: @escaping @Sendable () -> Bool) throws -> [Entry] {
+    func inspect(
+        _ images: [String], done: Int, total: Int, progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void,
+        isCancelled: @escaping @Sendable () -> Bool
+    ) throws -> [Entry] {
         let cached = try store.cachedInspections(paths: images)
         let results = Results(count: images.count)
         let maximumPixels = thresholds.maximumPixels
@@ -135,8 +158,11 @@ public struct DatasetAuditor: Sendable {
             finished.enter()
             let thread = Thread {
                 while !isCancelled(), let index = results.claim() {
-                    results.set(index, Self.inspect(images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
-                                                    inspector: inspector, isCancelled: isCancelled))
+                    results.set(
+                        index,
+                        Self.inspect(
+                            images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
+                            inspector: inspector, isCancelled: isCancelled))
                     progress(done + results.completed(), total)
                 }
                 finished.leave()
@@ -147,7 +173,9 @@ public struct DatasetAuditor: Sendable {
         finished.wait()
         if isCancelled() { throw EngineError.cancelled }
         let entries = results.all()
-        if let missing = entries.lazy.compactMap(\.inspection.libraryError).first { throw EngineError.imageLibraryUnavailable(missing) }
+        if let missing = entries.lazy.compactMap(\.inspection.libraryError).first {
+            throw EngineError.imageLibraryUnavailable(missing)
+        }
         return entries
     }
 
@@ -160,8 +188,10 @@ public struct DatasetAuditor: Sendable {
         let reused: Bool
     }
 
-    static func inspect(_ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
-                        inspector: any ImageInspector, isCancelled: @escaping @Sendable () -> Bool = { false }) -> Entry {
+    static func inspect(
+        _ path: String, cached: RunStore.CachedInspection?, maximumPixels: Int,
+        inspector: any ImageInspector, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) -> Entry {
         // stat(2) directly: FileManager's attribute dictionary costs more than a re-audit's judging.
         var status = stat()
         let found = stat(path, &status) == 0
@@ -170,10 +200,14 @@ public struct DatasetAuditor: Sendable {
         let size = found ? Int(status.st_size) : 0
         let mtime = found ? Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 : 0
         if let cached, cached.size == size, cached.mtime == mtime {
-            return Entry(path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection, reused: true)
+            return Entry(
+                path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection,
+                reused: true)
         }
-        return Entry(path: path, size: size, mtime: mtime, contentHash: regular ? contentHash(path) : 0,
-                     inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, isCancelled: isCancelled), reused: false)
+        return Entry(
+            path: path, size: size, mtime: mtime, contentHash: regular ? contentHash(path) : 0,
+            inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, isCancelled: isCancelled),
+            reused: false)
     }
 
     /// A 64-bit hash of the file's bytes: byte-identical files share it (and their size). FNV-1a
@@ -185,7 +219,9 @@ public struct DatasetAuditor: Sendable {
         let prime: UInt64 = 0x0000_0100_0000_01B3
         data.withUnsafeBytes { raw in
             let words = raw.count / 8
-            for word in 0..<words { hash = (hash ^ raw.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) &* prime }
+            for word in 0..<words {
+                hash = (hash ^ raw.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) &* prime
+            }
             for byte in raw[(words * 8)...] { hash = (hash ^ UInt64(byte)) &* prime }
         }
         hash ^= hash >> 33

@@ -44,8 +44,10 @@ public enum DatasetChecks {
     static let largestBucket = 2_000
 
     /// Runs the checks asked for over an audit's stored images, handing findings to `emit` in batches.
-    static func run(_ images: AuditImageIndex, checks: Set<ImageIssue> = Set(ImageIssue.allCases),
-                    emit: ([AuditFinding]) throws -> Void) throws {
+    static func run(
+        _ images: AuditImageIndex, checks: Set<ImageIssue> = Set(ImageIssue.allCases),
+        emit: ([AuditFinding]) throws -> Void
+    ) throws {
         if checks.contains(.duplicate) { try emit(duplicates(images)) }
         if checks.contains(.nearDuplicate) { try emit(nearDuplicates(images, radius: nearRadius)) }
         if checks.contains(.oddSize) { try emit(oddSizes(images)) }
@@ -56,8 +58,9 @@ public enum DatasetChecks {
         var found: [AuditFinding] = []
         try images.forEachIdenticalGroup { paths in
             for path in paths.dropFirst() {
-                var finding = AuditFinding(path: path, issue: .duplicate, severity: .warning, score: 0, threshold: 0,
-                                           detail: "the same bytes as \(paths[0])")
+                var finding = AuditFinding(
+                    path: path, issue: .duplicate, severity: .warning, score: 0, threshold: 0,
+                    detail: "the same bytes as \(paths[0])")
                 finding.group = paths[0]
                 found.append(finding)
             }
@@ -74,7 +77,10 @@ public enum DatasetChecks {
         var parent: [Int64: Int64] = [:]  // union-find over the images paired so far (by row id)
         func root(_ id: Int64) -> Int64 {
             var node = id
-            while let up = parent[node], up != node { parent[node] = parent[up] ?? up; node = up }
+            while let up = parent[node], up != node {
+                parent[node] = parent[up] ?? up
+                node = up
+            }
             return node
         }
         var distance: [Int64: Double] = [:]
@@ -84,18 +90,26 @@ public enum DatasetChecks {
                 // The pairs whose hashes are close, then their thumbnails (read for this bucket only).
                 var pairs: [(Hashes, Hashes)] = []
                 // Plain arrays for the pair loop (a missing average hash counts as 64 bits off).
-                let differences = members.map(\.differenceHash), averages = members.map { $0.averageHash ?? 0 }
+                let differences = members.map(\.differenceHash)
+                let averages = members.map { $0.averageHash ?? 0 }
                 let averaged = members.map { $0.averageHash != nil }
                 for a in members.indices {
                     for b in (a + 1)..<members.count {
                         // The two hashes together within twice the radius (of 128 bits): a flat page's
                         // difference hash drifts with noise, its average hash does not.
                         let averageBits = averaged[a] && averaged[b] ? (averages[a] ^ averages[b]).nonzeroBitCount : 64
-                        guard (differences[a] ^ differences[b]).nonzeroBitCount + averageBits <= 2 * radius else { continue }
+                        guard (differences[a] ^ differences[b]).nonzeroBitCount + averageBits <= 2 * radius else {
+                            continue
+                        }
                         if let first = members[a].textMarks, let second = members[b].textMarks,
-                           Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second)) { continue }
+                            Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second))
+                        {
+                            continue
+                        }
                         // Already joined through another band: nothing to learn.
-                        guard distance[members[b].id] == nil || root(members[a].id) != root(members[b].id) else { continue }
+                        guard distance[members[b].id] == nil || root(members[a].id) != root(members[b].id) else {
+                            continue
+                        }
                         pairs.append((members[a], members[b]))
                     }
                 }
@@ -107,7 +121,9 @@ public enum DatasetChecks {
                 }
                 // Normalised thumbnails are kept across buckets (an image sits in up to 16), up to a
                 // bound: memory stays flat however large the dataset.
-                if normalised.count + needed.count > Self.cachedThumbnails { normalised.removeAll(keepingCapacity: true) }
+                if normalised.count + needed.count > Self.cachedThumbnails {
+                    normalised.removeAll(keepingCapacity: true)
+                }
                 for (id, stored) in try images.thumbnails(needed.filter { normalised[$0] == nil }) {
                     normalised[id] = normalisedThumbnail(stored.bytes, range: stored.range)
                 }
@@ -128,9 +144,10 @@ public enum DatasetChecks {
             guard group != id else { continue }
             let apart = distance[id] ?? Self.thumbnailRadius
             let original = try images.path(group)
-            var finding = AuditFinding(path: try images.path(id), issue: .nearDuplicate, severity: .warning,
-                                       score: apart, threshold: Self.thumbnailRadius,
-                                       detail: "looks like \(original) (thumbnails \(apart.shortDescription) apart)")
+            var finding = AuditFinding(
+                path: try images.path(id), issue: .nearDuplicate, severity: .warning,
+                score: apart, threshold: Self.thumbnailRadius,
+                detail: "looks like \(original) (thumbnails \(apart.shortDescription) apart)")
             finding.group = original
             found.append(finding)
         }
@@ -147,7 +164,9 @@ public enum DatasetChecks {
             for column in 0..<48 { blocks[(row / 6) * 8 + column / 6] += Int(thumbnail[row * 48 + column]) }
         }
         let mean = blocks.reduce(0, +) / 64
-        return blocks.enumerated().reduce(UInt64(0)) { hash, block in block.element > mean ? hash | (1 << UInt64(block.offset)) : hash }
+        return blocks.enumerated().reduce(UInt64(0)) { hash, block in
+            block.element > mean ? hash | (1 << UInt64(block.offset)) : hash
+        }
     }
 
     /// Normalised thumbnails held at once during near-duplicate grouping (2.3 KB each).
@@ -211,8 +230,10 @@ public enum DatasetChecks {
             let value = log(Double(max(1, width * height)))
             let z = abs(value - median) / scale
             guard z > 4, abs(value - median) >= log(20.0) else { return }
-            found.append(AuditFinding(path: path, issue: .oddSize, severity: .warning, score: z, threshold: 4,
-                                      detail: "\(width)x\(height) pixels, far from the dataset's typical \(Int(exp(median))) pixels"))
+            found.append(
+                AuditFinding(
+                    path: path, issue: .oddSize, severity: .warning, score: z, threshold: 4,
+                    detail: "\(width)x\(height) pixels, far from the dataset's typical \(Int(exp(median))) pixels"))
         }
         return found
     }

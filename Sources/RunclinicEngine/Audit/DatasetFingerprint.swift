@@ -16,7 +16,9 @@ struct DatasetFingerprint {
         combine(image.readable ? 1 : 0)
         combine(UInt64(image.size))
         combine(image.contentHash)
-        for value in [image.width, image.height, image.textMarks] { combine(value.map { UInt64(bitPattern: Int64($0)) } ?? .max) }
+        for value in [image.width, image.height, image.textMarks] {
+            combine(value.map { UInt64(bitPattern: Int64($0)) } ?? .max)
+        }
         for hash in [image.differenceHash, image.averageHash] {
             combine(hash == nil ? 0 : 1)
             combine(hash ?? 0)

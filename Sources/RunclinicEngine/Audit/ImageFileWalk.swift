@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The image files under some paths, handed out a chunk at a time: memory holds one listing per
 /// folder being walked, never the dataset's list of files. The walk survives symlink loops (each
@@ -18,8 +19,10 @@ public final class ImageFileWalk {
     public private(set) var notRegularFiles: [(path: String, kind: String)] = []
     static let reportedLimit = 1_000
 
-    static let extensions: Set<String> = ["jpg", "jpeg", "jpe", "png", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
-                                          "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr"]
+    static let extensions: Set<String> = [
+        "jpg", "jpeg", "jpe", "png", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
+        "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr",
+    ]
 
     /// A folder being walked: its path (nil for the roots), its names and the next one to take.
     private struct Listing {
@@ -78,7 +81,8 @@ public final class ImageFileWalk {
                 unreadableFolders.append(path)
                 return
             }
-            listings.append(Listing(folder: path, names: names.filter { !$0.hasPrefix(".") }.sorted(), depth: depth + 1))
+            listings.append(
+                Listing(folder: path, names: names.filter { !$0.hasPrefix(".") }.sorted(), depth: depth + 1))
         } else if let kind = Self.specialKind(info.st_mode) {
             if notRegularFiles.count < Self.reportedLimit { notRegularFiles.append((path, kind)) }
         } else if Self.isImageName(path) {

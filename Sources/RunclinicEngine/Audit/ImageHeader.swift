@@ -73,8 +73,14 @@ public struct ImageHeader: Sendable, Equatable, Codable {
         while index + 4 <= bytes.count {
             guard bytes[index] == 0xFF else { return }
             let marker = bytes[index + 1]
-            if marker == 0xFF { index += 1; continue }
-            if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { index += 2; continue }
+            if marker == 0xFF {
+                index += 1
+                continue
+            }
+            if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 {
+                index += 2
+                continue
+            }
             let length = Int(ImageHeader.bigEndian16(bytes, index + 2))
             guard length >= 2 else { return }
             let segment = index + 4
@@ -87,7 +93,9 @@ public struct ImageHeader: Sendable, Equatable, Codable {
                 return
             case 0xE1:
                 let end = min(bytes.count, segment + length - 2)
-                if end > segment { exifOrientation = ImageHeader.exifOrientation(Array(bytes[segment..<end])) ?? exifOrientation }
+                if end > segment {
+                    exifOrientation = ImageHeader.exifOrientation(Array(bytes[segment..<end])) ?? exifOrientation
+                }
             case 0xDA:
                 return
             default:
@@ -137,8 +145,12 @@ public struct ImageHeader: Sendable, Equatable, Codable {
         return nil
     }
 
-    static func bigEndian16(_ bytes: [UInt8], _ offset: Int) -> UInt16 { UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1]) }
-    static func littleEndian16(_ bytes: [UInt8], _ offset: Int) -> UInt16 { UInt16(bytes[offset + 1]) << 8 | UInt16(bytes[offset]) }
+    static func bigEndian16(_ bytes: [UInt8], _ offset: Int) -> UInt16 {
+        UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+    static func littleEndian16(_ bytes: [UInt8], _ offset: Int) -> UInt16 {
+        UInt16(bytes[offset + 1]) << 8 | UInt16(bytes[offset])
+    }
     static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
         UInt32(bigEndian16(bytes, offset)) << 16 | UInt32(bigEndian16(bytes, offset + 2))
     }

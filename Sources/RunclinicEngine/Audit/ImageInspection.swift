@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Everything read from one image file: its header and OpenCV's measures, or why there are none.
 /// The expensive part of an audit; findings are judged from it.
@@ -26,7 +27,9 @@ public struct ImageInspection: Sendable, Codable {
     public var libraryError: String?
 
     /// Reads the header and, unless it claims too many pixels, decodes and measures the image.
-    public static func inspect(path: String, maximumPixels: Int = ImageQualityThresholds().maximumPixels) -> ImageInspection {
+    public static func inspect(path: String, maximumPixels: Int = ImageQualityThresholds().maximumPixels)
+        -> ImageInspection
+    {
         var inspection = ImageInspection(path: path)
         var status = stat()
         guard stat(path, &status) == 0 else {
@@ -35,7 +38,10 @@ public struct ImageInspection: Sendable, Codable {
         }
         // Opening a FIFO or a device can block for good: such files are never opened.
         if let kind = ImageFileWalk.specialKind(status.st_mode) {
-            inspection.unreadable = Unreadable(score: nil, detail: (status.st_mode & S_IFMT) == S_IFDIR ? "a folder, not an image file" : "not a regular file (a \(kind)): not opened")
+            inspection.unreadable = Unreadable(
+                score: nil,
+                detail: (status.st_mode & S_IFMT) == S_IFDIR
+                    ? "a folder, not an image file" : "not a regular file (a \(kind)): not opened")
             return inspection
         }
         let header: ImageHeader

@@ -13,7 +13,9 @@ public protocol ImageInspector: Sendable {
 
 extension ImageInspector {
     /// An inspector that cannot be interrupted finishes the image it is on.
-    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection {
+    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool)
+        -> ImageInspection
+    {
         inspect(path: path, maximumPixels: maximumPixels)
     }
 }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CImageInspectionAPI
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// OpenCV's measures of one decoded image (see image_inspection.h).
 public struct ImageMeasures: Sendable, Codable {
@@ -80,12 +81,15 @@ public final class ImageMeasurer: Sendable {
         for candidate in candidatePaths() {
             tried.append(candidate)
             guard let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) else { continue }
-            guard let measure = dlsym(handle, "rc_measure_image"), let version = dlsym(handle, "rc_opencv_version") else {
+            guard let measure = dlsym(handle, "rc_measure_image"), let version = dlsym(handle, "rc_opencv_version")
+            else {
                 return .failure(.libraryMissing("\(candidate) lacks the rc_ entry points"))
             }
             let versionFunction = unsafeBitCast(version, to: rc_opencv_version_function.self)
-            return .success(ImageMeasurer(libraryPath: candidate, openCVVersion: versionFunction().map { String(cString: $0) } ?? "?",
-                                          measureFunction: unsafeBitCast(measure, to: rc_measure_image_function.self)))
+            return .success(
+                ImageMeasurer(
+                    libraryPath: candidate, openCVVersion: versionFunction().map { String(cString: $0) } ?? "?",
+                    measureFunction: unsafeBitCast(measure, to: rc_measure_image_function.self)))
         }
         let reason = dlerror().map { String(cString: $0) } ?? "not found"
         return .failure(.libraryMissing("tried \(tried.joined(separator: ", ")): \(reason)"))
@@ -100,7 +104,8 @@ public final class ImageMeasurer: Sendable {
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             let directory = (executable as NSString).deletingLastPathComponent
             paths.append((directory as NSString).appendingPathComponent(libraryName))
-            paths.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent(libraryName))
+            paths.append(
+                ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent(libraryName))
         }
         paths.append(libraryName)
         return paths
@@ -116,7 +121,9 @@ public final class ImageMeasurer: Sendable {
     /// `header` (when known) lets a large JPEG be decoded at half, a quarter or an eighth of its
     /// size, still at least three quarters of `analysisSide` wide (libjpeg's scaled decoding costs
     /// far less than decoding in full and resizing), and gives the true size back.
-    public func measure(path: String, analysisSide: Int = 1024, header: ImageHeader? = nil) throws(Failure) -> ImageMeasures {
+    public func measure(path: String, analysisSide: Int = 1024, header: ImageHeader? = nil) throws(Failure)
+        -> ImageMeasures
+    {
         var reduction: Int32 = 1
         if header?.format == .jpeg, let width = header?.width, let height = header?.height {
             while reduction < 8, max(width, height) / Int(reduction * 2) >= analysisSide * 3 / 4 { reduction *= 2 }
@@ -130,17 +137,22 @@ public final class ImageMeasurer: Sendable {
         case 0:
             return ImageMeasures(
                 width: reduction > 1 ? header?.width ?? Int(result.width) : Int(result.width),
-                height: reduction > 1 ? header?.height ?? Int(result.height) : Int(result.height), channels: Int(result.channels),
-                laplacianVariance: result.laplacian_variance, sharpness: result.sharpness, edgeDensity: result.edge_density,
+                height: reduction > 1 ? header?.height ?? Int(result.height) : Int(result.height),
+                channels: Int(result.channels),
+                laplacianVariance: result.laplacian_variance, sharpness: result.sharpness,
+                edgeDensity: result.edge_density,
                 meanBrightness: result.mean_brightness, darkFraction: result.dark_fraction,
                 brightFraction: result.bright_fraction, entropy: result.entropy,
                 darkestLevel: result.darkest_level, brightestLevel: result.brightest_level,
                 colourfulness: result.colourfulness, differenceHash: result.difference_hash,
                 thumbnail: withUnsafeBytes(of: result.thumbnail) { Data($0) }, thumbnailRange: result.thumbnail_range,
                 textLines: result.text_marks > 0
-                    ? TextLines(marks: Int(result.text_marks), angle: result.text_line_angle, agreement: result.text_line_agreement)
+                    ? TextLines(
+                        marks: Int(result.text_marks), angle: result.text_line_angle,
+                        agreement: result.text_line_agreement)
                     : nil,
-                sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil, colourSpread: result.colour_spread)
+                sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
+                colourSpread: result.colour_spread)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

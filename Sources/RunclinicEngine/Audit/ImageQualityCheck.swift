@@ -14,89 +14,131 @@ public struct ImageQualityCheck: Sendable {
     /// thresholds change, without decoding the image again).
     public func findings(for inspection: ImageInspection) -> [AuditFinding] {
         let path = inspection.path
-        if let problem = inspection.unreadable { return [finding(path, .unreadable, .high, problem.score, nil, problem.detail)] }
+        if let problem = inspection.unreadable {
+            return [finding(path, .unreadable, .high, problem.score, nil, problem.detail)]
+        }
         guard let header = inspection.header else { return [] }
         var found: [AuditFinding] = []
         if let pixels = header.pixelCount, pixels > thresholds.maximumPixels {
-            return [finding(path, .tooLarge, .high, Double(pixels), Double(thresholds.maximumPixels),
-                            "the header claims \(header.width!)x\(header.height!) pixels; not decoded")]
+            return [
+                finding(
+                    path, .tooLarge, .high, Double(pixels), Double(thresholds.maximumPixels),
+                    "the header claims \(header.width!)x\(header.height!) pixels; not decoded")
+            ]
         }
         if header.isTruncated {
-            found.append(finding(path, .truncated, .high, nil, nil,
-                                 header.format == .jpeg ? "no JPEG end-of-image marker: the file is cut off" : "no PNG IEND chunk: the file is cut off"))
+            found.append(
+                finding(
+                    path, .truncated, .high, nil, nil,
+                    header.format == .jpeg
+                        ? "no JPEG end-of-image marker: the file is cut off" : "no PNG IEND chunk: the file is cut off")
+            )
         }
         if let orientation = header.exifOrientation, orientation != 1 {
-            found.append(finding(path, .exifRotated, .warning, Double(orientation), 1,
-                                 "EXIF orientation \(orientation): loaders that ignore EXIF see it rotated or mirrored"))
+            found.append(
+                finding(
+                    path, .exifRotated, .warning, Double(orientation), 1,
+                    "EXIF orientation \(orientation): loaders that ignore EXIF see it rotated or mirrored"))
         }
         guard let measures = inspection.measures else {
             // A cut-off file the decoder gives up on is one problem, reported once: truncated.
             if header.isTruncated { return found }
             let what = header.format == nil ? "not an image" : "the decoder failed"
-            return found + [finding(path, .unreadable, .high, nil, nil, "\(what): \(inspection.decodeError ?? "unknown error")")]
+            return found + [
+                finding(path, .unreadable, .high, nil, nil, "\(what): \(inspection.decodeError ?? "unknown error")")
+            ]
         }
-        let width = measures.width, height = measures.height
+        let width = measures.width
+        let height = measures.height
         if width < thresholds.minimumWidth || height < thresholds.minimumHeight {
-            found.append(finding(path, .tooSmall, .warning, Double(min(width, height)), Double(min(thresholds.minimumWidth, thresholds.minimumHeight)),
-                                 "\(width)x\(height) pixels, under the \(thresholds.minimumWidth)x\(thresholds.minimumHeight) minimum"))
+            found.append(
+                finding(
+                    path, .tooSmall, .warning, Double(min(width, height)),
+                    Double(min(thresholds.minimumWidth, thresholds.minimumHeight)),
+                    "\(width)x\(height) pixels, under the \(thresholds.minimumWidth)x\(thresholds.minimumHeight) minimum"
+                ))
         }
         let aspect = Double(max(width, height)) / Double(max(1, min(width, height)))
         if aspect > thresholds.maximumAspectRatio {
-            found.append(finding(path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
-                                 "aspect ratio 1:\(aspect.shortDescription)"))
+            found.append(
+                finding(
+                    path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
+                    "aspect ratio 1:\(aspect.shortDescription)"))
         }
         // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all.
-        let dark = measures.meanBrightness < thresholds.darkMean && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
+        let dark =
+            measures.meanBrightness < thresholds.darkMean
+            && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
         let contrast = measures.brightestLevel - measures.darkestLevel
         // Near-uniform: no edges and, seen at 48x48, under 20 grey levels between the darkest and
         // brightest parts and little change of colour (scanner noise on a blank page, a flat wall
         // with a faint gradient; a picture whose regions differ only in hue is not), or no
         // detail at all at any contrast (extreme defocus).
         let colourSpread = measures.colourSpread ?? 0
-        let nearUniform = measures.edgeDensity < 0.01
+        let nearUniform =
+            measures.edgeDensity < 0.01
             && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
                 || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
         // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
         // (structure at 48x48, no detail at all, too little contrast left for the rest).
-        let blurred = !nearUniform && measures.sharpness < thresholds.blurThreshold
+        let blurred =
+            !nearUniform && measures.sharpness < thresholds.blurThreshold
             && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
                 || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5))
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
         // or blurred page is said as such.
-        let clipped = measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
+        let clipped =
+            measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
             && measures.darkestLevel >= 60 && measures.colourfulness >= 3
-        let faded = (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
+        let faded =
+            (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
         // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
         let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
         let washedOut = (clipped || faded) && (!nearUniform || whitedOut) && !blurred && !dark
         if nearUniform, !dark, !washedOut {
-            found.append(finding(path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
-                                 "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"))
+            found.append(
+                finding(
+                    path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
+                    "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"
+                ))
         } else if blurred, !dark {
-            found.append(finding(path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
-                                 "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, at 1,024 px"))
+            found.append(
+                finding(
+                    path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
+                    "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, at 1,024 px"
+                ))
         }
         if dark {
-            found.append(finding(path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
-                                 "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"))
+            found.append(
+                finding(
+                    path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
+                    "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"
+                ))
         }
         if washedOut {
-            found.append(finding(path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
-                                 clipped ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
-                                         : "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"))
+            found.append(
+                finding(
+                    path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
+                    clipped
+                        ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
+                        : "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
+                ))
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
         // missing part decodes grey: neither is said).
         if measures.channels >= 3, contrast >= 40, !dark, !washedOut, !header.isTruncated, measures.textLines == nil,
-           measures.colourfulness < thresholds.grayscaleColourfulness {
-            found.append(finding(path, .grayscale, .warning, measures.colourfulness, thresholds.grayscaleColourfulness,
-                                 "a colour file holding a grey image"))
+            measures.colourfulness < thresholds.grayscaleColourfulness
+        {
+            found.append(
+                finding(
+                    path, .grayscale, .warning, measures.colourfulness, thresholds.grayscaleColourfulness,
+                    "a colour file holding a grey image"))
         }
         return found
     }
@@ -105,21 +147,28 @@ public struct ImageQualityCheck: Sendable {
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
         guard let orientation = TextOrientation(measures.textLines) else { return [] }
         var found: [AuditFinding] = []
-        let lean = "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
+        let lean =
+            "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
         if orientation.sideways {
-            found.append(finding(path, .rotated, .warning, 90 + orientation.skew, nil,
-                                 "turned a quarter: the text lines run down the page (at \((90 + orientation.skew).shortDescription)°); " +
-                                 "whether by 90° or 270° is uncertain"))
+            found.append(
+                finding(
+                    path, .rotated, .warning, 90 + orientation.skew, nil,
+                    "turned a quarter: the text lines run down the page (at \((90 + orientation.skew).shortDescription)°); "
+                        + "whether by 90° or 270° is uncertain"))
         }
         if abs(orientation.skew) > thresholds.maximumRotation {
-            found.append(finding(path, .skewed, .warning, abs(orientation.skew), thresholds.maximumRotation,
-                                 "text lines lean \(lean), over the \(thresholds.maximumRotation.shortDescription)° limit"))
+            found.append(
+                finding(
+                    path, .skewed, .warning, abs(orientation.skew), thresholds.maximumRotation,
+                    "text lines lean \(lean), over the \(thresholds.maximumRotation.shortDescription)° limit"))
         }
         return found
     }
 
-    private func finding(_ path: String, _ issue: ImageIssue, _ severity: AnomalySeverity, _ score: Double?, _ threshold: Double?,
-                         _ detail: String) -> AuditFinding {
+    private func finding(
+        _ path: String, _ issue: ImageIssue, _ severity: AnomalySeverity, _ score: Double?, _ threshold: Double?,
+        _ detail: String
+    ) -> AuditFinding {
         AuditFinding(path: path, issue: issue, severity: severity, score: score, threshold: threshold, detail: detail)
     }
 }

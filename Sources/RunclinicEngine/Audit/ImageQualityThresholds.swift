@@ -38,18 +38,24 @@ public struct ImageQualityThresholds: Sendable, Equatable {
 
     public init() {}
 
-    static let keys = ["min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
-                       "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio", "min_range"]
+    static let keys = [
+        "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
+        "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
+        "min_range",
+    ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
-    public static func parse(_ object: JSONObject?, path: String, base: ImageQualityThresholds = ImageQualityThresholds())
+    public static func parse(
+        _ object: JSONObject?, path: String, base: ImageQualityThresholds = ImageQualityThresholds()
+    )
         throws(ConfigurationError) -> ImageQualityThresholds
     {
         var thresholds = base
         for (key, value) in object ?? JSONObject() {
             let field = "\(path).\(key)"
             guard Self.keys.contains(key) else {
-                throw ConfigurationError(path: field, expected: "one of \(Self.keys.joined(separator: ", "))", got: "an unknown key")
+                throw ConfigurationError(
+                    path: field, expected: "one of \(Self.keys.joined(separator: ", "))", got: "an unknown key")
             }
             guard let number = value.doubleValue, number.isFinite, number >= 0 else {
                 throw ConfigurationError(path: field, expected: "a non-negative number", got: JSONWriter.string(value))

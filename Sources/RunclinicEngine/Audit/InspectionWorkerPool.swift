@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Decodes images in child processes (`runclinic inspect-worker`): a decoder that crashes on a
 /// hostile file takes down that worker, not the server holding live monitor state. The file it
@@ -24,17 +25,24 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
 
     /// `command`: the worker's executable and arguments (it reads paths, writes inspections).
     /// `decodeDeadline`: $RUNCLINIC_DECODE_DEADLINE (seconds) when nil, else 30.
-    public init(command: [String], maximumIdle: Int = ProcessInfo.processInfo.activeProcessorCount + 1, decodeDeadline: Double? = nil) {
+    public init(
+        command: [String], maximumIdle: Int = ProcessInfo.processInfo.activeProcessorCount + 1,
+        decodeDeadline: Double? = nil
+    ) {
         self.command = command
         self.maximumIdle = maximumIdle
-        self.decodeDeadline = decodeDeadline
-            ?? ProcessInfo.processInfo.environment["RUNCLINIC_DECODE_DEADLINE"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
+        self.decodeDeadline =
+            decodeDeadline
+            ?? ProcessInfo.processInfo.environment["RUNCLINIC_DECODE_DEADLINE"].flatMap(Double.init).flatMap {
+                $0 > 0 ? $0 : nil
+            }
             ?? 30
     }
 
     /// The running binary's own `inspect-worker` command.
     public static func selfExecuting() -> InspectionWorkerPool {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return InspectionWorkerPool(command: [executable, "inspect-worker"])
     }
 
@@ -46,18 +54,24 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         inspect(path: path, maximumPixels: maximumPixels, isCancelled: { false })
     }
 
-    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection {
+    public func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool)
+        -> ImageInspection
+    {
         // Paths with a newline cannot cross the line protocol; they are decoded here (rare).
         guard !path.contains("\n") else { return ImageInspection.inspect(path: path, maximumPixels: maximumPixels) }
         for attempt in 0..<2 {
             guard let worker = checkOut() else { break }
-            switch worker.inspect(path, maximumPixels: maximumPixels, deadline: decodeDeadline, isCancelled: isCancelled) {
+            switch worker.inspect(
+                path, maximumPixels: maximumPixels, deadline: decodeDeadline, isCancelled: isCancelled)
+            {
             case .inspected(let inspection):
                 checkIn(worker)
                 return inspection
             case .overdue:
                 worker.kill()
-                return Self.unreadable(path, "decoding did not finish within \(decodeDeadline.shortDescription) s: the decoder was stopped")
+                return Self.unreadable(
+                    path, "decoding did not finish within \(decodeDeadline.shortDescription) s: the decoder was stopped"
+                )
             case .cancelled:
                 worker.kill()
                 return Self.unreadable(path, "not inspected: the audit was cancelled")
@@ -117,12 +131,15 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             process.standardOutput = output
             // libpng and libjpeg complain on stderr about every damaged file; the findings say it.
             process.standardError = FileHandle.nullDevice
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+                positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
             // Close-on-exec on every end, so a worker started later does not inherit this one's
             // pipes (its stdin would then never reach end-of-file). The child's own ends are
             // duplicated onto its stdin and stdout, which clears the flag there.
-            for descriptor in [input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
-                               output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
+            for descriptor in [
+                input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
+                output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor,
+            ] {
                 _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             }
             do { try process.run() } catch { return nil }
@@ -168,7 +185,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             var description = "it stopped answering"
             while Date() < deadline {
                 if !process.isRunning {
-                    description = process.terminationReason == .uncaughtSignal
+                    description =
+                        process.terminationReason == .uncaughtSignal
                         ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)"
                     break
                 }

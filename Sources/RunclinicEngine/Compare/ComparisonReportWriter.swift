@@ -13,18 +13,24 @@ public struct ComparisonReportWriter: Sendable {
 
     static let templates: Result<MustacheLibrary, Error> = Result {
         var library = MustacheLibrary()
-        try library.register(String(decoding: PackageResources.comparison_md_mustache, as: UTF8.self), named: "comparison.md")
-        try library.register(String(decoding: PackageResources.comparison_html_mustache, as: UTF8.self), named: "comparison.html")
+        try library.register(
+            String(decoding: PackageResources.comparison_md_mustache, as: UTF8.self), named: "comparison.md")
+        try library.register(
+            String(decoding: PackageResources.comparison_html_mustache, as: UTF8.self), named: "comparison.html")
         return library
     }
 
-    public func write(_ comparison: RunComparison, formats: [AnalysisReportWriter.Format] = AnalysisReportWriter.Format.allCases) throws
-        -> [AnalysisReportWriter.Format: String] {
+    public func write(
+        _ comparison: RunComparison, formats: [AnalysisReportWriter.Format] = AnalysisReportWriter.Format.allCases
+    ) throws
+        -> [AnalysisReportWriter.Format: String]
+    {
         let files = AnalysisReportWriter(directory: directory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw EngineError.invalidArgument(field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
         }
         let stem = "comparison_" + AnalysisReportWriter.fileStem(comparison.metric)
         let chart = ReportCharts.overlay(comparison.metric, comparison.curves)
@@ -35,9 +41,12 @@ public struct ComparisonReportWriter: Sendable {
             case .md:
                 let chartFile = "\(stem).svg"
                 try files.write(chart, to: (directory as NSString).appendingPathComponent(chartFile))
-                try files.write(try render("comparison.md", context(comparison, chart: chartFile, escape: ReportContent.markdown)), to: path)
+                try files.write(
+                    try render("comparison.md", context(comparison, chart: chartFile, escape: ReportContent.markdown)),
+                    to: path)
             case .html:
-                try files.write(try render("comparison.html", context(comparison, chart: chart, escape: { $0 })), to: path)
+                try files.write(
+                    try render("comparison.html", context(comparison, chart: chart, escape: { $0 })), to: path)
             case .json:
                 try files.write(JSONWriter.string(comparison.json, pretty: true) + "\n", to: path)
             }
@@ -53,7 +62,9 @@ public struct ComparisonReportWriter: Sendable {
         } catch {
             throw EngineError.internalFailure("the \(template) template does not parse: \(error)")
         }
-        guard let text = library.render(context, withTemplate: template) else { throw EngineError.internalFailure("no \(template) template") }
+        guard let text = library.render(context, withTemplate: template) else {
+            throw EngineError.internalFailure("no \(template) template")
+        }
         return text
     }
 
@@ -61,30 +72,44 @@ public struct ComparisonReportWriter: Sendable {
         let number = { (value: Double?) -> String in value.map(\.displayValue) ?? "-" }
         var context: [String: Any] = [
             "metric": escape(comparison.metric), "direction": comparison.direction == .max ? "higher" : "lower",
-            "count": comparison.outcomes.count, "generated": ISO8601DateFormatter().string(from: Date()), "chart": chart,
+            "count": comparison.outcomes.count, "generated": ISO8601DateFormatter().string(from: Date()),
+            "chart": chart,
             "recommendations": comparison.recommendations.map(escape),
             "runs": comparison.outcomes.map { outcome -> [String: Any] in
-                ["name": escape(outcome.run.name), "best": number(outcome.best), "bestStep": outcome.bestStep.map(String.init) ?? "-",
-                 "final": number(outcome.final), "drop": number(outcome.dropFromBest), "auc": number(outcome.areaUnderCurve),
-                 "near": outcome.stepsToNearBest.map(String.init) ?? "-", "wall": number(outcome.wallSeconds),
-                 "volatility": number(outcome.volatility), "anomalies": outcome.anomalies.values.reduce(0, +)]
+                [
+                    "name": escape(outcome.run.name), "best": number(outcome.best),
+                    "bestStep": outcome.bestStep.map(String.init) ?? "-",
+                    "final": number(outcome.final), "drop": number(outcome.dropFromBest),
+                    "auc": number(outcome.areaUnderCurve),
+                    "near": outcome.stepsToNearBest.map(String.init) ?? "-", "wall": number(outcome.wallSeconds),
+                    "volatility": number(outcome.volatility), "anomalies": outcome.anomalies.values.reduce(0, +),
+                ]
             },
             "groups": comparison.groups.map { group -> [String: Any] in
-                ["settings": escape(group.settings.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")),
-                 "runs": escape(group.runs.joined(separator: ", ")), "mean": number(group.mean), "deviation": number(group.deviation),
-                 "interval": group.interval.map { "\(number($0.low)) to \(number($0.high))" } ?? "-"]
+                [
+                    "settings": escape(group.settings.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")),
+                    "runs": escape(group.runs.joined(separator: ", ")), "mean": number(group.mean),
+                    "deviation": number(group.deviation),
+                    "interval": group.interval.map { "\(number($0.low)) to \(number($0.high))" } ?? "-",
+                ]
             },
             "differences": comparison.differences.map { difference -> [String: Any] in
-                ["key": escape(difference.key), "typeChanged": difference.typeChanged,
-                 "values": difference.values.map { escape($0.map(JSONWriter.string) ?? "(missing)") }]
+                [
+                    "key": escape(difference.key), "typeChanged": difference.typeChanged,
+                    "values": difference.values.map { escape($0.map(JSONWriter.string) ?? "(missing)") },
+                ]
             },
-            "keyDifferences": comparison.keyDifferences.map { ["key": escape($0.key), "share": String(format: "%.2f", $0.share)] as [String: Any] },
+            "keyDifferences": comparison.keyDifferences.map {
+                ["key": escape($0.key), "share": String(format: "%.2f", $0.share)] as [String: Any]
+            },
         ]
         if !comparison.differences.isEmpty { context["hasDifferences"] = true }
         if !comparison.keyDifferences.isEmpty { context["hasKeyDifferences"] = true }
         if let test = comparison.significance {
-            context["significance"] = ["t": number(test.t), "degrees": number(test.degrees), "p": test.p.shortDescription,
-                                       "verdict": test.isSignificant ? "significant at 5%" : "not significant"]
+            context["significance"] = [
+                "t": number(test.t), "degrees": number(test.degrees), "p": test.p.shortDescription,
+                "verdict": test.isSignificant ? "significant at 5%" : "not significant",
+            ]
         }
         return context
     }

@@ -6,7 +6,8 @@ import Foundation
 public enum Correlation {
     public static func pearson(_ x: [Double], _ y: [Double]) -> (r: Double, p: Double)? {
         guard x.count == y.count, x.count >= 3 else { return nil }
-        let (mx, vx) = StudentT.meanAndVariance(x), (my, vy) = StudentT.meanAndVariance(y)
+        let (mx, vx) = StudentT.meanAndVariance(x)
+        let (my, vy) = StudentT.meanAndVariance(y)
         guard vx > 0, vy > 0 else { return nil }
         var covariance = 0.0
         for index in x.indices { covariance += (x[index] - mx) * (y[index] - my) }

@@ -53,24 +53,36 @@ public struct HyperparameterAnalyzer: Sendable {
 
     public init(store: RunStore) { self.store = store }
 
-    public func analyze(project: String, metric: String, direction: MetricDirection? = nil, minimumRuns: Int = 5) throws -> HyperparameterImpact {
+    public func analyze(project: String, metric: String, direction: MetricDirection? = nil, minimumRuns: Int = 5) throws
+        -> HyperparameterImpact
+    {
         guard let mode = direction ?? MetricDirection.infer(from: metric) else {
-            throw EngineError.invalidArgument(field: "mode", reason: "cannot tell whether higher or lower '\(metric)' is better: give mode max or min")
+            throw EngineError.invalidArgument(
+                field: "mode", reason: "cannot tell whether higher or lower '\(metric)' is better: give mode max or min"
+            )
         }
         let records = try store.listRuns(project: project)
-        guard !records.isEmpty else { throw EngineError.invalidArgument(field: "project", reason: "no runs in project '\(project)'") }
+        guard !records.isEmpty else {
+            throw EngineError.invalidArgument(field: "project", reason: "no runs in project '\(project)'")
+        }
         var rows: [(config: [String: JSONValue], best: Double, drop: Double, anomalous: Bool)] = []
         for record in records {
             let keys = try store.runDetails(.id(record.id)).metricKeys
-            guard keys.contains(metric), let series = try store.metrics(run: .id(record.id), keys: [metric]).first?.series else { continue }
+            guard keys.contains(metric),
+                let series = try store.metrics(run: .id(record.id), keys: [metric]).first?.series
+            else { continue }
             let outcome = RunOutcome.measure(run: record, series: series, direction: mode, anomalies: [:])
             guard let best = outcome.best else { continue }
             let anomalies = try store.anomalies(run: .id(record.id), minimumSeverity: .high)
             rows.append((ConfigDifference.flatten(record.config), best, outcome.dropFromBest ?? 0, !anomalies.isEmpty))
         }
         guard rows.count >= max(3, minimumRuns) else {
-            return HyperparameterImpact(project: project, metric: metric, direction: mode, runs: rows.count, numeric: [], categorical: [], excluded: [],
-                                        message: "\(rows.count) run\(rows.count == 1 ? "" : "s") of project '\(project)' logged \(metric); at least \(max(3, minimumRuns)) are needed to say which hyperparameters matter")
+            return HyperparameterImpact(
+                project: project, metric: metric, direction: mode, runs: rows.count, numeric: [], categorical: [],
+                excluded: [],
+                message:
+                    "\(rows.count) run\(rows.count == 1 ? "" : "s") of project '\(project)' logged \(metric); at least \(max(3, minimumRuns)) are needed to say which hyperparameters matter"
+            )
         }
         var numeric: [HyperparameterImpact.Numeric] = []
         var categorical: [HyperparameterImpact.Categorical] = []
@@ -83,14 +95,24 @@ public struct HyperparameterAnalyzer: Sendable {
             }
             let present = rows.filter { $0.config[key] != nil }
             let texts = present.map { JSONWriter.string($0.config[key]!) }
-            if present.count < 3 { excluded.append((key, "set in only \(present.count) runs")); continue }
-            if Set(texts).count < 2 { excluded.append((key, "the same value (\(texts[0])) in every run that sets it")); continue }
+            if present.count < 3 {
+                excluded.append((key, "set in only \(present.count) runs"))
+                continue
+            }
+            if Set(texts).count < 2 {
+                excluded.append((key, "the same value (\(texts[0])) in every run that sets it"))
+                continue
+            }
             let numbers = present.compactMap { $0.config[key]?.doubleValue }
             if numbers.count == present.count, Set(numbers).count >= 3 {
-                let best = present.map(\.best), drop = present.map(\.drop)
-                numeric.append(.init(key: key, runs: present.count, pearson: Correlation.pearson(numbers, best),
-                                     spearman: Correlation.spearman(numbers, best), spearmanWithDrop: Correlation.spearman(numbers, drop),
-                                     pearsonWithDrop: Correlation.pearson(numbers, drop)))
+                let best = present.map(\.best)
+                let drop = present.map(\.drop)
+                numeric.append(
+                    .init(
+                        key: key, runs: present.count, pearson: Correlation.pearson(numbers, best),
+                        spearman: Correlation.spearman(numbers, best),
+                        spearmanWithDrop: Correlation.spearman(numbers, drop),
+                        pearsonWithDrop: Correlation.pearson(numbers, drop)))
             } else {
                 let types = Set(present.map { $0.config[key]!.typeName })
                 var byValue: [String: [(best: Double, anomalous: Bool)]] = [:]
@@ -103,17 +125,21 @@ public struct HyperparameterAnalyzer: Sendable {
                     return sum + Double(group.count) * (groupMean - mean) * (groupMean - mean)
                 }
                 let levels = byValue.map { value, group in
-                    HyperparameterImpact.Categorical.Level(value: value, runs: group.count, meanBest: group.map(\.best).reduce(0, +) / Double(group.count),
-                                                           anomalyRate: Double(group.filter(\.anomalous).count) / Double(group.count))
+                    HyperparameterImpact.Categorical.Level(
+                        value: value, runs: group.count, meanBest: group.map(\.best).reduce(0, +) / Double(group.count),
+                        anomalyRate: Double(group.filter(\.anomalous).count) / Double(group.count))
                 }.sorted { mode.isBetter($0.meanBest, than: $1.meanBest) }
-                categorical.append(.init(key: key, runs: present.count, levels: levels, etaSquared: total > 0 ? between / total : 0,
-                                         mixedTypes: types.count > 1 && !types.isSubset(of: ["integer", "number"])))
+                categorical.append(
+                    .init(
+                        key: key, runs: present.count, levels: levels, etaSquared: total > 0 ? between / total : 0,
+                        mixedTypes: types.count > 1 && !types.isSubset(of: ["integer", "number"])))
             }
         }
         numeric.sort { abs($0.spearman?.r ?? 0) > abs($1.spearman?.r ?? 0) }
         categorical.sort { $0.etaSquared > $1.etaSquared }
-        var impact = HyperparameterImpact(project: project, metric: metric, direction: mode, runs: rows.count, numeric: numeric,
-                                          categorical: categorical, excluded: excluded, message: nil)
+        var impact = HyperparameterImpact(
+            project: project, metric: metric, direction: mode, runs: rows.count, numeric: numeric,
+            categorical: categorical, excluded: excluded, message: nil)
         // The ranking: every analysed parameter encoded as a number (numeric as is, categories
         // by index, unset below every value), the runs' best values as the outcome.
         let analysed = numeric.map(\.key) + categorical.map(\.key)
@@ -125,8 +151,11 @@ public struct HyperparameterAnalyzer: Sendable {
             let numbers = rows.map { $0.config[key]?.doubleValue }
             let floor = (numbers.compactMap { $0 }.min() ?? 0) - 1
             for index in rows.indices {
-                if isNumeric { encoded[index].append(numbers[index] ?? floor) }
-                else { encoded[index].append(texts[index].flatMap { categories.firstIndex(of: $0) }.map(Double.init) ?? -1) }
+                if isNumeric {
+                    encoded[index].append(numbers[index] ?? floor)
+                } else {
+                    encoded[index].append(texts[index].flatMap { categories.firstIndex(of: $0) }.map(Double.init) ?? -1)
+                }
             }
         }
         if !analysed.isEmpty, let ranking = ImportanceRanking.rank(rows: encoded, targets: rows.map(\.best)) {
@@ -139,21 +168,37 @@ public struct HyperparameterAnalyzer: Sendable {
 
 extension HyperparameterImpact {
     public var json: JSONValue {
-        let pair = { (value: (r: Double, p: Double)?) -> JSONValue in value.map { ["r": .double($0.r), "p": .double($0.p)] } ?? .null }
+        let pair = { (value: (r: Double, p: Double)?) -> JSONValue in
+            value.map { ["r": .double($0.r), "p": .double($0.p)] } ?? .null
+        }
         var object: JSONObject = [
-            "project": .string(project), "metric": .string(metric), "mode": .string(direction.rawValue), "runs": .int(Int64(runs)),
-            "numeric": .array(numeric.map { entry in
-                ["key": .string(entry.key), "runs": .int(Int64(entry.runs)), "pearson": pair(entry.pearson), "spearman": pair(entry.spearman),
-                 "spearman_with_drop": pair(entry.spearmanWithDrop), "pearson_with_drop": pair(entry.pearsonWithDrop)]
-            }),
-            "categorical": .array(categorical.map { entry in
-                ["key": .string(entry.key), "runs": .int(Int64(entry.runs)), "eta_squared": .double(entry.etaSquared),
-                 "mixed_types": .bool(entry.mixedTypes),
-                 "levels": .array(entry.levels.map { level in
-                     ["value": .string(level.value), "runs": .int(Int64(level.runs)), "mean_best": .double(level.meanBest),
-                      "anomaly_rate": .double(level.anomalyRate)]
-                 })]
-            }),
+            "project": .string(project), "metric": .string(metric), "mode": .string(direction.rawValue),
+            "runs": .int(Int64(runs)),
+            "numeric": .array(
+                numeric.map { entry in
+                    [
+                        "key": .string(entry.key), "runs": .int(Int64(entry.runs)), "pearson": pair(entry.pearson),
+                        "spearman": pair(entry.spearman),
+                        "spearman_with_drop": pair(entry.spearmanWithDrop),
+                        "pearson_with_drop": pair(entry.pearsonWithDrop),
+                    ]
+                }),
+            "categorical": .array(
+                categorical.map { entry in
+                    [
+                        "key": .string(entry.key), "runs": .int(Int64(entry.runs)),
+                        "eta_squared": .double(entry.etaSquared),
+                        "mixed_types": .bool(entry.mixedTypes),
+                        "levels": .array(
+                            entry.levels.map { level in
+                                [
+                                    "value": .string(level.value), "runs": .int(Int64(level.runs)),
+                                    "mean_best": .double(level.meanBest),
+                                    "anomaly_rate": .double(level.anomalyRate),
+                                ]
+                            }),
+                    ]
+                }),
             "excluded": .array(excluded.map { ["key": .string($0.key), "reason": .string($0.reason)] }),
             "importance": .array(importance.map { ["key": .string($0.key), "share": .double($0.share)] }),
             "interaction_share": JSONValue(interactionShare),

@@ -12,7 +12,10 @@ struct RegressionForest: Sendable {
     typealias Tree = [Node]
     let trees: [Tree]
 
-    init(rows: [[Double]], targets: [Double], trees count: Int = 48, maximumDepth: Int = 8, minimumLeaf: Int = 3, seed: UInt64 = 7) {
+    init(
+        rows: [[Double]], targets: [Double], trees count: Int = 48, maximumDepth: Int = 8, minimumLeaf: Int = 3,
+        seed: UInt64 = 7
+    ) {
         var random = SplitMix(state: seed)
         let features = rows.first?.count ?? 0
         let tried = max(1, (features * 2 + 2) / 3)
@@ -20,16 +23,19 @@ struct RegressionForest: Sendable {
         for _ in 0..<count {
             let sample = (0..<rows.count).map { _ in Int(random.next() % UInt64(rows.count)) }
             var tree: Tree = []
-            Self.grow(&tree, sample, rows, targets, depth: 0, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
-                      features: features, tried: tried, random: &random)
+            Self.grow(
+                &tree, sample, rows, targets, depth: 0, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
+                features: features, tried: tried, random: &random)
             forest.append(tree)
         }
         trees = forest
     }
 
     @discardableResult
-    static func grow(_ tree: inout Tree, _ indices: [Int], _ rows: [[Double]], _ targets: [Double], depth: Int, maximumDepth: Int,
-                     minimumLeaf: Int, features: Int, tried: Int, random: inout SplitMix) -> Int {
+    static func grow(
+        _ tree: inout Tree, _ indices: [Int], _ rows: [[Double]], _ targets: [Double], depth: Int, maximumDepth: Int,
+        minimumLeaf: Int, features: Int, tried: Int, random: inout SplitMix
+    ) -> Int {
         let mean = indices.reduce(0.0) { $0 + targets[$1] } / Double(max(1, indices.count))
         let position = tree.count
         tree.append(Node(value: mean))
@@ -45,9 +51,11 @@ struct RegressionForest: Sendable {
             var leftSum = 0.0
             for split in 1..<sorted.count {
                 leftSum += targets[sorted[split - 1]]
-                let low = rows[sorted[split - 1]][feature], high = rows[sorted[split]][feature]
+                let low = rows[sorted[split - 1]][feature]
+                let high = rows[sorted[split]][feature]
                 guard low < high, split >= minimumLeaf, sorted.count - split >= minimumLeaf else { continue }
-                let leftCount = Double(split), rightCount = Double(sorted.count - split)
+                let leftCount = Double(split)
+                let rightCount = Double(sorted.count - split)
                 // Maximising the between-children sum of squares minimises the children's error.
                 let score = leftSum * leftSum / leftCount + (total - leftSum) * (total - leftSum) / rightCount
                 if best == nil || score > best!.score { best = (feature, (low + high) / 2, score) }
@@ -58,10 +66,12 @@ struct RegressionForest: Sendable {
         let right = indices.filter { rows[$0][split.feature] > split.threshold }
         tree[position].feature = split.feature
         tree[position].threshold = split.threshold
-        tree[position].left = grow(&tree, left, rows, targets, depth: depth + 1, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
-                                   features: features, tried: tried, random: &random)
-        tree[position].right = grow(&tree, right, rows, targets, depth: depth + 1, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
-                                    features: features, tried: tried, random: &random)
+        tree[position].left = grow(
+            &tree, left, rows, targets, depth: depth + 1, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
+            features: features, tried: tried, random: &random)
+        tree[position].right = grow(
+            &tree, right, rows, targets, depth: depth + 1, maximumDepth: maximumDepth, minimumLeaf: minimumLeaf,
+            features: features, tried: tried, random: &random)
         return position
     }
 
@@ -69,7 +79,9 @@ struct RegressionForest: Sendable {
         var sum = 0.0
         for tree in trees {
             var node = 0
-            while tree[node].feature >= 0 { node = row[tree[node].feature] <= tree[node].threshold ? tree[node].left : tree[node].right }
+            while tree[node].feature >= 0 {
+                node = row[tree[node].feature] <= tree[node].threshold ? tree[node].left : tree[node].right
+            }
             sum += tree[node].value
         }
         return sum / Double(max(1, trees.count))

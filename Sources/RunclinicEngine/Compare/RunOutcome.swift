@@ -20,11 +20,14 @@ public struct RunOutcome: Sendable {
     /// second half of the run (where a run should have settled).
     public let volatility: Double?
 
-    static func measure(run: RunRecord, series: MetricSeries?, direction: MetricDirection, anomalies: [AnomalySeverity: Int]) -> RunOutcome {
+    static func measure(
+        run: RunRecord, series: MetricSeries?, direction: MetricDirection, anomalies: [AnomalySeverity: Int]
+    ) -> RunOutcome {
         let finite = series.map { zip($0.steps, $0.values).filter { $0.1.isFinite } } ?? []
         guard let first = finite.first, let last = finite.last else {
-            return RunOutcome(run: run, points: 0, best: nil, bestStep: nil, final: nil, dropFromBest: nil, areaUnderCurve: nil,
-                              stepsToNearBest: nil, wallSeconds: nil, anomalies: anomalies, volatility: nil)
+            return RunOutcome(
+                run: run, points: 0, best: nil, bestStep: nil, final: nil, dropFromBest: nil, areaUnderCurve: nil,
+                stepsToNearBest: nil, wallSeconds: nil, anomalies: anomalies, volatility: nil)
         }
         var best = first
         for point in finite where direction.isBetter(point.1, than: best.1) { best = point }
@@ -35,14 +38,17 @@ public struct RunOutcome: Sendable {
         }
         let span = Double(last.0 - first.0)
         let mean = span > 0 ? area / span : first.1
-        let near = finite.first { direction == .max ? $0.1 >= best.1 - 0.05 * abs(best.1) : $0.1 <= best.1 + 0.05 * abs(best.1) }?.0
+        let near = finite.first {
+            direction == .max ? $0.1 >= best.1 - 0.05 * abs(best.1) : $0.1 <= best.1 + 0.05 * abs(best.1)
+        }?.0
         let half = Array(finite.suffix(max(2, finite.count / 2)))
         let changes = zip(half.dropFirst(), half).map { $0.1 - $1.1 }
         let volatility = changes.count >= 2 ? StudentT.meanAndVariance(changes).variance.squareRoot() : nil
         let times = series.map { $0.times.filter(\.isFinite) } ?? []
         let wall = (times.max() ?? 0) - (times.min() ?? 0)
-        return RunOutcome(run: run, points: finite.count, best: best.1, bestStep: best.0, final: last.1, dropFromBest: drop,
-                          areaUnderCurve: mean, stepsToNearBest: near, wallSeconds: times.isEmpty ? nil : wall,
-                          anomalies: anomalies, volatility: volatility)
+        return RunOutcome(
+            run: run, points: finite.count, best: best.1, bestStep: best.0, final: last.1, dropFromBest: drop,
+            areaUnderCurve: mean, stepsToNearBest: near, wallSeconds: times.isEmpty ? nil : wall,
+            anomalies: anomalies, volatility: volatility)
     }
 }

@@ -12,7 +12,8 @@ public enum StudentT {
 
     /// The t quantile with P(T <= q) = probability, by bisection on the CDF.
     public static func quantile(_ probability: Double, degrees: Double) -> Double {
-        var low = 0.0, high = 1_000.0
+        var low = 0.0
+        var high = 1_000.0
         let tail = 2 * (1 - probability)
         for _ in 0..<200 {
             let middle = (low + high) / 2
@@ -25,8 +26,10 @@ public enum StudentT {
     /// nil when a group has fewer than two values or neither varies.
     public static func welch(_ first: [Double], _ second: [Double]) -> (t: Double, degrees: Double, p: Double)? {
         guard first.count >= 2, second.count >= 2 else { return nil }
-        let (m1, v1) = meanAndVariance(first), (m2, v2) = meanAndVariance(second)
-        let s1 = v1 / Double(first.count), s2 = v2 / Double(second.count)
+        let (m1, v1) = meanAndVariance(first)
+        let (m2, v2) = meanAndVariance(second)
+        let s1 = v1 / Double(first.count)
+        let s2 = v2 / Double(second.count)
         guard s1 + s2 > 0 else { return m1 == m2 ? (0, 1, 1) : (.infinity, 1, 0) }
         let t = (m1 - m2) / (s1 + s2).squareRoot()
         let degrees = (s1 + s2) * (s1 + s2) / (s1 * s1 / Double(first.count - 1) + s2 * s2 / Double(second.count - 1))
@@ -52,20 +55,25 @@ public enum StudentT {
 
     static func continuedFraction(_ x: Double, _ a: Double, _ b: Double) -> Double {
         let tiny = 1e-300
-        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+        var c = 1.0
+        var d = 1 - (a + b) * x / (a + 1)
         if abs(d) < tiny { d = tiny }
         d = 1 / d
         var result = d
         for m in 1...300 {
             let m = Double(m)
             var step = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-            d = 1 + step * d; if abs(d) < tiny { d = tiny }
-            c = 1 + step / c; if abs(c) < tiny { c = tiny }
+            d = 1 + step * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + step / c
+            if abs(c) < tiny { c = tiny }
             d = 1 / d
             result *= d * c
             step = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-            d = 1 + step * d; if abs(d) < tiny { d = tiny }
-            c = 1 + step / c; if abs(c) < tiny { c = tiny }
+            d = 1 + step * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + step / c
+            if abs(c) < tiny { c = tiny }
             d = 1 / d
             let delta = d * c
             result *= delta

@@ -84,16 +84,20 @@ public struct RunExporter: Sendable {
     public func write(_ table: Table, to path: String) throws -> String? {
         do {
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             try Data(table.text.utf8).write(to: URL(fileURLWithPath: path))
             guard let config = table.config else { return nil }
             let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            let configPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(stem).hparams.yaml")
+            let configPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+                "\(stem).hparams.yaml")
             // JSON is YAML: the config keeps its types when read back.
             try Data((JSONWriter.string(config, pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: configPath))
             return configPath
         } catch {
-            throw EngineError.invalidArgument(field: "path", reason: "cannot write \(path): \(error.localizedDescription)")
+            throw EngineError.invalidArgument(
+                field: "path", reason: "cannot write \(path): \(error.localizedDescription)")
         }
     }
 

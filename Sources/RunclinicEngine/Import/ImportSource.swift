@@ -4,8 +4,9 @@ import Foundation
 /// database, many).
 enum ImportSource: Sendable {
     case wandb(file: String)
-    case tensorboard(directory: String, eventFiles: [String], hyperparameterFiles: [String],
-                     scalarFolders: [TensorBoardRunReader.ScalarFolder], name: String)
+    case tensorboard(
+        directory: String, eventFiles: [String], hyperparameterFiles: [String],
+        scalarFolders: [TensorBoardRunReader.ScalarFolder], name: String)
     case mlflowRun(directory: String)
     case mlflowDatabase(file: String)
     case table(file: String, layout: TabularRunReader.Layout, name: String)
@@ -23,8 +24,12 @@ enum ImportSource: Sendable {
         case .wandb(let file):
             return [try WandbRunReader(path: file).read()]
         case .tensorboard(let directory, let eventFiles, let hyperparameterFiles, let scalarFolders, let name):
-            return [try TensorBoardRunReader(directory: directory, eventFiles: eventFiles, hyperparameterFiles: hyperparameterFiles,
-                                             scalarFolders: scalarFolders, name: name).read()]
+            return [
+                try TensorBoardRunReader(
+                    directory: directory, eventFiles: eventFiles, hyperparameterFiles: hyperparameterFiles,
+                    scalarFolders: scalarFolders, name: name
+                ).read()
+            ]
         case .mlflowRun(let directory):
             return try MLflowFileStoreReader(runDirectory: directory).read().map { [$0] } ?? []
         case .mlflowDatabase(let file):

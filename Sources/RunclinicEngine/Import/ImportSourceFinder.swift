@@ -17,7 +17,8 @@ struct ImportSourceFinder {
         let root = (path as NSString).standardizingPath
         let sources = isDirectory.boolValue ? try walk(root) : try file(root)
         guard !sources.isEmpty else {
-            let looked = format == .auto ? "wandb, TensorBoard, MLflow or Lightning CSV runs" : "\(format.rawValue) runs"
+            let looked =
+                format == .auto ? "wandb, TensorBoard, MLflow or Lightning CSV runs" : "\(format.rawValue) runs"
             throw EngineError.invalidArgument(field: "path", reason: "found no \(looked) in \(path)")
         }
         return sources
@@ -41,13 +42,20 @@ struct ImportSourceFinder {
         } else if name == "meta.yaml" || MLflowDatabaseReader.isMLflowDatabase(file) {
             detected = .mlflow
         } else {
-            throw EngineError.invalidArgument(field: "format", reason: "cannot tell the format of \(file) from its name: give format (tensorboard, mlflow, wandb, csv or jsonl)")
+            throw EngineError.invalidArgument(
+                field: "format",
+                reason:
+                    "cannot tell the format of \(file) from its name: give format (tensorboard, mlflow, wandb, csv or jsonl)"
+            )
         }
         switch detected {
         case .wandb: return [.wandb(file: file)]
         case .tensorboard:
-            return [.tensorboard(directory: directory, eventFiles: [file], hyperparameterFiles: [], scalarFolders: [],
-                                 name: (directory as NSString).lastPathComponent)]
+            return [
+                .tensorboard(
+                    directory: directory, eventFiles: [file], hyperparameterFiles: [], scalarFolders: [],
+                    name: (directory as NSString).lastPathComponent)
+            ]
         case .csv: return [.table(file: file, layout: .csv, name: tableRunName(file: file, stem: stem))]
         case .jsonl: return [.table(file: file, layout: .jsonLines, name: stem)]
         case .mlflow:
@@ -79,7 +87,9 @@ struct ImportSourceFinder {
             for entry in entries.sorted() {
                 if entry.hasPrefix(".") || entry == "__pycache__" { continue }  // MLflow's .trash holds deleted runs
                 let path = directory + "/" + entry
-                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let type = attributes[.type] as? FileAttributeType else { continue }
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                    let type = attributes[.type] as? FileAttributeType
+                else { continue }
                 if type == .typeDirectory {
                     pending.append(path)
                     continue
@@ -89,12 +99,18 @@ struct ImportSourceFinder {
                     sources.append(.wandb(file: path))
                 } else if TensorBoardRunReader.isEventFile(entry), wants(.tensorboard) {
                     eventFiles[directory, default: []].append(path)
-                } else if wants(.mlflow), [".db", ".sqlite", ".sqlite3"].contains(where: { entry.hasSuffix($0) }), MLflowDatabaseReader.isMLflowDatabase(path) {
+                } else if wants(.mlflow), [".db", ".sqlite", ".sqlite3"].contains(where: { entry.hasSuffix($0) }),
+                    MLflowDatabaseReader.isMLflowDatabase(path)
+                {
                     sources.append(.mlflowDatabase(file: path))
                 } else if format == .csv ? entry.hasSuffix(".csv") : (format == .auto && entry == "metrics.csv") {
-                    sources.append(.table(file: path, layout: .csv, name: tableRunName(file: path, stem: (entry as NSString).deletingPathExtension)))
+                    sources.append(
+                        .table(
+                            file: path, layout: .csv,
+                            name: tableRunName(file: path, stem: (entry as NSString).deletingPathExtension)))
                 } else if format == .jsonl, entry.hasSuffix(".jsonl") || entry.hasSuffix(".ndjson") {
-                    sources.append(.table(file: path, layout: .jsonLines, name: (entry as NSString).deletingPathExtension))
+                    sources.append(
+                        .table(file: path, layout: .jsonLines, name: (entry as NSString).deletingPathExtension))
                 }
             }
         }
@@ -115,8 +131,11 @@ struct ImportSourceFinder {
             if eventFiles[parent] != nil, files.allSatisfy(Self.holdsOnlyHyperparameters) {
                 hyperparameterFiles[parent, default: []] += files.sorted()
             } else if let owner = Self.nearestEventFolder(above: directory, in: eventFiles, root: root),
-                      let metric = Self.addScalarsMetric(relativePath: String(directory.dropFirst(owner.count + 1)), files: files) {
-                scalarFolders[owner, default: []].append(TensorBoardRunReader.ScalarFolder(eventFiles: files.sorted(), metric: metric))
+                let metric = Self.addScalarsMetric(
+                    relativePath: String(directory.dropFirst(owner.count + 1)), files: files)
+            {
+                scalarFolders[owner, default: []].append(
+                    TensorBoardRunReader.ScalarFolder(eventFiles: files.sorted(), metric: metric))
             } else {
                 runDirectories.append(directory)
             }
@@ -124,13 +143,16 @@ struct ImportSourceFinder {
         let rootName = (root as NSString).lastPathComponent
         return runDirectories.map { directory in
             let name = directory == root ? rootName : String(directory.dropFirst(root.count + 1))
-            return .tensorboard(directory: directory, eventFiles: eventFiles[directory]!.sorted(),
-                                hyperparameterFiles: hyperparameterFiles[directory] ?? [],
-                                scalarFolders: (scalarFolders[directory] ?? []).sorted { $0.metric < $1.metric }, name: name)
+            return .tensorboard(
+                directory: directory, eventFiles: eventFiles[directory]!.sorted(),
+                hyperparameterFiles: hyperparameterFiles[directory] ?? [],
+                scalarFolders: (scalarFolders[directory] ?? []).sorted { $0.metric < $1.metric }, name: name)
         }
     }
 
-    private static func nearestEventFolder(above directory: String, in eventFiles: [String: [String]], root: String) -> String? {
+    private static func nearestEventFolder(above directory: String, in eventFiles: [String: [String]], root: String)
+        -> String?
+    {
         var candidate = directory
         while candidate.count > root.count {
             candidate = (candidate as NSString).deletingLastPathComponent
@@ -147,7 +169,8 @@ struct ImportSourceFinder {
             guard (try? TensorBoardRunReader.decode(file, into: &events)) != nil else { return nil }
         }
         guard events.metrics.keys.count == 1, let tag = events.metrics.keys.first else { return nil }
-        for separator in ["/", "_"] where relativePath.hasPrefix(tag + separator) && relativePath.count > tag.count + 1 {
+        for separator in ["/", "_"] where relativePath.hasPrefix(tag + separator) && relativePath.count > tag.count + 1
+        {
             return tag + "/" + relativePath.dropFirst(tag.count + 1)
         }
         return nil
@@ -156,7 +179,8 @@ struct ImportSourceFinder {
     /// tensorboardX's hparams folders are small and name the plugin's session tag.
     private static func holdsOnlyHyperparameters(_ file: String) -> Bool {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size < 1 << 20,
-              let bytes = FileManager.default.contents(atPath: file) else { return false }
+            let bytes = FileManager.default.contents(atPath: file)
+        else { return false }
         return bytes.range(of: Data("_hparams_/session_start_info".utf8)) != nil
     }
 

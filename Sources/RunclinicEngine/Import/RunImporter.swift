@@ -33,19 +33,26 @@ public struct RunImporter: Sendable {
     /// `name` renames the run when the path holds exactly one. `progress(done, total, source)` is
     /// called after each source. A source that cannot be read is reported in the outcomes; when
     /// nothing could be imported at all, its error is thrown.
-    public func importRuns(path: String, format: ImportFormat = .auto, project: String? = nil, name: String? = nil,
-                           progress: (Int, Int, String) -> Void = { _, _, _ in },
-                           isCancelled: () -> Bool = { false }) throws -> [Outcome] {
+    public func importRuns(
+        path: String, format: ImportFormat = .auto, project: String? = nil, name: String? = nil,
+        progress: (Int, Int, String) -> Void = { _, _, _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> [Outcome] {
         let sources = try ImportSourceFinder(path: path, format: format).find()
         if name != nil, sources.count > 1 {
-            throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(sources.count) runs; name renames a single run")
+            throw EngineError.invalidArgument(
+                field: "name", reason: "\(path) holds \(sources.count) runs; name renames a single run")
         }
         let defaults = monitorDefaults
         // Two cores: with many sources one thread parses and judges the next run while this one
         // stores the current; a single source is judged on the other thread while it is stored.
         let judgesAhead = sources.count > 1
         let readAhead = ReadAhead(count: sources.count) { index in
-            Result { try sources[index].read().map { run in (run, judgesAhead ? Self.anomalies(of: run, defaults: defaults) : nil) } }
+            Result {
+                try sources[index].read().map { run in
+                    (run, judgesAhead ? Self.anomalies(of: run, defaults: defaults) : nil)
+                }
+            }
         }
         defer { readAhead.cancel() }
         var outcomes: [Outcome] = []
@@ -54,19 +61,24 @@ public struct RunImporter: Sendable {
             do {
                 let runs = try readAhead.next(index).get()
                 if name != nil, runs.count > 1 {
-                    throw EngineError.invalidArgument(field: "name", reason: "\(path) holds \(runs.count) runs; name renames a single run")
+                    throw EngineError.invalidArgument(
+                        field: "name", reason: "\(path) holds \(runs.count) runs; name renames a single run")
                 }
                 for (run, judged) in runs {
-                    let judging = judged == nil ? ReadAhead(count: 1) { _ in Self.anomalies(of: run, defaults: defaults) } : nil
+                    let judging =
+                        judged == nil ? ReadAhead(count: 1) { _ in Self.anomalies(of: run, defaults: defaults) } : nil
                     let stored = try store.storeImportedRun(run, project: project, name: name)
                     let anomalies = judged ?? judging?.next(0) ?? []
                     if !anomalies.isEmpty {
-                        try store.recordVerdict(runID: stored.run.id, step: 0, anomalies: anomalies, action: nil, durability: .acknowledged)
+                        try store.recordVerdict(
+                            runID: stored.run.id, step: 0, anomalies: anomalies, action: nil, durability: .acknowledged)
                     }
                     if let partial = run.partial { logger.warning("\(run.sourcePath): \(partial)") }
-                    outcomes.append(Outcome(imported: ImportedRunSummary(
-                        run: stored.run, format: run.format, source: run.sourcePath, created: stored.created,
-                        points: stored.points, metrics: run.metrics.keys, partial: run.partial), failure: nil))
+                    outcomes.append(
+                        Outcome(
+                            imported: ImportedRunSummary(
+                                run: stored.run, format: run.format, source: run.sourcePath, created: stored.created,
+                                points: stored.points, metrics: run.metrics.keys, partial: run.partial), failure: nil))
                 }
             } catch EngineError.unreadableSource(let failure) {
                 logger.error("\(failure)")

@@ -22,7 +22,8 @@ enum SourceFile {
         do {
             return try YAMLDocument.parse(text)
         } catch {
-            throw EngineError.unreadableSource(ImportSourceError(file: path, offset: nil, reason: "not valid YAML: \(error)"))
+            throw EngineError.unreadableSource(
+                ImportSourceError(file: path, offset: nil, reason: "not valid YAML: \(error)"))
         }
     }
 

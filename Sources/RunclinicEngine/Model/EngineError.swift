@@ -23,11 +23,13 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownRun(let run, let suggestion):
             return "unknown run '\(run)'" + (suggestion.map { " (did you mean \($0)?)" } ?? "")
         case .ambiguousRun(let name, let projects):
-            return "run name '\(name)' exists in several projects (\(projects.joined(separator: ", "))): give the run id or the project"
+            return
+                "run name '\(name)' exists in several projects (\(projects.joined(separator: ", "))): give the run id or the project"
         case .runNotRunning(let run, let status):
             return "run '\(run)' is \(status.rawValue): start it again with run.start to resume it"
         case .stepWentBackwards(let run, let metric, let step, let lastStep):
-            return "step \(step) of '\(metric)' in run '\(run)' is before its last logged step \(lastStep): steps of a metric may not go backwards"
+            return
+                "step \(step) of '\(metric)' in run '\(run)' is before its last logged step \(lastStep): steps of a metric may not go backwards"
         case .invalidArgument(let field, let reason):
             return "\(field): \(reason)"
         case .storage(let message):
@@ -39,7 +41,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadableSource(let error):
             return error.description
         case .imageLibraryUnavailable(let detail):
-            return "the image library cannot be loaded, so no image can be checked (install OpenCV: apt-get install libopencv-imgcodecs-dev libopencv-imgproc-dev, and keep \(ImageMeasurer.libraryName) beside the runclinic binary or set RUNCLINIC_IMAGE_LIBRARY): \(detail)"
+            return
+                "the image library cannot be loaded, so no image can be checked (install OpenCV: apt-get install libopencv-imgcodecs-dev libopencv-imgproc-dev, and keep \(ImageMeasurer.libraryName) beside the runclinic binary or set RUNCLINIC_IMAGE_LIBRARY): \(detail)"
         }
     }
 }

@@ -14,8 +14,10 @@ public struct Anomaly: Sendable, Equatable {
     /// anomalies of one event share it, and so does the one action advised for it.
     public var incident: Int64? = nil
 
-    public init(type: AnomalyType, metric: String, step: Int64, value: Double, baseline: Double?, magnitude: Double?,
-                severity: AnomalySeverity, message: String, batch: Int64? = nil, samples: [String]? = nil) {
+    public init(
+        type: AnomalyType, metric: String, step: Int64, value: Double, baseline: Double?, magnitude: Double?,
+        severity: AnomalySeverity, message: String, batch: Int64? = nil, samples: [String]? = nil
+    ) {
         self.type = type
         self.metric = metric
         self.step = step

@@ -18,7 +18,8 @@ struct ConditionTracker: Sendable {
             return true
         }
         if anomaly.severity > condition.severity || magnitude >= 1.5 * condition.magnitude && magnitude > 0 {
-            active[slot] = Condition(severity: max(anomaly.severity, condition.severity), magnitude: max(magnitude, condition.magnitude))
+            active[slot] = Condition(
+                severity: max(anomaly.severity, condition.severity), magnitude: max(magnitude, condition.magnitude))
             return true
         }
         return false

@@ -24,7 +24,9 @@ public struct MetricProfile: Sendable, Equatable {
         stem = words.filter { !Self.phaseWords.contains($0) }
     }
 
-    private static let phaseWords: Set<Substring> = ["val", "valid", "validation", "eval", "test", "dev", "train", "training"]
+    private static let phaseWords: Set<Substring> = [
+        "val", "valid", "validation", "eval", "test", "dev", "train", "training",
+    ]
 
     /// The worsening that counts as a drop: the configured threshold for scores (absolute), twice
     /// it for losses (relative), whose evaluation-to-evaluation noise is larger.

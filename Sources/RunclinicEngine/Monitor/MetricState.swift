@@ -49,6 +49,8 @@ final class MetricState {
     }
 
     private static let learningRateTypes: [AnomalyType] = [.nonFinite, .threshold]
-    private static let validationTypes: [AnomalyType] = [.nonFinite, .threshold, .suddenDrop, .outlier, .plateau, .overfitting]
+    private static let validationTypes: [AnomalyType] = [
+        .nonFinite, .threshold, .suddenDrop, .outlier, .plateau, .overfitting,
+    ]
     private static let trainingTypes: [AnomalyType] = [.nonFinite, .threshold, .spike, .divergence, .outlier]
 }

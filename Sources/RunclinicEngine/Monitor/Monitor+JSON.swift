@@ -19,12 +19,15 @@ extension Anomaly {
     /// Reads back what `json` wrote (nil for a record of another shape).
     public init?(json: JSONValue) {
         guard let type = json["type"]?.stringValue.flatMap(AnomalyType.init(rawValue:)),
-              let severity = json["severity"]?.stringValue.flatMap(AnomalySeverity.init(rawValue:)),
-              let step = json["step"]?.intValue else { return nil }
-        self.init(type: type, metric: json["metric"]?.stringValue ?? "", step: step, value: json["value"]?.doubleValue ?? .nan,
-                  baseline: json["baseline"]?.doubleValue, magnitude: json["magnitude"]?.doubleValue, severity: severity,
-                  message: json["message"]?.stringValue ?? "", batch: json["batch"]?.intValue,
-                  samples: json["samples"]?.arrayValue?.compactMap(\.stringValue))
+            let severity = json["severity"]?.stringValue.flatMap(AnomalySeverity.init(rawValue:)),
+            let step = json["step"]?.intValue
+        else { return nil }
+        self.init(
+            type: type, metric: json["metric"]?.stringValue ?? "", step: step,
+            value: json["value"]?.doubleValue ?? .nan,
+            baseline: json["baseline"]?.doubleValue, magnitude: json["magnitude"]?.doubleValue, severity: severity,
+            message: json["message"]?.stringValue ?? "", batch: json["batch"]?.intValue,
+            samples: json["samples"]?.arrayValue?.compactMap(\.stringValue))
         incident = json["incident"]?.intValue
     }
 }

@@ -15,29 +15,36 @@ extension MonitorConfiguration {
             }
         }
         var metrics = JSONObject()
-        for (metric, mode) in modes.sorted(by: { $0.key < $1.key }) { metrics[metric] = ["mode": .string(mode.rawValue)] }
+        for (metric, mode) in modes.sorted(by: { $0.key < $1.key }) {
+            metrics[metric] = ["mode": .string(mode.rawValue)]
+        }
         var alerts = JSONObject()
         if let slackWebhook { alerts["slack_webhook"] = .string(slackWebhook) }
         if let webhook { alerts["webhook"] = .string(webhook) }
         alerts["min_severity"] = .string(webhookSeverity.rawValue)
-        return ["experiment_monitoring": [
-            "enable_real_time_analysis": .bool(enabled),
-            "primary_metric": JSONValue(primaryMetric),
-            "alert_thresholds": .object(thresholds),
-            "anomaly_detection": [
-                "performance_drop_threshold": .double(dropThreshold), "zscore_threshold": .double(zscoreThreshold),
-                "window": .int(Int64(window)), "plateau_patience": .int(Int64(plateauPatience)), "min_delta": .double(minDelta),
-                "spike_factor": .double(spikeFactor), "divergence_factor": .double(divergenceFactor),
-            ],
-            "metrics": .object(metrics),
-            "auto_recovery": [
-                "enable": .bool(recoveryEnabled),
-                "strategies": JSONValue(RecoveryStrategy.allCases.filter { strategies.contains($0) }.map(\.rawValue)),
-                "lr_factor": .double(lrFactor), "max_rollbacks": .int(Int64(maxRollbacks)), "cooldown": .int(Int64(cooldown)),
-                "min_lr": .double(minLR),
-            ],
-            "reporting": ["auto_generate_reports": .bool(autoGenerateReports)],
-            "alerts": .object(alerts),
-        ]]
+        return [
+            "experiment_monitoring": [
+                "enable_real_time_analysis": .bool(enabled),
+                "primary_metric": JSONValue(primaryMetric),
+                "alert_thresholds": .object(thresholds),
+                "anomaly_detection": [
+                    "performance_drop_threshold": .double(dropThreshold), "zscore_threshold": .double(zscoreThreshold),
+                    "window": .int(Int64(window)), "plateau_patience": .int(Int64(plateauPatience)),
+                    "min_delta": .double(minDelta),
+                    "spike_factor": .double(spikeFactor), "divergence_factor": .double(divergenceFactor),
+                ],
+                "metrics": .object(metrics),
+                "auto_recovery": [
+                    "enable": .bool(recoveryEnabled),
+                    "strategies": JSONValue(
+                        RecoveryStrategy.allCases.filter { strategies.contains($0) }.map(\.rawValue)),
+                    "lr_factor": .double(lrFactor), "max_rollbacks": .int(Int64(maxRollbacks)),
+                    "cooldown": .int(Int64(cooldown)),
+                    "min_lr": .double(minLR),
+                ],
+                "reporting": ["auto_generate_reports": .bool(autoGenerateReports)],
+                "alerts": .object(alerts),
+            ]
+        ]
     }
 }

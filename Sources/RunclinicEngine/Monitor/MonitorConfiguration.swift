@@ -51,12 +51,18 @@ public struct MonitorConfiguration: Sendable, Equatable {
         var reader = ConfigurationReader()
         guard let config, let section = config["experiment_monitoring"] else { return (result, []) }
         let root = "experiment_monitoring"
-        let members = try reader.object(section, at: root, known: [
-            "enable_real_time_analysis", "primary_metric", "alert_thresholds", "anomaly_detection", "metrics",
-            "auto_recovery", "reporting", "alerts",
-        ])
-        if let value = members["enable_real_time_analysis"] { result.enabled = try reader.bool(value, at: "\(root).enable_real_time_analysis") }
-        if let value = members["primary_metric"] { result.primaryMetric = try reader.string(value, at: "\(root).primary_metric") }
+        let members = try reader.object(
+            section, at: root,
+            known: [
+                "enable_real_time_analysis", "primary_metric", "alert_thresholds", "anomaly_detection", "metrics",
+                "auto_recovery", "reporting", "alerts",
+            ])
+        if let value = members["enable_real_time_analysis"] {
+            result.enabled = try reader.bool(value, at: "\(root).enable_real_time_analysis")
+        }
+        if let value = members["primary_metric"] {
+            result.primaryMetric = try reader.string(value, at: "\(root).primary_metric")
+        }
         if let value = members["alert_thresholds"] {
             let path = "\(root).alert_thresholds"
             for (metric, rule) in try reader.object(value, at: path, known: nil) {
@@ -65,17 +71,33 @@ public struct MonitorConfiguration: Sendable, Equatable {
         }
         if let value = members["anomaly_detection"] {
             let path = "\(root).anomaly_detection"
-            let detection = try reader.object(value, at: path, known: [
-                "performance_drop_threshold", "zscore_threshold", "window", "plateau_patience", "min_delta",
-                "spike_factor", "divergence_factor",
-            ])
-            if let v = detection["performance_drop_threshold"] { result.dropThreshold = try reader.positiveNumber(v, at: "\(path).performance_drop_threshold") }
-            if let v = detection["zscore_threshold"] { result.zscoreThreshold = try reader.positiveNumber(v, at: "\(path).zscore_threshold") }
-            if let v = detection["window"] { result.window = try reader.positiveInteger(v, at: "\(path).window", minimum: 5) }
-            if let v = detection["plateau_patience"] { result.plateauPatience = try reader.positiveInteger(v, at: "\(path).plateau_patience", minimum: 1) }
-            if let v = detection["min_delta"] { result.minDelta = try reader.nonNegativeNumber(v, at: "\(path).min_delta") }
-            if let v = detection["spike_factor"] { result.spikeFactor = try reader.numberAbove(1, v, at: "\(path).spike_factor") }
-            if let v = detection["divergence_factor"] { result.divergenceFactor = try reader.numberAbove(1, v, at: "\(path).divergence_factor") }
+            let detection = try reader.object(
+                value, at: path,
+                known: [
+                    "performance_drop_threshold", "zscore_threshold", "window", "plateau_patience", "min_delta",
+                    "spike_factor", "divergence_factor",
+                ])
+            if let v = detection["performance_drop_threshold"] {
+                result.dropThreshold = try reader.positiveNumber(v, at: "\(path).performance_drop_threshold")
+            }
+            if let v = detection["zscore_threshold"] {
+                result.zscoreThreshold = try reader.positiveNumber(v, at: "\(path).zscore_threshold")
+            }
+            if let v = detection["window"] {
+                result.window = try reader.positiveInteger(v, at: "\(path).window", minimum: 5)
+            }
+            if let v = detection["plateau_patience"] {
+                result.plateauPatience = try reader.positiveInteger(v, at: "\(path).plateau_patience", minimum: 1)
+            }
+            if let v = detection["min_delta"] {
+                result.minDelta = try reader.nonNegativeNumber(v, at: "\(path).min_delta")
+            }
+            if let v = detection["spike_factor"] {
+                result.spikeFactor = try reader.numberAbove(1, v, at: "\(path).spike_factor")
+            }
+            if let v = detection["divergence_factor"] {
+                result.divergenceFactor = try reader.numberAbove(1, v, at: "\(path).divergence_factor")
+            }
         }
         if let value = members["metrics"] {
             let path = "\(root).metrics"
@@ -85,7 +107,8 @@ public struct MonitorConfiguration: Sendable, Equatable {
                 if let mode = fields["mode"] {
                     let text = try reader.string(mode, at: "\(metricPath).mode")
                     guard let direction = MetricDirection(rawValue: text) else {
-                        throw ConfigurationError(path: "\(metricPath).mode", expected: "\"min\" or \"max\"", got: JSONWriter.string(mode))
+                        throw ConfigurationError(
+                            path: "\(metricPath).mode", expected: "\"min\" or \"max\"", got: JSONWriter.string(mode))
                     }
                     result.modes[metric] = direction
                 }
@@ -93,18 +116,21 @@ public struct MonitorConfiguration: Sendable, Equatable {
         }
         if let value = members["auto_recovery"] {
             let path = "\(root).auto_recovery"
-            let recovery = try reader.object(value, at: path, known: ["enable", "strategies", "lr_factor", "max_rollbacks", "cooldown", "min_lr"])
+            let recovery = try reader.object(
+                value, at: path, known: ["enable", "strategies", "lr_factor", "max_rollbacks", "cooldown", "min_lr"])
             if let v = recovery["enable"] { result.recoveryEnabled = try reader.bool(v, at: "\(path).enable") }
             if let v = recovery["strategies"] {
                 guard let names = v.arrayValue else {
-                    throw ConfigurationError(path: "\(path).strategies", expected: "a list of strategies", got: JSONWriter.string(v))
+                    throw ConfigurationError(
+                        path: "\(path).strategies", expected: "a list of strategies", got: JSONWriter.string(v))
                 }
                 var strategies: Set<RecoveryStrategy> = []
                 for (index, name) in names.enumerated() {
                     guard let text = name.stringValue, let strategy = RecoveryStrategy(rawValue: text) else {
-                        throw ConfigurationError(path: "\(path).strategies[\(index)]",
-                                                 expected: "one of \(RecoveryStrategy.allCases.map(\.rawValue).joined(separator: ", "))",
-                                                 got: JSONWriter.string(name))
+                        throw ConfigurationError(
+                            path: "\(path).strategies[\(index)]",
+                            expected: "one of \(RecoveryStrategy.allCases.map(\.rawValue).joined(separator: ", "))",
+                            got: JSONWriter.string(name))
                     }
                     strategies.insert(strategy)
                 }
@@ -112,16 +138,25 @@ public struct MonitorConfiguration: Sendable, Equatable {
             }
             if let v = recovery["lr_factor"] {
                 let factor = try reader.positiveNumber(v, at: "\(path).lr_factor")
-                guard factor < 1 else { throw ConfigurationError(path: "\(path).lr_factor", expected: "a number between 0 and 1", got: JSONWriter.string(v)) }
+                guard factor < 1 else {
+                    throw ConfigurationError(
+                        path: "\(path).lr_factor", expected: "a number between 0 and 1", got: JSONWriter.string(v))
+                }
                 result.lrFactor = factor
             }
-            if let v = recovery["max_rollbacks"] { result.maxRollbacks = try reader.positiveInteger(v, at: "\(path).max_rollbacks", minimum: 0) }
-            if let v = recovery["cooldown"] { result.cooldown = try reader.positiveInteger(v, at: "\(path).cooldown", minimum: 0) }
+            if let v = recovery["max_rollbacks"] {
+                result.maxRollbacks = try reader.positiveInteger(v, at: "\(path).max_rollbacks", minimum: 0)
+            }
+            if let v = recovery["cooldown"] {
+                result.cooldown = try reader.positiveInteger(v, at: "\(path).cooldown", minimum: 0)
+            }
             if let v = recovery["min_lr"] { result.minLR = try reader.nonNegativeNumber(v, at: "\(path).min_lr") }
         }
         if let value = members["reporting"] {
             let reporting = try reader.object(value, at: "\(root).reporting", known: ["auto_generate_reports"])
-            if let v = reporting["auto_generate_reports"] { result.autoGenerateReports = try reader.bool(v, at: "\(root).reporting.auto_generate_reports") }
+            if let v = reporting["auto_generate_reports"] {
+                result.autoGenerateReports = try reader.bool(v, at: "\(root).reporting.auto_generate_reports")
+            }
         }
         if let value = members["alerts"] {
             let path = "\(root).alerts"
@@ -131,7 +166,9 @@ public struct MonitorConfiguration: Sendable, Equatable {
             if let v = alerts["min_severity"] {
                 let text = try reader.string(v, at: "\(path).min_severity")
                 guard let severity = AnomalySeverity(rawValue: text) else {
-                    throw ConfigurationError(path: "\(path).min_severity", expected: "info, warning, high or critical", got: JSONWriter.string(v))
+                    throw ConfigurationError(
+                        path: "\(path).min_severity", expected: "info, warning, high or critical",
+                        got: JSONWriter.string(v))
                 }
                 result.webhookSeverity = severity
             }
@@ -153,12 +190,15 @@ struct ConfigurationReader {
         ConfigurationError(path: path, expected: expected, got: JSONWriter.string(value))
     }
 
-    mutating func object(_ value: JSONValue, at path: String, known: Set<String>?) throws(ConfigurationError) -> [String: JSONValue] {
+    mutating func object(_ value: JSONValue, at path: String, known: Set<String>?) throws(ConfigurationError)
+        -> [String: JSONValue]
+    {
         guard let object = value.objectValue else { throw fail(path, "a mapping", value) }
         var members: [String: JSONValue] = [:]
         for (key, member) in object {
             if let known, !known.contains(key) {
-                warnings.append("\(path).\(key): unknown key, ignored (known: \(known.sorted().joined(separator: ", ")))")
+                warnings.append(
+                    "\(path).\(key): unknown key, ignored (known: \(known.sorted().joined(separator: ", ")))")
                 continue
             }
             members[key] = member
@@ -178,17 +218,23 @@ struct ConfigurationReader {
 
     func url(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
         let text = try string(value, at: path)
-        guard text.hasPrefix("http://") || text.hasPrefix("https://") else { throw fail(path, "an http:// or https:// URL", value) }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            throw fail(path, "an http:// or https:// URL", value)
+        }
         return text
     }
 
     func positiveNumber(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Double {
-        guard let number = value.doubleValue, number.isFinite, number > 0 else { throw fail(path, "a positive number", value) }
+        guard let number = value.doubleValue, number.isFinite, number > 0 else {
+            throw fail(path, "a positive number", value)
+        }
         return number
     }
 
     func nonNegativeNumber(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Double {
-        guard let number = value.doubleValue, number.isFinite, number >= 0 else { throw fail(path, "a non-negative number", value) }
+        guard let number = value.doubleValue, number.isFinite, number >= 0 else {
+            throw fail(path, "a non-negative number", value)
+        }
         return number
     }
 
@@ -200,19 +246,29 @@ struct ConfigurationReader {
     }
 
     func positiveInteger(_ value: JSONValue, at path: String, minimum: Int) throws(ConfigurationError) -> Int {
-        let expected = minimum > 0 ? (minimum == 1 ? "a positive integer" : "an integer of at least \(minimum)") : "a non-negative integer"
-        guard case .int(let number) = value, number >= minimum, number <= Int64(Int32.max) else { throw fail(path, expected, value) }
+        let expected =
+            minimum > 0
+            ? (minimum == 1 ? "a positive integer" : "an integer of at least \(minimum)") : "a non-negative integer"
+        guard case .int(let number) = value, number >= minimum, number <= Int64(Int32.max) else {
+            throw fail(path, expected, value)
+        }
         return Int(number)
     }
 
-    func thresholdRule(_ value: JSONValue, at path: String) throws(ConfigurationError) -> MonitorConfiguration.ThresholdRule {
+    func thresholdRule(_ value: JSONValue, at path: String) throws(ConfigurationError)
+        -> MonitorConfiguration.ThresholdRule
+    {
         if let number = value.doubleValue, number.isFinite {
             return MonitorConfiguration.ThresholdRule(bound: number)
         }
-        guard let object = value.objectValue else { throw fail(path, "a number or a mapping with min and/or max", value) }
+        guard let object = value.objectValue else {
+            throw fail(path, "a number or a mapping with min and/or max", value)
+        }
         var rule = MonitorConfiguration.ThresholdRule()
         for (key, bound) in object {
-            guard let number = bound.doubleValue, number.isFinite else { throw fail("\(path).\(key)", "a number", bound) }
+            guard let number = bound.doubleValue, number.isFinite else {
+                throw fail("\(path).\(key)", "a number", bound)
+            }
             switch key {
             case "min": rule.minimum = number
             case "max": rule.maximum = number

@@ -29,7 +29,8 @@ public struct RecoveryAction: Sendable, Equatable {
     public var samples: [String]? = nil
 
     public static func == (lhs: RecoveryAction, rhs: RecoveryAction) -> Bool {
-        lhs.kind == rhs.kind && lhs.reason == rhs.reason && lhs.step == rhs.step && lhs.checkpoint?.id == rhs.checkpoint?.id
+        lhs.kind == rhs.kind && lhs.reason == rhs.reason && lhs.step == rhs.step
+            && lhs.checkpoint?.id == rhs.checkpoint?.id
     }
 }
 

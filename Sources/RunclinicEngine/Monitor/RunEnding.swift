@@ -4,7 +4,9 @@ import RunclinicJSON
 /// training metric) ended non-finite, or when the monitor's last advice was to stop and nothing
 /// was logged after it; else `finished`. A trainer that says `finished` is taken at its word.
 public enum RunEnding {
-    public static func judge(run reference: RunReference, store: RunStore, defaults: MonitorConfiguration) throws -> (status: RunStatus, reason: String?) {
+    public static func judge(run reference: RunReference, store: RunStore, defaults: MonitorConfiguration) throws -> (
+        status: RunStatus, reason: String?
+    ) {
         let record = try store.run(reference)
         let configuration = (try? MonitorConfiguration.parse(record.config, base: defaults).configuration) ?? defaults
         let final = try store.finalValues(.id(record.id))
@@ -12,8 +14,10 @@ public enum RunEnding {
         where !value.isFinite && MetricProfile(name: name, configuration: configuration).role == .training {
             return (.failed, "\(name) ended \(value.shortDescription)")
         }
-        if let last = try store.actions(run: .id(record.id)).last, last["kind"]?.stringValue == RecoveryAction.Kind.stop.rawValue,
-           let step = last["step"]?.intValue, (final.lastStep ?? step) <= step {
+        if let last = try store.actions(run: .id(record.id)).last,
+            last["kind"]?.stringValue == RecoveryAction.Kind.stop.rawValue,
+            let step = last["step"]?.intValue, (final.lastStep ?? step) <= step
+        {
             return (.failed, "the monitor advised stopping at step \(step) and nothing was logged after it")
         }
         return (.finished, nil)

@@ -38,7 +38,8 @@ struct RunHistory {
             switch entry.event {
             case .step(let step, let values): found += monitor.observe(step: step, values: values)
             case .batch(let record):
-                found += monitor.observeBatch(step: record.step, batch: record.batch, values: record.metrics, samples: record.samples)
+                found += monitor.observeBatch(
+                    step: record.step, batch: record.batch, values: record.metrics, samples: record.samples)
             }
         }
         return found

@@ -35,7 +35,9 @@ final class RunMonitor {
         self.configuration = configuration
         if let primary = configuration.primaryMetric { primaryMetric = primary }
         metrics = metrics.mapValues { state in
-            state.carried(into: MetricProfile(name: state.profile.name, configuration: configuration), window: configuration.window)
+            state.carried(
+                into: MetricProfile(name: state.profile.name, configuration: configuration),
+                window: configuration.window)
         }
     }
 
@@ -76,7 +78,9 @@ final class RunMonitor {
             if let existing = metrics[value.name] {
                 state = existing
             } else {
-                state = MetricState(profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window)
+                state = MetricState(
+                    profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window
+                )
                 metrics[value.name] = state
                 if primaryMetric == nil, state.profile.role == .validation, state.profile.direction != nil {
                     primaryMetric = value.name
@@ -114,7 +118,8 @@ final class RunMonitor {
         var found: [Anomaly] = []
         for value in values {
             let key = "\(value.name)#\(batch)"
-            guard let anomaly = NonFiniteDetector.check(value.value, profile: profile(of: value.name), step: step) else {
+            guard let anomaly = NonFiniteDetector.check(value.value, profile: profile(of: value.name), step: step)
+            else {
                 batchConditions[key]?.clear(.nonFinite)
                 continue
             }
@@ -125,8 +130,9 @@ final class RunMonitor {
             if batchConditions[key, default: ConditionTracker()].shouldReport(located) { found.append(located) }
         }
         // A batch flags only on a fresh drop against its own history, so each report is news.
-        found += batches.observe(batch: batch, step: step, metrics: values, samples: samples, profile: profile(of:),
-                                 threshold: configuration.dropThreshold)
+        found += batches.observe(
+            batch: batch, step: step, metrics: values, samples: samples, profile: profile(of:),
+            threshold: configuration.dropThreshold)
         return found
     }
 
@@ -136,37 +142,51 @@ final class RunMonitor {
         if let anomaly = NonFiniteDetector.check(value, profile: profile, step: step) { return [anomaly] }
         var found: [Anomaly] = []
         if let rule = configuration.thresholds[name],
-           let anomaly = ThresholdDetector.check(value, rule: rule, profile: profile, step: step, dropThreshold: configuration.dropThreshold) {
+            let anomaly = ThresholdDetector.check(
+                value, rule: rule, profile: profile, step: step, dropThreshold: configuration.dropThreshold)
+        {
             found.append(anomaly)
         }
         switch profile.role {
         case .learningRate:
             break
         case .validation:
-            if let anomaly = state.suddenDrop.observe(value, profile: profile, step: step, threshold: profile.dropThreshold(configuration.dropThreshold)) {
+            if let anomaly = state.suddenDrop.observe(
+                value, profile: profile, step: step, threshold: profile.dropThreshold(configuration.dropThreshold))
+            {
                 found.append(anomaly)
             }
-            if let anomaly = state.outlier.observe(value, profile: profile, step: step, zThreshold: configuration.zscoreThreshold),
-               !found.contains(where: { $0.type == .suddenDrop }) {
+            if let anomaly = state.outlier.observe(
+                value, profile: profile, step: step, zThreshold: configuration.zscoreThreshold),
+                !found.contains(where: { $0.type == .suddenDrop })
+            {
                 found.append(anomaly)
             }
             if name == primaryMetric,
-               let anomaly = state.plateau.observe(value, profile: profile, step: step, patience: configuration.plateauPatience,
-                                                   minDelta: configuration.minDelta, cooldown: configuration.cooldown) {
+                let anomaly = state.plateau.observe(
+                    value, profile: profile, step: step, patience: configuration.plateauPatience,
+                    minDelta: configuration.minDelta, cooldown: configuration.cooldown)
+            {
                 found.append(anomaly)
             }
-            if let anomaly = state.overfitting.observe(value, training: trainingAverage(pairedWith: profile), profile: profile, step: step,
-                                                       patience: configuration.plateauPatience, threshold: profile.dropThreshold(configuration.dropThreshold)) {
+            if let anomaly = state.overfitting.observe(
+                value, training: trainingAverage(pairedWith: profile), profile: profile, step: step,
+                patience: configuration.plateauPatience, threshold: profile.dropThreshold(configuration.dropThreshold))
+            {
                 found.append(anomaly)
             }
         case .training:
             let spike = state.spike.observe(value, profile: profile, step: step, factor: configuration.spikeFactor)
             if let spike { found.append(spike) }
-            if let anomaly = state.divergence.observe(value, profile: profile, step: step, factor: configuration.divergenceFactor) {
+            if let anomaly = state.divergence.observe(
+                value, profile: profile, step: step, factor: configuration.divergenceFactor)
+            {
                 found.append(anomaly)
             }
-            if let anomaly = state.outlier.observe(value, profile: profile, step: step, zThreshold: configuration.zscoreThreshold),
-               spike == nil {
+            if let anomaly = state.outlier.observe(
+                value, profile: profile, step: step, zThreshold: configuration.zscoreThreshold),
+                spike == nil
+            {
                 found.append(anomaly)
             }
         }

@@ -61,7 +61,8 @@ struct TrailingWindow: Sendable {
     /// The `rank`-th smallest of `values` (quickselect, in place: what is before it is not greater,
     /// what is after it not smaller).
     static func select(_ rank: Int, in values: UnsafeMutableBufferPointer<Double>) -> Double {
-        var low = 0, high = values.count - 1
+        var low = 0
+        var high = values.count - 1
         while low < high {
             // The median of three as pivot keeps sorted and reversed windows linear.
             let middle = low + (high - low) / 2
@@ -69,7 +70,8 @@ struct TrailingWindow: Sendable {
             if values[high] < values[low] { values.swapAt(high, low) }
             if values[high] < values[middle] { values.swapAt(high, middle) }
             let pivot = values[middle]
-            var left = low, right = high
+            var left = low
+            var right = high
             while left <= right {
                 while values[left] < pivot { left += 1 }
                 while values[right] > pivot { right -= 1 }

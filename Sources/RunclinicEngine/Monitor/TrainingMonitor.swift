@@ -27,13 +27,16 @@ public final class TrainingMonitor: Sendable {
 
     /// Starts or resumes a run after checking its `experiment_monitoring` section; returns the
     /// configuration's warnings (unknown keys).
-    public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> (start: RunStart, warnings: [String]) {
+    public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> (
+        start: RunStart, warnings: [String]
+    ) {
         // Refuse a bad configuration before anything is written.
         let warnings = try MonitorConfiguration.parse(config, base: defaults).warnings
         let start = try store.startRun(project: project, name: name, config: config, tags: tags)
         if start.resumed {
             // A resumed run keeps its detector state; its stored settings (replaced when given) apply.
-            let configuration = (try? MonitorConfiguration.parse(start.run.config, base: defaults).configuration) ?? defaults
+            let configuration =
+                (try? MonitorConfiguration.parse(start.run.config, base: defaults).configuration) ?? defaults
             runs.withLock { monitors in monitors.byRun[start.run.id]?.reconfigure(configuration) }
         }
         for warning in warnings { logger.warning("run \(name): \(warning)") }
@@ -42,7 +45,9 @@ public final class TrainingMonitor: Sendable {
 
     /// Changes a run's monitoring rules mid-run: `config` holds an `experiment_monitoring` section
     /// whose keys replace the run's current ones.
-    public func configure(run reference: RunReference, config: JSONValue) throws -> (configuration: MonitorConfiguration, warnings: [String]) {
+    public func configure(run reference: RunReference, config: JSONValue) throws -> (
+        configuration: MonitorConfiguration, warnings: [String]
+    ) {
         let record = try store.run(reference)
         let (current, _) = try MonitorConfiguration.parse(record.config, base: defaults)
         let (updated, warnings) = try MonitorConfiguration.parse(config, base: current)
@@ -55,8 +60,10 @@ public final class TrainingMonitor: Sendable {
         return (updated, warnings)
     }
 
-    public func log(run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
-                    durability: Durability) throws -> Verdict {
+    public func log(
+        run reference: RunReference, step: Int64, metrics: [MetricValue], time: Double? = nil,
+        durability: Durability
+    ) throws -> Verdict {
         let runID = try prepareMonitor(for: reference)
         try store.logMetrics(run: .id(runID), step: step, metrics: metrics, time: time, durability: durability)
         return try judge(runID: runID, step: step, durability: durability, completesStep: true) { monitor in
@@ -64,11 +71,14 @@ public final class TrainingMonitor: Sendable {
         }
     }
 
-    public func batch(run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
-                      samples: [String], time: Double? = nil, durability: Durability) throws -> Verdict {
+    public func batch(
+        run reference: RunReference, step: Int64, batch: Int64, phase: String, metrics: [MetricValue],
+        samples: [String], time: Double? = nil, durability: Durability
+    ) throws -> Verdict {
         let runID = try prepareMonitor(for: reference)
-        try store.logBatch(run: .id(runID), step: step, batch: batch, phase: phase, metrics: metrics,
-                           samples: samples, time: time, durability: durability)
+        try store.logBatch(
+            run: .id(runID), step: step, batch: batch, phase: phase, metrics: metrics,
+            samples: samples, time: time, durability: durability)
         return try judge(runID: runID, step: step, durability: durability, completesStep: false) { monitor in
             monitor.observeBatch(step: step, batch: batch, values: metrics, samples: samples)
         }
@@ -91,9 +101,12 @@ public final class TrainingMonitor: Sendable {
     }
 
     /// `completesStep`: the call logs the step's own metrics (its validation batches are all in).
-    private func judge(runID: Int64, step: Int64, durability: Durability, completesStep: Bool,
-                       observe: (RunMonitor) -> [Anomaly]) throws -> Verdict {
-        let (runName, anomalies, action, configuration) = try runs.withLock { monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
+    private func judge(
+        runID: Int64, step: Int64, durability: Durability, completesStep: Bool,
+        observe: (RunMonitor) -> [Anomaly]
+    ) throws -> Verdict {
+        let (runName, anomalies, action, configuration) = try runs.withLock {
+            monitors -> (String, [Anomaly], RecoveryAction?, MonitorConfiguration?) in
             guard var monitor = monitors.byRun[runID] else { return ("", [], nil, nil) }
             if monitor.pendingRewind != nil, monitor.isRewind(to: step) {
                 monitor = try startAttempt(runID: runID, at: step, abandoning: monitor, in: &monitors.byRun)
@@ -103,36 +116,45 @@ public final class TrainingMonitor: Sendable {
             // even when the step's aggregate raised nothing of its own.
             let waiting = completesStep ? monitor.incidents.awaitingDataAdvice(at: step) : nil
             guard !anomalies.isEmpty || waiting != nil else { return (monitor.runName, [], nil, nil) }
-            let incident = anomalies.isEmpty ? waiting : monitor.incidents.assign(&anomalies, step: step, gap: monitor.incidentGap)
+            let incident =
+                anomalies.isEmpty ? waiting : monitor.incidents.assign(&anomalies, step: step, gap: monitor.incidentGap)
             // One action per incident, and none for an attempt a rollback already abandoned.
             guard let incident, !incident.advised, monitor.pendingRewind == nil else {
                 return (monitor.runName, anomalies, nil, monitor.configuration)
             }
             var recovery = monitor.recovery
-            let action = RecoveryPolicy.decide(anomalies, step: step, primaryMetric: monitor.primaryMetric,
-                                               configuration: monitor.configuration, state: &recovery, incident: incident,
-                                               completesStep: completesStep) {
+            let action = RecoveryPolicy.decide(
+                anomalies, step: step, primaryMetric: monitor.primaryMetric,
+                configuration: monitor.configuration, state: &recovery, incident: incident,
+                completesStep: completesStep
+            ) {
                 (try? self.store.checkpoints(run: .id(runID)))?.best
             }
             monitor.recovery = recovery
             if let action {
                 monitor.incidents.markAdvised()
-                if action.kind == .rollback, let checkpoint = action.checkpoint { monitor.pendingRewind = checkpoint.step }
+                if action.kind == .rollback, let checkpoint = action.checkpoint {
+                    monitor.pendingRewind = checkpoint.step
+                }
             }
             return (monitor.runName, anomalies, action, monitor.configuration)
         }
         // Data advice can come with a step's aggregate that raised nothing itself: kept all the same.
         if !anomalies.isEmpty || action != nil {
-            try store.recordVerdict(runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
+            try store.recordVerdict(
+                runID: runID, step: step, anomalies: anomalies, action: action, durability: durability)
         }
-        return Verdict(runID: runID, runName: runName, anomalies: anomalies, action: action, configuration: configuration)
+        return Verdict(
+            runID: runID, runName: runName, anomalies: anomalies, action: action, configuration: configuration)
     }
 
     /// The trainer stepped back after a rollback: the detectors start again from the run's
     /// lineage up to the step it resumed at, so the new attempt is judged against its own past
     /// (not the abandoned attempt's best or its last values).
-    private func startAttempt(runID: Int64, at step: Int64, abandoning abandoned: RunMonitor,
-                              in monitors: inout [Int64: RunMonitor]) throws -> RunMonitor {
+    private func startAttempt(
+        runID: Int64, at step: Int64, abandoning abandoned: RunMonitor,
+        in monitors: inout [Int64: RunMonitor]
+    ) throws -> RunMonitor {
         let monitor = RunMonitor(runID: runID, runName: abandoned.runName, configuration: abandoned.configuration)
         let history = try RunHistory(store: store, runID: runID, before: step)
         history.replay(into: monitor)

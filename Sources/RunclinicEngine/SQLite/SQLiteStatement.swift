@@ -41,7 +41,9 @@ final class SQLiteStatement {
 
     func bind(_ value: [UInt8]?, at index: Int32) {
         guard let value else { return bindNull(at: index) }
-        value.withUnsafeBytes { raw in _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient) }
+        value.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
+        }
     }
 
     func bind(_ value: String?, at index: Int32) {

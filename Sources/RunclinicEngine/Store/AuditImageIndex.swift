@@ -17,7 +17,8 @@ struct AuditImageIndex {
 
     /// Groups of byte-identical images (same content hash and size), each in path order.
     func forEachIdenticalGroup(_ body: ([String]) throws -> Void) throws {
-        let query = try connection.prepare("""
+        let query = try connection.prepare(
+            """
             SELECT path, content_hash, size FROM audit_images WHERE audit_id = ? AND readable
             ORDER BY content_hash, size, path
             """)
@@ -42,7 +43,8 @@ struct AuditImageIndex {
     /// `limit` is skipped (its members share little beyond a flat band).
     func forEachHashBucket(band: Int, limit: Int, _ body: ([Hashes]) throws -> Void) throws {
         let column = band < 8 ? "difference_hash" : "average_hash"
-        let query = try connection.prepare("""
+        let query = try connection.prepare(
+            """
             SELECT rowid, difference_hash, average_hash, text_marks, (\(column) >> ?) & 255 AS bucket FROM audit_images AS image
             WHERE audit_id = ? AND readable AND difference_hash IS NOT NULL AND \(column) IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM audit_images AS earlier WHERE earlier.audit_id = image.audit_id AND earlier.readable
@@ -63,17 +65,23 @@ struct AuditImageIndex {
             let bucket = query.int64(at: 4)
             if bucket != current { try finish() }
             current = bucket
-            if members.count >= limit { overflowing = true; continue }
-            members.append(Hashes(id: query.int64(at: 0), differenceHash: UInt64(bitPattern: query.int64(at: 1)),
-                                  averageHash: query.optionalInt64(at: 2).map { UInt64(bitPattern: $0) },
-                                  textMarks: query.optionalInt64(at: 3).map { Int($0) }))
+            if members.count >= limit {
+                overflowing = true
+                continue
+            }
+            members.append(
+                Hashes(
+                    id: query.int64(at: 0), differenceHash: UInt64(bitPattern: query.int64(at: 1)),
+                    averageHash: query.optionalInt64(at: 2).map { UInt64(bitPattern: $0) },
+                    textMarks: query.optionalInt64(at: 3).map { Int($0) }))
         }
         try finish()
     }
 
     /// The stored thumbnails of these images (by row id), and the grey levels each spanned.
     func thumbnails(_ ids: [Int64]) throws -> [Int64: (bytes: [UInt8], range: Double)] {
-        let query = try connection.prepare("""
+        let query = try connection.prepare(
+            """
             SELECT inspection.thumbnail, inspection.thumbnail_range FROM audit_images AS image
             JOIN image_inspections AS inspection ON inspection.path = image.path WHERE image.rowid = ?
             """)
@@ -94,7 +102,8 @@ struct AuditImageIndex {
 
     /// How many readable images have a known size.
     func sizedCount() throws -> Int {
-        let query = try connection.prepare("SELECT COUNT(*) FROM audit_images WHERE audit_id = ? AND readable AND width IS NOT NULL")
+        let query = try connection.prepare(
+            "SELECT COUNT(*) FROM audit_images WHERE audit_id = ? AND readable AND width IS NOT NULL")
         query.bind(auditID, at: 1)
         _ = try query.step()
         return Int(query.int64(at: 0))
@@ -109,18 +118,25 @@ struct AuditImageIndex {
     /// The median over images of |log(pixels) - centre|, ordered in SQL by the ratio of pixels
     /// to e^centre, whichever way round is larger (its log is that distance).
     func medianLogDistance(count: Int, centre: Double) throws -> Double {
-        try median(count: count, of: "MAX(CAST(width AS REAL) * height / ?, ? / MAX(1.0, CAST(width AS REAL) * height))",
-                   transform: { log(max(1, $0)) }, bindings: [exp(centre), exp(centre)])
+        try median(
+            count: count, of: "MAX(CAST(width AS REAL) * height / ?, ? / MAX(1.0, CAST(width AS REAL) * height))",
+            transform: { log(max(1, $0)) }, bindings: [exp(centre), exp(centre)])
     }
 
-    private func median(count: Int, of expression: String, transform: (Double) -> Double, bindings: [Double]) throws -> Double {
+    private func median(count: Int, of expression: String, transform: (Double) -> Double, bindings: [Double]) throws
+        -> Double
+    {
         guard count > 0 else { return 0 }
-        let query = try connection.prepare("""
+        let query = try connection.prepare(
+            """
             SELECT \(expression) AS value FROM audit_images WHERE audit_id = ? AND readable AND width IS NOT NULL
             ORDER BY value LIMIT ? OFFSET ?
             """)
         var index: Int32 = 1
-        for value in bindings { query.bind(value, at: index); index += 1 }
+        for value in bindings {
+            query.bind(value, at: index)
+            index += 1
+        }
         query.bind(auditID, at: index)
         query.bind(count % 2 == 1 ? 1 : 2, at: index + 1)
         query.bind((count - 1) / 2, at: index + 2)
@@ -130,8 +146,11 @@ struct AuditImageIndex {
     }
 
     /// Images with more than `above` or fewer than `below` pixels.
-    func forEachSized(outside below: Double, _ above: Double, _ body: (_ path: String, _ width: Int, _ height: Int) throws -> Void) throws {
-        let query = try connection.prepare("""
+    func forEachSized(
+        outside below: Double, _ above: Double, _ body: (_ path: String, _ width: Int, _ height: Int) throws -> Void
+    ) throws {
+        let query = try connection.prepare(
+            """
             SELECT path, width, height FROM audit_images WHERE audit_id = ? AND readable AND width IS NOT NULL
               AND (CAST(width AS REAL) * height > ? OR CAST(width AS REAL) * height < ?) ORDER BY path
             """)

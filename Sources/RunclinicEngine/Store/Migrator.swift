@@ -1,7 +1,8 @@
 /// Applies the migrations a database has not seen yet, each in its own transaction.
 enum Migrator {
     static func migrate(_ connection: SQLiteConnection, migrations: [Migration] = Migration.all) throws(SQLiteError) {
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
                 name TEXT NOT NULL,
@@ -14,7 +15,8 @@ enum Migrator {
             let applied = try appliedVersions(connection)
             for migration in migrations where !applied.contains(migration.version) {
                 try connection.execute(migration.sql)
-                let record = try connection.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+                let record = try connection.prepare(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
                 record.bind(migration.version, at: 1)
                 record.bind(migration.name, at: 2)
                 record.bind(WallClock.now(), at: 3)

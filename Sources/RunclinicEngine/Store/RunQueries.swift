@@ -33,7 +33,8 @@ enum RunQueries {
     static func nearestName(to name: String, project: String?, on connection: SQLiteConnection) throws -> String? {
         let query: SQLiteStatement
         if let project {
-            query = try connection.prepare("SELECT runs.name FROM runs JOIN projects ON projects.id = runs.project_id WHERE projects.name = ?")
+            query = try connection.prepare(
+                "SELECT runs.name FROM runs JOIN projects ON projects.id = runs.project_id WHERE projects.name = ?")
             query.bind(project, at: 1)
         } else {
             query = try connection.prepare("SELECT name FROM runs")
@@ -58,13 +59,16 @@ enum RunQueries {
         if matches.isEmpty {
             // A name made of digits that matches no run name is an id given as a string.
             if project == nil, let id = Int64(name), try record(id: id, on: connection) != nil { return id }
-            throw EngineError.unknownRun(project.map { "\($0)/\(name)" } ?? name,
-                                         suggestion: try nearestName(to: name, project: project, on: connection))
+            throw EngineError.unknownRun(
+                project.map { "\($0)/\(name)" } ?? name,
+                suggestion: try nearestName(to: name, project: project, on: connection))
         }
         throw EngineError.ambiguousRun(name: name, projects: matches.map(\.project))
     }
 
-    static func list(project: String?, status: RunStatus?, limit: Int?, on connection: SQLiteConnection) throws -> [RunRecord] {
+    static func list(project: String?, status: RunStatus?, limit: Int?, on connection: SQLiteConnection) throws
+        -> [RunRecord]
+    {
         var sql = selectRun
         var conditions: [String] = []
         if project != nil { conditions.append("projects.name = ?") }
@@ -74,7 +78,10 @@ enum RunQueries {
         if let limit { sql += " LIMIT \(max(0, limit))" }
         let query = try connection.prepare(sql)
         var index: Int32 = 1
-        if let project { query.bind(project, at: index); index += 1 }
+        if let project {
+            query.bind(project, at: index)
+            index += 1
+        }
         if let status { query.bind(status.rawValue, at: index) }
         var runs: [RunRecord] = []
         while try query.step() { runs.append(decodeRun(query)) }
@@ -83,7 +90,8 @@ enum RunQueries {
 
     /// The run's metric keys in the order it first logged them.
     static func metricKeys(runID: Int64, on connection: SQLiteConnection) throws -> [(id: Int64, name: String)] {
-        let query = try connection.prepare("""
+        let query = try connection.prepare(
+            """
             SELECT metric_keys.id, metric_keys.name FROM run_metric_keys
             JOIN metric_keys ON metric_keys.id = run_metric_keys.key_id
             WHERE run_metric_keys.run_id = ? ORDER BY run_metric_keys.rowid

@@ -12,20 +12,24 @@ extension RunStore {
 
     func cachedInspections(paths: [String]) throws -> [String: CachedInspection] {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try read { connection in
-            let query = try connection.prepare("SELECT size, mtime, content_hash, inspection, thumbnail FROM image_inspections WHERE path = ?")
+            let query = try connection.prepare(
+                "SELECT size, mtime, content_hash, inspection, thumbnail FROM image_inspections WHERE path = ?")
             var found: [String: CachedInspection] = [:]
             for path in paths {
                 query.reset()
                 query.bind(path, at: 1)
                 guard try query.step(), let text = query.text(at: 3),
-                      var inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
-                      inspection.version == ImageInspection.currentVersion else { continue }
+                    var inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
+                    inspection.version == ImageInspection.currentVersion
+                else { continue }
                 // The thumbnail lives in its own column (the JSON would be four times larger).
                 if inspection.measures != nil { inspection.measures?.thumbnail = Data(query.blob(at: 4) ?? []) }
-                found[path] = CachedInspection(size: Int(query.int64(at: 0)), mtime: query.double(at: 1),
-                                               contentHash: UInt64(bitPattern: query.int64(at: 2)), inspection: inspection)
+                found[path] = CachedInspection(
+                    size: Int(query.int64(at: 0)), mtime: query.double(at: 1),
+                    contentHash: UInt64(bitPattern: query.int64(at: 2)), inspection: inspection)
             }
             return found
         }
@@ -35,7 +39,8 @@ extension RunStore {
     func beginAudit(roots: [String], dataset: String?, thresholds: String, startedAt: Double) throws -> Int64 {
         try write { state in
             try state.writeNow {
-                let audit = try state.statement("INSERT INTO audits (roots, dataset, thresholds, started_at) VALUES (?, ?, ?, ?)")
+                let audit = try state.statement(
+                    "INSERT INTO audits (roots, dataset, thresholds, started_at) VALUES (?, ?, ?, ?)")
                 audit.bind(JSONWriter.string(JSONValue(roots)), at: 1)
                 audit.bind(dataset, at: 2)
                 audit.bind(thresholds, at: 3)
@@ -48,13 +53,18 @@ extension RunStore {
 
     /// One chunk of an audit, in one transaction: the new inspections (for later audits), the
     /// images as the dataset-wide checks need them, and the findings judged from each image.
-    func storeAuditChunk(auditID: Int64, inspections: [(path: String, size: Int, mtime: Double, contentHash: UInt64, inspection: ImageInspection)],
-                         images: [DatasetChecks.Image], findings: [AuditFinding]) throws {
+    func storeAuditChunk(
+        auditID: Int64,
+        inspections: [(path: String, size: Int, mtime: Double, contentHash: UInt64, inspection: ImageInspection)],
+        images: [DatasetChecks.Image], findings: [AuditFinding]
+    ) throws {
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try write { state in
             try state.writeNow {
-                let insert = try state.statement("""
+                let insert = try state.statement(
+                    """
                     INSERT OR REPLACE INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -72,7 +82,8 @@ extension RunStore {
                     insert.bind(entry.inspection.measures?.thumbnailRange, at: 8)
                     try insert.run()
                 }
-                let image = try state.statement("""
+                let image = try state.statement(
+                    """
                     INSERT INTO audit_images (audit_id, path, readable, size, content_hash, width, height, difference_hash, average_hash, text_marks)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -101,7 +112,8 @@ extension RunStore {
     }
 
     private static func insert(_ findings: [AuditFinding], auditID: Int64, state: StoreWriter) throws {
-        let insert = try state.statement("""
+        let insert = try state.statement(
+            """
             INSERT INTO audit_findings (audit_id, path, issue, severity, score, threshold, detail, image_group)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -121,7 +133,8 @@ extension RunStore {
     func finishAudit(auditID: Int64, images: Int, reused: Int, fingerprint: UInt64) throws {
         try write { state in
             try state.writeNow {
-                let audit = try state.statement("UPDATE audits SET images = ?, reused = ?, finished_at = ?, fingerprint = ? WHERE id = ?")
+                let audit = try state.statement(
+                    "UPDATE audits SET images = ?, reused = ?, finished_at = ?, fingerprint = ? WHERE id = ?")
                 audit.bind(images, at: 1)
                 audit.bind(reused, at: 2)
                 audit.bind(WallClock.now(), at: 3)
@@ -137,7 +150,8 @@ extension RunStore {
     func copyDatasetFindings(fingerprint: UInt64, to auditID: Int64) throws -> Bool {
         try write { state in
             try state.writeNow {
-                let earlier = try state.statement("""
+                let earlier = try state.statement(
+                    """
                     SELECT id FROM audits WHERE fingerprint = ? AND finished_at IS NOT NULL AND id != ? ORDER BY id DESC LIMIT 1
                     """)
                 // A cached statement: reset, or it would go on from where the last audit left it.
@@ -148,7 +162,8 @@ extension RunStore {
                 guard try earlier.step() else { return false }
                 let source = earlier.int64(at: 0)
                 let issues = ImageIssue.datasetWide.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-                let copy = try state.statement("""
+                let copy = try state.statement(
+                    """
                     INSERT INTO audit_findings (audit_id, path, issue, severity, score, threshold, detail, image_group)
                     SELECT ?, path, issue, severity, score, threshold, detail, image_group FROM audit_findings
                     WHERE audit_id = ? AND issue IN (\(issues)) ORDER BY rowid
@@ -187,7 +202,8 @@ extension RunStore {
     /// audited and sound); images no audit covered are left out.
     public func imageVerdicts(paths: [String]) throws -> [String: [ImageIssue]] {
         try read { connection in
-            let latest = try connection.prepare("""
+            let latest = try connection.prepare(
+                """
                 SELECT MAX(image.audit_id) FROM audit_images AS image JOIN audits AS audit ON audit.id = image.audit_id
                 WHERE image.path = ? AND audit.finished_at IS NOT NULL
                 """)
@@ -201,7 +217,9 @@ extension RunStore {
                 issues.bind(auditID, at: 1)
                 issues.bind(path, at: 2)
                 var found: [ImageIssue] = []
-                while try issues.step() { if let issue = ImageIssue(rawValue: issues.text(at: 0) ?? "") { found.append(issue) } }
+                while try issues.step() {
+                    if let issue = ImageIssue(rawValue: issues.text(at: 0) ?? "") { found.append(issue) }
+                }
                 verdicts[path] = found
             }
             return verdicts
@@ -225,7 +243,8 @@ extension RunStore {
     /// Per issue: how many images an audit found with it, and the first of them by path.
     public func auditFindingCounts(auditID: Int64) throws -> [(issue: ImageIssue, count: Int, example: String)] {
         try read { connection in
-            let query = try connection.prepare("SELECT issue, COUNT(*), MIN(path) FROM audit_findings WHERE audit_id = ? GROUP BY issue")
+            let query = try connection.prepare(
+                "SELECT issue, COUNT(*), MIN(path) FROM audit_findings WHERE audit_id = ? GROUP BY issue")
             query.bind(auditID, at: 1)
             var counts: [ImageIssue: (Int, String)] = [:]
             while try query.step() {
@@ -239,7 +258,8 @@ extension RunStore {
     /// Every finding of an audit, in path order, handed over one at a time.
     public func forEachAuditFinding(auditID: Int64, _ body: (AuditFinding) throws -> Void) throws {
         try read { connection in
-            let query = try connection.prepare("""
+            let query = try connection.prepare(
+                """
                 SELECT path, issue, severity, score, threshold, detail, image_group FROM audit_findings
                 WHERE audit_id = ? ORDER BY path, rowid
                 """)
@@ -258,24 +278,32 @@ extension RunStore {
     }
 
     /// One page of an audit's findings, in path order.
-    public func auditFindings(auditID: Int64, issue: ImageIssue?, offset: Int, limit: Int) throws -> (findings: [AuditFinding], total: Int) {
+    public func auditFindings(auditID: Int64, issue: ImageIssue?, offset: Int, limit: Int) throws -> (
+        findings: [AuditFinding], total: Int
+    ) {
         try read { connection in
             let exists = try connection.prepare("SELECT 1 FROM audits WHERE id = ?")
             exists.bind(auditID, at: 1)
-            guard try exists.step() else { throw EngineError.invalidArgument(field: "audit_id", reason: "no audit \(auditID)") }
+            guard try exists.step() else {
+                throw EngineError.invalidArgument(field: "audit_id", reason: "no audit \(auditID)")
+            }
             let filter = issue == nil ? "" : " AND issue = ?"
             let count = try connection.prepare("SELECT COUNT(*) FROM audit_findings WHERE audit_id = ?\(filter)")
             count.bind(auditID, at: 1)
             if let issue { count.bind(issue.rawValue, at: 2) }
             _ = try count.step()
             let total = Int(count.int64(at: 0))
-            let query = try connection.prepare("""
+            let query = try connection.prepare(
+                """
                 SELECT path, issue, severity, score, threshold, detail, image_group FROM audit_findings
                 WHERE audit_id = ?\(filter) ORDER BY path, rowid LIMIT ? OFFSET ?
                 """)
             query.bind(auditID, at: 1)
             var index: Int32 = 2
-            if let issue { query.bind(issue.rawValue, at: index); index += 1 }
+            if let issue {
+                query.bind(issue.rawValue, at: index)
+                index += 1
+            }
             query.bind(limit, at: index)
             query.bind(offset, at: index + 1)
             var findings: [AuditFinding] = []
@@ -292,7 +320,8 @@ extension RunStore {
     /// inspected are left out.
     public func imagePreviews(paths: [String]) throws -> [String: (pixels: [UInt8], aspect: Double)] {
         try read { connection in
-            let query = try connection.prepare("""
+            let query = try connection.prepare(
+                """
                 SELECT thumbnail, thumbnail_range, json_extract(inspection, '$.measures.meanBrightness'),
                        json_extract(inspection, '$.measures.width'), json_extract(inspection, '$.measures.height')
                 FROM image_inspections WHERE path = ?
@@ -303,13 +332,19 @@ extension RunStore {
                 query.bind(path, at: 1)
                 guard try query.step(), let bytes = query.blob(at: 0), bytes.count == 48 * 48 else { continue }
                 let range = query.optionalDouble(at: 1) ?? 255
-                let width = query.optionalDouble(at: 3) ?? 1, height = query.optionalDouble(at: 4) ?? 1
+                let width = query.optionalDouble(at: 3) ?? 1
+                let height = query.optionalDouble(at: 4) ?? 1
                 let aspect = width > 0 && height > 0 ? width / height : 1
-                guard let mean = query.optionalDouble(at: 2) else { found[path] = (bytes, aspect); continue }
+                guard let mean = query.optionalDouble(at: 2) else {
+                    found[path] = (bytes, aspect)
+                    continue
+                }
                 let stretchedMean = Double(bytes.reduce(0) { $0 + Int($1) }) / Double(bytes.count)
-                found[path] = (bytes.map { value in
-                    UInt8(max(0, min(255, (mean + (Double(value) - stretchedMean) * range / 255).rounded())))
-                }, aspect)
+                found[path] = (
+                    bytes.map { value in
+                        UInt8(max(0, min(255, (mean + (Double(value) - stretchedMean) * range / 255).rounded())))
+                    }, aspect
+                )
             }
             return found
         }

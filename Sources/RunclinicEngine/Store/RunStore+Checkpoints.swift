@@ -1,13 +1,18 @@
 extension RunStore {
     /// Registers a checkpoint and answers with the best one so far by the run's primary metric.
     /// Without metrics, the checkpoint is scored by the latest values logged at or before its step.
-    public func registerCheckpoint(run reference: RunReference, step: Int64, path: String, metrics: [MetricValue]?) throws -> CheckpointOutcome {
-        guard step >= 0 else { throw EngineError.invalidArgument(field: "step", reason: "expected a non-negative integer, got \(step)") }
+    public func registerCheckpoint(run reference: RunReference, step: Int64, path: String, metrics: [MetricValue]?)
+        throws -> CheckpointOutcome
+    {
+        guard step >= 0 else {
+            throw EngineError.invalidArgument(field: "step", reason: "expected a non-negative integer, got \(step)")
+        }
         guard !path.isEmpty else { throw EngineError.invalidArgument(field: "path", reason: "must not be empty") }
         let checkpointID: Int64 = try write { state in
             try state.writeNow {
                 let run = try state.runForWriting(reference)
-                var snapshot = try CheckpointQueries.latestValues(runID: run.record.id, atOrBefore: step, on: state.connection)
+                var snapshot = try CheckpointQueries.latestValues(
+                    runID: run.record.id, atOrBefore: step, on: state.connection)
                 for metric in metrics ?? [] {
                     snapshot.removeAll { $0.name == metric.name }
                     snapshot.append(metric)
@@ -29,12 +34,16 @@ extension RunStore {
             guard let checkpoint = ranking.checkpoints.first(where: { $0.id == checkpointID }) else {
                 throw EngineError.storage("checkpoint \(checkpointID) vanished after it was written")
             }
-            return CheckpointOutcome(checkpoint: checkpoint, best: ranking.best, primaryMetric: ranking.primary, direction: ranking.direction)
+            return CheckpointOutcome(
+                checkpoint: checkpoint, best: ranking.best, primaryMetric: ranking.primary, direction: ranking.direction
+            )
         }
     }
 
     /// All checkpoints of a run and the best of them.
-    public func checkpoints(run reference: RunReference) throws -> (checkpoints: [CheckpointRecord], best: CheckpointRecord?, primaryMetric: String?) {
+    public func checkpoints(run reference: RunReference) throws -> (
+        checkpoints: [CheckpointRecord], best: CheckpointRecord?, primaryMetric: String?
+    ) {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
             let ranking = try CheckpointQueries.ranked(run: run, on: connection)

@@ -13,11 +13,14 @@ extension RunStore {
     /// format, path and source run id) replaces that run's points, config and status, keeping its
     /// id, and its project and name unless they are given; a new one gets the source's name, or
     /// `name-2`, `name-3`... when the project has it.
-    public func storeImportedRun(_ imported: ImportedRun, project: String? = nil, name: String? = nil) throws -> StoredImport {
+    public func storeImportedRun(_ imported: ImportedRun, project: String? = nil, name: String? = nil) throws
+        -> StoredImport
+    {
         try write { state in
             try state.writeNow {
                 let connection = state.connection
-                let existing = try state.statement("SELECT run_id FROM run_imports WHERE format = ? AND source_path = ? AND source_run_id = ?")
+                let existing = try state.statement(
+                    "SELECT run_id FROM run_imports WHERE format = ? AND source_path = ? AND source_run_id = ?")
                 existing.reset()
                 existing.bind(imported.format.rawValue, at: 1)
                 existing.bind(imported.sourcePath, at: 2)
@@ -34,15 +37,19 @@ extension RunStore {
                     let current = try connection.prepare("SELECT project_id, name FROM runs WHERE id = ?")
                     current.bind(runID, at: 1)
                     _ = try current.step()
-                    let projectID = try project.map { try Self.projectID(named: $0, on: connection) } ?? current.int64(at: 0)
-                    let runName = try Self.availableName(name ?? current.text(at: 1) ?? imported.name, projectID: projectID, except: runID, on: connection)
+                    let projectID =
+                        try project.map { try Self.projectID(named: $0, on: connection) } ?? current.int64(at: 0)
+                    let runName = try Self.availableName(
+                        name ?? current.text(at: 1) ?? imported.name, projectID: projectID, except: runID,
+                        on: connection)
                     for table in ["metric_points", "run_metric_keys", "anomalies", "actions"] {
                         let delete = try state.statement("DELETE FROM \(table) WHERE run_id = ?")
                         delete.reset()
                         delete.bind(runID, at: 1)
                         try delete.run()
                     }
-                    let update = try connection.prepare("""
+                    let update = try connection.prepare(
+                        """
                         UPDATE runs SET project_id = ?, name = ?, status = ?, config = ?, tags = ?, started_at = ?,
                         ended_at = ?, attempt = 0, rewind_to_step = NULL WHERE id = ?
                         """)
@@ -58,9 +65,12 @@ extension RunStore {
                 } else {
                     let projectID = try Self.projectID(named: project ?? imported.project ?? "default", on: connection)
                     let insert = try connection.prepare(
-                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    )
                     insert.bind(projectID, at: 1)
-                    insert.bind(try Self.availableName(name ?? imported.name, projectID: projectID, except: nil, on: connection), at: 2)
+                    insert.bind(
+                        try Self.availableName(
+                            name ?? imported.name, projectID: projectID, except: nil, on: connection), at: 2)
                     insert.bind(imported.status.rawValue, at: 3)
                     insert.bind(config, at: 4)
                     insert.bind(tags, at: 5)
@@ -70,7 +80,8 @@ extension RunStore {
                     runID = connection.lastInsertRowID
                 }
                 try Self.insertPoints(imported.metrics, runID: runID, state: state)
-                let record = try connection.prepare("""
+                let record = try connection.prepare(
+                    """
                     INSERT OR REPLACE INTO run_imports (run_id, format, source_path, source_run_id, points, partial, imported_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -83,14 +94,18 @@ extension RunStore {
                 record.bind(WallClock.now(), at: 7)
                 try record.run()
                 state.forgetRun(runID)
-                guard let stored = try RunQueries.record(id: runID, on: connection) else { throw EngineError.unknownRun("\(runID)") }
+                guard let stored = try RunQueries.record(id: runID, on: connection) else {
+                    throw EngineError.unknownRun("\(runID)")
+                }
                 return StoredImport(run: stored, created: previousID == nil, points: imported.metrics.count)
             }
         }
     }
 
     /// `name`, or the first of `name-2`, `name-3`... no other run of the project has.
-    private static func availableName(_ name: String, projectID: Int64, except runID: Int64?, on connection: SQLiteConnection) throws -> String {
+    private static func availableName(
+        _ name: String, projectID: Int64, except runID: Int64?, on connection: SQLiteConnection
+    ) throws -> String {
         guard !name.isEmpty else { throw EngineError.invalidArgument(field: "name", reason: "must not be empty") }
         let taken = try connection.prepare("SELECT 1 FROM runs WHERE project_id = ? AND name = ? AND id IS NOT ?")
         var candidate = name
@@ -116,7 +131,8 @@ extension RunStore {
             firstSteps[Int(metrics.keyIndices[index])] = metrics.steps[index]
         }
         // Keys in the order the run first logged them, as live runs record them.
-        let insertKey = try state.statement("INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
+        let insertKey = try state.statement(
+            "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
         for (slot, firstStep) in firstSteps.enumerated() {
             guard let firstStep else { continue }
             insertKey.reset()

@@ -2,14 +2,17 @@ import RunclinicJSON
 
 extension RunStore {
     /// Stores what the monitor saw and advised, with the same durability as the call behind it.
-    public func recordVerdict(runID: Int64, step: Int64, anomalies: [Anomaly], action: RecoveryAction?, durability: Durability) throws {
+    public func recordVerdict(
+        runID: Int64, step: Int64, anomalies: [Anomaly], action: RecoveryAction?, durability: Durability
+    ) throws {
         let window = commitWindow
         try write { state in
             try state.beginIfNeeded()
             let now = WallClock.now()
             for anomaly in anomalies {
                 let insert = try state.statement(
-                    "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
                 insert.bind(runID, at: 1)
                 insert.bind(anomaly.step, at: 2)
                 insert.bind(anomaly.type.rawValue, at: 3)
@@ -20,7 +23,8 @@ extension RunStore {
                 try insert.run()
             }
             if let action {
-                let insert = try state.statement("INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)")
+                let insert = try state.statement(
+                    "INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)")
                 insert.bind(runID, at: 1)
                 insert.bind(step, at: 2)
                 insert.bind(action.kind.rawValue, at: 3)
@@ -37,8 +41,11 @@ extension RunStore {
 
     /// The anomalies stored for a run, oldest first, as JSON objects.
     public func anomalies(run reference: RunReference, minimumSeverity: AnomalySeverity = .info) throws -> [JSONValue] {
-        let severities = AnomalySeverity.allCases.filter { $0 >= minimumSeverity }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return try details(of: reference, sql: "SELECT detail FROM anomalies WHERE run_id = ? AND severity IN (\(severities)) ORDER BY id")
+        let severities = AnomalySeverity.allCases.filter { $0 >= minimumSeverity }.map { "'\($0.rawValue)'" }.joined(
+            separator: ", ")
+        return try details(
+            of: reference,
+            sql: "SELECT detail FROM anomalies WHERE run_id = ? AND severity IN (\(severities)) ORDER BY id")
     }
 
     /// The actions advised for a run, oldest first, as JSON objects.
@@ -63,7 +70,8 @@ extension RunStore {
     /// How many rollbacks were advised to a run (recovery bookkeeping after a restart).
     public func rollbackCount(runID: Int64) throws -> Int {
         try read { connection in
-            try RunQueries.count("SELECT COUNT(*) FROM actions WHERE run_id = ? AND kind = 'rollback'", runID: runID, on: connection)
+            try RunQueries.count(
+                "SELECT COUNT(*) FROM actions WHERE run_id = ? AND kind = 'rollback'", runID: runID, on: connection)
         }
     }
 
@@ -73,9 +81,12 @@ extension RunStore {
             // Ids grow with the rows, so the last row that has one holds the highest. The detail is
             // read with our own JSON codec: it may hold NaN, which SQLite's JSON functions refuse.
             let query = try connection.prepare(
-                "SELECT detail FROM anomalies WHERE run_id = ? AND instr(detail, '\"incident\":') > 0 ORDER BY id DESC LIMIT 1")
+                "SELECT detail FROM anomalies WHERE run_id = ? AND instr(detail, '\"incident\":') > 0 ORDER BY id DESC LIMIT 1"
+            )
             query.bind(runID, at: 1)
-            guard try query.step(), let text = query.text(at: 0), let detail = try? JSONParser.parse(text) else { return 0 }
+            guard try query.step(), let text = query.text(at: 0), let detail = try? JSONParser.parse(text) else {
+                return 0
+            }
             return detail["incident"]?.intValue ?? 0
         }
     }
@@ -103,11 +114,14 @@ extension RunStore {
     }
 
     /// Records a webhook delivery that failed or was dropped.
-    public func recordDeliveryFailure(runID: Int64, target: String, status: String, attempts: Int, error: String, payload: String) throws {
+    public func recordDeliveryFailure(
+        runID: Int64, target: String, status: String, attempts: Int, error: String, payload: String
+    ) throws {
         try write { state in
             try state.writeNow {
                 let insert = try state.statement(
-                    "INSERT INTO alert_deliveries (run_id, target, status, attempts, error, payload, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    "INSERT INTO alert_deliveries (run_id, target, status, attempts, error, payload, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
                 insert.bind(runID, at: 1)
                 insert.bind(target, at: 2)
                 insert.bind(status, at: 3)

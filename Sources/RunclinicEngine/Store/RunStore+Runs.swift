@@ -15,10 +15,13 @@ extension RunStore {
                 let now = WallClock.now()
                 if try existing.step() {
                     let id = existing.int64(at: 0)
-                    let oldTags = existing.text(at: 1).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
+                    let oldTags =
+                        existing.text(at: 1).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(
+                            \.stringValue) ?? []
                     let mergedTags = oldTags + tags.filter { !oldTags.contains($0) }
                     let update = try connection.prepare(
-                        "UPDATE runs SET status = 'running', ended_at = NULL, config = COALESCE(?, config), tags = ? WHERE id = ?")
+                        "UPDATE runs SET status = 'running', ended_at = NULL, config = COALESCE(?, config), tags = ? WHERE id = ?"
+                    )
                     update.bind(config.map(JSONWriter.string), at: 1)
                     update.bind(JSONWriter.string(JSONValue(mergedTags)), at: 2)
                     update.bind(id, at: 3)
@@ -28,7 +31,8 @@ extension RunStore {
                     return RunStart(run: cache.record, resumed: true, lastStep: cache.lastStep)
                 }
                 let insert = try connection.prepare(
-                    "INSERT INTO runs (project_id, name, status, config, tags, started_at) VALUES (?, ?, 'running', ?, ?, ?)")
+                    "INSERT INTO runs (project_id, name, status, config, tags, started_at) VALUES (?, ?, 'running', ?, ?, ?)"
+                )
                 insert.bind(projectID, at: 1)
                 insert.bind(name, at: 2)
                 insert.bind(config.map(JSONWriter.string), at: 3)
@@ -42,7 +46,8 @@ extension RunStore {
     }
 
     static func projectID(named name: String, on connection: SQLiteConnection) throws -> Int64 {
-        let insert = try connection.prepare("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+        let insert = try connection.prepare(
+            "INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
         insert.bind(name, at: 1)
         insert.bind(WallClock.now(), at: 2)
         try insert.run()
@@ -56,7 +61,8 @@ extension RunStore {
     @discardableResult
     public func finishRun(_ reference: RunReference, status: RunStatus = .finished) throws -> RunRecord {
         guard status != .running else {
-            throw EngineError.invalidArgument(field: "status", reason: "expected one of finished, failed, killed, got \"running\"")
+            throw EngineError.invalidArgument(
+                field: "status", reason: "expected one of finished, failed, killed, got \"running\"")
         }
         return try write { state in
             try state.writeNow {
@@ -88,7 +94,8 @@ extension RunStore {
             let keys = try RunQueries.metricKeys(runID: run.id, on: connection).map(\.name)
             // The last step of the current attempt (a rollback replays steps under the next one).
             let lastStep = try connection.prepare(
-                "SELECT MAX(step) FROM metric_points WHERE run_id = ? AND attempt = (SELECT attempt FROM runs WHERE id = ?)")
+                "SELECT MAX(step) FROM metric_points WHERE run_id = ? AND attempt = (SELECT attempt FROM runs WHERE id = ?)"
+            )
             lastStep.bind(run.id, at: 2)
             lastStep.bind(run.id, at: 1)
             _ = try lastStep.step()
@@ -97,8 +104,10 @@ extension RunStore {
                 run: run,
                 metricKeys: keys,
                 lastStep: lastStep.optionalInt64(at: 0),
-                pointCount: try RunQueries.count("SELECT COUNT(*) FROM metric_points WHERE run_id = ?", runID: run.id, on: connection),
-                batchCount: try RunQueries.count("SELECT COUNT(*) FROM batches WHERE run_id = ?", runID: run.id, on: connection),
+                pointCount: try RunQueries.count(
+                    "SELECT COUNT(*) FROM metric_points WHERE run_id = ?", runID: run.id, on: connection),
+                batchCount: try RunQueries.count(
+                    "SELECT COUNT(*) FROM batches WHERE run_id = ?", runID: run.id, on: connection),
                 checkpointCount: ranking.checkpoints.count,
                 bestCheckpoint: ranking.best
             )
@@ -112,7 +121,8 @@ extension RunStore {
     public func finalValues(_ reference: RunReference) throws -> (values: [String: Double], lastStep: Int64?) {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
-            let query = try connection.prepare("""
+            let query = try connection.prepare(
+                """
                 SELECT k.name, p.value, p.step FROM run_metric_keys AS r JOIN metric_keys AS k ON k.id = r.key_id
                 JOIN metric_points AS p ON p.run_id = r.run_id AND p.key_id = r.key_id
                  AND p.attempt = (SELECT attempt FROM runs WHERE id = r.run_id)

@@ -204,7 +204,8 @@ final class StoreWriter {
             let id = try keyID(for: metric.name)
             if let last = run.lastStepByKey[id], step < last {
                 guard let rewindTo = run.rewindToStep, step >= rewindTo else {
-                    throw EngineError.stepWentBackwards(run: run.record.name, metric: metric.name, step: step, lastStep: last)
+                    throw EngineError.stepWentBackwards(
+                        run: run.record.name, metric: metric.name, step: step, lastStep: last)
                 }
                 rewinds = true
             }
@@ -214,7 +215,8 @@ final class StoreWriter {
         if rewinds { try startNextAttempt(run) }
         let runID = run.record.id
         for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
-            let insertRunKey = try statement("INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
+            let insertRunKey = try statement(
+                "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
             insertRunKey.bind(runID, at: 1)
             insertRunKey.bind(keyID, at: 2)
             insertRunKey.bind(step, at: 3)
@@ -244,7 +246,8 @@ final class StoreWriter {
     func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
         if let prepared = insertPointsStatements[count] { return prepared }
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        let prepared = try connection.prepare("INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)")
+        let prepared = try connection.prepare(
+            "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)")
         insertPointsStatements[count] = prepared
         return prepared
     }
@@ -270,11 +273,17 @@ final class StoreWriter {
         try update.run()
     }
 
-    func insertBatch(run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double) throws {
+    func insertBatch(
+        run: RunCache, step: Int64, batch: Int64, phase: String, metrics: [MetricValue], samples: [String], time: Double
+    ) throws {
         try beginIfNeeded()
         // A rolled-back trainer that validates before logging anything else starts its attempt here.
-        if let rewindTo = run.rewindToStep, let last = run.lastStep, step < last, step >= rewindTo { try startNextAttempt(run) }
-        let insertBatch = try statement("INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        if let rewindTo = run.rewindToStep, let last = run.lastStep, step < last, step >= rewindTo {
+            try startNextAttempt(run)
+        }
+        let insertBatch = try statement(
+            "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         insertBatch.bind(run.record.id, at: 1)
         insertBatch.bind(step, at: 2)
         insertBatch.bind(batch, at: 3)

@@ -31,19 +31,26 @@ public struct MethodContract: Sendable, Equatable {
 
     /// Every method of an OpenRPC document, by name.
     public static func all(fromOpenRPC document: JSONValue) throws(ContractError) -> [String: MethodContract] {
-        guard let methods = document["methods"]?.arrayValue else { throw ContractError("the document has no methods array") }
+        guard let methods = document["methods"]?.arrayValue else {
+            throw ContractError("the document has no methods array")
+        }
         var contracts: [String: MethodContract] = [:]
         for method in methods {
             guard let name = method["name"]?.stringValue else { throw ContractError("a method without a name") }
             var params: [Param] = []
             for param in method["params"]?.arrayValue ?? [] {
-                guard let paramName = param["name"]?.stringValue else { throw ContractError("\(name): a param without a name") }
-                guard !params.contains(where: { $0.name == paramName }) else { throw ContractError("\(name): param \(paramName) declared twice") }
+                guard let paramName = param["name"]?.stringValue else {
+                    throw ContractError("\(name): a param without a name")
+                }
+                guard !params.contains(where: { $0.name == paramName }) else {
+                    throw ContractError("\(name): param \(paramName) declared twice")
+                }
                 params.append(Param(name: paramName, required: param["required"]?.boolValue ?? false))
             }
             guard contracts[name] == nil else { throw ContractError("method \(name) declared twice") }
-            contracts[name] = MethodContract(name: name, params: params,
-                                             acceptsOtherParams: method["x-acceptsOtherParams"]?.boolValue ?? false)
+            contracts[name] = MethodContract(
+                name: name, params: params,
+                acceptsOtherParams: method["x-acceptsOtherParams"]?.boolValue ?? false)
         }
         return contracts
     }

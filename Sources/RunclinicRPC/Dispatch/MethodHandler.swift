@@ -15,8 +15,10 @@ public struct MethodHandler: Sendable {
     public let execution: Execution
     public let handle: @Sendable (Params, RequestContext) throws -> JSONValue
 
-    public init(_ name: String, execution: Execution = .inline,
-                handle: @escaping @Sendable (Params, RequestContext) throws -> JSONValue) {
+    public init(
+        _ name: String, execution: Execution = .inline,
+        handle: @escaping @Sendable (Params, RequestContext) throws -> JSONValue
+    ) {
         self.name = name
         self.execution = execution
         self.handle = handle

@@ -17,7 +17,9 @@ public struct MethodRegistry: Sendable {
     /// A handler without a declaration is a programming error: the document is the API.
     public mutating func register(_ handler: MethodHandler) {
         precondition(entries[handler.name] == nil, "method \(handler.name) registered twice")
-        guard let contract = contracts[handler.name] else { preconditionFailure("method \(handler.name) is not declared in the OpenRPC document") }
+        guard let contract = contracts[handler.name] else {
+            preconditionFailure("method \(handler.name) is not declared in the OpenRPC document")
+        }
         entries[handler.name] = Entry(contract: contract, handler: handler)
     }
 

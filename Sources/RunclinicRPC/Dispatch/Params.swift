@@ -26,7 +26,8 @@ public struct Params: Sendable {
             object = members
         case .array(let elements)?:
             guard elements.count <= names.count else {
-                throw ResponseError(.invalidParams,
+                throw ResponseError(
+                    .invalidParams,
                     "invalid params: \(contract.name) takes at most \(names.count) positional params (\(names.joined(separator: ", "))), got \(elements.count)",
                     data: ["expected": JSONValue(names)])
             }
@@ -39,8 +40,9 @@ public struct Params: Sendable {
             for key in object.keys where !names.contains(key) && !Self.protocolFields.contains(key) {
                 let takes = names.isEmpty ? "it takes no params" : "it takes: \(names.joined(separator: ", "))"
                 if let suggestion = ClosestName.closest(to: key, among: names) {
-                    throw ResponseError.invalidParams(field: key, "unknown parameter of \(contract.name), did you mean \(suggestion)? (\(takes))",
-                                                      data: ["suggestion": .string(suggestion)])
+                    throw ResponseError.invalidParams(
+                        field: key, "unknown parameter of \(contract.name), did you mean \(suggestion)? (\(takes))",
+                        data: ["suggestion": .string(suggestion)])
                 }
                 throw ResponseError.invalidParams(field: key, "unknown parameter of \(contract.name) (\(takes))")
             }
@@ -51,13 +53,17 @@ public struct Params: Sendable {
     }
 
     public func contains(_ field: String) -> Bool {
-        assert(declared?.contains(field) ?? true || Self.protocolFields.contains(field), "param \(field) is read but not declared")
+        assert(
+            declared?.contains(field) ?? true || Self.protocolFields.contains(field),
+            "param \(field) is read but not declared")
         guard let value = object[field] else { return false }
         return !value.isNull
     }
 
     public func value(_ field: String) -> JSONValue? {
-        assert(declared?.contains(field) ?? true || Self.protocolFields.contains(field), "param \(field) is read but not declared")
+        assert(
+            declared?.contains(field) ?? true || Self.protocolFields.contains(field),
+            "param \(field) is read but not declared")
         guard let value = object[field], !value.isNull else { return nil }
         return value
     }
@@ -72,8 +78,9 @@ public struct Params: Sendable {
     public static func mismatch(_ field: String, expected: String, got value: JSONValue) -> ResponseError {
         var shown = JSONWriter.string(value)
         if shown.utf8.count > 60 { shown = String(shown.prefix(57)) + "..." }
-        return .invalidParams(field: field, "expected \(expected), got \(value.typeName) \(shown)",
-                              data: ["expected": .string(expected), "got": .string(value.typeName)])
+        return .invalidParams(
+            field: field, "expected \(expected), got \(value.typeName) \(shown)",
+            data: ["expected": .string(expected), "got": .string(value.typeName)])
     }
 
     public func string(_ field: String) throws(ResponseError) -> String {
@@ -90,10 +97,14 @@ public struct Params: Sendable {
         // 0xEF leads U+FDD0's UTF-8 form: the scalar check runs only for text that has one.
         guard text.utf8.contains(where: { $0 == 0 || $0 == 0xEF }) else { return }
         if text.utf8.contains(0) {
-            throw ResponseError.invalidParams(field: field, "must not contain the NUL character (U+0000): it would cut the text where it is stored")
+            throw ResponseError.invalidParams(
+                field: field, "must not contain the NUL character (U+0000): it would cut the text where it is stored")
         }
         if text.unicodeScalars.contains(JSONParser.loneSurrogate) {
-            throw ResponseError.invalidParams(field: field, "must not contain a lone surrogate (\\ud800-\\udfff without its pair): no UTF-8 text can hold it, so it cannot be stored as sent")
+            throw ResponseError.invalidParams(
+                field: field,
+                "must not contain a lone surrogate (\\ud800-\\udfff without its pair): no UTF-8 text can hold it, so it cannot be stored as sent"
+            )
         }
     }
 
@@ -138,7 +149,9 @@ public struct Params: Sendable {
 
     public func optionalStringArray(_ field: String) throws(ResponseError) -> [String]? {
         guard let value = value(field) else { return nil }
-        guard let elements = value.arrayValue else { throw Self.mismatch(field, expected: "an array of strings", got: value) }
+        guard let elements = value.arrayValue else {
+            throw Self.mismatch(field, expected: "an array of strings", got: value)
+        }
         var strings: [String] = []
         strings.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {

@@ -9,7 +9,10 @@ public struct RequestContext: Sendable {
     public let cancellation: CancellationToken
     public let connection: ConnectionHandle
 
-    public init(id: JSONValue?, method: String, cancellation: CancellationToken = CancellationToken(), connection: ConnectionHandle) {
+    public init(
+        id: JSONValue?, method: String, cancellation: CancellationToken = CancellationToken(),
+        connection: ConnectionHandle
+    ) {
         self.id = id
         self.method = method
         self.cancellation = cancellation

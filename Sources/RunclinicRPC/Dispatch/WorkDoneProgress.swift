@@ -20,6 +20,7 @@ public struct WorkDoneProgress: Sendable {
     }
 
     func send(_ value: JSONObject) {
-        connection.send(OutgoingMessage.notification(method: "$/progress", params: ["token": token, "value": .object(value)]))
+        connection.send(
+            OutgoingMessage.notification(method: "$/progress", params: ["token": token, "value": .object(value)]))
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Splits a byte stream into message bodies, detecting the framing from the first bytes. Bytes of
@@ -53,7 +53,8 @@ public struct FrameReader {
                 skipWhitespace()
                 guard start < buffer.count else { return }
                 let first = buffer[start]
-                framing = (first == UInt8(ascii: "C") || first == UInt8(ascii: "c")) ? .contentLength : .newlineDelimited
+                framing =
+                    (first == UInt8(ascii: "C") || first == UInt8(ascii: "c")) ? .contentLength : .newlineDelimited
             }
             let detected = framing!
             let report: (FrameEvent) -> Void = { event in handle(event, detected) }
@@ -179,8 +180,8 @@ public struct FrameReader {
     }
 }
 
-private extension Substring {
-    func trimmingCharacters(in characters: String) -> String {
+extension Substring {
+    fileprivate func trimmingCharacters(in characters: String) -> String {
         var slice = self[...]
         while let first = slice.first, characters.contains(first) { slice = slice.dropFirst() }
         while let last = slice.last, characters.contains(last) { slice = slice.dropLast() }

@@ -12,26 +12,36 @@ public enum IncomingMessage: Sendable {
     /// when one could be read, so the error can still be answered to it.
     public static func validate(_ value: JSONValue) -> Result<IncomingMessage, InvalidMessage> {
         guard let object = value.objectValue else {
-            return .failure(InvalidMessage(id: .null, error: ResponseError.invalidRequest("expected an object, got \(value.typeName)")))
+            return .failure(
+                InvalidMessage(
+                    id: .null, error: ResponseError.invalidRequest("expected an object, got \(value.typeName)")))
         }
         var id: JSONValue? = nil
         if let rawID = object["id"] {
             switch rawID {
             case .string, .int, .double, .literal, .null: id = rawID
             default:
-                return .failure(InvalidMessage(id: .null, error: ResponseError.invalidRequest("id must be a string, a number or null, got \(rawID.typeName)")))
+                return .failure(
+                    InvalidMessage(
+                        id: .null,
+                        error: ResponseError.invalidRequest(
+                            "id must be a string, a number or null, got \(rawID.typeName)")))
             }
         }
         let answerID = id ?? .null
         guard object["jsonrpc"] == .string("2.0") else {
-            return .failure(InvalidMessage(id: answerID, error: ResponseError.invalidRequest("jsonrpc must be \"2.0\"")))
+            return .failure(
+                InvalidMessage(id: answerID, error: ResponseError.invalidRequest("jsonrpc must be \"2.0\"")))
         }
         guard let methodValue = object["method"] else {
             if object["result"] != nil || object["error"] != nil { return .success(.response(id: answerID)) }
             return .failure(InvalidMessage(id: answerID, error: ResponseError.invalidRequest("method is missing")))
         }
         guard let method = methodValue.stringValue else {
-            return .failure(InvalidMessage(id: answerID, error: ResponseError.invalidRequest("method must be a string, got \(methodValue.typeName)")))
+            return .failure(
+                InvalidMessage(
+                    id: answerID,
+                    error: ResponseError.invalidRequest("method must be a string, got \(methodValue.typeName)")))
         }
         // `"params": null` is not JSON-RPC 2.0, but LSP clients send it for shutdown and exit:
         // read it as no params.
@@ -40,7 +50,11 @@ public enum IncomingMessage: Sendable {
             switch params {
             case .object, .array: break
             default:
-                return .failure(InvalidMessage(id: answerID, error: ResponseError.invalidRequest("params must be an object or an array, got \(params.typeName)")))
+                return .failure(
+                    InvalidMessage(
+                        id: answerID,
+                        error: ResponseError.invalidRequest(
+                            "params must be an object or an array, got \(params.typeName)")))
             }
         }
         if let id { return .success(.request(id: id, method: method, params: params)) }

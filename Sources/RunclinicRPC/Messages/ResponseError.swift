@@ -43,12 +43,14 @@ public struct ResponseError: Error, Sendable, Equatable, CustomStringConvertible
         guard let suggestion = ClosestName.closest(to: method, among: known) else {
             return ResponseError(.methodNotFound, "Method not found", data: ["method": .string(method)])
         }
-        return ResponseError(.methodNotFound, "Method not found: \(method) (did you mean \(suggestion)?)",
-                             data: ["method": .string(method), "suggestion": .string(suggestion)])
+        return ResponseError(
+            .methodNotFound, "Method not found: \(method) (did you mean \(suggestion)?)",
+            data: ["method": .string(method), "suggestion": .string(suggestion)])
     }
 
     /// An invalid-params error that names the offending field, in its message and its data.
-    public static func invalidParams(field: String, _ reason: String, data: JSONObject = JSONObject()) -> ResponseError {
+    public static func invalidParams(field: String, _ reason: String, data: JSONObject = JSONObject()) -> ResponseError
+    {
         var details = data
         details["field"] = .string(field)
         return ResponseError(.invalidParams, "invalid params: \(field): \(reason)", data: .object(details))

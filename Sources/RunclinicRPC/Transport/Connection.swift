@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import RunclinicJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One client: reads framed messages from a file descriptor, dispatches them, and answers through
 /// its handle. Requests from one connection run in order, except those whose method is
@@ -38,7 +39,10 @@ public final class Connection: @unchecked Sendable {
         case serverStopping
     }
 
-    public init(id: Int, input: Int32, output: Int32, peerDescription: String, configuration: ServerConfiguration, logger: Logger) {
+    public init(
+        id: Int, input: Int32, output: Int32, peerDescription: String, configuration: ServerConfiguration,
+        logger: Logger
+    ) {
         self.handle = ConnectionHandle(id: id, fileDescriptor: output, peerDescription: peerDescription)
         self.inputDescriptor = input
         self.configuration = configuration
@@ -143,14 +147,20 @@ public final class Connection: @unchecked Sendable {
             handleMessage(bytes)
         case .oversized(let bytes, let limit):
             logger.warning("message of \(bytes) bytes over the \(limit)-byte limit skipped")
-            handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest(
-                "message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
-                data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
+            handle.enqueue(
+                OutgoingMessage.error(
+                    id: .null,
+                    .invalidRequest(
+                        "message of \(bytes) bytes exceeds the limit of \(limit) bytes (--max-message-bytes)",
+                        data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
         case .oversizedDeclared(let bytes, let limit):
             logger.warning("Content-Length \(bytes) over the \(limit)-byte limit, closing the connection")
-            handle.enqueue(OutgoingMessage.error(id: .null, .invalidRequest(
-                "Content-Length \(bytes) exceeds the limit of \(limit) bytes (--max-message-bytes); the connection is closed",
-                data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
+            handle.enqueue(
+                OutgoingMessage.error(
+                    id: .null,
+                    .invalidRequest(
+                        "Content-Length \(bytes) exceeds the limit of \(limit) bytes (--max-message-bytes); the connection is closed",
+                        data: ["bytes": .int(Int64(bytes)), "limit": .int(Int64(limit))])))
         case .malformedHeader(let reason):
             logger.warning("unreadable message headers, closing: \(reason)")
             handle.enqueue(OutgoingMessage.error(id: .null, .parseError(reason)))
@@ -238,9 +248,12 @@ public final class Connection: @unchecked Sendable {
     private func reportNotificationFailure(method: String, _ error: ResponseError) {
         logger.debug("notification \(method) failed: \(error)")
         guard handle.peer.wantsNotificationErrors else { return }
-        handle.enqueue(OutgoingMessage.notification(method: "$/notificationError", params: [
-            "method": .string(method), "error": error.json,
-        ]))
+        handle.enqueue(
+            OutgoingMessage.notification(
+                method: "$/notificationError",
+                params: [
+                    "method": .string(method), "error": error.json,
+                ]))
     }
 
     private func handleRequest(id: JSONValue, method: String, params: JSONValue?, inBatch: Bool) -> JSONValue? {

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import RunclinicJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The sending side of a connection, shared by its reader thread, concurrent handlers and alert
 /// senders. Replies to pipelined requests are buffered and written together; everything else is

@@ -14,10 +14,12 @@ public struct ServerConfiguration: Sendable {
 
     public static let defaultMaximumMessageBytes = 16 << 20
 
-    public init(registry: MethodRegistry, maximumMessageBytes: Int = defaultMaximumMessageBytes,
-                translateError: @escaping @Sendable (any Error) -> ResponseError = { error in
-                    ResponseError(.internalError, "internal error: \(error)")
-                }) {
+    public init(
+        registry: MethodRegistry, maximumMessageBytes: Int = defaultMaximumMessageBytes,
+        translateError: @escaping @Sendable (any Error) -> ResponseError = { error in
+            ResponseError(.internalError, "internal error: \(error)")
+        }
+    ) {
         self.registry = registry
         self.maximumMessageBytes = maximumMessageBytes
         self.translateError = translateError

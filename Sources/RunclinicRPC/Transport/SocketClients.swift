@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import RunclinicJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A socket server's clients: at most `limit` at once (past it a client is told why and closed),
 /// and a client that has sent nothing for a while holds no thread: its descriptor is parked with
@@ -41,9 +42,11 @@ public final class SocketClients: @unchecked Sendable {
         }
         guard admitted else {
             logger.warning("refused a client: \(limit) connections, the limit")
-            let refusal = OutgoingMessage.error(id: .null, ResponseError(
-                .serverError, "server busy: \(limit) clients are connected, the limit (serve --max-connections)",
-                data: ["limit": .int(Int64(limit))]))
+            let refusal = OutgoingMessage.error(
+                id: .null,
+                ResponseError(
+                    .serverError, "server busy: \(limit) clients are connected, the limit (serve --max-connections)",
+                    data: ["limit": .int(Int64(limit))]))
             var line = JSONWriter.encode(refusal)
             line.append(0x0A)
             _ = ConnectionHandle.writeAll(line, to: descriptor)

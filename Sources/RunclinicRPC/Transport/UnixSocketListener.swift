@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Accepts connections on a Unix domain socket (SocketClients serves them). The socket file is
 /// created with mode 0600; a stale file is replaced, a live one (another server answering) refused.
@@ -23,15 +24,20 @@ public final class UnixSocketListener: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw ListenError(description: "socket path is too long (\(path.utf8.count) bytes; Unix sockets allow 107): \(path)")
+            throw ListenError(
+                description: "socket path is too long (\(path.utf8.count) bytes; Unix sockets allow 107): \(path)")
         }
         try Self.clearStaleSocket(at: path)
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw ListenError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw ListenError(description: "cannot create a socket: \(String(cString: strerror(errno)))")
+        }
         var address = Self.address(for: path)
         let previousMask = umask(0o177)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         umask(previousMask)
         guard bound == 0 else {
@@ -73,7 +79,9 @@ public final class UnixSocketListener: @unchecked Sendable {
         defer { Glibc.close(probe) }
         var address = address(for: path)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if connected == 0 {
             throw ListenError(description: "another runclinic server is already listening on \(path)")
@@ -111,7 +119,8 @@ public final class UnixSocketListener: @unchecked Sendable {
         guard !closed else { return }
         var current = stat()
         if let socketFile, lstat(path, &current) == 0, (current.st_mode & S_IFMT) == S_IFSOCK,
-           UInt64(current.st_dev) == socketFile.device, UInt64(current.st_ino) == socketFile.inode {
+            UInt64(current.st_dev) == socketFile.device, UInt64(current.st_ino) == socketFile.inode
+        {
             unlink(path)
         }
         shutdown(fileDescriptor, Int32(SHUT_RDWR))

@@ -38,7 +38,9 @@ extension Params {
             guard let number = value.numberValue else {
                 throw mismatch("\(field).\(name)", expected: "a number", got: value)
             }
-            guard !name.isEmpty else { throw ResponseError.invalidParams(field: field, "metric names must not be empty") }
+            guard !name.isEmpty else {
+                throw ResponseError.invalidParams(field: field, "metric names must not be empty")
+            }
             // Checked before the field's name is spelled out: this runs for every metric logged.
             if name.utf8.contains(where: { $0 == 0 || $0 == 0xEF }) {
                 try refuseUnstorable(name, field: "\(field).\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))")
@@ -53,7 +55,8 @@ extension Params {
     }
 
     /// A required choice: missing, or not a string, is refused as `string` refuses it.
-    func choice<Choice: RawRepresentable & CaseIterable>(_ field: String, of type: Choice.Type) throws(ResponseError) -> Choice
+    func choice<Choice: RawRepresentable & CaseIterable>(_ field: String, of type: Choice.Type) throws(ResponseError)
+        -> Choice
     where Choice.RawValue == String {
         _ = try string(field)
         return try optionalChoice(field, of: type)!
@@ -61,18 +64,23 @@ extension Params {
 
     /// One of a set of named values (a format, a model, a status), when given; an unknown name
     /// is refused with the names there are.
-    func optionalChoice<Choice: RawRepresentable & CaseIterable>(_ field: String, of _: Choice.Type) throws(ResponseError) -> Choice?
+    func optionalChoice<Choice: RawRepresentable & CaseIterable>(_ field: String, of _: Choice.Type)
+        throws(ResponseError) -> Choice?
     where Choice.RawValue == String {
         guard let text = try optionalString(field) else { return nil }
         guard let choice = Choice(rawValue: text) else {
-            throw ResponseError.invalidParams(field: field, "expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            throw ResponseError.invalidParams(
+                field: field,
+                "expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
         }
         return choice
     }
 
     func optionalLimit(_ field: String) throws(ResponseError) -> Int? {
         guard let limit = try optionalInt(field) else { return nil }
-        guard limit >= 0 else { throw ResponseError.invalidParams(field: field, "expected a non-negative integer, got \(limit)") }
+        guard limit >= 0 else {
+            throw ResponseError.invalidParams(field: field, "expected a non-negative integer, got \(limit)")
+        }
         return Int(limit)
     }
 

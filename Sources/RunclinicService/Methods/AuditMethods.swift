@@ -15,20 +15,28 @@ extension RunclinicService {
                 let thresholds = try Self.thresholds(try params.optionalObject("thresholds"), base: defaults)
                 var auditor = DatasetAuditor(store: store, thresholds: thresholds, inspector: inspector)
                 if let names = try params.optionalStringArray("checks") {
-                    auditor.checks = Set(try names.map { name in
-                        guard let issue = ImageIssue(rawValue: name) else {
-                            throw ResponseError.invalidParams(field: "checks", "unknown issue '\(name)' (known: \(ImageIssue.allCases.map(\.rawValue).joined(separator: ", ")))")
-                        }
-                        return issue
-                    })
+                    auditor.checks = Set(
+                        try names.map { name in
+                            guard let issue = ImageIssue(rawValue: name) else {
+                                throw ResponseError.invalidParams(
+                                    field: "checks",
+                                    "unknown issue '\(name)' (known: \(ImageIssue.allCases.map(\.rawValue).joined(separator: ", ")))"
+                                )
+                            }
+                            return issue
+                        })
                 }
                 let progress = context.beginProgress(params, title: "Auditing images")
                 defer { progress?.end() }
                 let limit = try params.optionalLimit("limit") ?? 1_000
                 let summary = try auditor.run(
-                    paths: paths, recursive: try params.optionalBool("recursive") ?? true, dataset: try params.optionalString("dataset"),
+                    paths: paths, recursive: try params.optionalBool("recursive") ?? true,
+                    dataset: try params.optionalString("dataset"),
                     progress: { done, total in
-                        if done % 100 == 0 || done == total { progress?.report(message: "\(done)/\(total)", percentage: total > 0 ? done * 100 / total : 100) }
+                        if done % 100 == 0 || done == total {
+                            progress?.report(
+                                message: "\(done)/\(total)", percentage: total > 0 ? done * 100 / total : 100)
+                        }
                     },
                     isCancelled: { context.cancellation.isCancelled })
                 var counts = JSONObject()
@@ -39,21 +47,24 @@ extension RunclinicService {
                 // The first page of findings; audit.findings pages through the rest.
                 let page = try store.auditFindings(auditID: summary.auditID, issue: nil, offset: 0, limit: limit)
                 var result: JSONObject = [
-                    "audit_id": .int(summary.auditID), "images": .int(Int64(summary.images)), "reused": .int(Int64(summary.reused)),
+                    "audit_id": .int(summary.auditID), "images": .int(Int64(summary.images)),
+                    "reused": .int(Int64(summary.reused)),
                     "seconds": .double(summary.seconds), "counts": .object(counts),
                     "findings_total": .int(Int64(page.total)),
                     "findings": .array(page.findings.map(\.jsonWithPath)),
                     "skipped": JSONValue(summary.skipped), "skipped_total": .int(Int64(summary.skippedCount)),
                     "unreadable_folders": JSONValue(summary.unreadableFolders),
-                    "not_regular_files": .array(summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
+                    "not_regular_files": .array(
+                        summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
                 ]
                 if let report { result["report"] = .string(report) }
                 return .object(result)
             },
             MethodHandler("audit.findings") { params, _ in
                 let issue = try params.optionalChoice("issue", of: ImageIssue.self)
-                let page = try store.auditFindings(auditID: try params.int("audit_id"), issue: issue,
-                                                   offset: try params.optionalLimit("offset") ?? 0, limit: try params.optionalLimit("limit") ?? 1_000)
+                let page = try store.auditFindings(
+                    auditID: try params.int("audit_id"), issue: issue,
+                    offset: try params.optionalLimit("offset") ?? 0, limit: try params.optionalLimit("limit") ?? 1_000)
                 return ["total": .int(Int64(page.total)), "findings": .array(page.findings.map(\.jsonWithPath))]
             },
             // The handbook's ImageQualityFilter for a data pipeline: which images to train on.
@@ -61,14 +72,16 @@ extension RunclinicService {
                 guard let paths = try params.optionalStringArray("paths") else {
                     throw ResponseError.invalidParams(field: "paths", "is required")
                 }
-                let check = ImageQualityCheck(thresholds: try Self.thresholds(try params.optionalObject("thresholds"), base: defaults))
+                let check = ImageQualityCheck(
+                    thresholds: try Self.thresholds(try params.optionalObject("thresholds"), base: defaults))
                 let progress = context.beginProgress(params, title: "Checking images")
                 defer { progress?.end() }
                 var accepted: [JSONValue] = []
                 var rejected: [JSONValue] = []
                 for (index, path) in paths.enumerated() {
                     try context.cancellation.checkCancellation()
-                    let findings = check.findings(for: inspector.inspect(path: path, maximumPixels: check.thresholds.maximumPixels))
+                    let findings = check.findings(
+                        for: inspector.inspect(path: path, maximumPixels: check.thresholds.maximumPixels))
                     if findings.contains(where: { $0.severity >= .warning }) {
                         rejected.append(["path": .string(path), "reasons": .array(findings.map(\.json))])
                     } else {
@@ -82,7 +95,9 @@ extension RunclinicService {
     }
 
     /// `thresholds` param: ImageQualityThresholds' keys in snake case.
-    static func thresholds(_ object: JSONObject?, base: ImageQualityThresholds) throws(ResponseError) -> ImageQualityThresholds {
+    static func thresholds(_ object: JSONObject?, base: ImageQualityThresholds) throws(ResponseError)
+        -> ImageQualityThresholds
+    {
         do {
             return try ImageQualityThresholds.parse(object, path: "thresholds", base: base)
         } catch {

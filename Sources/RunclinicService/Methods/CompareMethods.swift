@@ -10,26 +10,36 @@ extension RunclinicService {
             MethodHandler("compare.hyperparameters", execution: .concurrent) { params, _ in
                 let direction = try params.optionalDirection()
                 let minimum = try params.optionalInt("min_runs") ?? 5
-                guard minimum >= 3 else { throw ResponseError.invalidParams(field: "min_runs", "must be at least 3, got \(minimum)") }
-                return try hyperparameters.analyze(project: try params.string("project"), metric: try params.string("metric"),
-                                                   direction: direction, minimumRuns: Int(minimum)).json
+                guard minimum >= 3 else {
+                    throw ResponseError.invalidParams(field: "min_runs", "must be at least 3, got \(minimum)")
+                }
+                return try hyperparameters.analyze(
+                    project: try params.string("project"), metric: try params.string("metric"),
+                    direction: direction, minimumRuns: Int(minimum)
+                ).json
             },
             MethodHandler("compare.runs", execution: .concurrent) { params, _ in
                 let value = try params.required("runs")
-                guard let elements = value.arrayValue else { throw Params.mismatch("runs", expected: "an array of run ids or names", got: value) }
+                guard let elements = value.arrayValue else {
+                    throw Params.mismatch("runs", expected: "an array of run ids or names", got: value)
+                }
                 let project = try params.optionalString("project")
                 let references: [RunReference] = try elements.enumerated().map { index, element in
                     if let id = element.intValue { return .id(id) }
                     if let name = element.stringValue { return .name(name, project: project) }
-                    throw Params.mismatch("runs[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
+                    throw Params.mismatch(
+                        "runs[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
                 }
                 let direction = try params.optionalDirection()
                 let formats = try Self.reportFormats(params)
-                let comparison = try comparator.compare(runs: references, metric: try params.optionalString("metric"), direction: direction)
+                let comparison = try comparator.compare(
+                    runs: references, metric: try params.optionalString("metric"), direction: direction)
                 var reply = comparison.json.objectValue ?? JSONObject()
                 var reports = JSONObject()
                 if let directory = try params.optionalString("output_dir") {
-                    for (format, path) in try ComparisonReportWriter(directory: directory).write(comparison, formats: formats) {
+                    for (format, path) in try ComparisonReportWriter(directory: directory).write(
+                        comparison, formats: formats)
+                    {
                         reports[format.rawValue] = .string(path)
                     }
                 }

@@ -14,8 +14,11 @@ extension RunclinicService {
                 let progress = context.beginProgress(params, title: "Importing runs")
                 defer { progress?.end() }
                 let outcomes = try importer.importRuns(
-                    path: path, format: format, project: try params.optionalString("project"), name: try params.optionalString("name"),
-                    progress: { done, total, source in progress?.report(message: "\(done)/\(total) \(source)", percentage: done * 100 / max(total, 1)) },
+                    path: path, format: format, project: try params.optionalString("project"),
+                    name: try params.optionalString("name"),
+                    progress: { done, total, source in
+                        progress?.report(message: "\(done)/\(total) \(source)", percentage: done * 100 / max(total, 1))
+                    },
                     isCancelled: { context.cancellation.isCancelled })
                 return [
                     "runs": .array(outcomes.compactMap(\.imported).map(\.json)),
@@ -41,8 +44,10 @@ extension RunclinicService {
 extension RunImporter.ImportedRunSummary {
     var json: JSONValue {
         [
-            "run_id": .int(run.id), "name": .string(run.name), "project": .string(run.project), "status": .string(run.status.rawValue),
-            "format": .string(format.rawValue), "source": .string(source), "created": .bool(created), "points": .int(Int64(points)),
+            "run_id": .int(run.id), "name": .string(run.name), "project": .string(run.project),
+            "status": .string(run.status.rawValue),
+            "format": .string(format.rawValue), "source": .string(source), "created": .bool(created),
+            "points": .int(Int64(points)),
             "metrics": JSONValue(metrics), "partial": JSONValue(partial),
         ]
     }

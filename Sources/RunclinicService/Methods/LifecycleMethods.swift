@@ -20,8 +20,10 @@ extension RunclinicService {
                         "progress": true,
                         "methods": JSONValue(registry.names),
                     ],
-                    "store": ["path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow),
-                              "durability": .string(store.sync.rawValue)],
+                    "store": [
+                        "path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow),
+                        "durability": .string(store.sync.rawValue),
+                    ],
                 ]
             },
             MethodHandler("shutdown") { _, _ in

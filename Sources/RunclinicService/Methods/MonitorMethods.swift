@@ -29,7 +29,8 @@ extension RunclinicService {
             MethodHandler("monitor.log") { params, context in
                 let verdict = try monitor.log(
                     run: try params.runReference(), step: try params.int("step"), metrics: try params.metrics(),
-                    time: try params.optionalDouble("time"), durability: context.isNotification ? .deferred : .acknowledged)
+                    time: try params.optionalDouble("time"),
+                    durability: context.isNotification ? .deferred : .acknowledged)
                 return announce(verdict, context: context)
             },
             MethodHandler("monitor.batch") { params, context in
@@ -44,7 +45,8 @@ extension RunclinicService {
                 guard let config = try params.optionalObject("config") else {
                     throw ResponseError.invalidParams(field: "config", "is required")
                 }
-                let (configuration, warnings) = try monitor.configure(run: try params.runReference(), config: .object(config))
+                let (configuration, warnings) = try monitor.configure(
+                    run: try params.runReference(), config: .object(config))
                 return ["config": configuration.json, "warnings": JSONValue(warnings)]
             },
             MethodHandler("monitor.subscribe") { params, context in

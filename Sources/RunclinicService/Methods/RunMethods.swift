@@ -14,8 +14,10 @@ extension RunclinicService {
                     config: try params.optionalObject("config").map(JSONValue.object),
                     tags: try params.optionalStringArray("tags") ?? [])
                 return [
-                    "run_id": .int(start.run.id), "name": .string(start.run.name), "project": .string(start.run.project),
-                    "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep), "warnings": JSONValue(warnings),
+                    "run_id": .int(start.run.id), "name": .string(start.run.name),
+                    "project": .string(start.run.project),
+                    "resumed": .bool(start.resumed), "last_step": JSONValue(start.lastStep),
+                    "warnings": JSONValue(warnings),
                 ]
             },
             MethodHandler("run.finish") { params, _ in
@@ -33,7 +35,8 @@ extension RunclinicService {
                 if let reason = ending.reason { reply["status_reason"] = .string(reason) }
                 // `reporting.auto_generate_reports`: the reports are written now. The run is
                 // finished either way; a report that fails is said in the reply.
-                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path) else { return .object(reply) }
+                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path)
+                else { return .object(reply) }
                 do {
                     let written = try reporting.write(run: .id(run.id), analyzer: analyzer)
                     reply["reports"] = .object(JSONObject(written.map { ($0.key.rawValue, .string($0.value)) }))
@@ -43,8 +46,9 @@ extension RunclinicService {
                 return .object(reply)
             },
             MethodHandler("run.list") { params, _ in
-                let runs = try store.listRuns(project: try params.optionalString("project"),
-                                              status: try params.runStatus("status"), limit: try params.optionalLimit("limit"))
+                let runs = try store.listRuns(
+                    project: try params.optionalString("project"),
+                    status: try params.runStatus("status"), limit: try params.optionalLimit("limit"))
                 return ["runs": .array(runs.map(\.json))]
             },
             MethodHandler("run.get") { params, _ in
@@ -71,19 +75,23 @@ extension RunclinicService {
                 return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
             },
             MethodHandler("run.batches") { params, _ in
-                let records = try store.batches(run: try params.runReference(), step: try params.optionalInt("step"),
-                                                batch: try params.optionalInt("batch"))
+                let records = try store.batches(
+                    run: try params.runReference(), step: try params.optionalInt("step"),
+                    batch: try params.optionalInt("batch"))
                 return ["batches": .array(records.map(\.json))]
             },
             MethodHandler("run.anomalies") { params, _ in
                 var minimum = AnomalySeverity.info
                 if let text = try params.optionalString("min_severity") {
                     guard let severity = AnomalySeverity(rawValue: text) else {
-                        throw ResponseError.invalidParams(field: "min_severity", "expected info, warning, high or critical, got \"\(text)\"")
+                        throw ResponseError.invalidParams(
+                            field: "min_severity", "expected info, warning, high or critical, got \"\(text)\"")
                     }
                     minimum = severity
                 }
-                return ["anomalies": .array(try store.anomalies(run: try params.runReference(), minimumSeverity: minimum))]
+                return [
+                    "anomalies": .array(try store.anomalies(run: try params.runReference(), minimumSeverity: minimum))
+                ]
             },
             MethodHandler("run.actions") { params, _ in
                 return ["actions": .array(try store.actions(run: try params.runReference()))]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct ChangePointSearchTests {
@@ -24,12 +25,18 @@ import Testing
         for end in 1...count {
             for start in 0..<end where end - start >= shortest && (start == 0 || start >= shortest) {
                 let total = best[start] + cost.cost(start, end) + penalty
-                if total < best[end] { best[end] = total; last[end] = start }
+                if total < best[end] {
+                    best[end] = total
+                    last[end] = start
+                }
             }
         }
         var points: [Int] = []
         var end = count
-        while end > 0 { if last[end] > 0 { points.append(last[end]) }; end = last[end] }
+        while end > 0 {
+            if last[end] > 0 { points.append(last[end]) }
+            end = last[end]
+        }
         return (points.reversed(), best[count])
     }
 
@@ -47,7 +54,8 @@ import Testing
             let search = ChangePointSearch(model: model, penalty: .bic, minimumSegmentLength: 3, noise: .differences)
             let cost = model.cost(for: values, variance: model == .meanVariance ? nil : 0.8)
             let pruned = search.run(cost)
-            let exact = Self.bruteForce(cost, penalty: search.penaltyValue(for: cost), shortest: max(3, cost.minimumSegmentLength))
+            let exact = Self.bruteForce(
+                cost, penalty: search.penaltyValue(for: cost), shortest: max(3, cost.minimumSegmentLength))
             #expect(pruned.changePoints == exact.points, "trial \(trial)")
             #expect(abs(pruned.totalCost - exact.total) < 1e-6 * max(1, abs(exact.total)))
         }

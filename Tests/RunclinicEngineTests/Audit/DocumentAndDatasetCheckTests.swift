@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct DocumentAndDatasetCheckTests {
@@ -28,17 +29,24 @@ import Testing
 
     @Test func theShimFindsTheTextLinesOfRealReceipts() throws {
         let measurer = try ImageMeasurer.shared()
-        let upright = try #require(try measurer.measure(path: Self.images.appendingPathComponent("receipt.jpg").path).textLines)
+        let upright = try #require(
+            try measurer.measure(path: Self.images.appendingPathComponent("receipt.jpg").path).textLines)
         #expect(upright.angle < 2 || upright.angle > 178)
-        let quarter = try #require(try measurer.measure(path: Self.images.appendingPathComponent("receipt_quarter.jpg").path).textLines)
+        let quarter = try #require(
+            try measurer.measure(path: Self.images.appendingPathComponent("receipt_quarter.jpg").path).textLines)
         #expect(abs(quarter.angle - 90) < 2)
-        let skewed = try #require(try measurer.measure(path: Self.images.appendingPathComponent("receipt_skewed.jpg").path).textLines)
+        let skewed = try #require(
+            try measurer.measure(path: Self.images.appendingPathComponent("receipt_skewed.jpg").path).textLines)
         #expect(abs(skewed.angle - 155) < 2)  // 25 degrees counter-clockwise
-        #expect(TextOrientation(try measurer.measure(path: Self.images.appendingPathComponent("photo.jpg").path).textLines) == nil)
+        #expect(
+            TextOrientation(try measurer.measure(path: Self.images.appendingPathComponent("photo.jpg").path).textLines)
+                == nil)
     }
 
     /// An audit of these images in a real store, with their thumbnails stored as inspections are.
-    static func audit(_ images: [(image: DatasetChecks.Image, thumbnail: [UInt8]?)], in temporary: TemporaryStore) throws -> Int64 {
+    static func audit(_ images: [(image: DatasetChecks.Image, thumbnail: [UInt8]?)], in temporary: TemporaryStore)
+        throws -> Int64
+    {
         let auditID = try temporary.store.beginAudit(roots: ["test"], dataset: nil, thresholds: "", startedAt: 0)
         let withHashes = images.map { image, thumbnail in
             var image = image
@@ -49,7 +57,8 @@ import Testing
         let connection = try SQLiteConnection(path: temporary.path)
         for (image, thumbnail) in images {
             guard let thumbnail else { continue }
-            let insert = try connection.prepare("""
+            let insert = try connection.prepare(
+                """
                 INSERT INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
                 VALUES (?, 1, 0, 0, '{}', 0, ?, 255)
                 """)
@@ -60,8 +69,11 @@ import Testing
         return auditID
     }
 
-    static func image(_ path: String, hash: UInt64 = 0, pixels: Int = 1_000_000, content: UInt64? = nil) -> DatasetChecks.Image {
-        var image = DatasetChecks.Image(path: path, readable: true, size: 1, contentHash: content ?? UInt64(path.hashValue.magnitude))
+    static func image(_ path: String, hash: UInt64 = 0, pixels: Int = 1_000_000, content: UInt64? = nil)
+        -> DatasetChecks.Image
+    {
+        var image = DatasetChecks.Image(
+            path: path, readable: true, size: 1, contentHash: content ?? UInt64(path.hashValue.magnitude))
         image.differenceHash = hash
         image.width = 1_000
         image.height = pixels / 1_000
@@ -74,8 +86,9 @@ import Testing
         var other = scene
         other.replaceSubrange(0..<576, with: other[0..<576].reversed())
         func distance(_ a: [UInt8]?, _ b: [UInt8]?) -> Double {
-            DatasetChecks.thumbnailDistance(a.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) },
-                                            b.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) })
+            DatasetChecks.thumbnailDistance(
+                a.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) },
+                b.flatMap { DatasetChecks.normalisedThumbnail($0, range: 255) })
         }
         #expect(distance(scene, brighter) < 0.03 && distance(scene, other) > DatasetChecks.thumbnailRadius)
         #expect(distance(scene, nil) == .infinity)
@@ -85,13 +98,15 @@ import Testing
         let temporary = try TemporaryStore()
         let scene: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
         let dimmer: [UInt8] = scene.map { (value: UInt8) -> UInt8 in value / 2 + 20 }
-        let auditID = try Self.audit([
-            (Self.image("a.jpg", hash: 0xFFFF_0000_FFFF_0000), scene),
-            (Self.image("b.jpg", hash: 0xFFFF_0000_FFFF_00FF), dimmer),  // 8 bits off, 7 bands shared
-            (Self.image("c.jpg", hash: 0xFFFF_0000_FFFF_0000), Array(scene.reversed())),  // same hash, other picture
-            (Self.image("d.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),  // d and e: byte-identical
-            (Self.image("e.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),
-        ], in: temporary)
+        let auditID = try Self.audit(
+            [
+                (Self.image("a.jpg", hash: 0xFFFF_0000_FFFF_0000), scene),
+                (Self.image("b.jpg", hash: 0xFFFF_0000_FFFF_00FF), dimmer),  // 8 bits off, 7 bands shared
+                // c: the same hash, another picture.
+                (Self.image("c.jpg", hash: 0xFFFF_0000_FFFF_0000), Array(scene.reversed())),
+                (Self.image("d.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),  // d and e: byte-identical
+                (Self.image("e.jpg", hash: 0xFFFF_0000_FFFF_0000, content: 42), scene),
+            ], in: temporary)
         let found = try temporary.store.withAuditImages(auditID: auditID) { images in
             (try DatasetChecks.nearDuplicates(images, radius: 12), try DatasetChecks.duplicates(images))
         }
@@ -106,7 +121,8 @@ import Testing
         images.append((Self.image("half", pixels: 500_000), nil))  // a robust z far over 4, but only 2x off
         images.append((Self.image("tiny", pixels: 30_000), nil))
         let auditID = try Self.audit(images, in: temporary)
-        let found = try temporary.store.withAuditImages(auditID: auditID) { images in try DatasetChecks.oddSizes(images) }
+        let found = try temporary.store.withAuditImages(auditID: auditID) { images in try DatasetChecks.oddSizes(images)
+        }
         #expect(found.map(\.path) == ["tiny"])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct ImageHeaderTests {
@@ -21,7 +22,9 @@ import Testing
 
     @Test func exifOrientationIsRead() throws {
         // An APP1 segment, big-endian TIFF, one IFD entry: Orientation = 6.
-        let tiff: [UInt8] = [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
+        let tiff: [UInt8] = [
+            0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0,
+        ]
         let payload = Array("Exif".utf8) + [0, 0] + tiff
         let app1: [UInt8] = [0xFF, 0xE1, 0, UInt8(payload.count + 2)] + payload
         let receipt = try Self.bytes("receipt.jpg")
@@ -45,7 +48,8 @@ import Testing
     @Test func theShimMeasuresARealImage() throws {
         let measures = try ImageMeasurer.shared().measure(path: Self.images.appendingPathComponent("photo.jpg").path)
         #expect(measures.width == 800 && measures.height == 600 && measures.channels == 3)
-        let blurred = try ImageMeasurer.shared().measure(path: Self.images.appendingPathComponent("photo_blurred.jpg").path)
+        let blurred = try ImageMeasurer.shared().measure(
+            path: Self.images.appendingPathComponent("photo_blurred.jpg").path)
         #expect(blurred.laplacianVariance * 10 < measures.laplacianVariance)
         #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: "/etc/hostname") }
     }

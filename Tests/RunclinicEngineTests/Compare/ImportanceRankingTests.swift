@@ -1,10 +1,13 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct ImportanceRankingTests {
     /// Runs of a synthetic study: parameters drawn uniformly, the outcome a known function.
-    static func study(_ outcome: ([Double]) -> Double, parameters: Int = 3, runs: Int = 300) -> (rows: [[Double]], targets: [Double]) {
+    static func study(_ outcome: ([Double]) -> Double, parameters: Int = 3, runs: Int = 300) -> (
+        rows: [[Double]], targets: [Double]
+    ) {
         var random = SplitMix(state: 42)
         let rows = (0..<runs).map { _ in (0..<parameters).map { _ in Double(random.next() % 10_000) / 10_000 } }
         return (rows, rows.map(outcome))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 /// The byte-level pieces of the import readers, against published check values and against logs
@@ -84,7 +85,9 @@ import Testing
     }
 
     @Test func wandbRecordsSpanningBlocksComeBackWhole() throws {
-        let payloads: [[UInt8]] = [[1, 2, 3], (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }, [9], (0..<32_750).map { _ in 7 }, [4, 4]]
+        let payloads: [[UInt8]] = [
+            [1, 2, 3], (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }, [9], (0..<32_750).map { _ in 7 }, [4, 4],
+        ]
         let file = wandbLog(payloads)
         var read: [[UInt8]] = []
         let torn = try file.withUnsafeBytes { bytes in
@@ -116,7 +119,10 @@ import Testing
         #expect(LoggedNumber.parse("1.795933540075525e+09") == 1.795933540075525e+09)
         #expect(LoggedNumber.parse("NaN")!.isNaN && LoggedNumber.parse("nan")!.isNaN)
         #expect(LoggedNumber.parse("Infinity") == .infinity && LoggedNumber.parse("-inf") == -.infinity)
-        #expect(LoggedNumber.parse("\"text\"") == nil && LoggedNumber.parse("true") == nil && LoggedNumber.parse("") == nil)
-        #expect(RunExporter.number(0.1) == "0.1" && RunExporter.number(-.infinity) == "-inf" && RunExporter.number(.nan) == "nan")
+        #expect(
+            LoggedNumber.parse("\"text\"") == nil && LoggedNumber.parse("true") == nil && LoggedNumber.parse("") == nil)
+        #expect(
+            RunExporter.number(0.1) == "0.1" && RunExporter.number(-.infinity) == "-inf"
+                && RunExporter.number(.nan) == "nan")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct DetectorTests {
@@ -28,7 +29,9 @@ import Testing
     @Test func outliersCountOnlyOnTheBadSide() {
         var detector = OutlierDetector(window: 30)
         let loss = profile("train/loss")
-        for step in 0..<30 { _ = detector.observe(1.0 + Double(step % 3) * 0.01, profile: loss, step: Int64(step), zThreshold: 3) }
+        for step in 0..<30 {
+            _ = detector.observe(1.0 + Double(step % 3) * 0.01, profile: loss, step: Int64(step), zThreshold: 3)
+        }
         let better = detector.observe(0.5, profile: loss, step: 30, zThreshold: 3)
         #expect(better == nil)  // much better: fine
         let worse = detector.observe(1.5, profile: loss, step: 31, zThreshold: 3)
@@ -39,7 +42,9 @@ import Testing
         var detector = SpikeDetector()
         let loss = profile("train/loss")
         var early: [Anomaly] = []
-        for step in 0..<20 { early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 } }
+        for step in 0..<20 {
+            early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 }
+        }
         #expect(early.isEmpty)
         let warning = detector.observe(3.0, profile: loss, step: 20, factor: 3)
         let high = detector.observe(6.0, profile: loss, step: 21, factor: 3)
@@ -52,7 +57,8 @@ import Testing
 
     /// Minibatch losses around `level`: log-normal, the 90th percentile about twice the median.
     static func minibatchLoss(_ level: Double, _ generator: inout SplitMix) -> Double {
-        let u = Double.random(in: 1e-12..<1, using: &generator), v = Double.random(in: 0..<1, using: &generator)
+        let u = Double.random(in: 1e-12..<1, using: &generator)
+        let v = Double.random(in: 0..<1, using: &generator)
         return level * exp(0.55 * (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
     }
 
@@ -74,7 +80,9 @@ import Testing
         var fired: [Int] = []
         for evaluation in 0..<30 {
             let value = evaluation < 3 ? 0.5 + Double(evaluation) * 0.1 : 0.7
-            if detector.observe(value, profile: acc, step: Int64(evaluation), patience: 4, minDelta: 1e-3, cooldown: 2) != nil {
+            if detector.observe(value, profile: acc, step: Int64(evaluation), patience: 4, minDelta: 1e-3, cooldown: 2)
+                != nil
+            {
                 fired.append(evaluation)
             }
         }
@@ -86,12 +94,16 @@ import Testing
         var detector = DivergenceDetector(window: 30)
         let loss = profile("train/loss")
         var early: [Anomaly] = []
-        for step in 0..<120 { early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 } }
+        for step in 0..<120 {
+            early += [detector.observe(1.0, profile: loss, step: Int64(step), factor: 3)].compactMap { $0 }
+        }
         #expect(early.isEmpty)
         let single = detector.observe(5, profile: loss, step: 120, factor: 3)
         #expect(single == nil)  // one value is a spike, not divergence
         var found: Anomaly?
-        for step in 121..<160 where found == nil { found = detector.observe(5, profile: loss, step: Int64(step), factor: 3) }
+        for step in 121..<160 where found == nil {
+            found = detector.observe(5, profile: loss, step: Int64(step), factor: 3)
+        }
         #expect(found?.type == .divergence && found?.severity == .critical)
     }
 
@@ -103,14 +115,17 @@ import Testing
         // Per-step noise around a falling level, its raw minimum several times below it.
         for step in 0..<3_000 {
             let level = 0.1 + 0.5 * Double(3_000 - step) / 3_000
-            clean += [detector.observe(Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)].compactMap { $0 }
+            clean += [
+                detector.observe(Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)
+            ].compactMap { $0 }
         }
         #expect(clean.isEmpty)
         // The level then doubles over 200 steps: flagged within them.
         var rising: Anomaly?
         for step in 3_000..<3_200 where rising == nil {
             let level = 0.1 * (1 + Double(step - 3_000) / 200)
-            rising = detector.observe(Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)
+            rising = detector.observe(
+                Self.minibatchLoss(level, &generator), profile: loss, step: Int64(step), factor: 3)
         }
         #expect(rising?.type == .divergence)
     }
@@ -122,8 +137,9 @@ import Testing
             var found: [Anomaly] = []
             for batch in 0..<16 as Range<Int64> {
                 let bad = step == 200 && batch >= 12
-                found += detector.observe(batch: batch, step: step, metrics: [MetricValue("val/recall", bad ? 0.6 : 0.9)],
-                                          samples: ["img\(batch).jpg"], profile: recall, threshold: 0.05)
+                found += detector.observe(
+                    batch: batch, step: step, metrics: [MetricValue("val/recall", bad ? 0.6 : 0.9)],
+                    samples: ["img\(batch).jpg"], profile: recall, threshold: 0.05)
             }
             found += detector.finishStep(profile: recall, threshold: 0.05)
             #expect(found.map(\.batch) == (step == 200 ? [12, 13, 14, 15] : []))
@@ -134,7 +150,9 @@ import Testing
     @Test func conditionsAreReportedOnceUntilTheyWorsenOrEnd() {
         var tracker = ConditionTracker()
         func drop(_ magnitude: Double, _ severity: AnomalySeverity) -> Anomaly {
-            Anomaly(type: .suddenDrop, metric: "m", step: 0, value: 0, baseline: 0, magnitude: magnitude, severity: severity, message: "")
+            Anomaly(
+                type: .suddenDrop, metric: "m", step: 0, value: 0, baseline: 0, magnitude: magnitude,
+                severity: severity, message: "")
         }
         var reported: [Bool] = []
         reported.append(tracker.shouldReport(drop(0.1, .warning)))
@@ -152,4 +170,3 @@ import Testing
         #expect(AnomalyType.allCases.map(\.index) == Array(AnomalyType.allCases.indices))
     }
 }
-

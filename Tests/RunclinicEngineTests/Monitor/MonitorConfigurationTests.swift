@@ -1,6 +1,7 @@
-import Testing
-@testable import RunclinicEngine
 import RunclinicJSON
+import Testing
+
+@testable import RunclinicEngine
 
 @Suite struct MonitorConfigurationTests {
     static let handbook = """
@@ -43,14 +44,22 @@ import RunclinicJSON
     }
 
     @Test(arguments: [
-        (#"{"experiment_monitoring": {"anomaly_detection": {"window": "ten"}}}"#,
-         #"experiment_monitoring.anomaly_detection.window: expected an integer of at least 5, got "ten""#),
-        (#"{"experiment_monitoring": {"auto_recovery": {"lr_factor": 2}}}"#,
-         "experiment_monitoring.auto_recovery.lr_factor: expected a number between 0 and 1, got 2"),
-        (#"{"experiment_monitoring": {"metrics": {"val/x": {"mode": "up"}}}}"#,
-         #"experiment_monitoring.metrics.val/x.mode: expected "min" or "max", got "up""#),
-        (#"{"experiment_monitoring": {"alerts": {"webhook": "ftp://x"}}}"#,
-         #"experiment_monitoring.alerts.webhook: expected an http:// or https:// URL, got "ftp://x""#),
+        (
+            #"{"experiment_monitoring": {"anomaly_detection": {"window": "ten"}}}"#,
+            #"experiment_monitoring.anomaly_detection.window: expected an integer of at least 5, got "ten""#
+        ),
+        (
+            #"{"experiment_monitoring": {"auto_recovery": {"lr_factor": 2}}}"#,
+            "experiment_monitoring.auto_recovery.lr_factor: expected a number between 0 and 1, got 2"
+        ),
+        (
+            #"{"experiment_monitoring": {"metrics": {"val/x": {"mode": "up"}}}}"#,
+            #"experiment_monitoring.metrics.val/x.mode: expected "min" or "max", got "up""#
+        ),
+        (
+            #"{"experiment_monitoring": {"alerts": {"webhook": "ftp://x"}}}"#,
+            #"experiment_monitoring.alerts.webhook: expected an http:// or https:// URL, got "ftp://x""#
+        ),
         (#"{"experiment_monitoring": []}"#, "experiment_monitoring: expected a mapping, got []"),
     ])
     func badValuesNameTheirPath(_ text: String, _ message: String) throws {

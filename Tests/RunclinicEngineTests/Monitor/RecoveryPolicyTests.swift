@@ -1,16 +1,25 @@
 import Testing
+
 @testable import RunclinicEngine
 
 @Suite struct RecoveryPolicyTests {
     let checkpoint = CheckpointRecord(id: 1, runID: 1, step: 80, path: "best.pt", metrics: [], time: 0, score: 0.3)
 
-    func anomaly(_ type: AnomalyType, _ severity: AnomalySeverity = .critical, metric: String = "train/loss") -> Anomaly {
-        Anomaly(type: type, metric: metric, step: 100, value: .nan, baseline: nil, magnitude: nil, severity: severity, message: type.rawValue)
+    func anomaly(_ type: AnomalyType, _ severity: AnomalySeverity = .critical, metric: String = "train/loss") -> Anomaly
+    {
+        Anomaly(
+            type: type, metric: metric, step: 100, value: .nan, baseline: nil, magnitude: nil, severity: severity,
+            message: type.rawValue)
     }
 
-    func decide(_ anomalies: [Anomaly], _ state: inout RecoveryState, configuration: MonitorConfiguration = MonitorConfiguration(),
-                checkpoint: CheckpointRecord?, step: Int64 = 100) -> RecoveryAction? {
-        RecoveryPolicy.decide(anomalies, step: step, primaryMetric: "val/acc", configuration: configuration, state: &state) { checkpoint }
+    func decide(
+        _ anomalies: [Anomaly], _ state: inout RecoveryState,
+        configuration: MonitorConfiguration = MonitorConfiguration(),
+        checkpoint: CheckpointRecord?, step: Int64 = 100
+    ) -> RecoveryAction? {
+        RecoveryPolicy.decide(
+            anomalies, step: step, primaryMetric: "val/acc", configuration: configuration, state: &state
+        ) { checkpoint }
     }
 
     @Test func nanRollsBackThenStopsWhenRollbacksAreSpent() {
@@ -18,7 +27,9 @@ import Testing
         var configuration = MonitorConfiguration()
         configuration.maxRollbacks = 2
         let kinds = (0..<3).map { round in
-            decide([anomaly(.nonFinite)], &state, configuration: configuration, checkpoint: checkpoint, step: 100 + Int64(round) * 10)?.kind
+            decide(
+                [anomaly(.nonFinite)], &state, configuration: configuration, checkpoint: checkpoint,
+                step: 100 + Int64(round) * 10)?.kind
         }
         #expect(kinds == [.rollback, .rollback, .stop])
     }
@@ -27,7 +38,9 @@ import Testing
         var state = RecoveryState()
         let first = decide([anomaly(.nonFinite)], &state, checkpoint: checkpoint)
         let again = decide([anomaly(.nonFinite)], &state, checkpoint: checkpoint)
-        #expect(first?.kind == .rollback && again?.kind == .stop && again?.reason.contains("training data at step 100") == true)
+        #expect(
+            first?.kind == .rollback && again?.kind == .stop
+                && again?.reason.contains("training data at step 100") == true)
     }
 
     @Test func withoutACheckpoint() {

@@ -1,5 +1,6 @@
-@testable import RunclinicEngine
 import Testing
+
+@testable import RunclinicEngine
 
 /// Medians, MADs and quantiles by selection agree with sorting, ties and even counts included.
 @Suite struct TrailingWindowTests {
@@ -15,7 +16,8 @@ import Testing
             let count = 1 + trial % 97
             // Few distinct values in some trials: ties are where partitioning goes wrong.
             let values: [Double] = (0..<count).map { _ in
-                trial % 3 == 0 ? Double(Int.random(in: 0..<4, using: &generator)) : Double.random(in: -5...5, using: &generator)
+                trial % 3 == 0
+                    ? Double(Int.random(in: 0..<4, using: &generator)) : Double.random(in: -5...5, using: &generator)
             }
             var window = TrailingWindow(capacity: count)
             for value in values { window.append(value) }

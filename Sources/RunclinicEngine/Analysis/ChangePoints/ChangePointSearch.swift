@@ -41,8 +41,10 @@ public struct ChangePointSearch: Sendable {
     /// common training curve), so its cost grows with n². nil: always the exact search.
     public var exactLimit: Int? = 10_000
 
-    public init(model: SegmentModel = .linear, penalty: Penalty = .modifiedBIC, minimumSegmentLength: Int = 2,
-                noise: NoiseEstimate = .wholeSeries, noiseDeviation: Double? = nil) {
+    public init(
+        model: SegmentModel = .linear, penalty: Penalty = .modifiedBIC, minimumSegmentLength: Int = 2,
+        noise: NoiseEstimate = .wholeSeries, noiseDeviation: Double? = nil
+    ) {
         self.model = model
         self.penalty = penalty
         self.minimumSegmentLength = minimumSegmentLength
@@ -90,7 +92,8 @@ public struct ChangePointSearch: Sendable {
         coarseSearch.penalty = .value(penaltyValue(for: model.cost(for: values, variance: deviation * deviation)))
         let coarse = coarseSearch.runExactly(means)
         let placed = Self.refine(coarse.changePoints.map { $0 * block }, block: block, in: values, model: model)
-        return Result(changePoints: placed, penalty: coarse.penalty, noiseDeviation: deviation, totalCost: coarse.totalCost)
+        return Result(
+            changePoints: placed, penalty: coarse.penalty, noiseDeviation: deviation, totalCost: coarse.totalCost)
     }
 
     /// The noise deviation the exact search would judge `values` against.
@@ -109,15 +112,24 @@ public struct ChangePointSearch: Sendable {
         var refined: [Int] = []
         for (position, point) in coarse.enumerated() {
             let lower = max(position > 0 ? coarse[position - 1] + 1 : 1, point - 2 * block)
-            let upper = min(position + 1 < coarse.count ? coarse[position + 1] - 1 : values.count - 1, point + 2 * block)
-            guard upper > lower + 2 else { refined.append(point); continue }
+            let upper = min(
+                position + 1 < coarse.count ? coarse[position + 1] - 1 : values.count - 1, point + 2 * block)
+            guard upper > lower + 2 else {
+                refined.append(point)
+                continue
+            }
             let window = Array(values[(lower - 1)...(upper)])
             let cost = model.cost(for: window)
-            var best = point, bestCost = Double.infinity
+            var best = point
+            var bestCost = Double.infinity
             let shortest = max(1, cost.minimumSegmentLength)
-            for split in (lower + shortest - 1)...(upper - shortest + 1) where split - (lower - 1) >= shortest && upper + 1 - split >= shortest {
+            for split in (lower + shortest - 1)...(upper - shortest + 1)
+            where split - (lower - 1) >= shortest && upper + 1 - split >= shortest {
                 let total = cost.cost(0, split - (lower - 1)) + cost.cost(split - (lower - 1), window.count)
-                if total < bestCost { bestCost = total; best = split }
+                if total < bestCost {
+                    bestCost = total
+                    best = split
+                }
             }
             refined.append(best)
         }
@@ -145,7 +157,9 @@ public struct ChangePointSearch: Sendable {
             deviation = cost.variance.squareRoot()
             result = run(cost)
         }
-        return Result(changePoints: result.changePoints, penalty: result.penalty, noiseDeviation: deviation, totalCost: result.totalCost)
+        return Result(
+            changePoints: result.changePoints, penalty: result.penalty, noiseDeviation: deviation,
+            totalCost: result.totalCost)
     }
 
     public func run<Cost: SegmentCost>(_ cost: Cost) -> Result {
@@ -153,7 +167,8 @@ public struct ChangePointSearch: Sendable {
         let beta = penaltyValue(for: cost)
         let shortest = max(1, minimumSegmentLength, cost.minimumSegmentLength)
         guard count >= 2 * shortest else {
-            return Result(changePoints: [], penalty: beta, noiseDeviation: nil, totalCost: count > 0 ? cost.cost(0, count) : 0)
+            return Result(
+                changePoints: [], penalty: beta, noiseDeviation: nil, totalCost: count > 0 ? cost.cost(0, count) : 0)
         }
         // best[t]: the least cost of the first t points, penalties included; last[t]: where its
         // final segment starts.
@@ -170,13 +185,20 @@ public struct ChangePointSearch: Sendable {
                     for end in shortest...count {
                         // A split at `end - shortest` becomes possible once a segment fits before it.
                         let newest = end - shortest
-                        if newest >= shortest { candidates[live] = newest; live += 1 }
-                        var bestTotal = Double.infinity, bestStart = 0
+                        if newest >= shortest {
+                            candidates[live] = newest
+                            live += 1
+                        }
+                        var bestTotal = Double.infinity
+                        var bestStart = 0
                         for index in 0..<live {
                             let start = candidates[index]
                             let total = best[start] + cost.cost(start, end) + beta
                             totals[index] = total
-                            if total < bestTotal { bestTotal = total; bestStart = start }
+                            if total < bestTotal {
+                                bestTotal = total
+                                bestStart = start
+                            }
                         }
                         best[end] = bestTotal
                         last[end] = bestStart

@@ -15,10 +15,14 @@ public struct LinearTrendCost: SegmentCost {
 
     public init(_ series: [Double], variance: Double? = nil) {
         values = PrefixSums(series)
-        let middle = Double(series.count) / 2, scale = max(1, Double(series.count) / 2)
+        let middle = Double(series.count) / 2
+        let scale = max(1, Double(series.count) / 2)
         var times = [Double](repeating: 0, count: series.count + 1)
-        var timeSquares = times, products = times
-        var t = 0.0, tt = 0.0, ty = 0.0
+        var timeSquares = times
+        var products = times
+        var t = 0.0
+        var tt = 0.0
+        var ty = 0.0
         for (index, value) in series.enumerated() {
             let time = (Double(index) - middle) / scale
             t += time
@@ -43,7 +47,8 @@ public struct LinearTrendCost: SegmentCost {
     /// The residual sum of squares of the least-squares line through `start..<end`.
     func residualScatter(_ start: Int, _ end: Int) -> Double {
         let length = Double(end - start)
-        let t = times[end] - times[start], y = values.sums[end] - values.sums[start]
+        let t = times[end] - times[start]
+        let y = values.sums[end] - values.sums[start]
         let timeScatter = timeSquares[end] - timeSquares[start] - t * t / length
         let product = products[end] - products[start] - t * y / length
         let scatter = values.scatter(start, end)

@@ -4,7 +4,8 @@ public enum NoiseScale {
     /// For a piecewise-constant series: differences of neighbours are noise, but for the jumps.
     public static func fromDifferences(_ values: [Double]) -> Double {
         guard values.count > 2 else { return 0 }
-        let differences: [Double] = (1..<values.count).map { (index: Int) -> Double in values[index] - values[index - 1] }
+        let differences: [Double] = (1..<values.count).map { (index: Int) -> Double in values[index] - values[index - 1]
+        }
         return robustDeviation(differences) / 2.0.squareRoot()
     }
 

@@ -9,7 +9,8 @@ struct PrefixSums: Sendable {
         centre = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
         var sums = [Double](repeating: 0, count: values.count + 1)
         var squares = [Double](repeating: 0, count: values.count + 1)
-        var sum = 0.0, square = 0.0
+        var sum = 0.0
+        var square = 0.0
         for (index, value) in values.enumerated() {
             let centred = value - centre
             sum += centred

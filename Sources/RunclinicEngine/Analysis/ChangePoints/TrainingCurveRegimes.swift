@@ -32,8 +32,11 @@ public enum TrainingCurveRegimes {
             // Too few points on a side to tell a jump from the curve's own bend (the first
             // evaluations of a fast-learning run, the last steps of a series): not a regime.
             guard width >= minimumWidth(values.count) else { continue }
-            if isJump(left: (point - width)..<point, right: point..<(point + width), meetingAt: Double(point) - 0.5, values: values,
-                      noise: noise, material: material) {
+            if isJump(
+                left: (point - width)..<point, right: point..<(point + width), meetingAt: Double(point) - 0.5,
+                values: values,
+                noise: noise, material: material)
+            {
                 kept.append(point)
             }
         }
@@ -44,7 +47,9 @@ public enum TrainingCurveRegimes {
     /// Any series' change points with its isolated spikes taken out: a short excursion whose two
     /// sides meet across it is an outlier, not two changes of regime. `spikes` are the index
     /// ranges of the excursions taken out. Gaps must be filled already.
-    public static func separatingSpikes(_ changePoints: [Int], in values: [Double]) -> (changePoints: [Int], spikes: [Range<Int>]) {
+    public static func separatingSpikes(_ changePoints: [Int], in values: [Double]) -> (
+        changePoints: [Int], spikes: [Range<Int>]
+    ) {
         guard values.count >= 8 else { return (changePoints, []) }
         let noise = NoiseScale.fromSecondDifferences(values)
         let material = max(materialShare * robustRange(values[...]), 1e-12)
@@ -79,15 +84,19 @@ public enum TrainingCurveRegimes {
         var result = points
         var index = 0
         while index + 1 < result.count {
-            let start = result[index], stop = result[index + 1]
+            let start = result[index]
+            let stop = result[index + 1]
             let length = stop - start
             let previous = index > 0 ? result[index - 1] : 0
             let next = index + 2 < result.count ? result[index + 2] : end
             let width = min(start - previous, next - stop, maxWindow(values.count))
             let short = length <= max(5, values.count / 50)
             if short, width >= 3,
-               !isJump(left: (start - width)..<start, right: stop..<(stop + width), meetingAt: Double(start + stop - 1) / 2,
-                       values: values, noise: noise, material: material) {
+                !isJump(
+                    left: (start - width)..<start, right: stop..<(stop + width),
+                    meetingAt: Double(start + stop - 1) / 2,
+                    values: values, noise: noise, material: material)
+            {
                 result.removeSubrange(index...(index + 1))
                 continue
             }
@@ -98,14 +107,18 @@ public enum TrainingCurveRegimes {
 
     /// True when lines fitted to `left` and `right`, extrapolated to `position` between them,
     /// miss each other by a significant and material gap.
-    static func isJump(left: Range<Int>, right: Range<Int>, meetingAt position: Double, values: [Double], noise: Double,
-                       material: Double) -> Bool {
+    static func isJump(
+        left: Range<Int>, right: Range<Int>, meetingAt position: Double, values: [Double], noise: Double,
+        material: Double
+    ) -> Bool {
         let leftEnd = extrapolate(values, left, to: position)
         let rightStart = extrapolate(values, right, to: position)
         let gap = abs(rightStart - leftEnd)
         // Judged against the calmer side's own noise when both sides are noisier than the series
         // (a jump within an erratic stretch, after a blow-up, is not a new regime; the blow-up is).
-        let local = min(NoiseScale.fromSecondDifferences(Array(values[left])), NoiseScale.fromSecondDifferences(Array(values[right])))
+        let local = min(
+            NoiseScale.fromSecondDifferences(Array(values[left])),
+            NoiseScale.fromSecondDifferences(Array(values[right])))
         // The variance of a fitted end, in noise variances: 4/n for a line, 9/n for a parabola.
         let endVariance = { (count: Int) in (count >= 8 ? 9.0 : 4.0) / Double(count) }
         let standardError = max(noise, local) * (endVariance(left.count) + endVariance(right.count)).squareRoot()
@@ -118,8 +131,10 @@ public enum TrainingCurveRegimes {
     static func extrapolate(_ values: [Double], _ range: Range<Int>, to position: Double) -> Double {
         guard range.count >= 8 else { return extrapolateLine(values, range, to: position) }
         // Least squares on 1, t, t² with t centred and scaled, by the normal equations.
-        let middle = Double(range.lowerBound + range.upperBound - 1) / 2, scale = max(1, Double(range.count) / 2)
-        var sums = [Double](repeating: 0, count: 5), moments = [Double](repeating: 0, count: 3)
+        let middle = Double(range.lowerBound + range.upperBound - 1) / 2
+        let scale = max(1, Double(range.count) / 2)
+        var sums = [Double](repeating: 0, count: 5)
+        var moments = [Double](repeating: 0, count: 3)
         for index in range {
             let t = (Double(index) - middle) / scale
             var power = 1.0
@@ -157,7 +172,8 @@ public enum TrainingCurveRegimes {
         var meanValue = 0.0
         for index in range { meanValue += values[index] }
         meanValue /= count
-        var product = 0.0, spread = 0.0
+        var product = 0.0
+        var spread = 0.0
         for index in range {
             let t = Double(index) - meanIndex
             product += t * (values[index] - meanValue)

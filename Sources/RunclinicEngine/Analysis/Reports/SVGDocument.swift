@@ -22,7 +22,8 @@ struct SVGDocument {
     }
 
     var text: String {
-        let header = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
+        let header =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
         return ([header, "<title>\(Self.escape(title))</title>"] + body + ["</svg>"]).joined(separator: "\n")
     }
 

@@ -36,19 +36,23 @@ struct BatchDrop: Sendable {
     /// The batches of `metric` at `step` against their own last three evaluations before it. A
     /// batch dropped when it worsened by the drop threshold and by four robust deviations beyond
     /// the batches' median change.
-    init?(metric: String, step: Int64, batchesByStep: [Int64: [BatchRecord]], profile: MetricProfile, threshold: Double) {
+    init?(metric: String, step: Int64, batchesByStep: [Int64: [BatchRecord]], profile: MetricProfile, threshold: Double)
+    {
         guard let current = batchesByStep[step], !current.isEmpty else { return nil }
         let earlierSteps = batchesByStep.keys.filter { $0 < step }.sorted()
         var changes: [Change] = []
         for record in current {
-            guard let value = record.metrics.first(where: { $0.name == metric })?.value, value.isFinite else { continue }
+            guard let value = record.metrics.first(where: { $0.name == metric })?.value, value.isFinite else {
+                continue
+            }
             var history: [Double] = []
             var previousSamples: [String]? = nil
             var earlierSamples: [String]? = nil
             var previousTime: Double? = nil
             for earlier in earlierSteps.reversed() {
                 guard let match = batchesByStep[earlier]?.first(where: { $0.batch == record.batch }),
-                      let old = match.metrics.first(where: { $0.name == metric })?.value, old.isFinite else { continue }
+                    let old = match.metrics.first(where: { $0.name == metric })?.value, old.isFinite
+                else { continue }
                 if previousSamples == nil {
                     previousSamples = match.samples
                     previousTime = match.time
@@ -60,10 +64,12 @@ struct BatchDrop: Sendable {
             }
             guard !history.isEmpty else { continue }
             let baseline = TrailingWindow.median(history)
-            changes.append(Change(batch: record.batch, baseline: baseline, value: value,
-                                  worsening: profile.worsening(from: baseline, to: value), samples: record.samples,
-                                  previousSamples: previousSamples, earlierSamples: earlierSamples, time: record.time,
-                                  previousTime: previousTime))
+            changes.append(
+                Change(
+                    batch: record.batch, baseline: baseline, value: value,
+                    worsening: profile.worsening(from: baseline, to: value), samples: record.samples,
+                    previousSamples: previousSamples, earlierSamples: earlierSamples, time: record.time,
+                    previousTime: previousTime))
         }
         guard changes.count >= 2 else { return nil }
         let worsenings = changes.map(\.worsening)

@@ -8,7 +8,9 @@ import Foundation
 ///     group 2      c          d
 public enum FisherExactTest {
     public static func greater(_ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Double {
-        let row = a + b, column = a + c, total = a + b + c + d
+        let row = a + b
+        let column = a + c
+        let total = a + b + c + d
         guard total > 0 else { return 1 }
         let highest = min(row, column)
         var p = 0.0

@@ -3,7 +3,9 @@
 /// data that changed mid-run.
 public struct Incident: Sendable, Equatable {
     public enum Kind: String, Sendable {
-        case drop, nonFinite = "non_finite", divergence, overfitting, plateau
+        case drop
+        case nonFinite = "non_finite"
+        case divergence, overfitting, plateau
         /// The validation data changed under the run (batches hold other samples from here on).
         case dataChange = "data_change"
     }

@@ -4,7 +4,9 @@ extension IncidentFinder {
     /// The first evaluation at which some validation batches, after holding the same samples for at
     /// least two evaluations, hold other samples and keep them (a loader that reshuffles every
     /// evaluation changes every batch every time, and is no change of data).
-    static func validationChange(_ batchesByStep: [Int64: [BatchRecord]]) -> (step: Int64, batches: [Int64], total: Int)? {
+    static func validationChange(_ batchesByStep: [Int64: [BatchRecord]]) -> (
+        step: Int64, batches: [Int64], total: Int
+    )? {
         let steps = batchesByStep.keys.sorted()
         guard steps.count >= 4 else { return nil }
         func samples(_ step: Int64, _ batch: Int64) -> [String]? {

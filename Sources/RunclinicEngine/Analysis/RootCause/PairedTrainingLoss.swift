@@ -9,14 +9,16 @@ struct PairedTrainingLoss {
         let validation = profile(metric)
         let candidates = series.keys.sorted().filter { profile($0).role == .training && profile($0).direction == .min }
         guard let name = candidates.first(where: { profile($0).stem == validation.stem }) ?? candidates.first,
-              let values = series[name] else { return nil }
+            let values = series[name]
+        else { return nil }
         self.name = name
         self.series = values
     }
 
     /// The median of the finite values in (step - span, step].
     func level(near step: Int64, span: Int64) -> Double? {
-        let window = zip(series.steps, series.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }.map(\.1)
+        let window = zip(series.steps, series.values).filter { $0.0 > step - span && $0.0 <= step && $0.1.isFinite }
+            .map(\.1)
         return window.isEmpty ? nil : TrailingWindow.median(window)
     }
 }

@@ -37,7 +37,8 @@ struct TurnedImages: Sendable {
         let poses: String
     }
 
-    static let candidates: [Pose] = [.upright, .quarterTurns(1), .quarterTurns(2), .quarterTurns(3)]
+    static let candidates: [Pose] =
+        [.upright, .quarterTurns(1), .quarterTurns(2), .quarterTurns(3)]
         + [-30.0, -22, -15, 15, 22, 30].map { Pose.tilt(degrees: $0) }
         + [-0.5, -0.3, -0.15, 0.15, 0.3, 0.5].map { Pose.slant(shear: $0) }
 
@@ -49,12 +50,18 @@ struct TurnedImages: Sendable {
     static let margin: Float = 0.03
 
     /// The finding when the new images are turned significantly more often than the others.
-    static func compare(new: [(sample: String, thumbnail: [UInt8])], reference: [(sample: String, thumbnail: [UInt8])]) -> Finding? {
-        let newContent = strided(new, maximumNew).compactMap { entry in ContentPatch(thumbnail: entry.thumbnail).map { (entry.sample, $0) } }
+    static func compare(new: [(sample: String, thumbnail: [UInt8])], reference: [(sample: String, thumbnail: [UInt8])])
+        -> Finding?
+    {
+        let newContent = strided(new, maximumNew).compactMap { entry in
+            ContentPatch(thumbnail: entry.thumbnail).map { (entry.sample, $0) }
+        }
         let referenceContent = strided(reference, maximumReference).compactMap { ContentPatch(thumbnail: $0.thumbnail) }
         guard newContent.count >= 5, referenceContent.count >= 20 else { return nil }
         let uprightReference = referenceContent.map { $0.sampled(.upright) }
-        let newPoses = newContent.map { (sample: $0.0, pose: bestPose(of: $0.1, among: uprightReference, excluding: nil)) }
+        let newPoses = newContent.map {
+            (sample: $0.0, pose: bestPose(of: $0.1, among: uprightReference, excluding: nil))
+        }
         let referencePoses = strided(Array(referenceContent.enumerated()), maximumNew).map { index, patch in
             bestPose(of: patch, among: uprightReference, excluding: index)
         }
@@ -63,9 +70,11 @@ struct TurnedImages: Sendable {
         let referenceTurned = referencePoses.filter(\.isTurned).count
         let share = Double(turned.count) / Double(newPoses.count)
         let referenceShare = Double(referenceTurned) / Double(referencePoses.count)
-        let p = FisherExactTest.greater(turned.count, newPoses.count - turned.count, referenceTurned, referencePoses.count - referenceTurned)
+        let p = FisherExactTest.greater(
+            turned.count, newPoses.count - turned.count, referenceTurned, referencePoses.count - referenceTurned)
         guard p < 0.01, share >= 0.3, share >= 2 * referenceShare + 0.1, turned.count > slanted else { return nil }
-        var quarter: [Int: Int] = [:], tilts = 0
+        var quarter: [Int: Int] = [:]
+        var tilts = 0
         for entry in turned {
             switch entry.pose {
             case .quarterTurns(let turns): quarter[turns, default: 0] += 1
@@ -75,9 +84,10 @@ struct TurnedImages: Sendable {
         let quarterCount = quarter.values.reduce(0, +)
         var words = quarter.sorted { $0.key < $1.key }.map { "\($0.key * 90) degrees: \($0.value)" }
         if tilts > 0 { words.append("tilted 15-30 degrees: \(tilts)") }
-        return Finding(defect: quarterCount >= tilts ? .rotated : .skewed, turned: turned.map(\.sample), compared: newPoses.count,
-                       referenceTurned: referenceTurned, referenceCompared: referencePoses.count, pValue: p,
-                       poses: words.joined(separator: ", "))
+        return Finding(
+            defect: quarterCount >= tilts ? .rotated : .skewed, turned: turned.map(\.sample), compared: newPoses.count,
+            referenceTurned: referenceTurned, referenceCompared: referencePoses.count, pValue: p,
+            poses: words.joined(separator: ", "))
     }
 
     /// The candidate pose under which the image, turned back, matches some other image best.
@@ -119,7 +129,8 @@ struct ContentPatch: Sendable {
         let sorted = thumbnail.sorted()
         let background = Float(sorted[sorted.count / 2])
         // Content is on the side of the background that holds less: dark ink on light paper, or the reverse.
-        var darker: Float = 0, lighter: Float = 0
+        var darker: Float = 0
+        var lighter: Float = 0
         for value in thumbnail {
             let difference = Float(value) - background
             if difference < 0 { darker -= difference } else { lighter += difference }
@@ -129,11 +140,15 @@ struct ContentPatch: Sendable {
         let strongest = weights.max() ?? 0
         guard strongest > 8 else { return nil }  // a blank image has no content to turn
         weights = weights.map { max(0, $0 - 0.15 * strongest) }
-        var total = 0.0, sumX = 0.0, sumY = 0.0
+        var total = 0.0
+        var sumX = 0.0
+        var sumY = 0.0
         for y in 0..<side {
             for x in 0..<side {
                 let weight = Double(weights[y * side + x])
-                total += weight; sumX += weight * Double(x); sumY += weight * Double(y)
+                total += weight
+                sumX += weight * Double(x)
+                sumY += weight * Double(y)
             }
         }
         guard total > 0 else { return nil }
@@ -141,7 +156,8 @@ struct ContentPatch: Sendable {
         var spread = 0.0
         for y in 0..<side {
             for x in 0..<side {
-                let dx = Double(x) - centre.x, dy = Double(y) - centre.y
+                let dx = Double(x) - centre.x
+                let dy = Double(y) - centre.y
                 spread += Double(weights[y * side + x]) * (dx * dx + dy * dy)
             }
         }
@@ -165,17 +181,22 @@ struct ContentPatch: Sendable {
             (a, b, c, d) = (cos(angle), -sin(angle), sin(angle), cos(angle))
         case .slant(let shear): (a, b, c, d) = (1, shear, 0, 1)
         }
-        let side = Self.side, half = Double(side - 1) / 2
+        let side = Self.side
+        let half = Double(side - 1) / 2
         var out = [Float](repeating: 0, count: side * side)
         for row in 0..<side {
             for column in 0..<side {
-                let u = (Double(column) - half) * spacing, v = (Double(row) - half) * spacing
+                let u = (Double(column) - half) * spacing
+                let v = (Double(row) - half) * spacing
                 out[row * side + column] = value(x: centre.x + a * u + b * v, y: centre.y + c * u + d * v)
             }
         }
         let mean = out.reduce(0, +) / Float(out.count)
         var norm: Float = 0
-        for index in out.indices { out[index] -= mean; norm += out[index] * out[index] }
+        for index in out.indices {
+            out[index] -= mean
+            norm += out[index] * out[index]
+        }
         norm = norm.squareRoot()
         return norm > 0 ? out.map { $0 / norm } : out
     }
@@ -183,8 +204,10 @@ struct ContentPatch: Sendable {
     /// Bilinear weight at a point of the thumbnail (zero outside it).
     func value(x: Double, y: Double) -> Float {
         let side = Self.thumbnailSide
-        let x0 = Int(floor(x)), y0 = Int(floor(y))
-        let fx = Float(x - Double(x0)), fy = Float(y - Double(y0))
+        let x0 = Int(floor(x))
+        let y0 = Int(floor(y))
+        let fx = Float(x - Double(x0))
+        let fy = Float(y - Double(y0))
         func at(_ px: Int, _ py: Int) -> Float {
             guard px >= 0, py >= 0, px < side, py < side else { return 0 }
             return weights[py * side + px]

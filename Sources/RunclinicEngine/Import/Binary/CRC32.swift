@@ -16,10 +16,11 @@ struct CRC32: Sendable {
         }
         var tables = [first]
         for k in 1..<8 {
-            tables.append((0..<256).map { byte in
-                let previous = tables[k - 1][byte]
-                return (previous >> 8) ^ first[Int(previous & 0xFF)]
-            })
+            tables.append(
+                (0..<256).map { byte in
+                    let previous = tables[k - 1][byte]
+                    return (previous >> 8) ^ first[Int(previous & 0xFF)]
+                })
         }
         self.tables = tables
     }
@@ -30,13 +31,21 @@ struct CRC32: Sendable {
         var index = 0
         let count = bytes.count
         tables.withUnsafeBufferPointer { tables in
-            let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
-            let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
+            let t0 = tables[0]
+            let t1 = tables[1]
+            let t2 = tables[2]
+            let t3 = tables[3]
+            let t4 = tables[4]
+            let t5 = tables[5]
+            let t6 = tables[6]
+            let t7 = tables[7]
             while count - index >= 8 {
                 let low = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self)) ^ crc
                 let high = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
-                crc = t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)] ^ t5[Int((low >> 16) & 0xFF)] ^ t4[Int(low >> 24)]
-                    ^ t3[Int(high & 0xFF)] ^ t2[Int((high >> 8) & 0xFF)] ^ t1[Int((high >> 16) & 0xFF)] ^ t0[Int(high >> 24)]
+                crc =
+                    t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)] ^ t5[Int((low >> 16) & 0xFF)] ^ t4[Int(low >> 24)]
+                    ^ t3[Int(high & 0xFF)] ^ t2[Int((high >> 8) & 0xFF)] ^ t1[Int((high >> 16) & 0xFF)]
+                    ^ t0[Int(high >> 24)]
                 index += 8
             }
             while index < count {

@@ -23,7 +23,9 @@ struct MLflowFileStoreReader {
         let name = meta["run_name"]?.stringValue ?? tags["mlflow.runName"] ?? runID
         var run = ImportedRun(format: .mlflow, sourcePath: runDirectory, sourceRunID: runID, name: name)
         let experimentDirectory = (runDirectory as NSString).deletingLastPathComponent
-        if let experiment = try? Self.yaml(experimentDirectory + "/meta.yaml"), let experimentName = experiment["name"]?.stringValue {
+        if let experiment = try? Self.yaml(experimentDirectory + "/meta.yaml"),
+            let experimentName = experiment["name"]?.stringValue
+        {
             run.project = experimentName
         }
         run.startedAt = meta["start_time"]?.doubleValue.map { $0 / 1000 }
@@ -31,9 +33,12 @@ struct MLflowFileStoreReader {
         run.status = MLflowParams.status(meta["status"].map(Self.text) ?? "3")
         let params = try Self.files(under: runDirectory + "/params")
         if !params.isEmpty {
-            run.config = .object(JSONObject(params.sorted { $0.key < $1.key }.map { ($0.key, MLflowParams.value($0.value)) }))
+            run.config = .object(
+                JSONObject(params.sorted { $0.key < $1.key }.map { ($0.key, MLflowParams.value($0.value)) }))
         }
-        run.tags = tags.filter { !$0.key.hasPrefix("mlflow.") }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        run.tags = tags.filter { !$0.key.hasPrefix("mlflow.") }.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\($0.value)"
+        }
         for (key, path) in try Self.paths(under: runDirectory + "/metrics").sorted(by: { $0.key < $1.key }) {
             try Self.readMetric(path, key: key, into: &run.metrics)
         }
@@ -53,9 +58,12 @@ struct MLflowFileStoreReader {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if !fields.isEmpty {
                 guard fields.count >= 2, let timestamp = Double(fields[0]), let value = LoggedNumber.parse(fields[1]),
-                      fields.count < 3 || Int64(fields[2]) != nil else {
-                    throw EngineError.unreadableSource(ImportSourceError(
-                        file: path, offset: lineStart, reason: "line \(lineNumber) is not \"timestamp value step\": \"\(line.prefix(80))\""))
+                    fields.count < 3 || Int64(fields[2]) != nil
+                else {
+                    throw EngineError.unreadableSource(
+                        ImportSourceError(
+                            file: path, offset: lineStart,
+                            reason: "line \(lineNumber) is not \"timestamp value step\": \"\(line.prefix(80))\""))
                 }
                 let step = fields.count >= 3 ? Int64(fields[2])! : 0
                 metrics.append(keyIndex: keyIndex, step: step, value: value, time: timestamp / 1000)

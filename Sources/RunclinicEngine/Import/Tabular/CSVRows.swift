@@ -15,7 +15,10 @@ enum CSVRows {
         var quoted = false
         var rowStart = 0
         var index = 0
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+        let quote = UInt8(ascii: "\"")
+        let comma = UInt8(ascii: ",")
+        let newline = UInt8(ascii: "\n")
+        let carriageReturn = UInt8(ascii: "\r")
         func endCell() {
             if cell.last == carriageReturn { cell.removeLast() }
             cells.append(String(decoding: cell, as: UTF8.self))
@@ -26,7 +29,12 @@ enum CSVRows {
             index += 1
             if quoted {
                 if byte == quote {
-                    if index < bytes.count, bytes[index] == quote { cell.append(quote); index += 1 } else { quoted = false }
+                    if index < bytes.count, bytes[index] == quote {
+                        cell.append(quote)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     cell.append(byte)
                 }

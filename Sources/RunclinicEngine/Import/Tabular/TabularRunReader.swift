@@ -47,32 +47,43 @@ struct TabularRunReader {
         let stepColumn = Self.stepKeys.lazy.compactMap { columns.firstIndex(of: $0) }.first
         let timeColumn = Self.timeKeys.lazy.compactMap { columns.firstIndex(of: $0) }.first
         let metricColumns = columns.indices.filter { index in
-            index != stepColumn && index != timeColumn && !Self.skippedKeys.contains(columns[index].lowercased()) && !columns[index].isEmpty
+            index != stepColumn && index != timeColumn && !Self.skippedKeys.contains(columns[index].lowercased())
+                && !columns[index].isEmpty
         }
         let keyIndices = metricColumns.map { run.metrics.keyIndex(columns[$0]) }
         for (rowNumber, row) in rows.enumerated() {
             if row.cells.count == 1, row.cells[0].isEmpty { continue }
             guard row.cells.count == columns.count else {
                 if !row.isTerminated {
-                    run.partial = "the last line (byte \(row.offset)) is cut off (a writer still writing): imported the rows before it"
+                    run.partial =
+                        "the last line (byte \(row.offset)) is cut off (a writer still writing): imported the rows before it"
                     break
                 }
-                throw EngineError.unreadableSource(ImportSourceError(
-                    file: path, offset: row.offset, reason: "row \(rowNumber + 2) has \(row.cells.count) cells, the header has \(columns.count)"))
+                throw EngineError.unreadableSource(
+                    ImportSourceError(
+                        file: path, offset: row.offset,
+                        reason: "row \(rowNumber + 2) has \(row.cells.count) cells, the header has \(columns.count)"))
             }
             var step = Int64(rowNumber)
             if let stepColumn {
                 let text = row.cells[stepColumn]
                 guard let value = Int64(text) ?? Double(text).flatMap({ Int64(exactly: $0) }) else {
-                    if !row.isTerminated { run.partial = "the last line (byte \(row.offset)) is cut off: imported the rows before it"; break }
-                    throw EngineError.unreadableSource(ImportSourceError(
-                        file: path, offset: row.offset, reason: "row \(rowNumber + 2): step \"\(text.prefix(40))\" is not an integer"))
+                    if !row.isTerminated {
+                        run.partial = "the last line (byte \(row.offset)) is cut off: imported the rows before it"
+                        break
+                    }
+                    throw EngineError.unreadableSource(
+                        ImportSourceError(
+                            file: path, offset: row.offset,
+                            reason: "row \(rowNumber + 2): step \"\(text.prefix(40))\" is not an integer"))
                 }
                 step = value
             }
             let time = timeColumn.flatMap { Double(row.cells[$0]) } ?? fallbackTime
             for (position, column) in metricColumns.enumerated() {
-                guard let value = LoggedNumber.parse(row.cells[column].trimmingCharacters(in: .whitespaces)) else { continue }
+                guard let value = LoggedNumber.parse(row.cells[column].trimmingCharacters(in: .whitespaces)) else {
+                    continue
+                }
                 run.metrics.append(keyIndex: keyIndices[position], step: step, value: value, time: time)
             }
         }
@@ -89,25 +100,34 @@ struct TabularRunReader {
             defer { lineStart = lineEnd + 1 }
             lineNumber += 1
             let line = bytes[lineStart..<lineEnd]
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) { continue }
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) {
+                continue
+            }
             let object: JSONObject
             do {
                 guard let parsed = try line.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue else {
-                    throw EngineError.unreadableSource(ImportSourceError(file: path, offset: lineStart, reason: "line \(lineNumber) is not a JSON object"))
+                    throw EngineError.unreadableSource(
+                        ImportSourceError(
+                            file: path, offset: lineStart, reason: "line \(lineNumber) is not a JSON object"))
                 }
                 object = parsed
             } catch let error as JSONParseError {
                 if newline == nil {
-                    run.partial = "the last line (byte \(lineStart)) is cut off (a writer still writing): imported the lines before it"
+                    run.partial =
+                        "the last line (byte \(lineStart)) is cut off (a writer still writing): imported the lines before it"
                     break
                 }
-                throw EngineError.unreadableSource(ImportSourceError(file: path, offset: lineStart + error.offset, reason: "line \(lineNumber) is not valid JSON: \(error.reason)"))
+                throw EngineError.unreadableSource(
+                    ImportSourceError(
+                        file: path, offset: lineStart + error.offset,
+                        reason: "line \(lineNumber) is not valid JSON: \(error.reason)"))
             }
             let step = Self.stepKeys.lazy.compactMap { object[$0]?.intValue }.first ?? Int64(lineNumber - 1)
             let loggedTime = Self.timeKeys.lazy.compactMap { object[$0]?.doubleValue }.first
             if loggedTime != nil { sawTime = true }
             let time = loggedTime ?? fallbackTime
-            for (key, value) in Self.flattened(object) where !Self.stepKeys.contains(key) && !Self.timeKeys.contains(key) && !Self.skippedKeys.contains(key) {
+            for (key, value) in Self.flattened(object)
+            where !Self.stepKeys.contains(key) && !Self.timeKeys.contains(key) && !Self.skippedKeys.contains(key) {
                 run.metrics.append(key, step: step, value: value, time: time)
             }
         }
@@ -132,7 +152,8 @@ struct TabularRunReader {
     private func sidecarConfig() throws -> JSONValue? {
         let directory = (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        for candidate in ["\(directory)/\(stem).hparams.yaml", "\(directory)/hparams.yaml"] where FileManager.default.fileExists(atPath: candidate) {
+        for candidate in ["\(directory)/\(stem).hparams.yaml", "\(directory)/hparams.yaml"]
+        where FileManager.default.fileExists(atPath: candidate) {
             return try SourceFile.yaml(candidate)
         }
         return nil

@@ -8,16 +8,20 @@ enum TFRecordFraming {
 
     /// Calls `record` with each payload and its record's offset; returns the offset of a record
     /// cut off by the end of the file (a writer still appending), if any.
-    static func readRecords(_ bytes: UnsafeRawBufferPointer, _ record: (UnsafeRawBufferPointer, Int) throws -> Void) throws -> Int? {
+    static func readRecords(_ bytes: UnsafeRawBufferPointer, _ record: (UnsafeRawBufferPointer, Int) throws -> Void)
+        throws -> Int?
+    {
         let crc = CRC32.castagnoli
         var position = 0
         let count = bytes.count
         while position < count {
             guard count - position >= 12 else { return position }
             let lengthBytes = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + 8)])
-            let storedLengthCRC = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 8, as: UInt32.self))
+            let storedLengthCRC = UInt32(
+                littleEndian: bytes.loadUnaligned(fromByteOffset: position + 8, as: UInt32.self))
             guard CRC32.masked(crc.checksum(lengthBytes)) == storedLengthCRC else {
-                throw Failure(offset: position, reason: "length checksum mismatch: not a TFRecord event file, or a damaged one")
+                throw Failure(
+                    offset: position, reason: "length checksum mismatch: not a TFRecord event file, or a damaged one")
             }
             let length = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
             guard length <= UInt64(count - position - 12) else {
@@ -31,7 +35,9 @@ enum TFRecordFraming {
             let storedCRC = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt32.self))
             let actual = CRC32.masked(crc.checksum(payload))
             guard actual == storedCRC else {
-                throw Failure(offset: position, reason: "payload checksum mismatch in a record of \(length) bytes: the file is damaged")
+                throw Failure(
+                    offset: position,
+                    reason: "payload checksum mismatch in a record of \(length) bytes: the file is damaged")
             }
             try record(payload, position)
             position = end + 4

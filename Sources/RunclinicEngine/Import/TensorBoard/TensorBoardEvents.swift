@@ -36,7 +36,9 @@ struct TensorBoardEvents {
         }
     }
 
-    private mutating func decodeValue(_ message: ProtobufReader, step: Int64, time: Double) throws(ProtobufReader.Malformed) {
+    private mutating func decodeValue(_ message: ProtobufReader, step: Int64, time: Double) throws(ProtobufReader
+        .Malformed)
+    {
         var reader = message
         var tag = ""
         var simpleValue: Float?
@@ -51,7 +53,10 @@ struct TensorBoardEvents {
             case (9, .lengthDelimited):
                 var metadata = try reader.message()
                 while let metadataField = try metadata.nextField() {
-                    guard metadataField.number == 1, metadataField.wireType == .lengthDelimited else { try metadata.skip(metadataField.wireType); continue }
+                    guard metadataField.number == 1, metadataField.wireType == .lengthDelimited else {
+                        try metadata.skip(metadataField.wireType)
+                        continue
+                    }
                     var pluginData = try metadata.message()
                     while let pluginField = try pluginData.nextField() {
                         switch (pluginField.number, pluginField.wireType) {
@@ -81,10 +86,16 @@ struct TensorBoardEvents {
     private mutating func decodeHyperparameters(_ content: ProtobufReader) throws(ProtobufReader.Malformed) {
         var reader = content
         while let field = try reader.nextField() {
-            guard field.number == 3, field.wireType == .lengthDelimited else { try reader.skip(field.wireType); continue }
+            guard field.number == 3, field.wireType == .lengthDelimited else {
+                try reader.skip(field.wireType)
+                continue
+            }
             var sessionStart = try reader.message()
             while let startField = try sessionStart.nextField() {
-                guard startField.number == 1, startField.wireType == .lengthDelimited else { try sessionStart.skip(startField.wireType); continue }
+                guard startField.number == 1, startField.wireType == .lengthDelimited else {
+                    try sessionStart.skip(startField.wireType)
+                    continue
+                }
                 var entry = try sessionStart.message()
                 var key = ""
                 var value: JSONValue = .null
@@ -108,7 +119,11 @@ struct TensorBoardEvents {
             switch (field.number, field.wireType) {
             case (2, .fixed64):
                 let number = try reader.double()
-                if let integer = Int64(exactly: number), abs(number) < 9.0e15 { value = .int(integer) } else { value = .double(number) }
+                if let integer = Int64(exactly: number), abs(number) < 9.0e15 {
+                    value = .int(integer)
+                } else {
+                    value = .double(number)
+                }
             case (3, .lengthDelimited): value = .string(try reader.string())
             case (4, .varint): value = .bool(try reader.varint() != 0)
             default: try reader.skip(field.wireType)
@@ -118,7 +133,12 @@ struct TensorBoardEvents {
     }
 
     private enum DataType: UInt64 {
-        case float = 1, double = 2, int32 = 3, int64 = 9, bfloat16 = 14, half = 19
+        case float = 1
+        case double = 2
+        case int32 = 3
+        case int64 = 9
+        case bfloat16 = 14
+        case half = 19
     }
 
     /// The value of a 0-d TensorProto: `tensor_content` decoded by dtype, else the typed field.
@@ -131,18 +151,25 @@ struct TensorBoardEvents {
             switch (field.number, field.wireType) {
             case (1, .varint): dataType = DataType(rawValue: try reader.varint())
             case (4, .lengthDelimited): content = reader.slice(try reader.lengthDelimited())
-            case (5, .lengthDelimited): typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.float()) }
+            case (5, .lengthDelimited):
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.float()) }
             case (5, .fixed32): typed = Double(try reader.float())
-            case (6, .lengthDelimited): typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in try r.double() }
+            case (6, .lengthDelimited):
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in try r.double() }
             case (6, .fixed64): typed = try reader.double()
             case (7, .lengthDelimited):
-                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(Int32(truncatingIfNeeded: try r.varint())) }
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in
+                    Double(Int32(truncatingIfNeeded: try r.varint()))
+                }
             case (13, .lengthDelimited):
                 let type = dataType
-                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Self.halfBits(UInt16(truncatingIfNeeded: try r.varint()), as: type) }
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in
+                    Self.halfBits(UInt16(truncatingIfNeeded: try r.varint()), as: type)
+                }
             case (7, .varint): typed = Double(Int32(truncatingIfNeeded: try reader.int64()))
             case (13, .varint): typed = Self.halfBits(UInt16(truncatingIfNeeded: try reader.varint()), as: dataType)
-            case (10, .lengthDelimited): typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.int64()) }
+            case (10, .lengthDelimited):
+                typed = try firstPacked(&reader) { r throws(ProtobufReader.Malformed) in Double(try r.int64()) }
             case (10, .varint): typed = Double(try reader.int64())
             default: try reader.skip(field.wireType)
             }
@@ -150,10 +177,14 @@ struct TensorBoardEvents {
         guard let dataType else { return nil }
         if let content, !content.isEmpty {
             switch dataType {
-            case .float where content.count == 4: return Double(Float(bitPattern: UInt32(littleEndian: content.loadUnaligned(as: UInt32.self))))
-            case .double where content.count == 8: return Double(bitPattern: UInt64(littleEndian: content.loadUnaligned(as: UInt64.self)))
-            case .int32 where content.count == 4: return Double(Int32(littleEndian: content.loadUnaligned(as: Int32.self)))
-            case .int64 where content.count == 8: return Double(Int64(littleEndian: content.loadUnaligned(as: Int64.self)))
+            case .float where content.count == 4:
+                return Double(Float(bitPattern: UInt32(littleEndian: content.loadUnaligned(as: UInt32.self))))
+            case .double where content.count == 8:
+                return Double(bitPattern: UInt64(littleEndian: content.loadUnaligned(as: UInt64.self)))
+            case .int32 where content.count == 4:
+                return Double(Int32(littleEndian: content.loadUnaligned(as: Int32.self)))
+            case .int64 where content.count == 8:
+                return Double(Int64(littleEndian: content.loadUnaligned(as: Int64.self)))
             case .half where content.count == 2, .bfloat16 where content.count == 2:
                 return halfBits(UInt16(littleEndian: content.loadUnaligned(as: UInt16.self)), as: dataType)
             default: return nil
@@ -163,7 +194,9 @@ struct TensorBoardEvents {
     }
 
     /// The first element of a packed repeated field.
-    private static func firstPacked(_ reader: inout ProtobufReader, _ element: (inout ProtobufReader) throws(ProtobufReader.Malformed) -> Double) throws(ProtobufReader.Malformed) -> Double? {
+    private static func firstPacked(
+        _ reader: inout ProtobufReader, _ element: (inout ProtobufReader) throws(ProtobufReader.Malformed) -> Double
+    ) throws(ProtobufReader.Malformed) -> Double? {
         var packed = try reader.message()
         guard !packed.isAtEnd else { return nil }
         return try element(&packed)

@@ -33,14 +33,16 @@ struct TensorBoardRunReader {
             let metrics = folderEvents.metrics
             let key = run.metrics.keyIndex(folder.metric)
             for index in 0..<metrics.count {
-                run.metrics.append(keyIndex: key, step: metrics.steps[index], value: metrics.values[index], time: metrics.times[index])
+                run.metrics.append(
+                    keyIndex: key, step: metrics.steps[index], value: metrics.values[index], time: metrics.times[index])
             }
         }
         if !events.hyperparameters.isEmpty { run.config = .object(events.hyperparameters) }
         run.startedAt = events.firstTime
         run.endedAt = events.lastTime
         if !tornFiles.isEmpty {
-            run.partial = "\(tornFiles.joined(separator: ", ")) ends inside a record (a writer still appending): imported the complete records before it"
+            run.partial =
+                "\(tornFiles.joined(separator: ", ")) ends inside a record (a writer still appending): imported the complete records before it"
         }
         return run
     }
@@ -54,13 +56,16 @@ struct TensorBoardRunReader {
                     do {
                         try events.decodeEvent(payload)
                     } catch let error as ProtobufReader.Malformed {
-                        throw TFRecordFraming.Failure(offset: offset, reason: "malformed event (\(error.reason) at byte \(error.offset) of the record)")
+                        throw TFRecordFraming.Failure(
+                            offset: offset,
+                            reason: "malformed event (\(error.reason) at byte \(error.offset) of the record)")
                     }
                 }
             }
             return torn != nil
         } catch let failure as TFRecordFraming.Failure {
-            throw EngineError.unreadableSource(ImportSourceError(file: file, offset: failure.offset, reason: failure.reason))
+            throw EngineError.unreadableSource(
+                ImportSourceError(file: file, offset: failure.offset, reason: failure.reason))
         }
     }
 }

@@ -9,7 +9,9 @@ struct WandbRunReader {
     func read() throws -> ImportedRun {
         let bytes = try SourceFile.bytes(path)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        var state = State(run: ImportedRun(format: .wandb, sourcePath: path, sourceRunID: Self.runID(fromFileName: fileName), name: ""))
+        var state = State(
+            run: ImportedRun(
+                format: .wandb, sourcePath: path, sourceRunID: Self.runID(fromFileName: fileName), name: ""))
         state.run.metrics.reserveCapacity(bytes.count / 100)
         let tornTail: WandbLogFraming.TornTail?
         do {
@@ -18,16 +20,20 @@ struct WandbRunReader {
                     do {
                         try state.decodeRecord(payload)
                     } catch let error as ProtobufReader.Malformed {
-                        throw WandbLogFraming.Failure(offset: offset, reason: "malformed record (\(error.reason) at byte \(error.offset) of the record)")
+                        throw WandbLogFraming.Failure(
+                            offset: offset,
+                            reason: "malformed record (\(error.reason) at byte \(error.offset) of the record)")
                     }
                 }
             }
         } catch let failure as WandbLogFraming.Failure {
-            throw EngineError.unreadableSource(ImportSourceError(file: path, offset: failure.offset, reason: failure.reason))
+            throw EngineError.unreadableSource(
+                ImportSourceError(file: path, offset: failure.offset, reason: failure.reason))
         }
         var run = state.run
         if let tornTail {
-            run.partial = "the log ends inside a record at byte \(tornTail.offset) of \(tornTail.fileLength) (a run still being written, or a crashed writer): imported the \(run.metrics.count) points before it"
+            run.partial =
+                "the log ends inside a record at byte \(tornTail.offset) of \(tornTail.fileLength) (a run still being written, or a crashed writer): imported the \(run.metrics.count) points before it"
         }
         if run.name.isEmpty { run.name = run.sourceRunID }
         if !state.config.isEmpty { run.config = .object(state.config) }
@@ -65,7 +71,11 @@ struct WandbRunReader {
                     var exit = try reader.message()
                     var code: Int64 = 0
                     while let exitField = try exit.nextField() {
-                        if exitField.number == 1, exitField.wireType == .varint { code = Int64(Int32(truncatingIfNeeded: try exit.int64())) } else { try exit.skip(exitField.wireType) }
+                        if exitField.number == 1, exitField.wireType == .varint {
+                            code = Int64(Int32(truncatingIfNeeded: try exit.int64()))
+                        } else {
+                            try exit.skip(exitField.wireType)
+                        }
                     }
                     exitCode = code
                 default: try reader.skip(field.wireType)
@@ -85,8 +95,11 @@ struct WandbRunReader {
                     let item = try HistoryItem(try reader.message())
                     guard let value = item.value else { continue }
                     if item.key.hasPrefix("_") {
-                        if item.key == "_step" { loggedStep = Int64(exactly: value.rounded(.towardZero)) }
-                        else if item.key == "_timestamp" { time = value }
+                        if item.key == "_step" {
+                            loggedStep = Int64(exactly: value.rounded(.towardZero))
+                        } else if item.key == "_timestamp" {
+                            time = value
+                        }
                         continue
                     }
                     row.append((run.metrics.keyIndex(item.key), value))
@@ -94,7 +107,11 @@ struct WandbRunReader {
                     var stepMessage = try reader.message()
                     step = 0  // present but empty: step 0 (proto3 omits defaults)
                     while let stepField = try stepMessage.nextField() {
-                        if stepField.number == 1, stepField.wireType == .varint { step = try stepMessage.int64() } else { try stepMessage.skip(stepField.wireType) }
+                        if stepField.number == 1, stepField.wireType == .varint {
+                            step = try stepMessage.int64()
+                        } else {
+                            try stepMessage.skip(stepField.wireType)
+                        }
                     }
                 default:
                     try reader.skip(field.wireType)
@@ -175,7 +192,9 @@ struct WandbRunReader {
                 case (1, .lengthDelimited): key = try reader.string()
                 case (2, .lengthDelimited): nestedKey.append(try reader.string())
                 case (16, .lengthDelimited): valueJSON = try reader.lengthDelimited()
-                case (3, .varint): _ = try reader.varint(); typedJSON = .null
+                case (3, .varint):
+                    _ = try reader.varint()
+                    typedJSON = .null
                 case (4, .varint): typedJSON = .bool(try reader.varint() != 0)
                 case (5, .varint):
                     let integer = try reader.zigZagInt64()

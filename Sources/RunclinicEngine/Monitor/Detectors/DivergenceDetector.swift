@@ -48,9 +48,12 @@ struct DivergenceDetector: Sendable {
             let short = TrailingWindow.median(recent.values)
             if short >= factor * best { aboveCount += 1 } else { aboveCount = 0 }
             if aboveCount >= sustain {
-                return Anomaly(type: .divergence, metric: profile.name, step: step, value: short, baseline: best,
-                               magnitude: short / best, severity: .critical,
-                               message: "\(profile.name) has diverged: its level (median of the last \(recent.count) steps) is \(short.shortDescription) at step \(step), \((short / best).shortDescription)x its best level \(best.shortDescription), for \(aboveCount) steps")
+                return Anomaly(
+                    type: .divergence, metric: profile.name, step: step, value: short, baseline: best,
+                    magnitude: short / best, severity: .critical,
+                    message:
+                        "\(profile.name) has diverged: its level (median of the last \(recent.count) steps) is \(short.shortDescription) at step \(step), \((short / best).shortDescription)x its best level \(best.shortDescription), for \(aboveCount) steps"
+                )
             }
         }
         // The long-term level moves slowly: it is measured every tenth value.
@@ -72,11 +75,16 @@ struct DivergenceDetector: Sendable {
         let trend = risingQuarters ? nil : Self.logTrend(values)
         guard risingQuarters || (trend.map { $0.z >= 4 && $0.rise >= 1.25 } ?? false) else { return nil }
         let severity: AnomalySeverity = rise >= 2 ? .high : .warning
-        let how = risingQuarters ? "has risen over each quarter of the last \(values.count) steps"
+        let how =
+            risingQuarters
+            ? "has risen over each quarter of the last \(values.count) steps"
             : "its trend over the last \(values.count) steps rises \(trend!.rise.shortDescription)x (z = \(trend!.z.shortDescription))"
-        return Anomaly(type: .divergence, metric: profile.name, step: step, value: level, baseline: best, magnitude: rise,
-                       severity: severity,
-                       message: "\(profile.name) is trending up: its level (median of the last \(window.count) steps) is \(level.shortDescription) at step \(step), \(rise.shortDescription)x its best level \(best.shortDescription), and \(how)")
+        return Anomaly(
+            type: .divergence, metric: profile.name, step: step, value: level, baseline: best, magnitude: rise,
+            severity: severity,
+            message:
+                "\(profile.name) is trending up: its level (median of the last \(window.count) steps) is \(level.shortDescription) at step \(step), \(rise.shortDescription)x its best level \(best.shortDescription), and \(how)"
+        )
     }
 
     /// The least-squares slope of the log values over their index: how much it multiplies the
@@ -84,9 +92,11 @@ struct DivergenceDetector: Sendable {
     static func logTrend(_ values: [Double]) -> (rise: Double, z: Double)? {
         guard values.count >= 10, values.allSatisfy({ $0 > 0 }) else { return nil }
         let logs = values.map { Foundation.log($0) }
-        let count = Double(logs.count), middle = (count - 1) / 2
+        let count = Double(logs.count)
+        let middle = (count - 1) / 2
         let mean = logs.reduce(0, +) / count
-        var spread = 0.0, product = 0.0
+        var spread = 0.0
+        var product = 0.0
         for (index, value) in logs.enumerated() {
             let t = Double(index) - middle
             spread += t * t

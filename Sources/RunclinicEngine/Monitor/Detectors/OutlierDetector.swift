@@ -29,9 +29,12 @@ struct OutlierDetector: Sendable {
         }
         guard badSide >= zThreshold else { return nil }
         let severity: AnomalySeverity = badSide >= 3 * zThreshold ? .warning : .info
-        return Anomaly(type: .outlier, metric: profile.name, step: step, value: value, baseline: median, magnitude: badSide,
-                       severity: severity,
-                       message: "\(profile.name) = \(value.shortDescription) at step \(step) is an outlier: robust z-score \(badSide.shortDescription) against the median \(median.shortDescription) of the last \(window.count) values")
+        return Anomaly(
+            type: .outlier, metric: profile.name, step: step, value: value, baseline: median, magnitude: badSide,
+            severity: severity,
+            message:
+                "\(profile.name) = \(value.shortDescription) at step \(step) is an outlier: robust z-score \(badSide.shortDescription) against the median \(median.shortDescription) of the last \(window.count) values"
+        )
     }
 
     private mutating func refresh() {

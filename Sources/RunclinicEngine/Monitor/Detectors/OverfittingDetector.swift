@@ -7,8 +7,10 @@ struct OverfittingDetector: Sendable {
     private var evaluationsSinceBest = 0
 
     /// `training` is the paired training loss's moving average now.
-    mutating func observe(_ value: Double, training: Double?, profile: MetricProfile, step: Int64, patience: Int,
-                          threshold: Double) -> Anomaly? {
+    mutating func observe(
+        _ value: Double, training: Double?, profile: MetricProfile, step: Int64, patience: Int,
+        threshold: Double
+    ) -> Anomaly? {
         guard value.isFinite, profile.direction == .min, profile.role == .validation else { return nil }
         guard let best, value >= best else {
             self.best = value
@@ -26,13 +28,19 @@ struct OverfittingDetector: Sendable {
         // memorised it: a validation loss that stopped improving then is overfitting, however
         // slowly it creeps up.
         if rise < threshold, training > 0, training <= 0.02 * value, evaluationsSinceBest >= max(3, patience) {
-            return Anomaly(type: .overfitting, metric: profile.name, step: step, value: value, baseline: best, magnitude: rise,
-                           severity: .warning,
-                           message: "\(profile.name) has not improved on its best \(best.shortDescription) (step \(bestStep)) for \(evaluationsSinceBest) evaluations while the training loss fell to \(training.shortDescription), 1/\(Int((value / training).rounded())) of it: the model memorised its training data (overfitting)")
+            return Anomaly(
+                type: .overfitting, metric: profile.name, step: step, value: value, baseline: best, magnitude: rise,
+                severity: .warning,
+                message:
+                    "\(profile.name) has not improved on its best \(best.shortDescription) (step \(bestStep)) for \(evaluationsSinceBest) evaluations while the training loss fell to \(training.shortDescription), 1/\(Int((value / training).rounded())) of it: the model memorised its training data (overfitting)"
+            )
         }
         guard rise >= threshold else { return nil }
-        return Anomaly(type: .overfitting, metric: profile.name, step: step, value: value, baseline: best, magnitude: rise,
-                       severity: .warning,
-                       message: "\(profile.name) rose \((rise * 100).shortDescription)% above its best \(best.shortDescription) (step \(bestStep)) over \(evaluationsSinceBest) evaluations while the training loss fell \((trainingFall * 100).shortDescription)%: overfitting")
+        return Anomaly(
+            type: .overfitting, metric: profile.name, step: step, value: value, baseline: best, magnitude: rise,
+            severity: .warning,
+            message:
+                "\(profile.name) rose \((rise * 100).shortDescription)% above its best \(best.shortDescription) (step \(bestStep)) over \(evaluationsSinceBest) evaluations while the training loss fell \((trainingFall * 100).shortDescription)%: overfitting"
+        )
     }
 }

@@ -13,7 +13,9 @@ struct PlateauDetector: Sendable {
     private(set) var evaluationsSinceBest = 0
     private var cooldownLeft = 0
 
-    mutating func observe(_ value: Double, profile: MetricProfile, step: Int64, patience: Int, minDelta: Double, cooldown: Int) -> Anomaly? {
+    mutating func observe(
+        _ value: Double, profile: MetricProfile, step: Int64, patience: Int, minDelta: Double, cooldown: Int
+    ) -> Anomaly? {
         guard value.isFinite, let direction = profile.direction else { return nil }
         lowest = min(lowest, value)
         highest = max(highest, value)
@@ -44,11 +46,13 @@ struct PlateauDetector: Sendable {
         cooldownLeft = cooldown
         // Every evaluation since giving the very same value: the weights are not changing.
         let frozen = sinceBestHigh - sinceBestLow <= 1e-12 * max(1, abs(best))
-        return Anomaly(type: .plateau, metric: profile.name, step: step, value: value, baseline: best,
-                       magnitude: Double(evaluationsSinceBest), severity: frozen ? .warning : .info,
-                       message: frozen
-                           ? "\(profile.name) has not changed at all for \(evaluationsSinceBest) evaluations (step \(step)): the model is not learning (a learning rate of 0, or frozen weights?)"
-                           : "\(profile.name) has not improved on \(best.shortDescription) for \(evaluationsSinceBest) evaluations (step \(step))")
+        return Anomaly(
+            type: .plateau, metric: profile.name, step: step, value: value, baseline: best,
+            magnitude: Double(evaluationsSinceBest), severity: frozen ? .warning : .info,
+            message: frozen
+                ? "\(profile.name) has not changed at all for \(evaluationsSinceBest) evaluations (step \(step)): the model is not learning (a learning rate of 0, or frozen weights?)"
+                : "\(profile.name) has not improved on \(best.shortDescription) for \(evaluationsSinceBest) evaluations (step \(step))"
+        )
     }
 
     /// True when `best` is the best value the metric can take: 1 (or 100) for a score that has
@@ -56,7 +60,8 @@ struct PlateauDetector: Sendable {
     func isAtBound(_ best: Double, direction: MetricDirection) -> Bool {
         switch direction {
         case .max:
-            return lowest >= 0 && ((highest <= 1 && best >= 1 - 1e-9) || (highest <= 100 && highest > 1 && best >= 100 - 1e-7))
+            return lowest >= 0
+                && ((highest <= 1 && best >= 1 - 1e-9) || (highest <= 100 && highest > 1 && best >= 100 - 1e-7))
         case .min:
             return lowest >= 0 && best <= 1e-12
         }

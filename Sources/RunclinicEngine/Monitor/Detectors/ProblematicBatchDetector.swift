@@ -21,8 +21,10 @@ struct ProblematicBatchDetector: Sendable {
     private var recentChanges: [String: TrailingWindow] = [:]
     static let minimumPeers = 7
 
-    mutating func observe(batch: Int64, step: Int64, metrics: [MetricValue], samples: [String],
-                          profile: (String) -> MetricProfile, threshold: Double) -> [Anomaly] {
+    mutating func observe(
+        batch: Int64, step: Int64, metrics: [MetricValue], samples: [String],
+        profile: (String) -> MetricProfile, threshold: Double
+    ) -> [Anomaly] {
         var found: [Anomaly] = []
         if let current = self.step, current != step { found += finishStep(profile: profile, threshold: threshold) }
         self.step = step
@@ -72,7 +74,9 @@ struct ProblematicBatchDetector: Sendable {
         return found
     }
 
-    private func judge(_ entry: Entry, peers: [Entry], profile: MetricProfile, step: Int64, threshold configured: Double) -> Anomaly? {
+    private func judge(
+        _ entry: Entry, peers: [Entry], profile: MetricProfile, step: Int64, threshold configured: Double
+    ) -> Anomaly? {
         guard let history = previous[profile.name], let own = history[entry.batch] else { return nil }
         // Losses move more (relatively) than scores, as everywhere else: their threshold is twice.
         let threshold = profile.dropThreshold(configured)
@@ -80,7 +84,9 @@ struct ProblematicBatchDetector: Sendable {
         let gap = profile.worsening(from: median, to: entry.value)
         guard gap >= 2 * threshold else { return nil }
         let ownDrop = profile.worsening(from: own, to: entry.value)
-        let peerDrops = peers.compactMap { peer in history[peer.batch].map { profile.worsening(from: $0, to: peer.value) } }
+        let peerDrops = peers.compactMap { peer in
+            history[peer.batch].map { profile.worsening(from: $0, to: peer.value) }
+        }
         var typicalDrop = 0.0
         var noise = 0.0
         if !peerDrops.isEmpty {
@@ -95,9 +101,11 @@ struct ProblematicBatchDetector: Sendable {
         // High when the batch is far below its peers and its own fall is well clear of how much
         // batches move by chance (a small batch's loss jumps with one confident mistake).
         let severity: AnomalySeverity = gap >= 4 * threshold && ownDrop - typicalDrop >= 2 * margin ? .high : .warning
-        return Anomaly(type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
-                       magnitude: gap, severity: severity,
-                       message: "validation batch \(entry.batch) (problematic_batch_\(entry.batch)): \(profile.name) = \(entry.value.shortDescription) at step \(step), down from \(own.shortDescription), while the other \(peers.count) batches' median is \(median.shortDescription)",
-                       batch: entry.batch, samples: entry.samples)
+        return Anomaly(
+            type: .problematicBatch, metric: profile.name, step: step, value: entry.value, baseline: median,
+            magnitude: gap, severity: severity,
+            message:
+                "validation batch \(entry.batch) (problematic_batch_\(entry.batch)): \(profile.name) = \(entry.value.shortDescription) at step \(step), down from \(own.shortDescription), while the other \(peers.count) batches' median is \(median.shortDescription)",
+            batch: entry.batch, samples: entry.samples)
     }
 }

@@ -30,10 +30,14 @@ struct SpikeDetector: Sendable {
         self.average = average + Self.smoothing * (clipped - average)
         if !isSpike { remember(value) }
         guard isSpike else { return nil }
-        let severity: AnomalySeverity = ratio >= 10 && overTypical >= 10 ? .critical : (overTypical >= 5 ? .high : .warning)
-        return Anomaly(type: .spike, metric: profile.name, step: step, value: value, baseline: average, magnitude: ratio,
-                       severity: severity,
-                       message: "\(profile.name) spiked to \(value.shortDescription) at step \(step), \(ratio.shortDescription)x its moving average \(average.shortDescription) and \(overTypical.shortDescription)x what its recent steps reach (\(typicalHigh.shortDescription))")
+        let severity: AnomalySeverity =
+            ratio >= 10 && overTypical >= 10 ? .critical : (overTypical >= 5 ? .high : .warning)
+        return Anomaly(
+            type: .spike, metric: profile.name, step: step, value: value, baseline: average, magnitude: ratio,
+            severity: severity,
+            message:
+                "\(profile.name) spiked to \(value.shortDescription) at step \(step), \(ratio.shortDescription)x its moving average \(average.shortDescription) and \(overTypical.shortDescription)x what its recent steps reach (\(typicalHigh.shortDescription))"
+        )
     }
 
     private mutating func remember(_ value: Double) {

@@ -39,18 +39,22 @@ struct SuddenDropDetector: Sendable {
         if fromPrevious >= threshold {
             magnitude = max(fromPrevious, fromBest)
             baseline = fromBest > fromPrevious ? best : previous
-            message = "\(profile.name) \(direction == .max ? "fell" : "rose") from \(previous.shortDescription) to \(value.shortDescription) at step \(step): "
+            message =
+                "\(profile.name) \(direction == .max ? "fell" : "rose") from \(previous.shortDescription) to \(value.shortDescription) at step \(step): "
                 + "a drop of \(fromPrevious.shortDescription)\(unit), over the \(threshold.shortDescription) threshold"
         } else if fromBest >= 2 * threshold {
             magnitude = fromBest
             baseline = best
-            message = "\(profile.name) = \(value.shortDescription) at step \(step) is \(fromBest.shortDescription)\(unit) \(direction == .max ? "below" : "above") its best "
+            message =
+                "\(profile.name) = \(value.shortDescription) at step \(step) is \(fromBest.shortDescription)\(unit) \(direction == .max ? "below" : "above") its best "
                 + "\(best.shortDescription) (step \(bestStep ?? 0))"
         } else {
             return nil
         }
-        let severity: AnomalySeverity = magnitude >= 4 * threshold ? .critical : (magnitude >= 2 * threshold ? .high : .warning)
-        return Anomaly(type: .suddenDrop, metric: profile.name, step: step, value: value, baseline: baseline,
-                       magnitude: magnitude, severity: severity, message: message)
+        let severity: AnomalySeverity =
+            magnitude >= 4 * threshold ? .critical : (magnitude >= 2 * threshold ? .high : .warning)
+        return Anomaly(
+            type: .suddenDrop, metric: profile.name, step: step, value: value, baseline: baseline,
+            magnitude: magnitude, severity: severity, message: message)
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 
 /// A value past a configured bound (`alert_thresholds`).
 enum ThresholdDetector {
-    static func check(_ value: Double, rule: MonitorConfiguration.ThresholdRule, profile: MetricProfile, step: Int64,
-                      dropThreshold: Double) -> Anomaly? {
+    static func check(
+        _ value: Double, rule: MonitorConfiguration.ThresholdRule, profile: MetricProfile, step: Int64,
+        dropThreshold: Double
+    ) -> Anomaly? {
         var floor = rule.minimum
         var ceiling = rule.maximum
         if let bound = rule.bound {
@@ -15,18 +17,22 @@ enum ThresholdDetector {
         if let floor, value < floor {
             bound = floor
             excess = floor - value
-            message = "\(profile.name) = \(value.shortDescription) is below its threshold \(floor.shortDescription) at step \(step)"
+            message =
+                "\(profile.name) = \(value.shortDescription) is below its threshold \(floor.shortDescription) at step \(step)"
         } else if let ceiling, value > ceiling {
             bound = ceiling
             excess = value - ceiling
-            message = "\(profile.name) = \(value.shortDescription) is above its threshold \(ceiling.shortDescription) at step \(step)"
+            message =
+                "\(profile.name) = \(value.shortDescription) is above its threshold \(ceiling.shortDescription) at step \(step)"
         } else {
             return nil
         }
         let relative = excess / max(abs(bound), 1e-12)
-        let severity: AnomalySeverity = (excess >= 2 * dropThreshold && relative >= 2 * dropThreshold) ? .high : .warning
-        return Anomaly(type: .threshold, metric: profile.name, step: step, value: value, baseline: bound, magnitude: excess,
-                       severity: severity, message: message)
+        let severity: AnomalySeverity =
+            (excess >= 2 * dropThreshold && relative >= 2 * dropThreshold) ? .high : .warning
+        return Anomaly(
+            type: .threshold, metric: profile.name, step: step, value: value, baseline: bound, magnitude: excess,
+            severity: severity, message: message)
     }
 }
 
