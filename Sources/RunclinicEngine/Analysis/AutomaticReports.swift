@@ -10,7 +10,11 @@ public struct AutomaticReports: Sendable {
 
     /// Nil when the run's config does not ask for reports.
     public init?(config: JSONValue?, runName: String, storePath: String) {
-        guard let section = config?["reporting"], section["auto_generate_reports"]?.boolValue == true else {
+        // At the config's top level, or (as the handbook's monitoring section shows it) inside
+        // `experiment_monitoring`.
+        guard let section = config?["reporting"] ?? config?["experiment_monitoring"]?["reporting"],
+            section["auto_generate_reports"]?.boolValue == true
+        else {
             return nil
         }
         let beside = (URL(fileURLWithPath: storePath).deletingLastPathComponent().path as NSString)

@@ -42,7 +42,6 @@ extension MonitorConfiguration {
                     "cooldown": .int(Int64(cooldown)),
                     "min_lr": .double(minLR),
                 ],
-                "reporting": ["auto_generate_reports": .bool(autoGenerateReports)],
                 "alerts": .object(alerts),
             ]
         ]

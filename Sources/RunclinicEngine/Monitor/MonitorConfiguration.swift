@@ -27,7 +27,6 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public var cooldown = 5
     /// No cut takes the learning rate below this.
     public var minLR = 1e-7
-    public var autoGenerateReports = false
     public var slackWebhook: String?
     public var webhook: String?
     /// Alerts below this severity are stored but not pushed to webhooks.
@@ -152,10 +151,12 @@ public struct MonitorConfiguration: Sendable, Equatable {
             }
             if let v = recovery["min_lr"] { result.minLR = try reader.nonNegativeNumber(v, at: "\(path).min_lr") }
         }
+        // Checked here; AutomaticReports acts on it when the run finishes.
         if let value = members["reporting"] {
-            let reporting = try reader.object(value, at: "\(root).reporting", known: ["auto_generate_reports"])
+            let reporting = try reader.object(
+                value, at: "\(root).reporting", known: ["auto_generate_reports", "output_dir", "data_dir"])
             if let v = reporting["auto_generate_reports"] {
-                result.autoGenerateReports = try reader.bool(v, at: "\(root).reporting.auto_generate_reports")
+                _ = try reader.bool(v, at: "\(root).reporting.auto_generate_reports")
             }
         }
         if let value = members["alerts"] {

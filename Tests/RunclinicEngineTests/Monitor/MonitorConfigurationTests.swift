@@ -33,7 +33,7 @@ import Testing
         #expect(configuration.thresholds["train/loss"]?.maximum == 5)
         #expect(configuration.direction(of: "val/cer") == .min)
         #expect(configuration.strategies == [.rollbackOnSevereDrop, .adjustLROnPlateau])
-        #expect(configuration.autoGenerateReports && configuration.slackWebhook == "https://hooks.slack.com/services/x")
+        #expect(configuration.slackWebhook == "https://hooks.slack.com/services/x")
     }
 
     @Test func inlineSettingsOverrideTheBase() throws {

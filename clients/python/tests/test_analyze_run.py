@@ -137,6 +137,11 @@ def test_finishing_a_run_writes_its_reports_when_the_config_asks(client, tmp_pat
     # Without the setting, finishing writes nothing.
     plain = log_run(client, "plain", batches, recall_of=recall, loss_of=smooth_loss, steps=257, finish=False)
     assert "reports" not in client.call("run.finish", run=plain)
+    # Inside experiment_monitoring, where the handbook's example shows it, it works too.
+    nested = {"experiment_monitoring": {"reporting": {"auto_generate_reports": True, "output_dir": str(tmp_path / "nested")}}}
+    inside = log_run(client, "nested", batches, recall_of=recall, loss_of=smooth_loss, steps=257, config=nested, finish=False)
+    assert set(client.call("run.finish", run=inside)["reports"]) == {"md", "html", "json"}
+    assert (tmp_path / "nested" / "nested_summary.json").exists()
 
 
 def test_a_learning_rate_blow_up_is_named_and_a_clean_run_has_no_cause_invented(client, tmp_path):
