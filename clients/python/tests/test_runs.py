@@ -202,3 +202,23 @@ def test_a_run_that_ended_in_nan_or_was_stopped_does_not_end_finished(client):
     said = client.call("run.start", name="said-finished")["run_id"]
     client.call("monitor.log", run=said, step=1, metrics={"train/loss": float("nan")})
     assert client.call("run.finish", run=said, status="finished")["status"] == "finished"
+    # A finite loss that diverges, with no checkpoint to roll back to: the monitor says stop, the
+    # trainer obeys (logs nothing after), and the run ends failed with the monitor's reason.
+    stopped = client.call("run.start", name="obeyed-stop")["run_id"]
+    advised = None
+    for step in range(1, 400):
+        loss = 1.0 / (1 + step / 50) if step < 200 else 0.4 * 1.03 ** (step - 200)
+        action = client.call("monitor.log", run=stopped, step=step, metrics={"train/loss": loss})["action"]
+        if action and action["kind"] == "stop":
+            advised = step
+            break
+    assert advised is not None
+    ended = client.call("run.finish", run=stopped)
+    assert ended["status"] == "failed"
+    assert ended["status_reason"] == f"the monitor advised stopping at step {advised} and nothing was logged after it"
+    # Had the trainer gone on logging, the stop was not obeyed: the run's end decides alone.
+    ignored = client.call("run.start", name="ignored-stop")["run_id"]
+    for step in range(1, advised + 5):
+        loss = 1.0 / (1 + step / 50) if step < 200 else 0.4 * 1.03 ** (step - 200)
+        client.call("monitor.log", run=ignored, step=step, metrics={"train/loss": loss})
+    assert client.call("run.finish", run=ignored)["status"] == "finished"
