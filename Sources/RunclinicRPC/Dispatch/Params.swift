@@ -7,7 +7,7 @@ public struct Params: Sendable {
     public let object: JSONObject
     /// The names a method's contract declares (nil: any). Reading another is a handler that drifted
     /// from its declaration: debug builds, which the tests run, stop on it.
-    private let declared: Set<String>?
+    private let declared: [String]?
 
     public init(_ object: JSONObject) {
         self.object = object
@@ -35,7 +35,7 @@ public struct Params: Sendable {
         case let other?:
             throw ResponseError(.invalidParams, "invalid params: expected an object or an array, got \(other.typeName)")
         }
-        declared = contract.acceptsOtherParams ? nil : Set(names)
+        declared = contract.acceptsOtherParams ? nil : names
         if !contract.acceptsOtherParams {
             for key in object.keys where !names.contains(key) && !Self.protocolFields.contains(key) {
                 let takes = names.isEmpty ? "it takes no params" : "it takes: \(names.joined(separator: ", "))"
