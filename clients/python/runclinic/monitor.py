@@ -10,6 +10,10 @@ _log = logging.getLogger("runclinic")
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
+
+# Python's float repr of the values JSON has no literal for, as the server reads them.
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
 class Action:
     """What the server advises: `rollback` (to `checkpoint`, with the learning rate times
     `lr_factor`), `reduce_lr` (times `lr_factor`), `stop`, or `inspect_data` (the validation
@@ -69,6 +73,7 @@ class Monitor:
         self._handled = set()
         self.alerts = []
         self._unread_alerts = []
+        self._metric_keys = {}
         self.client.on_notification("monitor.alert", self._receive_alert)
         self.warnings = []
         self.run_id = None
@@ -103,7 +108,7 @@ class Monitor:
         if wait is None:
             wait = self.wait
         if not wait and time is None:
-            self.client.send_raw(("%s%d,\"metrics\":%s}}\n" % (self._prefix, step, _dumps(metrics))).encode())
+            self.client.send_raw(("%s%d,\"metrics\":%s}}\n" % (self._prefix, step, self._metrics_json(metrics))).encode())
             return self._take_alerts() if self._unread_alerts else None
         params = {"run": self.run_id, "step": step, "metrics": metrics}
         if time is not None:
@@ -112,6 +117,29 @@ class Monitor:
             self.client.notify("monitor.log", params)
             return self._take_alerts() if self._unread_alerts else None
         return self._verdict(self.client.call("monitor.log", params))
+
+    def _metrics_json(self, metrics):
+        """`metrics` as JSON, written by hand for the common case (names to Python floats and ints,
+        the names' JSON kept): a third of the time json.dumps takes on the logging path."""
+        parts = []
+        keys = self._metric_keys
+        for name, value in metrics.items():
+            key = keys.get(name)
+            if key is None:
+                if len(keys) > 10_000:
+                    keys.clear()
+                key = keys[name] = _dumps(name) + ":"
+            kind = type(value)
+            if kind is float:
+                text = repr(value)
+                if text in _NON_FINITE:
+                    text = _NON_FINITE[text]
+            elif kind is int:
+                text = repr(value)
+            else:
+                return _dumps(metrics)
+            parts.append(key + text)
+        return "{" + ",".join(parts) + "}"
 
     def batch(self, step, batch, metrics, samples=None, phase="val", wait=None):
         """Logs one validation batch's metrics with the samples (image paths or ids) it held."""

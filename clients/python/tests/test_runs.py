@@ -222,3 +222,28 @@ def test_a_run_that_ended_in_nan_or_was_stopped_does_not_end_finished(client):
         loss = 1.0 / (1 + step / 50) if step < 200 else 0.4 * 1.03 ** (step - 200)
         client.call("monitor.log", run=ignored, step=step, metrics={"train/loss": loss})
     assert client.call("run.finish", run=ignored)["status"] == "finished"
+
+
+def test_fire_and_forget_values_arrive_exactly(binary, db):
+    """Monitor.log without waiting writes the metrics' JSON by hand: every value comes back as the
+    same double, the non-finite ones included, and values it does not write itself still go."""
+    import math
+    import struct
+
+    from runclinic import Monitor
+
+    values = [0.1, 1e-300, 1e300, 5e-324, -2.5, 3, 2**40 + 1, float("nan"), float("inf"), float("-inf"), 1 / 3]
+    with Monitor("exact", db=db, binary=binary, wait=False) as monitor:
+        for step, value in enumerate(values):
+            monitor.log(step, {"value": value, "name \"quoted\" \\ é": step})
+        monitor.log(len(values), {"value": True})  # not a number: refused, reported, nothing stored
+        monitor.client.call("initialize")
+        series = monitor.client.call("run.metrics", run=monitor.run_id)["series"]
+        errors = list(monitor.client.notification_errors)
+    stored = series["value"]["values"]
+    bits = lambda number: struct.pack("<d", float(number))
+    assert len(stored) == len(values)
+    for sent, got in zip(values, stored):
+        assert (math.isnan(sent) and math.isnan(got)) or bits(sent) == bits(got), (sent, got)
+    assert series['name "quoted" \\ é']["values"] == list(range(len(values)))
+    assert len(errors) == 1 and errors[0].code == -32602 and "value" in errors[0].message
