@@ -8,7 +8,8 @@
 /// - divergence that the rollbacks did not cure (`max_rollbacks` spent, or no checkpoint): stop
 ///   (`stop_on_divergence`), as on NaN with no checkpoint to go back to;
 /// - a plateau of the primary metric: cut the learning rate (`adjust_lr_on_plateau`), with a
-///   cooldown and a floor.
+///   cooldown and a floor, and not again while the learning rate the run logs shows that the last
+///   cut was not applied.
 enum RecoveryPolicy {
     static func decide(
         _ anomalies: [Anomaly], step: Int64, primaryMetric: String?, configuration: MonitorConfiguration,
@@ -96,9 +97,11 @@ enum RecoveryPolicy {
                 return nil
             }
             let current = state.learningRate
+            if let current, let advised = state.learningRateAtLastCut, current >= advised { return nil }
             if let current, current * configuration.lrFactor < configuration.minLR { return nil }
             if current == nil, state.cumulativeFactor * configuration.lrFactor < 1e-4 { return nil }
             state.lastLRCutEvaluation = state.primaryEvaluations
+            state.learningRateAtLastCut = current
             state.cumulativeFactor *= configuration.lrFactor
             let target = current.map { " (to \(($0 * configuration.lrFactor).shortDescription))" } ?? ""
             return RecoveryAction(

@@ -207,6 +207,9 @@ struct RecoveryState: Sendable {
     var rollbacks = 0
     var primaryEvaluations = 0
     var lastLRCutEvaluation: Int?
+    /// The learning rate the run logged when the last cut was advised: while it has not gone down
+    /// since, the trainer did not apply that cut, and another would only repeat it.
+    var learningRateAtLastCut: Double?
     /// When data advice was last given (in evaluations of the primary metric).
     var dataAdviceEvaluation: Int?
     /// The step and kind of what triggered the last rollback: the same NaN at the same step again

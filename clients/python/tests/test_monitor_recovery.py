@@ -108,6 +108,25 @@ def test_plateau_cuts_the_learning_rate_with_cooldown_and_floor(client):
     assert plateau and plateau[0]["severity"] == "warning" and "not changed at all" in plateau[0]["message"]
 
 
+def test_a_cut_the_trainer_did_not_apply_is_not_advised_again(client):
+    """The run logs its learning rate: while it has not gone down since the last cut was advised,
+    the trainer is ignoring the advice, and repeating it every few evaluations would only flood."""
+    config = {"experiment_monitoring": {"anomaly_detection": {"plateau_patience": 3}, "auto_recovery": {"cooldown": 2}}}
+    run = client.call("run.start", name="ignored-cuts", config=config)["run_id"]
+    cuts = []
+    lr = 0.001
+    for evaluation in range(60):
+        step = (evaluation + 1) * 100
+        if evaluation == 40:
+            lr = 0.0005  # the trainer applies the cut at last: the next plateau may get another
+        client.call("monitor.log", run=run, step=step, metrics={"lr": lr})
+        reply = client.call("monitor.log", run=run, step=step, metrics={"val/acc": 0.8 + 1e-6 * (evaluation % 2)})
+        if reply["action"]:
+            assert reply["action"]["kind"] == "reduce_lr"
+            cuts.append(evaluation)
+    assert len(cuts) == 2 and cuts[0] < 10 and cuts[1] >= 40, cuts
+
+
 def test_disabled_recovery_and_strategies(client):
     off = {"experiment_monitoring": {"auto_recovery": {"enable": False}}}
     run = client.call("run.start", name="off", config=off)["run_id"]
