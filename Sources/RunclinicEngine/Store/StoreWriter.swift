@@ -75,11 +75,7 @@ final class StoreWriter {
 
     /// Notes fire-and-forget points just written into the open transaction.
     func noteDeferred(run: Int64, points: Int, step: Int64) {
-        if deferredPoints[run] == nil {
-            deferredPoints[run] = LostWrites(runID: run, points: points, step: step)
-        } else {
-            deferredPoints[run]!.add(points: points, step: step)
-        }
+        deferredPoints[run, default: LostWrites(runID: run, points: 0, step: step)].add(points: points, step: step)
     }
 
     func takeLosses() -> [LostWrites] {
