@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 import RunclinicJSON
 
 /// Writes an analysis's reports into a folder: `<run>_report.md` with its charts as SVG files in
@@ -19,94 +18,50 @@ public struct AnalysisReportWriter: Sendable {
 
     /// The paths written, by format.
     public func write(_ analysis: RunAnalysis, formats: [Format] = Format.allCases) throws -> [Format: String] {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError.invalidArgument(
-                field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
-        }
+        let folder = ReportFolder(path: directory, field: "output_dir")
+        try folder.create()
         var written: [Format: String] = [:]
         let stem = Self.fileStem(analysis.run.name)
         for format in formats {
             switch format {
             case .md:
                 let content = ReportContent(analysis: analysis)
-                let folder = "\(stem)_charts"
-                let chartDirectory = (directory as NSString).appendingPathComponent(folder)
-                try? FileManager.default.removeItem(atPath: chartDirectory)
-                do {
-                    try FileManager.default.createDirectory(atPath: chartDirectory, withIntermediateDirectories: true)
-                } catch {
-                    throw EngineError.invalidArgument(
-                        field: "output_dir", reason: "cannot create \(chartDirectory): \(error.localizedDescription)")
-                }
-                var charts: [[String: Any]] = []
+                let charts = "\(stem)_charts"
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(charts))
+                try folder.create(charts)
+                var chartFiles: [[String: Any]] = []
                 for chart in content.curves() {
-                    try write(chart.svg, to: (chartDirectory as NSString).appendingPathComponent("\(chart.id).svg"))
-                    charts.append(["name": ReportContent.markdown(chart.name), "file": "\(folder)/\(chart.id).svg"])
+                    try folder.write(chart.svg, to: "\(charts)/\(chart.id).svg")
+                    chartFiles.append(["name": ReportContent.markdown(chart.name), "file": "\(charts)/\(chart.id).svg"])
                 }
                 if let heatMap = content.heatMap() {
-                    try write(heatMap, to: (chartDirectory as NSString).appendingPathComponent("batches.svg"))
-                    charts.append(["name": "validation batches over steps", "file": "\(folder)/batches.svg"])
+                    try folder.write(heatMap, to: "\(charts)/batches.svg")
+                    chartFiles.append(["name": "validation batches over steps", "file": "\(charts)/batches.svg"])
                 }
                 var defectChart: [String: Any]? = nil
                 if let svg = content.defectChart() {
-                    try write(svg, to: (chartDirectory as NSString).appendingPathComponent("defects.svg"))
-                    defectChart = ["file": "\(folder)/defects.svg"]
+                    try folder.write(svg, to: "\(charts)/defects.svg")
+                    defectChart = ["file": "\(charts)/defects.svg"]
                 }
                 let context = content.context(
-                    charts: charts, heatMap: nil, defectChart: defectChart, thumbnails: false,
+                    charts: chartFiles, heatMap: nil, defectChart: defectChart, thumbnails: false,
                     escape: ReportContent.markdown)
-                let path = (directory as NSString).appendingPathComponent("\(stem)_report.md")
-                try write(try Self.render("report.md", context), to: path)
-                written[.md] = path
+                written[.md] = try folder.write(
+                    try ReportTemplates.render("report.md", context), to: "\(stem)_report.md")
             case .html:
                 let content = ReportContent(analysis: analysis)
                 let charts = content.curves().map { ["id": $0.id, "name": $0.name, "svg": $0.svg] as [String: Any] }
                 let context = content.context(
                     charts: charts, heatMap: content.heatMap(), defectChart: content.defectChart().map { ["svg": $0] },
                     thumbnails: true, escape: { $0 })
-                let path = (directory as NSString).appendingPathComponent("\(stem)_report.html")
-                try write(try Self.render("report.html", context), to: path)
-                written[.html] = path
+                written[.html] = try folder.write(
+                    try ReportTemplates.render("report.html", context), to: "\(stem)_report.html")
             case .json:
-                let path = (directory as NSString).appendingPathComponent("\(stem)_summary.json")
-                try write(JSONWriter.string(analysis.summaryJSON, pretty: true) + "\n", to: path)
-                written[.json] = path
+                written[.json] = try folder.write(
+                    JSONWriter.string(analysis.summaryJSON, pretty: true) + "\n", to: "\(stem)_summary.json")
             }
         }
         return written
-    }
-
-    /// The templates, parsed once.
-    static let templates: Result<MustacheLibrary, Error> = Result {
-        var library = MustacheLibrary()
-        try library.register(String(decoding: PackageResources.report_md_mustache, as: UTF8.self), named: "report.md")
-        try library.register(
-            String(decoding: PackageResources.report_html_mustache, as: UTF8.self), named: "report.html")
-        return library
-    }
-
-    static func render(_ template: String, _ context: [String: Any]) throws -> String {
-        let library: MustacheLibrary
-        do {
-            library = try templates.get()
-        } catch {
-            throw EngineError.internalFailure("the \(template) template does not parse: \(error)")
-        }
-        guard let text = library.render(context, withTemplate: template) else {
-            throw EngineError.internalFailure("no \(template) template")
-        }
-        return text
-    }
-
-    func write(_ text: String, to path: String) throws {
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw EngineError.invalidArgument(
-                field: "output_dir", reason: "cannot write \(path): \(error.localizedDescription)")
-        }
     }
 
     /// A run name made safe as a file name.

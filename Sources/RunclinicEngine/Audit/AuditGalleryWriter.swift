@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 
 /// Writes an audit as a self-contained HTML gallery (`audit_<id>.html`): the count of each issue
 /// with its threshold, then each issue's images as thumbnails with score, threshold, severity and
@@ -12,13 +11,6 @@ public struct AuditGalleryWriter: Sendable {
 
     public init(directory: String) {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
-    }
-
-    static let template: Result<MustacheLibrary, Error> = Result {
-        var library = MustacheLibrary()
-        try library.register(
-            String(decoding: PackageResources.gallery_html_mustache, as: UTF8.self), named: "gallery.html")
-        return library
     }
 
     /// What each issue means, for people reading the gallery.
@@ -36,12 +28,8 @@ public struct AuditGalleryWriter: Sendable {
 
     /// Writes the gallery of an audit; returns its path.
     public func write(store: RunStore, summary: DatasetAuditor.Summary, roots: [String]) throws -> String {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError.invalidArgument(
-                field: "report_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
-        }
+        let folder = ReportFolder(path: directory, field: "report_dir")
+        try folder.create()
         var issues: [[String: Any]] = []
         for (issue, count, _) in summary.counts {
             let page = try store.auditFindings(
@@ -86,23 +74,8 @@ public struct AuditGalleryWriter: Sendable {
             "issues": issues, "hasIssues": !issues.isEmpty, "hasNotRegular": !summary.notRegularFiles.isEmpty,
             "notRegular": summary.notRegularFiles.map { "\($0.path) (\($0.kind))" },
         ]
-        let library: MustacheLibrary
-        do {
-            library = try Self.template.get()
-        } catch {
-            throw EngineError.internalFailure("the gallery template does not parse: \(error)")
-        }
-        guard let html = library.render(context, withTemplate: "gallery.html") else {
-            throw EngineError.internalFailure("no gallery template")
-        }
-        let path = (directory as NSString).appendingPathComponent("audit_\(summary.auditID).html")
-        do {
-            try html.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw EngineError.invalidArgument(
-                field: "report_dir", reason: "cannot write \(path): \(error.localizedDescription)")
-        }
-        return path
+        return try folder.write(
+            try ReportTemplates.render("gallery.html", context), to: "audit_\(summary.auditID).html")
     }
 
     static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String:

@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 import RunclinicJSON
 
 /// Writes a comparison's reports into a folder: `comparison_<metric>.md` with the overlaid curves
@@ -11,61 +10,32 @@ public struct ComparisonReportWriter: Sendable {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
     }
 
-    static let templates: Result<MustacheLibrary, Error> = Result {
-        var library = MustacheLibrary()
-        try library.register(
-            String(decoding: PackageResources.comparison_md_mustache, as: UTF8.self), named: "comparison.md")
-        try library.register(
-            String(decoding: PackageResources.comparison_html_mustache, as: UTF8.self), named: "comparison.html")
-        return library
-    }
-
     public func write(
         _ comparison: RunComparison, formats: [AnalysisReportWriter.Format] = AnalysisReportWriter.Format.allCases
     ) throws
         -> [AnalysisReportWriter.Format: String]
     {
-        let files = AnalysisReportWriter(directory: directory)
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError.invalidArgument(
-                field: "output_dir", reason: "cannot create \(directory): \(error.localizedDescription)")
-        }
+        let folder = ReportFolder(path: directory, field: "output_dir")
+        try folder.create()
         let stem = "comparison_" + AnalysisReportWriter.fileStem(comparison.metric)
         let chart = ReportCharts.overlay(comparison.metric, comparison.curves)
         var written: [AnalysisReportWriter.Format: String] = [:]
         for format in formats {
-            let path = (directory as NSString).appendingPathComponent("\(stem).\(format.rawValue)")
+            let name = "\(stem).\(format.rawValue)"
             switch format {
             case .md:
                 let chartFile = "\(stem).svg"
-                try files.write(chart, to: (directory as NSString).appendingPathComponent(chartFile))
-                try files.write(
-                    try render("comparison.md", context(comparison, chart: chartFile, escape: ReportContent.markdown)),
-                    to: path)
+                try folder.write(chart, to: chartFile)
+                let context = context(comparison, chart: chartFile, escape: ReportContent.markdown)
+                written[format] = try folder.write(try ReportTemplates.render("comparison.md", context), to: name)
             case .html:
-                try files.write(
-                    try render("comparison.html", context(comparison, chart: chart, escape: { $0 })), to: path)
+                let context = context(comparison, chart: chart, escape: { $0 })
+                written[format] = try folder.write(try ReportTemplates.render("comparison.html", context), to: name)
             case .json:
-                try files.write(JSONWriter.string(comparison.json, pretty: true) + "\n", to: path)
+                written[format] = try folder.write(JSONWriter.string(comparison.json, pretty: true) + "\n", to: name)
             }
-            written[format] = path
         }
         return written
-    }
-
-    func render(_ template: String, _ context: [String: Any]) throws -> String {
-        let library: MustacheLibrary
-        do {
-            library = try Self.templates.get()
-        } catch {
-            throw EngineError.internalFailure("the \(template) template does not parse: \(error)")
-        }
-        guard let text = library.render(context, withTemplate: template) else {
-            throw EngineError.internalFailure("no \(template) template")
-        }
-        return text
     }
 
     func context(_ comparison: RunComparison, chart: String, escape: (String) -> String) -> [String: Any] {
