@@ -97,10 +97,8 @@ struct CallCommand: ParsableCommand {
         do {
             reply = OutgoingMessage.result(
                 id: 1, try configuration.registry.call(method, params: params, context: context))
-        } catch let error as ResponseError {
-            reply = OutgoingMessage.error(id: 1, error)
         } catch {
-            reply = OutgoingMessage.error(id: 1, configuration.translateError(error))
+            reply = OutgoingMessage.error(id: 1, configuration.responseError(for: error))
         }
         service.finishDeliveries()
         try runStore.flush()

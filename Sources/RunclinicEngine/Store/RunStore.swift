@@ -90,7 +90,7 @@ public final class RunStore: Sendable {
                 do {
                     return try body(state)
                 } catch {
-                    state.noticeRollback("\(error)")
+                    state.noticeRollback(after: error)
                     throw error
                 }
             }

@@ -67,10 +67,10 @@ final class StoreWriter {
 
     /// After a failed statement: SQLite rolls a whole transaction back on some errors (a full
     /// disk); if it did, what the transaction held is lost, and the next write opens a new one.
-    func noticeRollback(_ reason: String) {
+    func noticeRollback(after error: any Error) {
         guard transactionOpenedAt != nil, !connection.isInTransaction else { return }
         transactionOpenedAt = nil
-        loseTransaction(reason)
+        loseTransaction("\(error)")
     }
 
     /// Notes fire-and-forget points just written into the open transaction.

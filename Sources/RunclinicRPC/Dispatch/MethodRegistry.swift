@@ -5,6 +5,11 @@ public struct MethodRegistry: Sendable {
     public struct Entry: Sendable {
         public let contract: MethodContract
         public let handler: MethodHandler
+
+        /// The params checked against the contract, then the handler.
+        public func call(params: JSONValue?, context: RequestContext) throws -> JSONValue {
+            try handler.handle(try Params(params, contract: contract), context)
+        }
     }
 
     private let contracts: [String: MethodContract]
@@ -29,11 +34,11 @@ public struct MethodRegistry: Sendable {
 
     public var names: [String] { entries.keys.sorted() }
 
-    /// Answers one call: the params checked against the method's contract, then its handler. The
-    /// transports call this; so do in-process tests.
+    /// Answers one call by method name (in-process callers; the transports look the entry up once
+    /// and call it).
     public func call(_ method: String, params: JSONValue?, context: RequestContext) throws -> JSONValue {
         guard let entry = entries[method] else { throw ResponseError.methodNotFound(method, known: names) }
-        return try entry.handler.handle(try Params(params, contract: entry.contract), context)
+        return try entry.call(params: params, context: context)
     }
 
     /// Declared methods no handler answers (a test requires none).

@@ -231,15 +231,15 @@ public final class Connection: @unchecked Sendable {
         default:
             break
         }
-        guard configuration.registry.entry(for: method) != nil else {
+        guard let entry = configuration.registry.entry(for: method) else {
             reportNotificationFailure(method: method, .methodNotFound(method, known: configuration.registry.names))
             return
         }
         let context = RequestContext(id: nil, method: method, cancellation: CancellationToken(), connection: handle)
         do {
-            _ = try configuration.registry.call(method, params: params, context: context)
+            _ = try entry.call(params: params, context: context)
         } catch {
-            reportNotificationFailure(method: method, responseError(error))
+            reportNotificationFailure(method: method, configuration.responseError(for: error))
         }
     }
 
@@ -291,17 +291,12 @@ public final class Connection: @unchecked Sendable {
         let id = context.id ?? .null
         do {
             try context.cancellation.checkCancellation()
-            let result = try configuration.registry.call(entry.handler.name, params: params, context: context)
+            let result = try entry.call(params: params, context: context)
             try context.cancellation.checkCancellation()
             return OutgoingMessage.result(id: id, result)
         } catch {
-            return OutgoingMessage.error(id: id, responseError(error))
+            return OutgoingMessage.error(id: id, configuration.responseError(for: error))
         }
-    }
-
-    private func responseError(_ error: any Error) -> ResponseError {
-        if let error = error as? ResponseError { return error }
-        return configuration.translateError(error)
     }
 
     private func cancel(_ id: JSONValue) {

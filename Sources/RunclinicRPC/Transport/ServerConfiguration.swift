@@ -24,4 +24,9 @@ public struct ServerConfiguration: Sendable {
         self.maximumMessageBytes = maximumMessageBytes
         self.translateError = translateError
     }
+
+    /// The JSON-RPC error a handler's failure answers with.
+    public func responseError(for error: any Error) -> ResponseError {
+        (error as? ResponseError) ?? translateError(error)
+    }
 }

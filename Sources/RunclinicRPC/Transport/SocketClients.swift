@@ -30,9 +30,6 @@ public final class SocketClients: @unchecked Sendable {
         self.logger = logger
     }
 
-    public var activeCount: Int { lock.withLock { active } }
-    public var parkedCount: Int { lock.withLock { parked.count } }
-
     /// Takes a newly accepted client, or refuses it (the reply says why) when `limit` are connected.
     public func admit(_ descriptor: Int32, makeConnection: (Int32) -> Connection) {
         let admitted = lock.withLock {

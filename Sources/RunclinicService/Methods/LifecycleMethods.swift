@@ -18,7 +18,7 @@ extension RunclinicService {
                         "batches": true,
                         "cancelRequest": true,
                         "progress": true,
-                        "methods": JSONValue(registry.names),
+                        "methods": JSONValue(OpenRPCDocument.contracts.keys.sorted()),
                     ],
                     "store": [
                         "path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow),

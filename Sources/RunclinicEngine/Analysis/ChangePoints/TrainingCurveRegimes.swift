@@ -23,7 +23,7 @@ public enum TrainingCurveRegimes {
         let noise = NoiseScale.fromSecondDifferences(Array(values[..<end]))
         let material = max(materialShare * robustRange(values[..<end]), 1e-12)
         var candidates = changePoints.filter { $0 > 0 && $0 < end }
-        candidates = withoutSpikes(candidates, values: values, end: end, noise: noise, material: material)
+        candidates = withoutSpikes(candidates, values: values, end: end, noise: noise, material: material).kept
         var kept: [Int] = []
         for (index, point) in candidates.enumerated() {
             let previous = index > 0 ? candidates[index - 1] : 0
@@ -53,17 +53,8 @@ public enum TrainingCurveRegimes {
         guard values.count >= 8 else { return (changePoints, []) }
         let noise = NoiseScale.fromSecondDifferences(values)
         let material = max(materialShare * robustRange(values[...]), 1e-12)
-        let kept = withoutSpikes(changePoints, values: values, end: values.count, noise: noise, material: material)
-        var spikes: [Range<Int>] = []
-        var index = 0
-        while index + 1 < changePoints.count {
-            if !kept.contains(changePoints[index]) && !kept.contains(changePoints[index + 1]) {
-                spikes.append(changePoints[index]..<changePoints[index + 1])
-                index += 2
-            } else {
-                index += 1
-            }
-        }
+        let (kept, spikes) = withoutSpikes(
+            changePoints, values: values, end: values.count, noise: noise, material: material)
         return (kept, spikes)
     }
 
@@ -79,9 +70,13 @@ public enum TrainingCurveRegimes {
     /// The fewest points each side needs.
     static func minimumWidth(_ count: Int) -> Int { count >= 40 ? 5 : 3 }
 
-    /// Drops pairs of change points around a short excursion whose two sides meet across it.
-    static func withoutSpikes(_ points: [Int], values: [Double], end: Int, noise: Double, material: Double) -> [Int] {
+    /// Drops pairs of change points around a short excursion whose two sides meet across it; the
+    /// excursions dropped are `spikes`.
+    static func withoutSpikes(_ points: [Int], values: [Double], end: Int, noise: Double, material: Double) -> (
+        kept: [Int], spikes: [Range<Int>]
+    ) {
         var result = points
+        var spikes: [Range<Int>] = []
         var index = 0
         while index + 1 < result.count {
             let start = result[index]
@@ -97,12 +92,13 @@ public enum TrainingCurveRegimes {
                     meetingAt: Double(start + stop - 1) / 2,
                     values: values, noise: noise, material: material)
             {
+                spikes.append(start..<stop)
                 result.removeSubrange(index...(index + 1))
                 continue
             }
             index += 1
         }
-        return result
+        return (result, spikes)
     }
 
     /// True when lines fitted to `left` and `right`, extrapolated to `position` between them,
