@@ -1,15 +1,10 @@
 """`Monitor`: the helper a training loop uses to log a run."""
 
-import json
 import logging
 
-from .client import Client
+from .client import Client, _dumps
 
 _log = logging.getLogger("runclinic")
-
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
 
 # Python's float repr of the values JSON has no literal for, as the server reads them.
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
