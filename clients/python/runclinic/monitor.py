@@ -9,6 +9,7 @@ _log = logging.getLogger("runclinic")
 # Python's float repr of the values JSON has no literal for, as the server reads them.
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
+
 class Action:
     """What the server advises: `rollback` (to `checkpoint`, with the learning rate times
     `lr_factor`), `reduce_lr` (times `lr_factor`), `stop`, or `inspect_data` (the validation
