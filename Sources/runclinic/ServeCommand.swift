@@ -66,6 +66,7 @@ struct ServeCommand: ParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "runclinic.serve")
         SignalWatcher.blockTerminationSignals()
+        LargeMessageMemory.configure()
 
         let runStore: RunStore
         do {

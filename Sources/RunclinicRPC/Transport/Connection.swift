@@ -114,6 +114,11 @@ public final class Connection: @unchecked Sendable {
                 handle.framing = framing
                 self.handleFrameEvent(event)
             }
+            // After the reader has let go of the message's bytes too, before the reply goes out.
+            if servedLargeMessage {
+                servedLargeMessage = false
+                LargeMessageMemory.release()
+            }
             for thread in pendingStarts { thread.start() }
             pendingStarts.removeAll()
             handle.flush()
@@ -172,13 +177,13 @@ public final class Connection: @unchecked Sendable {
     /// worth, and a server does not keep a peak's memory for good.
     static let largeMessageBytes = 1 << 20
     private static let largeMessages = NSLock()
+    /// Set when a large message was served in the chunk being read: its memory is handed back.
+    private var servedLargeMessage = false
 
     private func handleMessage(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= Self.largeMessageBytes else { return serveMessage(bytes) }
-        Self.largeMessages.withLock {
-            serveMessage(bytes)
-            _ = releaseFreeMemory(0)
-        }
+        Self.largeMessages.withLock { serveMessage(bytes) }
+        servedLargeMessage = true
     }
 
     private func serveMessage(_ bytes: UnsafeRawBufferPointer) {
@@ -308,8 +313,3 @@ public final class Connection: @unchecked Sendable {
         JSONWriter.string(id)
     }
 }
-
-/// glibc's malloc_trim (malloc.h, which the Glibc module does not export): returns freed heap
-/// memory to the system.
-@_silgen_name("malloc_trim")
-private func releaseFreeMemory(_ padding: Int) -> Int32
