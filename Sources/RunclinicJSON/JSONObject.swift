@@ -30,9 +30,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         }
     }
 
-    /// Appends without looking for an existing key; the parser uses it to keep duplicates cheap.
-    mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
-        members.append((key, value))
+    /// The members as given, duplicates included (the parser's: lookups take the last).
+    init(uncheckedMembers: ArraySlice<(key: String, value: JSONValue)>) {
+        members = Array(uncheckedMembers)
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

@@ -36,6 +36,34 @@ import Testing
         #expect(throws: EngineError.unknownRun("nope")) { try store.runDetails(.name("nope", project: nil)) }
     }
 
+    /// Logging the same metrics step after step takes a shortcut past the per-key bookkeeping:
+    /// a step that goes back, for any of them, is still refused, even after a call that named
+    /// fewer of them.
+    @Test func aRepeatedSetOfMetricsStillRefusesStepsThatGoBack() throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let run = try store.startRun(project: nil, name: "same", config: nil, tags: []).run.id
+        let both = { (step: Int64) in [MetricValue("a", Double(step)), MetricValue("b", 1)] }
+        for step: Int64 in 0...5 {
+            try store.logMetrics(run: .id(run), step: step, metrics: both(step), durability: .deferred)
+        }
+        try store.logMetrics(run: .id(run), step: 5, metrics: both(5), durability: .deferred)  // same step: kept last
+        try store.logMetrics(run: .id(run), step: 7, metrics: [MetricValue("a", 7)], durability: .deferred)
+        #expect(throws: EngineError.stepWentBackwards(run: "same", metric: "a", step: 6, lastStep: 7)) {
+            try store.logMetrics(run: .id(run), step: 6, metrics: both(6), durability: .deferred)
+        }
+        for step: Int64 in 8...9 {
+            try store.logMetrics(run: .id(run), step: step, metrics: both(step), durability: .deferred)
+        }
+        #expect(throws: EngineError.stepWentBackwards(run: "same", metric: "b", step: 8, lastStep: 9)) {
+            try store.logMetrics(run: .id(run), step: 8, metrics: [MetricValue("b", 1)], durability: .deferred)
+        }
+        // Held points are written before any read: the count includes every point not yet committed.
+        #expect(try store.runDetails(.id(run)).pointCount == 2 * 6 + 1 + 2 * 2)
+        let series = try #require(try store.metrics(run: .id(run)).first { $0.name == "a" }?.series)
+        #expect(series.steps == [0, 1, 2, 3, 4, 5, 7, 8, 9] && series.values == [0, 1, 2, 3, 4, 5, 7, 8, 9])
+    }
+
     @Test func nonFiniteValuesSurviveTheStore() throws {
         let temporary = try TemporaryStore()
         let store = temporary.store

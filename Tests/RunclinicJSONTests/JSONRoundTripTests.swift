@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RunclinicJSON
@@ -39,6 +40,31 @@ import Testing
         for element in elements.dropFirst(3) {
             let reparsed = try JSONParser.parse(JSONWriter.string(element))
             #expect(reparsed.doubleValue?.bitPattern == element.doubleValue?.bitPattern)
+        }
+    }
+
+    /// The parser reads short decimals without strtod: it must agree with it bit for bit, on the
+    /// fast path's edges (2^53, 1e22, negative zero) and on random values written as Python does.
+    @Test func decimalsReadExactlyAsStrtodReadsThem() throws {
+        var texts = [
+            "9007199254740992.0", "9007199254740993.0", "9007199254740991e22", "1e22", "1e23", "1.0e-22",
+            "123456789012345678e-5", "0.1", "0.3", "-0.0", "5e-324", "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "0.000000000000000000000000000001", "4.35", "1.1e-22", "9007199254740993e-22",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF)
+            texts.append("\(value)")
+            let scale = Double(Int.random(in: -20...20, using: &generator))
+            let short = (Double.random(in: 0..<1, using: &generator) * 1e6).rounded() * pow(10, scale)
+            texts.append("\(short)")
+            texts.append(String(format: "%.*g", Int.random(in: 1...17, using: &generator), short))
+        }
+        for text in texts where text.contains(".") || text.contains("e") {
+            let parsed = try JSONParser.parse(text)
+            let expected = try #require(Double(text), "\(text)")
+            #expect(parsed.doubleValue?.bitPattern == expected.bitPattern, "\(text)")
         }
     }
 

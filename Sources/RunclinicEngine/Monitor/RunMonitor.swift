@@ -6,7 +6,12 @@ final class RunMonitor {
     /// For alerts; kept here so announcing a verdict needs no query.
     let runName: String
     private(set) var configuration: MonitorConfiguration
-    private var metrics: [String: MetricState] = [:]
+    private var metrics: [String: MetricState] = [:] {
+        didSet { lastStates = nil }
+    }
+    /// The states of the last step's metrics, in its order: a trainer logs the same names every
+    /// step, and comparing them in order is cheaper than hashing each.
+    private var lastStates: (names: [String], states: [MetricState])?
     private var batches = ProblematicBatchDetector()
     /// Ongoing non-finite conditions of single validation batches, by "metric#batch".
     private var batchConditions: [String: ConditionTracker] = [:]
@@ -73,19 +78,8 @@ final class RunMonitor {
         noteStep(step)
         var found: [Anomaly] = []
         var finishedBatches = false
-        for value in values {
-            let state: MetricState
-            if let existing = metrics[value.name] {
-                state = existing
-            } else {
-                state = MetricState(
-                    profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window
-                )
-                metrics[value.name] = state
-                if primaryMetric == nil, state.profile.role == .validation, state.profile.direction != nil {
-                    primaryMetric = value.name
-                }
-            }
+        let states = states(of: values)
+        for (value, state) in zip(values, states) {
             switch state.profile.role {
             case .learningRate:
                 if value.value.isFinite { recovery.learningRate = value.value }
@@ -110,6 +104,32 @@ final class RunMonitor {
             }
         }
         return found
+    }
+
+    /// Each value's metric state, created at the metric's first value.
+    private func states(of values: [MetricValue]) -> [MetricState] {
+        if let last = lastStates, last.names.count == values.count,
+            zip(last.names, values).allSatisfy({ $0 == $1.name })
+        {
+            return last.states
+        }
+        var states: [MetricState] = []
+        states.reserveCapacity(values.count)
+        for value in values {
+            if let existing = metrics[value.name] {
+                states.append(existing)
+                continue
+            }
+            let state = MetricState(
+                profile: MetricProfile(name: value.name, configuration: configuration), window: configuration.window)
+            metrics[value.name] = state
+            if primaryMetric == nil, state.profile.role == .validation, state.profile.direction != nil {
+                primaryMetric = value.name
+            }
+            states.append(state)
+        }
+        lastStates = (values.map(\.name), states)
+        return states
     }
 
     func observeBatch(step: Int64, batch: Int64, values: [MetricValue], samples: [String]) -> [Anomaly] {

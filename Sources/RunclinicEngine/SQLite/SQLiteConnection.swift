@@ -4,8 +4,17 @@ import CSQLite
 final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
+    /// Writes an owner holds back to send many rows in one statement. They go in before any other
+    /// statement runs here, so every statement (a commit, a read, an update) sees them in order.
+    weak var heldWrites: (any HeldWrites)?
+    /// Set by the owner while it holds rows: one test per statement.
+    var holdsWrites = false
+
+    /// Set once per process, before the first connection (Swift runs a static's initialiser once).
+    private static let configured: Void = { _ = runclinic_sqlite3_stop_counting_memory() }()
 
     init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        _ = Self.configured
         var pointer: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &pointer, flags, nil)
@@ -24,6 +33,7 @@ final class SQLiteConnection {
     }
 
     func execute(_ sql: String) throws(SQLiteError) {
+        if holdsWrites { try writeHeld() }
         var errorMessage: UnsafeMutablePointer<CChar>?
         let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if result != SQLITE_OK {
@@ -40,6 +50,12 @@ final class SQLiteConnection {
             throw SQLiteError(code: result, message: lastErrorMessage, sql: sql)
         }
         return SQLiteStatement(handle: statement, connection: self, sql: sql)
+    }
+
+    /// Writes the held rows now (once: the flag is cleared first, so their own statements run plainly).
+    func writeHeld() throws(SQLiteError) {
+        holdsWrites = false
+        try heldWrites?.writeHeld()
     }
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }

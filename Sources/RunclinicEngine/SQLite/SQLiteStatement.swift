@@ -5,6 +5,9 @@ final class SQLiteStatement {
     private let handle: OpaquePointer
     private unowned let connection: SQLiteConnection
     let sql: String
+    /// Set for inserts that no held row can affect (their own tables, the same transaction): they
+    /// run without writing the connection's held rows first.
+    var ignoresHeldWrites = false
 
     /// SQLITE_TRANSIENT is a macro Swift does not import.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -61,6 +64,7 @@ final class SQLiteStatement {
     /// Advances one row; true when a row is available.
     @discardableResult
     func step() throws(SQLiteError) -> Bool {
+        if connection.holdsWrites && !ignoresHeldWrites { try connection.writeHeld() }
         let result = sqlite3_step(handle)
         switch result {
         case SQLITE_ROW: return true

@@ -10,7 +10,7 @@ extension RunStore {
             try state.beginIfNeeded()
             let now = WallClock.now()
             for anomaly in anomalies {
-                let insert = try state.statement(
+                let insert = try state.insertStatement(
                     "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 )
                 insert.bind(runID, at: 1)
@@ -23,7 +23,7 @@ extension RunStore {
                 try insert.run()
             }
             if let action {
-                let insert = try state.statement(
+                let insert = try state.insertStatement(
                     "INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)")
                 insert.bind(runID, at: 1)
                 insert.bind(step, at: 2)

@@ -2,8 +2,12 @@ import RunclinicJSON
 
 /// The write side of the store: one connection, its prepared statements, the caches that keep
 /// logging free of queries, and the open group-commit transaction. Used only under the store's lock.
-final class StoreWriter {
+final class StoreWriter: HeldWrites {
     let connection: SQLiteConnection
+    /// Points accepted but not yet inserted: steps are inserted many to a statement (a statement's
+    /// fixed cost was a third of logging's), always before the next statement on the connection.
+    private var heldPoints: [HeldPoint] = []
+    private static let heldPointsLimit = 256
     private var transactionOpenedAt: Double?
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
     private var deferredPoints: [Int64: LostWrites] = [:]
@@ -17,15 +21,25 @@ final class StoreWriter {
     /// Prepared once per connection and reused.
     private var statements: [String: SQLiteStatement] = [:]
     private var insertPointsStatements: [Int: SQLiteStatement] = [:]
+    private var heldPointsStatements: [Int: SQLiteStatement] = [:]
 
     init(connection: SQLiteConnection) {
         self.connection = connection
+        connection.heldWrites = self
     }
 
     func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         if let prepared = statements[sql] { return prepared }
         let prepared = try connection.prepare(sql)
         statements[sql] = prepared
+        return prepared
+    }
+
+    /// An insert into a table other than the points', which need not wait for the held points:
+    /// both are in the same transaction, and every read writes them first.
+    func insertStatement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        let prepared = try statement(sql)
+        prepared.ignoresHeldWrites = true
         return prepared
     }
 
@@ -192,6 +206,17 @@ final class StoreWriter {
     }
 
     func insertPoints(run: RunCache, step: Int64, metrics: [MetricValue], time: Double) throws {
+        // The same metrics as the last call, at a later step: their keys are known and nothing
+        // goes backwards.
+        if let last = run.lastCall, step >= last.step, last.names.count == metrics.count,
+            zip(last.names, metrics).allSatisfy({ $0 == $1.name })
+        {
+            try beginIfNeeded()
+            try hold(metrics, ids: last.ids, run: run, step: step, time: time)
+            run.lastCall = (last.names, last.ids, step)
+            return
+        }
+        run.settleLastCall()
         // Check every metric before writing any, so a refused call writes nothing.
         var ids: [Int64] = []
         ids.reserveCapacity(metrics.count)
@@ -218,34 +243,76 @@ final class StoreWriter {
             insertRunKey.bind(step, at: 3)
             try insertRunKey.run()
         }
-        // SQLite binds at most 32,766 parameters per statement: 500 points (3,000) at a time.
-        var start = 0
-        while start < metrics.count {
-            let end = min(start + 500, metrics.count)
-            let insert = try insertPointsStatement(count: end - start)
-            for index in start..<end {
-                let base = Int32((index - start) * 6)
-                insert.bind(runID, at: base + 1)
-                insert.bind(ids[index], at: base + 2)
-                insert.bind(step, at: base + 3)
-                insert.bind(metrics[index].value, at: base + 4)
-                insert.bind(time, at: base + 5)
-                insert.bind(run.attempt, at: base + 6)
-            }
-            try insert.run()
-            start = end
+        try hold(metrics, ids: ids, run: run, step: step, time: time)
+        run.lastCall = (metrics.map(\.name), ids, step)
+    }
+
+    private func hold(_ metrics: [MetricValue], ids: [Int64], run: RunCache, step: Int64, time: Double)
+        throws(SQLiteError)
+    {
+        for (index, metric) in metrics.enumerated() {
+            heldPoints.append(
+                HeldPoint(
+                    runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
+                    attempt: run.attempt))
         }
+        connection.holdsWrites = true
+        if heldPoints.count >= Self.heldPointsLimit { try connection.writeHeld() }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
     }
 
-    /// One statement per count of points, so a step's metrics go in with one sqlite3_step.
+    /// Inserts the held points, in statements of 256, 128, ... 1 rows (few statements to prepare).
+    /// A failure rolls the open transaction back: its fire-and-forget points are reported lost
+    /// and the caller whose statement needed them fails.
+    func writeHeld() throws(SQLiteError) {
+        guard !heldPoints.isEmpty else { return }
+        defer { heldPoints.removeAll(keepingCapacity: true) }
+        var start = 0
+        do {
+            while start < heldPoints.count {
+                var count = Self.heldPointsLimit
+                while count > heldPoints.count - start { count /= 2 }
+                let insert = try heldPointsStatement(count: count)
+                for index in start..<(start + count) {
+                    let point = heldPoints[index]
+                    let base = Int32((index - start) * 6)
+                    insert.bind(point.runID, at: base + 1)
+                    insert.bind(point.keyID, at: base + 2)
+                    insert.bind(point.step, at: base + 3)
+                    insert.bind(point.value, at: base + 4)
+                    insert.bind(point.time, at: base + 5)
+                    insert.bind(point.attempt, at: base + 6)
+                }
+                try insert.run()
+                start += count
+            }
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            noticeRollback(after: error)
+            throw error
+        }
+    }
+
+    /// One statement per count of points, so many points go in with one sqlite3_step.
     func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
         if let prepared = insertPointsStatements[count] { return prepared }
-        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        let prepared = try connection.prepare(
-            "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)")
+        let prepared = try connection.prepare(Self.insertPointsSQL(count: count))
         insertPointsStatements[count] = prepared
         return prepared
+    }
+
+    /// The held points' own statements: a caller may hold one of `insertPointsStatements` bound
+    /// while its step writes the held points first.
+    private func heldPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
+        if let prepared = heldPointsStatements[count] { return prepared }
+        let prepared = try connection.prepare(Self.insertPointsSQL(count: count))
+        heldPointsStatements[count] = prepared
+        return prepared
+    }
+
+    private static func insertPointsSQL(count: Int) -> String {
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        return "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)"
     }
 
     /// The trainer rolled back: its replayed steps go under the next attempt.
@@ -253,6 +320,7 @@ final class StoreWriter {
         run.attempt += 1
         run.rewindToStep = nil
         run.lastStepByKey = [:]
+        run.lastCall = nil
         run.lastStep = nil
         let update = try statement("UPDATE runs SET attempt = ?, rewind_to_step = NULL WHERE id = ?")
         update.bind(run.attempt, at: 1)
@@ -277,7 +345,7 @@ final class StoreWriter {
         if let rewindTo = run.rewindToStep, let last = run.lastStep, step < last, step >= rewindTo {
             try startNextAttempt(run)
         }
-        let insertBatch = try statement(
+        let insertBatch = try insertStatement(
             "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
         insertBatch.bind(run.record.id, at: 1)

@@ -21,6 +21,13 @@ public struct RequestContext: Sendable {
 
     public var isNotification: Bool { id == nil }
 
+    /// Sends a notification to this call's client. A notification's handler runs on the reader's
+    /// thread, so the message joins the replies written once the reader is through its input (one
+    /// write for the alerts of many fire-and-forget calls); a request's goes out at once.
+    public func notifyClient(_ message: JSONValue) {
+        if isNotification { connection.enqueue(message) } else { connection.send(message) }
+    }
+
     /// Starts LSP work-done progress when the request carried a `workDoneToken`; nil otherwise.
     public func beginProgress(_ params: Params, title: String) -> WorkDoneProgress? {
         guard let token = params.value("workDoneToken") else { return nil }

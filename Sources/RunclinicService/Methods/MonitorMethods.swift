@@ -12,7 +12,7 @@ extension RunclinicService {
         if context.isNotification { fireAndForgetSenders.note(run: verdict.runID, connection: context.connection) }
         guard !verdict.anomalies.isEmpty || verdict.action != nil else { return Self.quietReply }
         let alert = AlertHub.alert(for: verdict)
-        if context.isNotification { context.connection.send(alert) }
+        if context.isNotification { context.notifyClient(alert) }
         alerts.publish(alert, runID: verdict.runID, except: context.connection)
         webhooks.publish(verdict)
         return ["anomalies": .array(verdict.anomalies.map(\.json)), "action": verdict.action?.json ?? .null]

@@ -1,0 +1,5 @@
+/// An owner of rows not yet written, which its connection asks to write them before running any
+/// other statement (see `SQLiteConnection.heldWrites`).
+protocol HeldWrites: AnyObject {
+    func writeHeld() throws(SQLiteError)
+}
