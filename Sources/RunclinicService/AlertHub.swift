@@ -46,12 +46,15 @@ final class AlertHub: @unchecked Sendable {
     func publish(_ alert: JSONValue, runID: Int64, except origin: ConnectionHandle?) {
         condition.withLock {
             subscriptions.removeAll { $0.connection.isClosed }
+            let queued = queue.count
             for subscription in subscriptions
             where subscription.connection !== origin
                 && (subscription.runID == nil || subscription.runID == runID)
             {
                 queue.append((subscription.connection, alert))
             }
+            // Woken for nothing, the delivering thread would take a core from the trainer.
+            guard queue.count > queued else { return }
             if queue.count > Self.queueLimit {
                 let dropped = queue.count - Self.queueLimit
                 queue.removeFirst(dropped)

@@ -160,8 +160,11 @@ class Client:
     def send_raw(self, data: bytes):
         """Queues an already framed message (the Monitor's fast path)."""
         with self._lock:
-            self._check_open()
-            self._queue(data)
+            if self._closed:
+                self._check_open()
+            # _queue, inlined: this runs once per logged step.
+            self._pending.append(data)
+            self._pending_bytes += len(data)
             if self._pending_bytes >= self.buffer_limit:
                 self._flush_locked()
                 self._drain_locked()
