@@ -48,16 +48,43 @@ public final class TrainingMonitor: Sendable {
     public func configure(run reference: RunReference, config: JSONValue) throws -> (
         configuration: MonitorConfiguration, warnings: [String]
     ) {
+        let section = config["experiment_monitoring"] ?? .object(JSONObject())
+        let update = try updateConfig(run: reference, values: ["experiment_monitoring": section])
+        return (update.monitoring, update.warnings)
+    }
+
+    /// Merges `values` into the run's config (wandb's `config.update`, Lightning's
+    /// `log_hyperparams`): each key given replaces the stored one, a null removes it. An
+    /// `experiment_monitoring` mapping is merged key by key and applied to the live monitor, as
+    /// `configure` does; it is checked before anything is written.
+    public func updateConfig(run reference: RunReference, values: JSONObject) throws -> (
+        config: JSONValue, monitoring: MonitorConfiguration, warnings: [String]
+    ) {
         let record = try store.run(reference)
         let (current, _) = try MonitorConfiguration.parse(record.config, base: defaults)
-        let (updated, warnings) = try MonitorConfiguration.parse(config, base: current)
         var stored = record.config?.objectValue ?? JSONObject()
-        var section = stored["experiment_monitoring"]?.objectValue ?? JSONObject()
-        for (key, value) in config["experiment_monitoring"]?.objectValue ?? JSONObject() { section[key] = value }
-        stored["experiment_monitoring"] = .object(section)
+        var monitoring = current
+        var warnings: [String] = []
+        for (key, value) in values {
+            guard key == "experiment_monitoring" else {
+                stored[key] = value == .null ? JSONValue?.none : value
+                continue
+            }
+            guard value != .null else {
+                stored[key] = JSONValue?.none
+                monitoring = try MonitorConfiguration.parse(nil, base: defaults).configuration
+                continue
+            }
+            (monitoring, warnings) = try MonitorConfiguration.parse(["experiment_monitoring": value], base: current)
+            var section = stored["experiment_monitoring"]?.objectValue ?? JSONObject()
+            for (name, setting) in value.objectValue ?? JSONObject() { section[name] = setting }
+            stored["experiment_monitoring"] = .object(section)
+        }
         try store.updateConfig(runID: record.id, config: .object(stored))
-        runs.withLock { monitors in monitors.byRun[record.id]?.reconfigure(updated) }
-        return (updated, warnings)
+        if values["experiment_monitoring"] != nil {
+            runs.withLock { monitors in monitors.byRun[record.id]?.reconfigure(monitoring) }
+        }
+        return (.object(stored), monitoring, warnings)
     }
 
     public func log(

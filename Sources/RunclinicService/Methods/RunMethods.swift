@@ -51,6 +51,13 @@ extension RunclinicService {
                     status: try params.runStatus("status"), limit: try params.optionalLimit("limit"))
                 return ["runs": .array(runs.map(\.json))]
             },
+            MethodHandler("run.update_config") { params, _ in
+                guard let values = try params.optionalObject("config") else {
+                    throw ResponseError.invalidParams(field: "config", "is required")
+                }
+                let update = try monitor.updateConfig(run: try params.runReference(), values: values)
+                return ["config": update.config, "warnings": JSONValue(update.warnings)]
+            },
             MethodHandler("run.get") { params, _ in
                 let details = try store.runDetails(try params.runReference())
                 guard case .object(var object) = details.run.json else { return .null }

@@ -48,7 +48,7 @@ def main():
     with Monitor("receipts-demo", project="receipts", config=config, db=out / "runs.db", wait=False) as mon:
         for step in range(1, args.steps + 1):
             loss = 0.3 + 2.0 * math.exp(-step / 700) + rng.gauss(0, 0.02)
-            mon.log(step, {"train/loss": loss, "lr": 1e-3})
+            mon.log({"train/loss": loss, "lr": 1e-3}, step=step)
             if (step - 1) % args.eval_every == 0 or step == args.steps:
                 recalls = []
                 for index, paths in enumerate(batches):
@@ -57,7 +57,7 @@ def main():
                         recall -= LOSS_BY_DEFECT[DEFECTS[index]]
                     recalls.append(recall)
                     mon.batch(step, index, {"val/recall": recall}, samples=paths)
-                mon.log(step, {"val/recall": sum(recalls) / len(recalls)}, wait=True)
+                mon.log({"val/recall": sum(recalls) / len(recalls)}, step=step, wait=True)
                 mon.checkpoint(step, f"checkpoints/step{step:06d}.pt")
         run_id = mon.run_id
 

@@ -77,11 +77,11 @@ def train(steps, monitor=None, checkpoints=None, seed=0, log=print):
         with np.errstate(all="ignore"):
             loss, gradients = net.loss_and_gradients(x[batch], y[batch])
             net.step(gradients, lr)
-        action = monitor.log(step, {"train/loss": loss, "lr": lr}) if monitor else None
+        action = monitor.log({"train/loss": loss, "lr": lr}, step=step) if monitor else None
         if step % 50 == 0:
             val_loss = net.loss(x_val, y_val)
             if monitor:
-                action = action or monitor.log(step, {"val/loss": val_loss})
+                action = action or monitor.log({"val/loss": val_loss}, step=step)
                 if np.isfinite(val_loss):
                     path = os.path.join(checkpoints, f"step{step:05d}.npz")
                     net.save(path)
@@ -118,7 +118,7 @@ def main():
         config = {"lr": BASE_LR, "experiment_monitoring": {"auto_recovery": {"max_rollbacks": 5}}}
         with Monitor(args.name, project="examples", config=config, db=args.db) as mon:
             final = train(args.steps, monitor=mon, checkpoints=checkpoints)
-            mon.log(args.steps + 1, {"val/final_loss": final})
+            mon.log({"val/final_loss": final}, step=args.steps + 1)
     print(f"monitored: final validation loss {final:.4f}")
 
 

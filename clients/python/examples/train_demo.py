@@ -42,7 +42,7 @@ def main():
         lr = config["optimizer"]["lr"]
         for step in range(1, args.steps + 1):
             loss = 2.0 * math.exp(-step / 700) + 0.15 + random.gauss(0, 0.03)
-            mon.log(step, {"train/loss": loss, "lr": lr})
+            mon.log({"train/loss": loss, "lr": lr}, step=step)
             if step % args.eval_every == 0:
                 progress = 1 - math.exp(-step / 900)
                 recalls = []
@@ -51,7 +51,7 @@ def main():
                     recalls.append(recall)
                     mon.batch(step, index, {"val/recall": recall, "val/precision": recall + 0.02}, samples=paths)
                 val = {"val/recall": sum(recalls) / len(recalls), "val/loss": loss * 1.1}
-                mon.log(step, val, wait=True)
+                mon.log(val, step=step, wait=True)
                 mon.checkpoint(step, f"checkpoints/step{step:06d}.pt")
         run_id = mon.run_id
 

@@ -17,17 +17,32 @@ import socket
 import subprocess
 import threading
 import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .errors import RPCError, ServerGone
 from .framing import FRAMINGS, loads
 from .reader import SpinReader
+from .values import to_json
 
 log = logging.getLogger("runclinic")
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+JSONObject = Dict[str, Any]
+RunReference = Union[int, str]
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-def find_binary(binary=None):
+def _path(path: Optional[PathLike]) -> Optional[str]:
+    return os.fspath(path) if path is not None else None
+
+
+def _list(values: Optional[Sequence[Any]]) -> Optional[List[Any]]:
+    return list(values) if values is not None else None
+
+# NumPy, torch and JAX values in params (a config's learning rate) are written as plain numbers.
+_dumps = json.JSONEncoder(separators=(",", ":"), default=to_json).encode
+
+
+def find_binary(binary: Optional[PathLike] = None) -> str:
     """The server binary: the argument, $RUNCLINIC_BIN, or `runclinic` on PATH."""
     candidate = binary or os.environ.get("RUNCLINIC_BIN") or shutil.which("runclinic")
     if not candidate:
@@ -89,7 +104,8 @@ class Client:
     # Construction ---------------------------------------------------------------------------
 
     @classmethod
-    def spawn(cls, db=None, binary=None, args=(), env=None, stderr=None, framing="ndjson"):
+    def spawn(cls, db: Optional[PathLike] = None, binary: Optional[PathLike] = None, args: Sequence[str] = (),
+              env: Optional[Dict[str, str]] = None, stderr: Any = None, framing: str = "ndjson") -> "Client":
         """Starts `runclinic serve` as a subprocess speaking on its stdin/stdout."""
         command = [find_binary(binary), "serve"]
         if db is not None:
@@ -110,7 +126,7 @@ class Client:
         return client
 
     @classmethod
-    def connect(cls, socket_path, framing="ndjson", timeout=10.0):
+    def connect(cls, socket_path: PathLike, framing: str = "ndjson", timeout: float = 10.0) -> "Client":
         """Connects to a server listening with `runclinic serve --socket PATH`."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         deadline = time.monotonic() + timeout
@@ -128,7 +144,7 @@ class Client:
 
     # Calls ----------------------------------------------------------------------------------
 
-    def call(self, method, params=None, **named):
+    def call(self, method: str, params: Any = None, **named: Any) -> Any:
         """Sends a request and returns its result; raises RPCError with the server's error."""
         if params is None:
             params = named
@@ -148,7 +164,7 @@ class Client:
                         raise RPCError(error.get("code"), error.get("message"), error.get("data"), method)
                     return reply.get("result")
 
-    def notify(self, method, params=None, **named):
+    def notify(self, method: str, params: Any = None, **named: Any) -> None:
         """Sends a notification (no reply); it is written with the next block."""
         if params is None:
             params = named
@@ -157,7 +173,7 @@ class Client:
             message["params"] = params
         self.send_raw(self._framing.encode(_dumps(message)))
 
-    def send_raw(self, data: bytes):
+    def send_raw(self, data: bytes) -> None:
         """Queues an already framed message (the Monitor's fast path)."""
         with self._lock:
             if self._closed:
@@ -169,13 +185,86 @@ class Client:
                 self._flush_locked()
                 self._drain_locked()
 
-    def flush(self):
+    def flush(self) -> None:
         """Writes buffered notifications now."""
         with self._lock:
             if not self._closed:
                 self._flush_locked()
 
-    def filter_images(self, paths, **thresholds):
+    # The method families, typed: each returns the server's result as plain data (dicts, lists,
+    # numbers), with the params the schema documents (schema/openrpc.json).
+
+    def runs(self, project: Optional[str] = None, status: Optional[str] = None,
+             limit: Optional[int] = None) -> List[JSONObject]:
+        """The runs of the store, newest first (run.list)."""
+        return self._call_given("run.list", project=project, status=status, limit=limit)["runs"]
+
+    def run(self, run: RunReference, project: Optional[str] = None) -> JSONObject:
+        """One run with its metric keys, last step and counts (run.get)."""
+        return self._call_given("run.get", run=run, project=project)
+
+    def metrics(self, run: RunReference, keys: Optional[Sequence[str]] = None,
+                project: Optional[str] = None, **options: Any) -> Dict[str, JSONObject]:
+        """A run's series by metric name: {"steps": [...], "values": [...], "times": [...]}
+        (run.metrics; options: since_step, until_step, attempts)."""
+        return self._call_given("run.metrics", run=run, keys=list(keys) if keys is not None else None,
+                                project=project, **options)["series"]
+
+    def analyze(self, run: RunReference, *, data_dir: Optional[PathLike] = None,
+                output_dir: Optional[PathLike] = None, formats: Optional[Sequence[str]] = None,
+                metrics: Optional[Sequence[str]] = None, project: Optional[str] = None) -> JSONObject:
+        """Analyses a run: key finding, primary incident, root causes, anomalies, change points;
+        with `output_dir`, the reports written (analyze.run)."""
+        return self._call_given("analyze.run", run=run, data_dir=_path(data_dir), output_dir=_path(output_dir),
+                                formats=_list(formats), metrics=_list(metrics), project=project)
+
+    def change_points(self, values: Sequence[float], **options: Any) -> JSONObject:
+        """Change points of a series (analyze.change_points; options: model, penalty, min_segment,
+        steps, penalty_scale, noise, noise_deviation, spikes)."""
+        return self._call_given("analyze.change_points", values=list(values), **options)
+
+    def compare(self, runs: Sequence[RunReference], *, metric: Optional[str] = None, mode: Optional[str] = None,
+                output_dir: Optional[PathLike] = None, formats: Optional[Sequence[str]] = None,
+                project: Optional[str] = None) -> JSONObject:
+        """Runs side by side: config differences, best run, stability, significance (compare.runs)."""
+        return self._call_given("compare.runs", runs=list(runs), metric=metric, mode=mode,
+                                output_dir=_path(output_dir), formats=_list(formats), project=project)
+
+    def hyperparameters(self, project: Optional[str] = None, *, metric: Optional[str] = None,
+                        mode: Optional[str] = None, min_runs: Optional[int] = None) -> JSONObject:
+        """Which hyperparameters matter across a project's runs (compare.hyperparameters)."""
+        return self._call_given("compare.hyperparameters", project=project, metric=metric, mode=mode,
+                                min_runs=min_runs)
+
+    def audit(self, path: Optional[PathLike] = None, *, paths: Optional[Sequence[PathLike]] = None,
+              **options: Any) -> JSONObject:
+        """Audits a folder of images, or a list of `paths` (audit.run; options: recursive,
+        thresholds, dataset, limit, checks, report_dir)."""
+        if "report_dir" in options:
+            options["report_dir"] = _path(options["report_dir"])
+        return self._call_given("audit.run", path=_path(path),
+                                paths=[os.fspath(p) for p in paths] if paths is not None else None, **options)
+
+    def audit_findings(self, audit_id: int, *, issue: Optional[str] = None, offset: Optional[int] = None,
+                       limit: Optional[int] = None) -> JSONObject:
+        """A page of an audit's findings (audit.findings)."""
+        return self._call_given("audit.findings", audit_id=audit_id, issue=issue, offset=offset, limit=limit)
+
+    def import_run(self, path: PathLike, *, format: Optional[str] = None, project: Optional[str] = None,
+                   name: Optional[str] = None) -> JSONObject:
+        """Imports runs from another tracker's files: {"runs": [...], "errors": [...]} (import.run)."""
+        return self._call_given("import.run", path=_path(path), format=format, project=project, name=name)
+
+    def export_run(self, run: RunReference, *, format: Optional[str] = None, path: Optional[PathLike] = None,
+                   project: Optional[str] = None) -> JSONObject:
+        """Exports a run as CSV or JSON lines, to `path` or as text in the result (export.run)."""
+        return self._call_given("export.run", run=run, format=format, path=_path(path), project=project)
+
+    def _call_given(self, method: str, **params: Any) -> Any:
+        """Calls `method` with the params that were given (None means left out)."""
+        return self.call(method, {name: value for name, value in params.items() if value is not None})
+
+    def filter_images(self, paths: Sequence[PathLike], **thresholds: Any) -> "tuple[List[str], Dict[str, List[str]]]":
         """The data pipeline's image filter: returns (accepted paths, {rejected path: [reasons]}).
         Thresholds as in audit.filter (min_resolution=100, blur_threshold=100, ...)."""
         params = {"paths": [os.fspath(path) for path in paths]}
@@ -184,11 +273,11 @@ class Client:
         result = self.call("audit.filter", params)
         return result["accepted"], {entry["path"]: entry["reasons"] for entry in result["rejected"]}
 
-    def on_notification(self, method, handler):
+    def on_notification(self, method: str, handler: Callable[[Any], None]) -> None:
         """Calls handler(params) for each server notification of that method (read during calls)."""
         self._notification_handlers[method] = handler
 
-    def wait_for_notification(self, method, timeout=5.0):
+    def wait_for_notification(self, method: str, timeout: float = 5.0) -> Any:
         """Reads from the connection until a notification of `method` arrives; returns its params.
         Raises TimeoutError when none comes within `timeout` seconds (newline-delimited framing)."""
         deadline = time.monotonic() + timeout
@@ -206,7 +295,7 @@ class Client:
 
     # Lifecycle ------------------------------------------------------------------------------
 
-    def close(self, timeout=10.0):
+    def close(self, timeout: float = 10.0) -> None:
         """Flushes, asks the server to shut down, and waits for a spawned server to exit."""
         with self._lock:
             if self._closed:

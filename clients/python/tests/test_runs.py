@@ -236,7 +236,9 @@ def test_fire_and_forget_values_arrive_exactly(binary, db):
     with Monitor("exact", db=db, binary=binary, wait=False) as monitor:
         for step, value in enumerate(values):
             monitor.log(step, {"value": value, "name \"quoted\" \\ é": step})
-        monitor.log(len(values), {"value": True})  # not a number: refused, reported, nothing stored
+        with pytest.raises(TypeError, match="metric 'value': expected a number, got bool True"):
+            monitor.log(len(values), {"value": True})  # not a number: refused before it is sent
+        monitor.client.notify("monitor.log", run=monitor.run_id, step=len(values), metrics={"value": True})
         monitor.client.call("initialize")
         series = monitor.client.call("run.metrics", run=monitor.run_id)["series"]
         errors = list(monitor.client.notification_errors)
