@@ -8,10 +8,14 @@ VPY := $(VENV)/bin/python
 DEBUG_BIN := .build/debug/runclinic
 RELEASE_BIN := .build/release/runclinic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# chromium: the tests load the HTML report in a real (headless) browser.
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium
+# chromium: the tests load the HTML report in a real (headless) browser. libcurl4: the webhooks
+# (FoundationNetworking), which the wheel's static binary still loads from the system.
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium libcurl4
+# The wheel's binary: the Swift standard library, Foundation and SQLite linked in statically.
+STATIC_BUILD := .build/static
+LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
-.PHONY: all deps system-deps venv build release test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release wheel test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -46,8 +50,20 @@ release: system-deps
 swift-test: build
 	$(SWIFT) test
 
-python-test: build venv
-	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) ../../$(VPY) -m pytest -q -p no:cacheprovider tests
+# dist/runclinic-<version>-py3-none-manylinux_<glibc>_<arch>.whl: the client, the server and its
+# image library. SwiftPM links libcurl and libsqlite3 by name: a folder searched first that holds
+# libcurl's .so and SQLite's .a makes the one dynamic (system) and the other static.
+wheel: system-deps venv
+	mkdir -p $(STATIC_BUILD)/link
+	ln -sf $(LIBDIR)/libcurl.so.4 $(STATIC_BUILD)/link/libcurl.so
+	ln -sf $(LIBDIR)/libsqlite3.a $(STATIC_BUILD)/link/libsqlite3.a
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(STATIC_BUILD) -Xlinker -L$(CURDIR)/$(STATIC_BUILD)/link
+	rm -f dist/runclinic-*.whl
+	$(VPY) clients/python/tools/build_wheel.py --binary-dir $(STATIC_BUILD)/release --out dist
+
+python-test: build venv wheel
+	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) RUNCLINIC_WHEEL="$$(ls $(CURDIR)/dist/runclinic-*.whl)" \
+	  ../../$(VPY) -m pytest -q -p no:cacheprovider tests
 
 test: lint swift-test python-test
 

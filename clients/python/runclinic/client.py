@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from .errors import RPCError, ServerGone
 from .framing import FRAMINGS, loads
 from .reader import SpinReader
+from ._launcher import _other_on_path, bundled_binary
 from .values import to_json
 
 log = logging.getLogger("runclinic")
@@ -43,11 +44,13 @@ _dumps = json.JSONEncoder(separators=(",", ":"), default=to_json).encode
 
 
 def find_binary(binary: Optional[PathLike] = None) -> str:
-    """The server binary: the argument, $RUNCLINIC_BIN, or `runclinic` on PATH."""
-    candidate = binary or os.environ.get("RUNCLINIC_BIN") or shutil.which("runclinic")
+    """The server binary: the argument, $RUNCLINIC_BIN, the one the wheel carries, or `runclinic`
+    on PATH (a source install's launcher script is skipped: it is not the server)."""
+    candidate = binary or os.environ.get("RUNCLINIC_BIN") or bundled_binary() or _other_on_path()
     if not candidate:
-        raise FileNotFoundError("runclinic binary not found: pass binary=, set RUNCLINIC_BIN, or put it on PATH")
-    return candidate
+        raise FileNotFoundError("runclinic binary not found: pass binary=, set RUNCLINIC_BIN, install the wheel, "
+                                "or put the server on PATH")
+    return os.fspath(candidate)
 
 
 # What the server should send this client (see Client.__init__).
