@@ -1,10 +1,12 @@
 import Foundation
 import RunclinicJSON
 
-/// Writes a run back out as a table other tools read: CSV (one row per step, a `step` and a `time`
-/// column, empty cells where a metric was not logged, numbers as Python's `str(float)` spells
-/// them) or JSON lines (one object per step, NaN and Infinity as Python's json writes them). The
-/// config goes beside a file as `<stem>.hparams.yaml`, which `import` reads back.
+/// Writes a run back out as a table other tools read: CSV (one row per step and time, a `step` and
+/// a `time` column, empty cells where a metric was not logged, numbers as Python's `str(float)`
+/// spells them) or JSON lines (one object per row, NaN and Infinity as Python's json writes them).
+/// Metrics of one step logged at different times (training, then validation) get a row each, as
+/// Lightning's CSVLogger writes them, so every point keeps its own time. The config goes beside a
+/// file as `<stem>.hparams.yaml`, which `import` reads back.
 public struct RunExporter: Sendable {
     public enum Format: String, Sendable, CaseIterable {
         case csv, jsonl
@@ -17,6 +19,11 @@ public struct RunExporter: Sendable {
         public let config: JSONValue?
     }
 
+    private struct RowKey: Hashable {
+        let step: Int64
+        let time: UInt64
+    }
+
     let store: RunStore
 
     public init(store: RunStore) {
@@ -26,31 +33,30 @@ public struct RunExporter: Sendable {
     public func table(_ reference: RunReference, format: Format) throws -> Table {
         let run = try store.run(reference)
         let series = try store.metrics(run: reference)
-        // Rows by step in first-seen order; a step replayed after a rollback keeps its last values.
-        var rowIndexByStep: [Int64: Int] = [:]
+        // A row per (step, time): the store holds one value per metric and step (the lineage's).
+        var rowIndex: [RowKey: Int] = [:]
         var steps: [Int64] = []
         var times: [Double] = []
         var cells: [[Double?]] = []
         var points = 0
         for (column, (_, metric)) in series.enumerated() {
             for index in metric.steps.indices {
-                let step = metric.steps[index]
+                let key = RowKey(step: metric.steps[index], time: metric.times[index].bitPattern)
                 let row: Int
-                if let existing = rowIndexByStep[step] {
+                if let existing = rowIndex[key] {
                     row = existing
                 } else {
                     row = steps.count
-                    rowIndexByStep[step] = row
-                    steps.append(step)
+                    rowIndex[key] = row
+                    steps.append(key.step)
                     times.append(metric.times[index])
                     cells.append([Double?](repeating: nil, count: series.count))
                 }
                 if cells[row][column] == nil { points += 1 }
                 cells[row][column] = metric.values[index]
-                times[row] = max(times[row], metric.times[index])
             }
         }
-        let order = steps.indices.sorted { steps[$0] < steps[$1] }
+        let order = steps.indices.sorted { (steps[$0], times[$0]) < (steps[$1], times[$1]) }
         var text = ""
         text.reserveCapacity(order.count * (16 + 20 * series.count))
         switch format {

@@ -80,6 +80,12 @@ extension RunStore {
                     runID = connection.lastInsertRowID
                 }
                 try Self.insertPoints(imported.metrics, runID: runID, state: state)
+                // What is stored: a key logged twice at a step (Lightning's epoch on its training
+                // and validation rows) is one point.
+                let counted = try connection.prepare("SELECT COUNT(*) FROM metric_points WHERE run_id = ?")
+                counted.bind(runID, at: 1)
+                _ = try counted.step()
+                let points = Int(counted.int64(at: 0))
                 let record = try connection.prepare(
                     """
                     INSERT OR REPLACE INTO run_imports (run_id, format, source_path, source_run_id, points, partial, imported_at)
@@ -89,7 +95,7 @@ extension RunStore {
                 record.bind(imported.format.rawValue, at: 2)
                 record.bind(imported.sourcePath, at: 3)
                 record.bind(imported.sourceRunID, at: 4)
-                record.bind(imported.metrics.count, at: 5)
+                record.bind(points, at: 5)
                 record.bind(imported.partial, at: 6)
                 record.bind(WallClock.now(), at: 7)
                 try record.run()
@@ -97,7 +103,7 @@ extension RunStore {
                 guard let stored = try RunQueries.record(id: runID, on: connection) else {
                     throw EngineError.unknownRun("\(runID)")
                 }
-                return StoredImport(run: stored, created: previousID == nil, points: imported.metrics.count)
+                return StoredImport(run: stored, created: previousID == nil, points: points)
             }
         }
     }

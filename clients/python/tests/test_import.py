@@ -122,11 +122,11 @@ def test_lightning_rows_with_empty_cells(client, tmp_path):
         "0.9,0,49,,\n0.7,0,99,,\n,0,99,0.8,0.61\n0.5,1,149,,\n0.4,1,199,,\n,1,199,0.6,nan\n")
     (version / "hparams.yaml").write_text("lr: 0.01\nmodel:\n  depth: 4\n")
     run = import_one(client, tmp_path / "lightning_logs")
-    assert run["name"] == "lightning_logs/version_3" and run["points"] == 8
+    assert run["name"] == "lightning_logs/version_3" and run["points"] == 12  # 8, and epoch at 4 steps
     series = series_of(client, run["run_id"])
     assert series["train_loss"]["steps"] == [49, 99, 149, 199] and series["val_loss"]["steps"] == [99, 199]
     assert series["val_acc"]["values"][0] == 0.61 and math.isnan(series["val_acc"]["values"][1])
-    assert "epoch" not in series
+    assert series["epoch"]["steps"] == [49, 99, 149, 199] and series["epoch"]["values"] == [0, 0, 1, 1]
     assert client.call("run.get", run=run["run_id"])["config"] == {"lr": 0.01, "model": {"depth": 4}}
 
 
@@ -144,7 +144,8 @@ def test_mlflow_stores_and_infinity_mapped_back(client, source):
 
 def test_lightning_csv_logger(client):
     run = import_one(client, FIXTURES / "lightning_csv")
-    assert run["format"] == "csv" and run["name"] == "fixture/version_0" and sorted(run["metrics"]) == sorted(METRICS)
+    assert run["format"] == "csv" and run["name"] == "fixture/version_0"
+    assert sorted(run["metrics"]) == sorted(METRICS + ["epoch"])  # Lightning logs the epoch on each row
     series = series_of(client, run["run_id"])
     for metric in METRICS:
         assert_exact(series, metric)
@@ -536,3 +537,51 @@ def test_tensorboard_add_scalars_folders_belong_to_their_run(client, layout):
         want = [as_float32(v) for v in logged(logged_as)[:20]]
         assert series[metric]["steps"] == list(range(20))
         assert all(same(g, w) for g, w in zip(series[metric]["values"], want)), metric
+
+
+def test_export_keeps_each_points_time_and_an_epoch_metric(client, tmp_path):
+    """A step's training and validation metrics logged at different times get a row each (as
+    Lightning's CSVLogger writes them): every point comes back with its own time, `epoch` included."""
+    from runclinic import Monitor
+
+    with Monitor("timed", client=client) as monitor:
+        run_id = monitor.run_id
+        for step in range(0, 30, 10):
+            monitor.log({"train/loss": 1 / (step + 1), "epoch": step // 20}, step=step, time=1_000.0 + step)
+            monitor.log({"val/loss": 2 / (step + 1)}, step=step, time=50_000_000.0 + step)
+    for format in ("csv", "jsonl"):
+        path = tmp_path / f"timed.{format}"
+        reply = client.call("export.run", run=run_id, format=format, path=str(path))
+        assert reply["rows"] == 6 and reply["points"] == 9
+        back = import_one(client, path, project=format)
+        series = series_of(client, back["run_id"])
+        assert series["train/loss"]["times"] == [1_000.0, 1_010.0, 1_020.0]
+        assert series["val/loss"]["times"] == [50_000_000.0, 50_000_010.0, 50_000_020.0]
+        assert series["epoch"]["values"] == [0, 0, 1] and series["val/loss"]["steps"] == [0, 10, 20]
+
+
+def test_a_bare_file_name_finds_its_config_beside_it(binary, tmp_path):
+    (tmp_path / "run.csv").write_text("step,loss\n0,1.0\n1,0.5\n")
+    (tmp_path / "run.hparams.yaml").write_text("lr: 0.1\n")
+    db = tmp_path / "bare.db"
+    done = subprocess.run([binary, "import", "run.csv", "--db", str(db)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shown = subprocess.run([binary, "call", "--db", str(db), "run.get", '{"run": "run"}'], capture_output=True,
+                           text=True, timeout=60)
+    assert json.loads(shown.stdout)["config"] == {"lr": 0.1}, shown.stdout + shown.stderr
+
+
+def test_mlflow_params_are_typed_back_only_when_spelled_as_python_writes_numbers(client, tmp_path):
+    store = tmp_path / "mlflow"
+    shutil.copytree(FIXTURES / "mlflow_file", store)
+    (params,) = store.glob("mlruns/*/*/params")
+    written = {"zip": "007", "version": "1.10", "big": "12345678901234567890", "plus": "+5", "small": "1e-05",
+               "ratio": "0.25", "count": "42", "negative": "-3", "flag": "True", "none": "None", "large": "1e+16"}
+    for name, text in written.items():
+        (params / name).write_text(text)
+    run = import_one(client, store)
+    config = client.call("run.get", run=run["run_id"])["config"]
+    assert {name: config[name] for name in written} == {
+        "zip": "007", "version": "1.10", "big": "12345678901234567890", "plus": "+5", "small": 1e-05, "ratio": 0.25,
+        "count": 42, "negative": -3, "flag": True, "none": None, "large": 1e16}

@@ -10,8 +10,11 @@ enum MLflowParams {
         case "None": return .null
         default: break
         }
-        if let integer = Int64(text) { return .int(integer) }
-        if let number = LoggedNumber.parse(text) { return .double(number) }
+        // Only a number's own spelling is read as that number: "007", "1.10", "+5" or an integer
+        // past 64 bits are written by hand (a zip code, a version), and stay text.
+        if let integer = Int64(text), String(integer) == text { return .int(integer) }
+        // Swift writes a Double as Python's str(float) does: the shortest digits, "1e-05", "1e+16".
+        if let number = LoggedNumber.parse(text), number.isFinite, "\(number)" == text { return .double(number) }
         return .string(text)
     }
 

@@ -16,8 +16,9 @@ struct TabularRunReader {
     static let stepKeys = ["step", "global_step", "_step", "iteration", "iter", "trainer/global_step"]
     /// Seconds since the epoch.
     static let timeKeys = ["time", "timestamp", "_timestamp", "wall_time"]
-    /// Bookkeeping columns that are not metrics.
-    static let skippedKeys: Set<String> = ["epoch", "_runtime", "datetime", "date", "created_at"]
+    /// Bookkeeping columns that are not metrics. `epoch` is one: trainers log it as a metric, and
+    /// what `export` writes must import back whole.
+    static let skippedKeys: Set<String> = ["_runtime", "datetime", "date", "created_at"]
 
     func read() throws -> ImportedRun {
         let bytes = try SourceFile.bytes(path)
@@ -150,7 +151,9 @@ struct TabularRunReader {
     }
 
     private func sidecarConfig() throws -> JSONValue? {
-        let directory = (path as NSString).deletingLastPathComponent
+        // A bare file name ("run.csv") is in the current folder.
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         for candidate in ["\(directory)/\(stem).hparams.yaml", "\(directory)/hparams.yaml"]
         where FileManager.default.fileExists(atPath: candidate) {
