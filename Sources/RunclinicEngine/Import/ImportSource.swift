@@ -10,12 +10,15 @@ enum ImportSource: Sendable {
     case mlflowRun(directory: String)
     case mlflowDatabase(file: String)
     case table(file: String, layout: TabularRunReader.Layout, name: String)
+    /// A Hugging Face Trainer's output folder and the trainer states in it and its checkpoints.
+    case huggingface(directory: String, stateFiles: [String], name: String)
 
     /// The file or folder named in errors and progress.
     var location: String {
         switch self {
         case .wandb(let file), .mlflowDatabase(let file), .table(let file, _, _): return file
-        case .tensorboard(let directory, _, _, _, _), .mlflowRun(let directory): return directory
+        case .tensorboard(let directory, _, _, _, _), .mlflowRun(let directory), .huggingface(let directory, _, _):
+            return directory
         }
     }
 
@@ -36,6 +39,8 @@ enum ImportSource: Sendable {
             return try MLflowDatabaseReader(path: file).read()
         case .table(let file, let layout, let name):
             return [try TabularRunReader(path: file, layout: layout, name: name).read()]
+        case .huggingface(let directory, let stateFiles, let name):
+            return [try HuggingFaceRunReader(directory: directory, stateFiles: stateFiles, name: name).read()]
         }
     }
 }

@@ -18,7 +18,8 @@ struct ImportSourceFinder {
         let sources = isDirectory.boolValue ? try walk(root) : try file(root)
         guard !sources.isEmpty else {
             let looked =
-                format == .auto ? "wandb, TensorBoard, MLflow or Lightning CSV runs" : "\(format.rawValue) runs"
+                format == .auto
+                ? "wandb, TensorBoard, MLflow, Hugging Face Trainer or Lightning CSV runs" : "\(format.rawValue) runs"
             throw EngineError.invalidArgument(field: "path", reason: "found no \(looked) in \(path)")
         }
         return sources
@@ -41,11 +42,13 @@ struct ImportSourceFinder {
             detected = .jsonl
         } else if name == "meta.yaml" || MLflowDatabaseReader.isMLflowDatabase(file) {
             detected = .mlflow
+        } else if name == HuggingFaceRunReader.stateFileName {
+            detected = .huggingface
         } else {
             throw EngineError.invalidArgument(
                 field: "format",
                 reason:
-                    "cannot tell the format of \(file) from its name: give format (tensorboard, mlflow, wandb, csv or jsonl)"
+                    "cannot tell the format of \(file) from its name: give format (tensorboard, mlflow, wandb, huggingface, csv or jsonl)"
             )
         }
         switch detected {
@@ -61,6 +64,9 @@ struct ImportSourceFinder {
         case .mlflow:
             if name == "meta.yaml" { return [.mlflowRun(directory: directory)] }
             return [.mlflowDatabase(file: file)]
+        case .huggingface:
+            let output = HuggingFaceRunReader.outputDirectory(ofStateIn: directory)
+            return [.huggingface(directory: output, stateFiles: [file], name: (output as NSString).lastPathComponent)]
         case .auto: return []
         }
     }
@@ -76,6 +82,7 @@ struct ImportSourceFinder {
 
     private func walk(_ root: String) throws -> [ImportSource] {
         var eventFiles: [String: [String]] = [:]
+        var trainerStates: [String: [String]] = [:]
         var sources: [ImportSource] = []
         var pending = [root]
         while let directory = pending.popLast() {
@@ -97,6 +104,8 @@ struct ImportSourceFinder {
                 guard type == .typeRegular else { continue }  // symbolic links are not followed
                 if entry.hasSuffix(".wandb"), wants(.wandb) {
                     sources.append(.wandb(file: path))
+                } else if entry == HuggingFaceRunReader.stateFileName, wants(.huggingface) {
+                    trainerStates[HuggingFaceRunReader.outputDirectory(ofStateIn: directory), default: []].append(path)
                 } else if TensorBoardRunReader.isEventFile(entry), wants(.tensorboard) {
                     eventFiles[directory, default: []].append(path)
                 } else if wants(.mlflow), [".db", ".sqlite", ".sqlite3"].contains(where: { entry.hasSuffix($0) }),
@@ -115,6 +124,12 @@ struct ImportSourceFinder {
             }
         }
         sources += tensorBoardRuns(eventFiles, root: root)
+        // One run per Trainer output folder, however many checkpoints hold a state.
+        for (output, files) in trainerStates {
+            sources.append(
+                .huggingface(
+                    directory: output, stateFiles: files.sorted(), name: (output as NSString).lastPathComponent))
+        }
         return sources.sorted { $0.location < $1.location }
     }
 

@@ -585,3 +585,67 @@ def test_mlflow_params_are_typed_back_only_when_spelled_as_python_writes_numbers
     assert {name: config[name] for name in written} == {
         "zip": "007", "version": "1.10", "big": "12345678901234567890", "plus": "+5", "small": 1e-05, "ratio": 0.25,
         "count": 42, "negative": -3, "flag": True, "none": None, "large": 1e16}
+
+
+def hf_history(folder):
+    """(metric -> {step: value}) as the Trainer's newest state in `folder` logged it."""
+    state = json.loads((folder / "trainer_state.json").read_text())
+    logged = {}
+    for row in state["log_history"]:
+        for key, value in row.items():
+            if key != "step":
+                logged.setdefault(key, {})[row["step"]] = value
+    return logged
+
+
+def test_huggingface_trainer_output_folders_and_checkpoints(client, tmp_path):
+    """Tests/Fixtures/import/huggingface (bench/import/make_huggingface_fixture.py, transformers 5.25):
+    a tiny BERT trained 40 steps with checkpoints every 10, and one stopped at 30 by a callback."""
+    reply = client.call("import.run", path=str(FIXTURES / "huggingface"))
+    assert reply["errors"] == []
+    runs = {run["name"]: run for run in reply["runs"]}
+    assert sorted(runs) == ["tiny-bert", "tiny-bert-stopped"]
+    assert {run["format"] for run in runs.values()} == {"huggingface"}
+    assert runs["tiny-bert"]["status"] == "finished" and runs["tiny-bert-stopped"]["status"] == "finished"
+    series = series_of(client, runs["tiny-bert"]["run_id"])
+    for metric, points in hf_history(FIXTURES / "huggingface" / "tiny-bert").items():
+        assert series[metric]["steps"] == sorted(points), metric
+        assert series[metric]["values"] == [points[step] for step in sorted(points)], metric
+    assert {"loss", "eval_loss", "eval_accuracy", "learning_rate", "grad_norm", "epoch"} <= set(series)
+    config = client.call("run.get", run=runs["tiny-bert"]["run_id"])["config"]
+    assert {key: config[key] for key in ("train_batch_size", "max_steps", "eval_steps")} == {
+        "train_batch_size": 16, "max_steps": 40, "eval_steps": 10}
+    assert config["model"]["hidden_size"] == 32 and config["model"]["model_type"] == "bert"
+    assert series_of(client, runs["tiny-bert-stopped"]["run_id"])["loss"]["steps"][-1] == 30
+    # The analysis reads it as a monitored run: eval_* are validation metrics.
+    analysis = client.call("analyze.run", run=runs["tiny-bert"]["run_id"])
+    assert "eval_accuracy" in json.dumps(analysis["summary"])
+
+    # One checkpoint's state, by file: the run is the folder above the checkpoint, as far as it got.
+    single = import_one(client, FIXTURES / "huggingface" / "tiny-bert" / "checkpoint-20" / "trainer_state.json",
+                        project="single")
+    assert single["name"] == "tiny-bert" and single["status"] == "killed" and "step 20 of 40" in single["partial"]
+    assert series_of(client, single["run_id"])["eval_loss"]["steps"] == [10, 20]
+
+    # A run that died after its checkpoint 30: no state of its own, nothing told it to stop.
+    crashed = tmp_path / "crashed"
+    shutil.copytree(FIXTURES / "huggingface" / "tiny-bert", crashed)
+    (crashed / "trainer_state.json").unlink()
+    shutil.rmtree(crashed / "checkpoint-40")
+    # And a state written on one line (json.dump without indent) reads the same.
+    state = crashed / "checkpoint-30" / "trainer_state.json"
+    state.write_text(json.dumps(json.loads(state.read_text())))
+    run = import_one(client, crashed, project="crashed")
+    assert run["status"] == "killed" and run["points"] > 0
+    assert series_of(client, run["run_id"])["loss"]["steps"][-1] == 30
+
+
+def test_a_file_that_is_not_a_trainer_state_is_an_error_naming_it(client, tmp_path):
+    (tmp_path / "trainer_state.json").write_text('{"global_step": 3}')
+    with pytest.raises(RPCError) as error:
+        client.call("import.run", path=str(tmp_path / "trainer_state.json"))
+    assert error.value.code == -32006 and "log_history" in error.value.message
+    (tmp_path / "trainer_state.json").write_text('{"global_step": 0, "log_history": []}')
+    with pytest.raises(RPCError) as empty:
+        client.call("import.run", path=str(tmp_path / "trainer_state.json"))
+    assert "no logged value" in empty.value.message
