@@ -134,7 +134,8 @@ class Monitor:
         Not waiting, the advice comes with a later call: the server sends it as a monitor.alert
         notification, which the client reads within its flush interval (50 ms).
         """
-        if not isinstance(metrics, Mapping) and isinstance(step, Mapping):
+        if type(metrics) is not dict and (type(step) is dict or (isinstance(step, Mapping)
+                                                                 and not isinstance(metrics, Mapping))):
             metrics, step = step, metrics  # log(step, metrics)
         if step is None:
             step = self._next_step
