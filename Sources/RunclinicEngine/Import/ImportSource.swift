@@ -3,7 +3,8 @@ import Foundation
 /// One thing to read under an import path: a file or folder holding one run (or, for an MLflow
 /// database, many).
 enum ImportSource: Sendable {
-    case wandb(file: String)
+    /// A wandb run's logs, oldest first: a resumed run (one id) writes a folder per process.
+    case wandb(files: [String])
     case tensorboard(
         directory: String, eventFiles: [String], hyperparameterFiles: [String],
         scalarFolders: [TensorBoardRunReader.ScalarFolder], name: String)
@@ -16,7 +17,8 @@ enum ImportSource: Sendable {
     /// The file or folder named in errors and progress.
     var location: String {
         switch self {
-        case .wandb(let file), .mlflowDatabase(let file), .table(let file, _, _): return file
+        case .wandb(let files): return files[0]
+        case .mlflowDatabase(let file), .table(let file, _, _): return file
         case .tensorboard(let directory, _, _, _, _), .mlflowRun(let directory), .huggingface(let directory, _, _):
             return directory
         }
@@ -24,8 +26,8 @@ enum ImportSource: Sendable {
 
     func read() throws -> [ImportedRun] {
         switch self {
-        case .wandb(let file):
-            return [try WandbRunReader(path: file).read()]
+        case .wandb(let files):
+            return [try WandbRunReader.read(files)]
         case .tensorboard(let directory, let eventFiles, let hyperparameterFiles, let scalarFolders, let name):
             return [
                 try TensorBoardRunReader(

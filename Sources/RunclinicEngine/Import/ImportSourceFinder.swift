@@ -52,7 +52,7 @@ struct ImportSourceFinder {
             )
         }
         switch detected {
-        case .wandb: return [.wandb(file: file)]
+        case .wandb: return [.wandb(files: [file])]
         case .tensorboard:
             return [
                 .tensorboard(
@@ -83,6 +83,8 @@ struct ImportSourceFinder {
     private func walk(_ root: String) throws -> [ImportSource] {
         var eventFiles: [String: [String]] = [:]
         var trainerStates: [String: [String]] = [:]
+        /// `run-<id>.wandb` files by name: a resumed run's folders hold one each.
+        var wandbLogs: [String: [String]] = [:]
         var sources: [ImportSource] = []
         var pending = [root]
         while let directory = pending.popLast() {
@@ -103,7 +105,7 @@ struct ImportSourceFinder {
                 }
                 guard type == .typeRegular else { continue }  // symbolic links are not followed
                 if entry.hasSuffix(".wandb"), wants(.wandb) {
-                    sources.append(.wandb(file: path))
+                    wandbLogs[entry, default: []].append(path)
                 } else if entry == HuggingFaceRunReader.stateFileName, wants(.huggingface) {
                     trainerStates[HuggingFaceRunReader.outputDirectory(ofStateIn: directory), default: []].append(path)
                 } else if TensorBoardRunReader.isEventFile(entry), wants(.tensorboard) {
@@ -124,6 +126,8 @@ struct ImportSourceFinder {
             }
         }
         sources += tensorBoardRuns(eventFiles, root: root)
+        // One run per wandb id: its folders are named offline-run-<time>-<id>[-n], oldest first.
+        for files in wandbLogs.values { sources.append(.wandb(files: files.sorted())) }
         // One run per Trainer output folder, however many checkpoints hold a state.
         for (output, files) in trainerStates {
             sources.append(

@@ -12,6 +12,9 @@ public struct ImportedRun: Sendable {
     public var name: String
     public var project: String?
     public var config: JSONValue?
+    /// The tracker's own summary of the run (wandb's), kept apart from the config: its values are
+    /// outcomes, not hyperparameters.
+    public var summary: JSONValue?
     public var tags: [String] = []
     public var status: RunStatus = .finished
     public var startedAt: Double?

@@ -10,6 +10,8 @@ public struct RunRecord: Sendable, Equatable {
     public var tags: [String]
     public let startedAt: Double
     public var endedAt: Double?
+    /// The summary an imported run's tracker kept (wandb's), as a JSON object.
+    public var summary: JSONValue? = nil
 }
 
 /// A run with what it holds: metric keys, progress and counts.

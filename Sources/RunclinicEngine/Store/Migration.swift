@@ -207,5 +207,12 @@ extension Migration {
                 -- a rollback the abandoned attempt's batches are not part of the run's history.
                 ALTER TABLE batches ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
                 """),
+        Migration(
+            version: 8, name: "run summary",
+            sql: """
+                -- What a tracker kept as the run's summary (wandb's: final values and values set by
+                -- hand, such as a best accuracy), as a JSON object; NULL when the source has none.
+                ALTER TABLE runs ADD COLUMN summary TEXT;
+                """),
     ]
 }

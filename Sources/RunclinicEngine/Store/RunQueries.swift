@@ -4,7 +4,8 @@ import RunclinicText
 /// Read queries about runs, usable on either connection.
 enum RunQueries {
     static let selectRun = """
-        SELECT runs.id, projects.name, runs.name, runs.status, runs.config, runs.tags, runs.started_at, runs.ended_at
+        SELECT runs.id, projects.name, runs.name, runs.status, runs.config, runs.tags, runs.started_at, runs.ended_at,
+        runs.summary
         FROM runs JOIN projects ON projects.id = runs.project_id
         """
 
@@ -19,7 +20,8 @@ enum RunQueries {
             config: config,
             tags: tags,
             startedAt: row.double(at: 6),
-            endedAt: row.optionalDouble(at: 7)
+            endedAt: row.optionalDouble(at: 7),
+            summary: row.text(at: 8).flatMap { try? JSONParser.parse($0) }
         )
     }
 

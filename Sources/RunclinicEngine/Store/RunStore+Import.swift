@@ -51,7 +51,7 @@ extension RunStore {
                     let update = try connection.prepare(
                         """
                         UPDATE runs SET project_id = ?, name = ?, status = ?, config = ?, tags = ?, started_at = ?,
-                        ended_at = ?, attempt = 0, rewind_to_step = NULL WHERE id = ?
+                        ended_at = ?, summary = ?, attempt = 0, rewind_to_step = NULL WHERE id = ?
                         """)
                     update.bind(projectID, at: 1)
                     update.bind(runName, at: 2)
@@ -60,12 +60,13 @@ extension RunStore {
                     update.bind(tags, at: 5)
                     update.bind(startedAt, at: 6)
                     update.bind(imported.endedAt, at: 7)
-                    update.bind(runID, at: 8)
+                    update.bind(imported.summary.map(JSONWriter.string), at: 8)
+                    update.bind(runID, at: 9)
                     try update.run()
                 } else {
                     let projectID = try Self.projectID(named: project ?? imported.project ?? "default", on: connection)
                     let insert = try connection.prepare(
-                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                     )
                     insert.bind(projectID, at: 1)
                     insert.bind(
@@ -76,6 +77,7 @@ extension RunStore {
                     insert.bind(tags, at: 5)
                     insert.bind(startedAt, at: 6)
                     insert.bind(imported.endedAt, at: 7)
+                    insert.bind(imported.summary.map(JSONWriter.string), at: 8)
                     try insert.run()
                     runID = connection.lastInsertRowID
                 }

@@ -4,11 +4,13 @@ import RunclinicJSON
 /// The JSON shapes of engine values, as documented in schema/openrpc.json (components).
 extension RunRecord {
     var json: JSONValue {
-        [
+        var object: JSONObject = [
             "run_id": .int(id), "name": .string(name), "project": .string(project), "status": .string(status.rawValue),
             "config": config ?? .object([:]), "tags": JSONValue(tags), "started_at": .double(startedAt),
             "ended_at": JSONValue(endedAt),
         ]
+        if let summary { object["summary"] = summary }
+        return .object(object)
     }
 }
 

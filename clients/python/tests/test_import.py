@@ -649,3 +649,46 @@ def test_a_file_that_is_not_a_trainer_state_is_an_error_naming_it(client, tmp_pa
     with pytest.raises(RPCError) as empty:
         client.call("import.run", path=str(tmp_path / "trainer_state.json"))
     assert "no logged value" in empty.value.message
+
+
+def test_wandb_images_and_tables_are_not_metrics_and_the_summary_is_kept(client):
+    """wandb_extras/media (bench/import/make_wandb_extras.py): a wandb.Image and a wandb.Table logged
+    beside the numbers every tenth step, and run.summary["best_acc"] set by hand."""
+    run = import_one(client, FIXTURES / "wandb_extras" / "media")
+    assert sorted(run["metrics"]) == ["acc", "loss"] and run["points"] == 60
+    got = client.call("run.get", run=run["run_id"])
+    summary = got["summary"]
+    assert summary["best_acc"] == 0.97 and summary["loss"] == 1 / 30 and summary["acc"] == 29 / 30
+    assert summary["img"]["_type"] == "image-file" and summary["img"]["width"] == 8
+    assert summary["tab"]["_type"] == "table-file" and summary["tab"]["nrows"] == 2
+    assert got["config"] == {}  # outcomes stay out of the config that compare and hparams read
+
+
+def test_a_resumed_wandb_run_is_one_run(client, tmp_path):
+    """wandb_extras/resumed: one id trained in two processes (resume="allow"), two offline folders."""
+    reply = client.call("import.run", path=str(FIXTURES / "wandb_extras" / "resumed"))
+    assert [run["name"] for run in reply["runs"]] == ["resumed"] and reply["errors"] == []
+    run = reply["runs"][0]
+    series = series_of(client, run["run_id"])
+    assert series["loss"]["steps"] == list(range(60))
+    assert series["loss"]["values"] == [1.0 / (step + 1) for step in range(60)]
+    got = client.call("run.get", run=run["run_id"])
+    assert got["config"] == {"lr": 0.01} and got["status"] == "finished" and got["summary"]["loss"] == 1 / 60
+    # Importing again updates the one run.
+    again = client.call("import.run", path=str(FIXTURES / "wandb_extras" / "resumed"))
+    assert again["runs"][0]["run_id"] == run["run_id"] and not again["runs"][0]["created"]
+
+
+@pytest.mark.parametrize("source", ["mlflow_extras", "mlflow_extras_db"])
+def test_mlflow_logged_models_are_not_runs_and_nested_runs_name_their_parent(client, source):
+    """mlflow_extras (bench/import/make_mlflow_extras.py, MLflow 3): a sweep's parent run and two
+    nested trials, one with log_model (MLflow 3's `models/m-<id>/` folder in the file store)."""
+    reply = client.call("import.run", path=str(FIXTURES / source))
+    assert reply["errors"] == []
+    runs = {run["name"]: run for run in reply["runs"]}
+    assert sorted(runs) == ["sweep-parent", "trial-0", "trial-1"]
+    for trial, lr in [("trial-0", 0.1), ("trial-1", 0.01)]:
+        got = client.call("run.get", run=runs[trial]["run_id"])
+        assert got["tags"] == ["parent=sweep-parent"] and got["config"] == {"lr": lr} and got["project"] == "sweep"
+        assert runs[trial]["points"] == 20
+    assert client.call("run.get", run=runs["sweep-parent"]["run_id"])["tags"] == []

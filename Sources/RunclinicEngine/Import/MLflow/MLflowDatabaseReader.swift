@@ -64,6 +64,13 @@ struct MLflowDatabaseReader {
             guard let id = tags.text(at: 0), runs[id] != nil, let key = tags.text(at: 1) else { continue }
             runs[id]?.tags.append("\(key)=\(tags.text(at: 2) ?? "")")
         }
+        // A nested run (a sweep's trial) names its parent run.
+        let parents = try connection.prepare("SELECT run_uuid, value FROM tags WHERE key = 'mlflow.parentRunId'")
+        while try parents.step() {
+            guard let id = parents.text(at: 0), runs[id] != nil, let parentID = parents.text(at: 1) else { continue }
+            let parentName = runs[parentID]?.name ?? parentID
+            runs[id]?.tags.append("parent=\(parentName)")
+        }
         let metrics = try connection.prepare(
             "SELECT run_uuid, key, value, timestamp, step, is_nan FROM metrics ORDER BY run_uuid, step, timestamp")
         var currentID: String?

@@ -10,6 +10,10 @@ struct MLflowFileStoreReader {
     static func isRunDirectory(_ path: String) -> Bool {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
+        // MLflow 3 keeps each logged model (`log_model`) as `<experiment>/models/m-<id>/`, with a
+        // meta.yaml, params and metrics of its own: a copy of its run's, not a run.
+        let parent = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        if parent == "models", (path as NSString).lastPathComponent.hasPrefix("m-") { return false }
         return manager.fileExists(atPath: path + "/meta.yaml")
             && manager.fileExists(atPath: path + "/metrics", isDirectory: &isDirectory) && isDirectory.boolValue
     }
@@ -38,6 +42,13 @@ struct MLflowFileStoreReader {
         }
         run.tags = tags.filter { !$0.key.hasPrefix("mlflow.") }.sorted { $0.key < $1.key }.map {
             "\($0.key)=\($0.value)"
+        }
+        // A nested run (a sweep's trial) names its parent run.
+        if let parentID = tags["mlflow.parentRunId"], !parentID.isEmpty {
+            let parentMeta = try? Self.yaml(experimentDirectory + "/" + parentID + "/meta.yaml")
+            let parentTags = (try? Self.files(under: experimentDirectory + "/" + parentID + "/tags")) ?? [:]
+            let parentName = parentMeta?["run_name"]?.stringValue ?? parentTags["mlflow.runName"] ?? parentID
+            run.tags.append("parent=\(parentName)")
         }
         for (key, path) in try Self.paths(under: runDirectory + "/metrics").sorted(by: { $0.key < $1.key }) {
             try Self.readMetric(path, key: key, into: &run.metrics)

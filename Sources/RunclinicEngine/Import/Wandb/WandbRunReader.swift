@@ -1,10 +1,42 @@
 import RunclinicJSON
 
 /// Reads a wandb offline run (`run-<id>.wandb`): the run record (id, project, name, start, config),
-/// config updates, every history row's numeric values with `_step` and `_timestamp`, and the exit
-/// record. Summary records (a copy of each row) are skipped. Field numbers: wandb_internal.proto.
+/// config updates, every history row's numeric values with `_step` and `_timestamp` (not the sizes
+/// of a logged image or table: `img.width`, `tab.nrows`), the summary (wandb copies each row into
+/// it, beside what is set by hand; kept as the run's `summary`, not as points), and the exit
+/// record. Field numbers: wandb_internal.proto.
 struct WandbRunReader {
     let path: String
+
+    /// A run from its logs, oldest first: a run resumed with the same id (`resume="allow"`) is one
+    /// run, its later logs adding steps (a step logged again keeps its last value), config keys
+    /// and tags, and ending it.
+    static func read(_ files: [String]) throws -> ImportedRun {
+        var run = try WandbRunReader(path: files[0]).read()
+        for file in files.dropFirst() {
+            let next = try WandbRunReader(path: file).read()
+            for index in 0..<next.metrics.count {
+                run.metrics.append(
+                    next.metrics.keys[Int(next.metrics.keyIndices[index])], step: next.metrics.steps[index],
+                    value: next.metrics.values[index], time: next.metrics.times[index])
+            }
+            if case .object(let later)? = next.config {
+                var merged = run.config?.objectValue ?? JSONObject()
+                for (key, value) in later { merged[key] = value }
+                run.config = .object(merged)
+            }
+            run.tags += next.tags.filter { !run.tags.contains($0) }
+            run.status = next.status
+            run.endedAt = next.endedAt ?? run.endedAt
+            run.partial = next.partial ?? run.partial
+            if case .object(let later)? = next.summary {
+                var merged = run.summary?.objectValue ?? JSONObject()
+                for (key, value) in later { merged[key] = value }
+                run.summary = .object(merged)
+            }
+        }
+        return run
+    }
 
     func read() throws -> ImportedRun {
         let bytes = try SourceFile.bytes(path)
@@ -37,6 +69,7 @@ struct WandbRunReader {
         }
         if run.name.isEmpty { run.name = run.sourceRunID }
         if !state.config.isEmpty { run.config = .object(state.config) }
+        if !state.summary.isEmpty { run.summary = .object(state.summary) }
         run.status = state.exitCode.map { $0 == 0 ? .finished : .failed } ?? .running
         if run.status != .running { run.endedAt = state.lastTime }
         if run.startedAt == nil { run.startedAt = state.firstTime }
@@ -54,17 +87,22 @@ struct WandbRunReader {
     private struct State {
         var run: ImportedRun
         var config = JSONObject()
+        /// Summary updates in file order (wandb copies each row there, and what is set by hand).
+        var summary = JSONObject()
         var exitCode: Int64?
         var firstTime: Double?
         var lastTime: Double?
         /// One history row's values, before its step and time are known.
-        var row: [(key: Int32, value: Double)] = []
+        var row: [(key: String, value: Double)] = []
+        /// The row's media and tables (`img._type` = "image-file"): their sizes are not metrics.
+        var objectPrefixes: [String] = []
 
         mutating func decodeRecord(_ payload: UnsafeRawBufferPointer) throws {
             var reader = ProtobufReader(payload)
             while let field = try reader.nextField() {
                 switch (field.number, field.wireType) {
                 case (2, .lengthDelimited): try decodeHistory(try reader.message())
+                case (3, .lengthDelimited): try decodeSummary(try reader.message())
                 case (5, .lengthDelimited): try decodeConfig(try reader.message())
                 case (17, .lengthDelimited): try decodeRun(try reader.message())
                 case (18, .lengthDelimited):
@@ -86,6 +124,7 @@ struct WandbRunReader {
         mutating func decodeHistory(_ message: ProtobufReader) throws {
             var reader = message
             row.removeAll(keepingCapacity: true)
+            objectPrefixes.removeAll(keepingCapacity: true)
             var step: Int64?
             var loggedStep: Int64?
             var time: Double?
@@ -93,6 +132,7 @@ struct WandbRunReader {
                 switch (field.number, field.wireType) {
                 case (1, .lengthDelimited):
                     let item = try HistoryItem(try reader.message())
+                    if item.key.hasSuffix("._type") { objectPrefixes.append(String(item.key.dropLast(5))) }
                     guard let value = item.value else { continue }
                     if item.key.hasPrefix("_") {
                         if item.key == "_step" {
@@ -102,7 +142,7 @@ struct WandbRunReader {
                         }
                         continue
                     }
-                    row.append((run.metrics.keyIndex(item.key), value))
+                    row.append((item.key, value))
                 case (2, .lengthDelimited):
                     var stepMessage = try reader.message()
                     step = 0  // present but empty: step 0 (proto3 omits defaults)
@@ -123,7 +163,9 @@ struct WandbRunReader {
                 if firstTime == nil { firstTime = time }
                 lastTime = time
             }
-            for (key, value) in row { run.metrics.append(keyIndex: key, step: rowStep, value: value, time: rowTime) }
+            for (key, value) in row where objectPrefixes.isEmpty || !objectPrefixes.contains(where: key.hasPrefix) {
+                run.metrics.append(key, step: rowStep, value: value, time: rowTime)
+            }
         }
 
         mutating func decodeConfig(_ message: ProtobufReader) throws {
@@ -141,6 +183,37 @@ struct WandbRunReader {
                     try reader.skip(field.wireType)
                 }
             }
+        }
+
+        /// SummaryRecord: updates (1) and removals (2) of SummaryItems; wandb's own keys (`_wandb`,
+        /// `_runtime`, `_step`, `_timestamp`) are bookkeeping.
+        mutating func decodeSummary(_ message: ProtobufReader) throws {
+            var reader = message
+            while let field = try reader.nextField() {
+                switch (field.number, field.wireType) {
+                case (1, .lengthDelimited):
+                    let item = try HistoryItem(try reader.message(), wantsJSON: true)
+                    guard !item.key.hasPrefix("_"), let json = item.json else { continue }
+                    Self.set(&summary, item.path, to: json)
+                case (2, .lengthDelimited):
+                    let item = try HistoryItem(try reader.message(), wantsJSON: true)
+                    Self.set(&summary, item.path, to: nil)
+                default:
+                    try reader.skip(field.wireType)
+                }
+            }
+        }
+
+        /// A nested key (a logged image's `img` → `width`) as nested objects, as wandb shows it.
+        static func set(_ object: inout JSONObject, _ path: ArraySlice<String>, to value: JSONValue?) {
+            guard let first = path.first else { return }
+            guard path.count > 1 else {
+                object[first] = value
+                return
+            }
+            var inner = object[first]?.objectValue ?? JSONObject()
+            set(&inner, path.dropFirst(), to: value)
+            object[first] = .object(inner)
         }
 
         mutating func decodeRun(_ message: ProtobufReader) throws {
@@ -178,6 +251,8 @@ struct WandbRunReader {
     /// newer typed encoding) one of none, boolean, integer (sint64), number, text, json.
     private struct HistoryItem {
         var key = ""
+        /// The key's parts: `nested_key`, or the key alone.
+        var path: ArraySlice<String> = []
         var value: Double?
         var json: JSONValue?
 
@@ -213,6 +288,7 @@ struct WandbRunReader {
                 }
             }
             if key.isEmpty { key = nestedKey.joined(separator: ".") }
+            path = nestedKey.isEmpty ? [key] : nestedKey[...]
             if let valueJSON {
                 let text = reader.slice(valueJSON)
                 if wantsJSON {
