@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium libcurl4
 STATIC_BUILD := .build/static
 LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
-.PHONY: all deps system-deps venv build release wheel test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
 
 all: build
 
@@ -65,7 +65,21 @@ python-test: build venv wheel
 	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) RUNCLINIC_WHEEL="$$(ls $(CURDIR)/dist/runclinic-*.whl)" \
 	  ../../$(VPY) -m pytest -q -p no:cacheprovider tests
 
-test: lint swift-test python-test
+# The framework integrations, trained for real: torch (CPU), transformers, Lightning, Keras on JAX,
+# in a venv outside the clone (it is large), made once per set of requirements and reused.
+FRAMEWORK_REQUIREMENTS := clients/python/requirements-frameworks.txt
+FRAMEWORK_VENV ?= $(HOME)/.cache/runclinic/venv-frameworks-$(shell sha1sum $(FRAMEWORK_REQUIREMENTS) | cut -c1-12)
+
+$(FRAMEWORK_VENV)/.installed:
+	$(PYTHON) -m venv $(FRAMEWORK_VENV)
+	$(FRAMEWORK_VENV)/bin/python -m pip install -q --disable-pip-version-check $$([ -d /opt/wheels ] && echo --find-links /opt/wheels) -r $(FRAMEWORK_REQUIREMENTS)
+	touch $@
+
+framework-test: build $(FRAMEWORK_VENV)/.installed
+	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) KERAS_BACKEND=jax \
+	  $(FRAMEWORK_VENV)/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests_frameworks
+
+test: lint swift-test python-test framework-test
 
 # Formatting (.swift-format: 120 columns, 4 spaces), checked in CI. `make format` rewrites.
 lint:
