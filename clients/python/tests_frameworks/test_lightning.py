@@ -131,7 +131,7 @@ class ValidationImagesTurnDark(pl.Callback):
                 self.darkened.append(path)
 
 
-def fit(tmp_path, callbacks, epochs=8, logger=False):
+def fit(tmp_path, callbacks, epochs=8, logger=False, checkpointing=False):
     torch.manual_seed(0)
     train_dir, val_dir = tmp_path / "train", tmp_path / "val"
     train_dir.mkdir(exist_ok=True)
@@ -139,8 +139,9 @@ def fit(tmp_path, callbacks, epochs=8, logger=False):
     train = StripeFiles(train_dir, 256, seed=1)
     validation = StripeFiles(val_dir, 128, seed=2)
     model = StripeNet()
-    trainer = pl.Trainer(max_epochs=epochs, accelerator="cpu", logger=logger, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks(validation),
+    trainer = pl.Trainer(max_epochs=epochs, accelerator="cpu", logger=logger, enable_checkpointing=bool(checkpointing),
+                         enable_progress_bar=False, enable_model_summary=False,
+                         callbacks=callbacks(validation) + ([checkpointing] if checkpointing else []),
                          default_root_dir=str(tmp_path), log_every_n_steps=1, num_sanity_val_steps=0)
     trainer.fit(model, DataLoader(train, batch_size=32, shuffle=True), DataLoader(validation, batch_size=16))
     return trainer, model, validation
@@ -202,3 +203,17 @@ def test_the_logger_writes_metrics_and_hyperparameters(tmp_path, binary):
         assert run["config"] == {"lr": 0.01} and run["status"] == "finished"
         series = client.metrics("logged", project="pl")
         assert len(series["train_loss"]["steps"]) == 16 and len(series["val/accuracy"]["steps"]) == 2
+
+
+def test_the_model_checkpoint_files_can_be_the_rollback_targets(tmp_path, binary):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    saver = ModelCheckpoint(dirpath=str(tmp_path / "mc"), save_top_k=-1, every_n_epochs=1)
+    callback = RunclinicCallback(name="mc", project="pl", db=tmp_path / "runs.db", binary=binary,
+                                 save_checkpoints=False)
+    _, model, validation = fit(tmp_path, lambda _: [LearningRateBlowUp(at=30), callback], checkpointing=saver)
+    loss, accuracy = evaluate(model, validation)
+    assert math.isfinite(loss) and accuracy >= 0.9, (loss, accuracy)
+    rollback = next(action for action in callback.actions if action.kind == "rollback")
+    assert rollback.checkpoint_path.startswith(str(tmp_path / "mc")) and rollback.checkpoint_path.endswith(".ckpt")
+    assert not (tmp_path / "runclinic-checkpoints").exists()

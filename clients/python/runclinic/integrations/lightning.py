@@ -32,11 +32,17 @@ _PATH_KEYS = ("path", "paths", "filename", "filenames", "file", "files", "image_
 
 class RunclinicCallback(Callback):
     def __init__(self, monitor: Optional[Monitor] = None, *, checkpoint_dir: Optional[str] = None,
-                 **monitor_arguments: Any) -> None:
+                 save_checkpoints: bool = True, **monitor_arguments: Any) -> None:
+        """`save_checkpoints=False`: register the files the trainer's ModelCheckpoint callbacks
+        save instead of saving one after each validation (a rollback needs the file to still be
+        there: keep `save_top_k` large enough)."""
         self.session = MonitorSession(monitor, monitor_arguments)
         self.checkpoint_dir = checkpoint_dir
+        self.save_checkpoints = save_checkpoints
+        self._registered: set = set()
         self.actions: List[Action] = []
         self._pending: Optional[Action] = None
+        self._last_validation = None
 
     def on_fit_start(self, trainer, pl_module):
         if trainer.global_rank != 0:
@@ -88,16 +94,37 @@ class RunclinicCallback(Callback):
         step = self.session.step(trainer.global_step)
         action = self.session.monitor.log(metrics, step=step, wait=True) or self._pending
         self._pending = None
-        # The checkpoint of this validation: the weights the metrics describe.
-        os.makedirs(self.checkpoint_dir, exist_ok=True)
-        path = os.path.join(self.checkpoint_dir, f"step={trainer.global_step}.ckpt")
-        trainer.save_checkpoint(path)
-        self.session.monitor.checkpoint(step, path, metrics=metrics)
+        self._last_validation = (step, metrics)
+        if self.save_checkpoints:
+            # The checkpoint of this validation: the weights the metrics describe.
+            os.makedirs(self.checkpoint_dir, exist_ok=True)
+            path = os.path.join(self.checkpoint_dir, f"step={trainer.global_step}.ckpt")
+            trainer.save_checkpoint(path)
+            self.session.monitor.checkpoint(step, path, metrics=metrics)
         if action is not None:
             self._apply(action, trainer, pl_module)
 
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._register_model_checkpoints(trainer)
+
     def on_fit_end(self, trainer, pl_module):
+        self._register_model_checkpoints(trainer)
         self.session.finish()
+
+    def _register_model_checkpoints(self, trainer) -> None:
+        """The files ModelCheckpoint saved after the last validation (it runs after this callback),
+        registered with that validation's metrics."""
+        if self.save_checkpoints or not self.session.started or self._last_validation is None:
+            return
+        step, metrics = self._last_validation
+        for callback in trainer.checkpoint_callbacks:
+            folder = getattr(callback, "dirpath", None)
+            saved = [os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".ckpt")] \
+                if folder and os.path.isdir(folder) else []
+            for path in sorted(saved, key=os.path.getmtime):
+                if path not in self._registered:
+                    self._registered.add(path)
+                    self.session.monitor.checkpoint(step, path, metrics=metrics)
 
     def on_exception(self, trainer, pl_module, exception):
         self.session.finish(failed=True)
