@@ -327,20 +327,11 @@ public struct JSONParser {
             throw JSONParseError("invalid number", at: start)
         }
         var integer: UInt64 = 0
-        var digits = 0
         var overflow = false
         if first == UInt8(ascii: "0") {
             position += 1
-            digits = 1
         } else {
-            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                let (times10, o1) = integer.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-                if o1 || o2 { overflow = true }
-                integer = sum
-                digits += 1
-                position += 1
-            }
+            _ = readDigits(onto: &integer, overflow: &overflow)
         }
         var isInteger = true
         // The digits without the point, and the power of ten that scales them.
@@ -353,14 +344,7 @@ public struct JSONParser {
             guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
                 throw JSONParseError("invalid number: digit expected after '.'", at: position)
             }
-            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                let (times10, o1) = mantissa.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-                if o1 || o2 { overflow = true }
-                mantissa = sum
-                fractionDigits += 1
-                position += 1
-            }
+            fractionDigits = readDigits(onto: &mantissa, overflow: &overflow)
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             isInteger = false
@@ -397,6 +381,20 @@ public struct JSONParser {
             return .literal(String(decoding: buffer[start..<position], as: UTF8.self))
         }
         return .double(number)
+    }
+
+    /// Reads decimal digits onto `value` (times ten plus the digit, each); returns how many.
+    /// `overflow` is set once the value passes 64 bits (the number is then read by strtod).
+    @inline(__always) private mutating func readDigits(onto value: inout UInt64, overflow: inout Bool) -> Int {
+        let start = position
+        while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            if o1 || o2 { overflow = true }
+            value = sum
+            position += 1
+        }
+        return position - start
     }
 
     /// Powers of ten that a Double holds exactly.
