@@ -14,8 +14,12 @@ struct MLflowFileStoreReader {
         // meta.yaml, params and metrics of its own: a copy of its run's, not a run.
         let parent = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
         if parent == "models", (path as NSString).lastPathComponent.hasPrefix("m-") { return false }
+        // A run's folder holds metrics/, params/ and tags/ beside its meta.yaml (an experiment's
+        // holds runs); any one will do: a copy (git, an archive) drops the empty ones.
         return manager.fileExists(atPath: path + "/meta.yaml")
-            && manager.fileExists(atPath: path + "/metrics", isDirectory: &isDirectory) && isDirectory.boolValue
+            && ["metrics", "params", "tags"].contains { folder in
+                manager.fileExists(atPath: path + "/" + folder, isDirectory: &isDirectory) && isDirectory.boolValue
+            }
     }
 
     func read() throws -> ImportedRun? {
