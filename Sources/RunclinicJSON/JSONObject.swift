@@ -30,6 +30,11 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         }
     }
 
+    /// Sets each member of `other`: its keys replace these, the others stay (a config update).
+    public mutating func merge(_ other: JSONObject) {
+        for (key, value) in other { self[key] = value }
+    }
+
     /// The members as given, duplicates included (the parser's: lookups take the last).
     init(uncheckedMembers: ArraySlice<(key: String, value: JSONValue)>) {
         members = Array(uncheckedMembers)

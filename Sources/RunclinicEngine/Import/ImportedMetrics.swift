@@ -25,6 +25,15 @@ public struct ImportedMetrics: Sendable {
         times.append(time)
     }
 
+    /// Another reading's points after these (a later log of the same run).
+    mutating func append(contentsOf other: ImportedMetrics) {
+        for index in 0..<other.count {
+            append(
+                other.keys[Int(other.keyIndices[index])], step: other.steps[index], value: other.values[index],
+                time: other.times[index])
+        }
+    }
+
     mutating func append(_ key: String, step: Int64, value: Double, time: Double) {
         append(keyIndex: keyIndex(key), step: step, value: value, time: time)
     }

@@ -77,7 +77,7 @@ public final class TrainingMonitor: Sendable {
             }
             (monitoring, warnings) = try MonitorConfiguration.parse(["experiment_monitoring": value], base: current)
             var section = stored["experiment_monitoring"]?.objectValue ?? JSONObject()
-            for (name, setting) in value.objectValue ?? JSONObject() { section[name] = setting }
+            section.merge(value.objectValue ?? JSONObject())
             stored["experiment_monitoring"] = .object(section)
         }
         try store.updateConfig(runID: record.id, config: .object(stored))

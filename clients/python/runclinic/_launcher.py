@@ -15,11 +15,10 @@ def bundled_binary() -> Optional[str]:
 
 
 def _other_on_path() -> Optional[str]:
-    """A `runclinic` on PATH other than this launcher's own script."""
-    own = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    """A `runclinic` server on PATH: an executable (ELF), not a launcher script like this one's."""
     for directory in os.environ.get("PATH", "").split(os.pathsep):
         candidate = shutil.which("runclinic", path=directory) if directory else None
-        if candidate and os.path.realpath(candidate) != own:
+        if candidate:
             try:
                 with open(candidate, "rb") as stream:
                     if stream.read(4) == b"\x7fELF":

@@ -12,7 +12,6 @@ import select
 import json
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import threading

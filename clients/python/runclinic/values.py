@@ -3,7 +3,7 @@ scalars and 0-d tensors. Each becomes a Python float or int; anything else is re
 metric's name, before it is sent (fire-and-forget calls too)."""
 
 import os
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 Number = Union[float, int]
 
@@ -44,6 +44,18 @@ def as_numbers(metrics: Mapping[str, Any]) -> Dict[str, Number]:
     if not isinstance(metrics, Mapping):
         raise TypeError(f"metrics: expected a mapping of names to numbers, got {_describe(metrics)}")
     return {str(name): as_number(str(name), value) for name, value in metrics.items()}
+
+
+def numbers_among(values: Optional[Mapping[str, Any]]) -> Dict[str, Number]:
+    """The entries of `values` that are single numbers, as Python numbers; the rest (text, flags,
+    lists, tensors of several values: what frameworks' logs mix in) are left out."""
+    numbers: Dict[str, Number] = {}
+    for name, value in (values or {}).items():
+        try:
+            numbers[str(name)] = as_number(str(name), value)
+        except TypeError:
+            continue
+    return numbers
 
 
 def to_json(value: Any) -> Any:

@@ -3,7 +3,6 @@ fetched) learns a token task, then its learning rate blows up by 1e30 at step 42
 
 import math
 
-import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainerCallback, TrainingArguments
 

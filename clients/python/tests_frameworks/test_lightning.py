@@ -10,7 +10,6 @@ import warnings
 import zlib
 
 import lightning.pytorch as pl
-import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset

@@ -86,7 +86,7 @@ struct HuggingFaceRunReader {
         var config = JSONObject()
         for key in Self.settingKeys { if let value = state[key], value != .null { config[key] = value } }
         if case .object(let trial)? = state["trial_params"] {
-            for (key, value) in trial { config[key] = value }
+            config.merge(trial)
         }
         if let model = try? Self.state((directory as NSString).appendingPathComponent("config.json")) {
             config["model"] = .object(model)

@@ -15,27 +15,23 @@ struct WandbRunReader {
         var run = try WandbRunReader(path: files[0]).read()
         for file in files.dropFirst() {
             let next = try WandbRunReader(path: file).read()
-            for index in 0..<next.metrics.count {
-                run.metrics.append(
-                    next.metrics.keys[Int(next.metrics.keyIndices[index])], step: next.metrics.steps[index],
-                    value: next.metrics.values[index], time: next.metrics.times[index])
-            }
-            if case .object(let later)? = next.config {
-                var merged = run.config?.objectValue ?? JSONObject()
-                for (key, value) in later { merged[key] = value }
-                run.config = .object(merged)
-            }
+            run.metrics.append(contentsOf: next.metrics)
+            run.config = merged(run.config, next.config)
+            run.summary = merged(run.summary, next.summary)
             run.tags += next.tags.filter { !run.tags.contains($0) }
             run.status = next.status
             run.endedAt = next.endedAt ?? run.endedAt
             run.partial = next.partial ?? run.partial
-            if case .object(let later)? = next.summary {
-                var merged = run.summary?.objectValue ?? JSONObject()
-                for (key, value) in later { merged[key] = value }
-                run.summary = .object(merged)
-            }
         }
         return run
+    }
+
+    /// A later log's object over an earlier one's, key by key.
+    private static func merged(_ earlier: JSONValue?, _ later: JSONValue?) -> JSONValue? {
+        guard case .object(let update)? = later else { return earlier }
+        var object = earlier?.objectValue ?? JSONObject()
+        object.merge(update)
+        return .object(object)
     }
 
     func read() throws -> ImportedRun {

@@ -2,7 +2,8 @@
 how data advice reaches the user."""
 
 import warnings
-from typing import Any, Dict, Optional
+from argparse import Namespace
+from typing import Any, Dict, Mapping, Optional
 
 from ..monitor import Action, Monitor
 
@@ -54,6 +55,22 @@ class MonitorSession:
         else:
             self.monitor.client.flush()
         self.started = False
+
+
+def plain_config(params: Any) -> Dict[str, Any]:
+    """Hyperparameters as JSON a config holds: numbers, text, flags and None as they are, mappings
+    (and argparse Namespaces) nested, anything else as its text."""
+    if isinstance(params, Namespace):
+        params = vars(params)
+    plain: Dict[str, Any] = {}
+    for key, value in dict(params or {}).items():
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            plain[key] = value
+        elif isinstance(value, (Mapping, Namespace)):
+            plain[key] = plain_config(value)
+        else:
+            plain[key] = str(value)
+    return plain
 
 
 def warn_about_data(action: Action) -> None:

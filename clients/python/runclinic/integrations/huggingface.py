@@ -20,7 +20,9 @@ import torch
 from transformers import TrainerCallback
 
 from ..monitor import Action, Monitor
-from ._session import MonitorSession, warn_about_data
+from ..values import numbers_among
+from ._session import MonitorSession, plain_config, warn_about_data
+from ._torch import scale_learning_rate
 
 # What the Trainer's settings say about a run, as hyperparameters.
 _SETTINGS = ["learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs",
@@ -40,7 +42,7 @@ class RunclinicCallback(TrainerCallback):
         if not state.is_world_process_zero:
             return
         self.session.arguments.setdefault("name", args.run_name or os.path.basename(os.path.abspath(args.output_dir)))
-        config = {key: _plain(getattr(args, key)) for key in _SETTINGS if hasattr(args, key)}
+        config = plain_config({key: getattr(args, key) for key in _SETTINGS if hasattr(args, key)})
         if model is not None and getattr(model, "config", None) is not None:
             config["model"] = json.loads(model.config.to_json_string(use_diff=False))
         self.session.start(config)
@@ -48,7 +50,7 @@ class RunclinicCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, model=None, optimizer=None, lr_scheduler=None, **kwargs):
         if not self.session.started or not logs:
             return
-        numbers = {key: value for key, value in logs.items() if _is_number(value)}
+        numbers = numbers_among(logs)
         if not numbers:
             return
         if any(key.startswith("eval_") for key in numbers):
@@ -80,10 +82,10 @@ class RunclinicCallback(TrainerCallback):
                 control.should_training_stop = True
                 return
             _restore(folder, model, optimizer, lr_scheduler)
-            _scale_learning_rate(optimizer, lr_scheduler, action.lr_factor or 1.0)
+            scale_learning_rate(_present(optimizer), _present(lr_scheduler), action.lr_factor or 1.0)
             self.session.rolled_back(state.global_step, action)
         elif action.kind == "reduce_lr":
-            _scale_learning_rate(optimizer, lr_scheduler, action.lr_factor or 0.5)
+            scale_learning_rate(_present(optimizer), _present(lr_scheduler), action.lr_factor or 0.5)
         elif action.kind == "stop":
             if action.checkpoint_path and os.path.isdir(action.checkpoint_path):
                 _restore(action.checkpoint_path, model, None, None)
@@ -108,19 +110,5 @@ def _restore(folder: str, model, optimizer, lr_scheduler) -> None:
         lr_scheduler.load_state_dict(torch.load(os.path.join(folder, "scheduler.pt"), weights_only=False))
 
 
-def _scale_learning_rate(optimizer, lr_scheduler, factor: float) -> None:
-    """The optimiser's rate now, and the scheduler's base rates (it recomputes the rate from them
-    at every step)."""
-    if optimizer is not None:
-        for group in optimizer.param_groups:
-            group["lr"] *= factor
-    if lr_scheduler is not None and hasattr(lr_scheduler, "base_lrs"):
-        lr_scheduler.base_lrs = [rate * factor for rate in lr_scheduler.base_lrs]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+def _present(thing: Any) -> list:
+    return [thing] if thing is not None else []

@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional
 import keras
 
 from ..monitor import Action, Monitor
+from ..values import numbers_among
 from ._session import MonitorSession, warn_about_data
 
 
@@ -51,7 +52,7 @@ class RunclinicCallback(keras.callbacks.Callback):
         self._step += 1
         if not self.session.started:
             return
-        metrics = _numbers(logs)
+        metrics = numbers_among(logs)
         rate = _learning_rate(self.model.optimizer)
         if rate is not None:
             metrics["lr"] = rate
@@ -61,7 +62,7 @@ class RunclinicCallback(keras.callbacks.Callback):
     def on_test_batch_end(self, batch, logs=None):
         if not self.session.started:
             return
-        metrics = {f"val_{key}": value for key, value in _numbers(logs).items()}
+        metrics = {f"val_{key}": value for key, value in numbers_among(logs).items()}
         if metrics:
             action = self.session.monitor.batch(self.session.step(self._step), batch, metrics, wait=False)
             self._pending = action or self._pending
@@ -69,7 +70,7 @@ class RunclinicCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.session.started:
             return
-        metrics = {key: value for key, value in _numbers(logs).items() if key.startswith("val_")}
+        metrics = {key: value for key, value in numbers_among(logs).items() if key.startswith("val_")}
         step = self.session.step(self._step)
         action = (self.session.monitor.log(metrics, step=step, wait=True) if metrics else None) or self._pending
         self._pending = None
@@ -111,16 +112,6 @@ class RunclinicCallback(keras.callbacks.Callback):
             self.model.stop_training = True
         elif action.kind == "inspect_data":
             warn_about_data(action)
-
-
-def _numbers(logs: Optional[Dict[str, Any]]) -> Dict[str, float]:
-    numbers = {}
-    for key, value in (logs or {}).items():
-        try:
-            numbers[key] = float(value)
-        except (TypeError, ValueError):
-            continue
-    return numbers
 
 
 def _learning_rate(optimizer) -> Optional[float]:

@@ -16,8 +16,7 @@ is one), `inspect_data` is a warning naming the images. `RunclinicLogger` is a L
 
 import os
 import warnings
-from argparse import Namespace
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 import torch
 from lightning.pytorch import Callback
@@ -25,7 +24,9 @@ from lightning.pytorch.loggers import Logger
 from lightning.pytorch.utilities import rank_zero_only
 
 from ..monitor import Action, Monitor
-from ._session import MonitorSession, warn_about_data
+from ..values import numbers_among
+from ._session import MonitorSession, plain_config, warn_about_data
+from ._torch import scale_learning_rate
 
 _PATH_KEYS = ("path", "paths", "filename", "filenames", "file", "files", "image_path", "image_paths")
 
@@ -48,7 +49,7 @@ class RunclinicCallback(Callback):
         if trainer.global_rank != 0:
             return
         self.session.arguments.setdefault("name", type(pl_module).__name__)
-        config = _hyperparameters(pl_module.hparams)
+        config = plain_config(pl_module.hparams)
         config.update({key: value for key, value in (("max_epochs", trainer.max_epochs), ("max_steps", trainer.max_steps),
                        ("accumulate_grad_batches", trainer.accumulate_grad_batches),
                        ("gradient_clip_val", trainer.gradient_clip_val)) if value is not None})
@@ -59,7 +60,7 @@ class RunclinicCallback(Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if not self.session.started:
             return
-        metrics = {key: value for key, value in _scalars(trainer.logged_metrics).items() if "val" not in key}
+        metrics = {key: value for key, value in numbers_among(trainer.logged_metrics).items() if "val" not in key}
         loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
         if isinstance(loss, torch.Tensor) and loss.numel() == 1:
             metrics.setdefault("train/loss", loss.detach().item())
@@ -73,7 +74,7 @@ class RunclinicCallback(Callback):
         if not self.session.started or trainer.sanity_checking:
             return
         if isinstance(outputs, Mapping):
-            metrics = _scalars(outputs)
+            metrics = numbers_among(outputs)
         elif isinstance(outputs, torch.Tensor) and outputs.numel() == 1:
             metrics = {"val/loss": outputs.item()}
         else:
@@ -88,7 +89,7 @@ class RunclinicCallback(Callback):
     def on_validation_epoch_end(self, trainer, pl_module):
         if not self.session.started or trainer.sanity_checking:
             return
-        metrics = {key: value for key, value in _scalars(trainer.callback_metrics).items() if "val" in key}
+        metrics = {key: value for key, value in numbers_among(trainer.callback_metrics).items() if "val" in key}
         if not metrics:
             return
         step = self.session.step(trainer.global_step)
@@ -138,10 +139,10 @@ class RunclinicCallback(Callback):
                 trainer.should_stop = True
                 return
             _restore(action.checkpoint_path, trainer, pl_module, with_optimizers=True)
-            _scale_learning_rate(trainer, action.lr_factor or 1.0)
+            _scale(trainer, action.lr_factor or 1.0)
             self.session.rolled_back(trainer.global_step, action)
         elif action.kind == "reduce_lr":
-            _scale_learning_rate(trainer, action.lr_factor or 0.5)
+            _scale(trainer, action.lr_factor or 0.5)
         elif action.kind == "stop":
             if action.checkpoint_path and os.path.exists(action.checkpoint_path):
                 _restore(action.checkpoint_path, trainer, pl_module, with_optimizers=False)
@@ -152,7 +153,7 @@ class RunclinicCallback(Callback):
 
 class RunclinicLogger(Logger):
     """A Lightning Logger writing to a runclinic run: `self.log(...)` values at their steps
-    (fire and forget) and `save_hyperparameters()` as the run's config."""
+    (fire and forget) and `saveplain_config()` as the run's config."""
 
     def __init__(self, monitor: Optional[Monitor] = None, **monitor_arguments: Any) -> None:
         super().__init__()
@@ -179,11 +180,11 @@ class RunclinicLogger(Logger):
 
     @rank_zero_only
     def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
-        self.monitor.update_config(_hyperparameters(params))
+        self.monitor.update_config(plain_config(params))
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
-        numbers = _scalars(metrics)
+        numbers = numbers_among(metrics)
         if numbers:
             self.monitor.log(numbers, step=self.session.step(step) if step is not None else None, wait=False)
 
@@ -204,25 +205,8 @@ def _restore(path: str, trainer, pl_module, with_optimizers: bool) -> None:
         config.scheduler.load_state_dict(state)
 
 
-def _scale_learning_rate(trainer, factor: float) -> None:
-    for optimizer in trainer.optimizers:
-        for group in optimizer.param_groups:
-            group["lr"] *= factor
-    for config in trainer.lr_scheduler_configs:
-        if hasattr(config.scheduler, "base_lrs"):
-            config.scheduler.base_lrs = [rate * factor for rate in config.scheduler.base_lrs]
-
-
-def _scalars(values: Mapping[str, Any]) -> Dict[str, float]:
-    """The single numbers among `values` (tensors of one element included)."""
-    numbers = {}
-    for key, value in values.items():
-        if isinstance(value, torch.Tensor):
-            if value.numel() == 1:
-                numbers[key] = value.detach().item()
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            numbers[key] = value
-    return numbers
+def _scale(trainer, factor: float) -> None:
+    scale_learning_rate(trainer.optimizers, [config.scheduler for config in trainer.lr_scheduler_configs], factor)
 
 
 def _sample_paths(batch: Any) -> Optional[List[str]]:
@@ -237,17 +221,3 @@ def _sample_paths(batch: Any) -> Optional[List[str]]:
             if isinstance(item, (list, tuple)) and item and all(isinstance(entry, str) for entry in item):
                 return list(item)
     return None
-
-
-def _hyperparameters(params: Any) -> Dict[str, Any]:
-    if isinstance(params, Namespace):
-        params = vars(params)
-    plain = {}
-    for key, value in dict(params or {}).items():
-        if isinstance(value, (int, float, str, bool)) or value is None:
-            plain[key] = value
-        elif isinstance(value, Mapping):
-            plain[key] = _hyperparameters(value)
-        else:
-            plain[key] = str(value)
-    return plain
