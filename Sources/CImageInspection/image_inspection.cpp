@@ -195,34 +195,38 @@ struct TextLines {
     double agreement = 0;
 };
 
-// The text-line angle from the ink of a document shrunk `shrink` times from the analysis scale
-// (docstrum, O'Gorman 1993: the nearest neighbour of a character lies along its line, so the
-// directions to nearest neighbours peak at the line angle). Size limits are at analysis scale.
-TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
+// Marks of a character's size and shape among the ink's connected components: dots, accents and
+// specks are not characters, and neither are rules, pictures or a table's grain. Size limits are at
+// analysis scale; `size` is the marks' median extent.
+std::vector<Mark> character_marks(const cv::Mat &stats, const cv::Mat &centroids, int count,
+                                  double shrink, double *size) {
     const int minimum_area = std::max(1, int(4 / (shrink * shrink))), minimum_extent = std::max(2, int(3 / shrink));
     const int maximum_extent = int(80 / shrink);
-    cv::Mat ink;
-    cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
-
-    cv::Mat labels, stats, centroids;
-    const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
     std::vector<Mark> marks;
-    std::vector<int> heights;
+    std::vector<int> extents;
     for (int label = 1; label < count; ++label) {
         const int width = stats.at<int>(label, cv::CC_STAT_WIDTH), height = stats.at<int>(label, cv::CC_STAT_HEIGHT);
         const int area = stats.at<int>(label, cv::CC_STAT_AREA);
         if (area < minimum_area || width > maximum_extent || height > maximum_extent || std::max(width, height) < minimum_extent) continue;
+        // A sliver four times longer than wide is a rule, a groove or a fibre, not a character.
+        if (std::max(width, height) > 4 * std::min(width, height)) continue;
         marks.push_back({float(centroids.at<double>(label, 0)), float(centroids.at<double>(label, 1)), std::max(width, height)});
-        heights.push_back(std::max(width, height));
+        extents.push_back(std::max(width, height));
     }
     if (marks.size() < 30) return {};
-    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
-    const double size = heights[heights.size() / 2];
-    // Dots, accents and specks are not characters; blobs are not either.
+    std::nth_element(extents.begin(), extents.begin() + extents.size() / 2, extents.end());
+    *size = extents[extents.size() / 2];
     std::vector<Mark> characters;
     for (const Mark &mark : marks) {
-        if (mark.extent >= 0.5 * size && mark.extent <= 2.5 * size) characters.push_back(mark);
+        if (mark.extent >= 0.5 * *size && mark.extent <= 2.5 * *size) characters.push_back(mark);
     }
+    if (characters.size() < 30) return {};
+    return characters;
+}
+
+// The text-line angle of characters (docstrum, O'Gorman 1993: the nearest neighbour of a
+// character lies along its line, so the directions to nearest neighbours peak at the line angle).
+TextLines line_direction(std::vector<Mark> characters, double size, int columns_in_pixels, int rows_in_pixels) {
     if (characters.size() < 30) return {};
     if (characters.size() > 4000) {  // enough for the statistics; keeps the cost bounded
         std::vector<Mark> sample;
@@ -233,7 +237,7 @@ TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
 
     // Nearest neighbour of each character, through a grid of cells 3 characters wide.
     const double cell = std::max(4.0, 3 * size);
-    const int columns = int(grey.cols / cell) + 1, rows = int(grey.rows / cell) + 1;
+    const int columns = int(columns_in_pixels / cell) + 1, rows = int(rows_in_pixels / cell) + 1;
     std::vector<std::vector<int>> grid(size_t(columns) * rows);
     for (size_t index = 0; index < characters.size(); ++index) {
         grid[size_t(int(characters[index].y / cell)) * columns + int(characters[index].x / cell)].push_back(int(index));
@@ -285,6 +289,133 @@ TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
     return {int32_t(characters.size()), angle, near / double(pairs)};
 }
 
+// The text-line angle from the ink of a document shrunk `shrink` times from the analysis scale.
+TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
+    cv::Mat ink;
+    cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
+    cv::Mat labels, stats, centroids;
+    const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    double size = 0;
+    return line_direction(character_marks(stats, centroids, count, shrink, &size), size, grey.cols, grey.rows);
+}
+
+// Whether text stands upright once its lines are turned level by `rotation` degrees
+// (counter-clockwise): Latin script has more ink above its x-height band (ascenders, dots,
+// accents) than below it (descenders), upside down the reverse. Lines are read in strips 48
+// pixels wide, narrow enough that a photographed page's perspective does not smear them.
+// Returns (ink above the bands - ink below) / all the lines' ink: near 0 for text of capitals
+// and digits alone, which is the same either way up; NaN when there are too few lines.
+double upright_score(const cv::Mat &characters, double rotation) {
+    const int width = characters.cols, height = characters.rows;
+    cv::Mat turn = cv::getRotationMatrix2D(cv::Point2f(width / 2.0f, height / 2.0f), rotation, 1.0);
+    const double cosine = std::abs(turn.at<double>(0, 0)), sine = std::abs(turn.at<double>(0, 1));
+    const int turned_width = int(height * sine + width * cosine), turned_height = int(height * cosine + width * sine);
+    turn.at<double>(0, 2) += turned_width / 2.0 - width / 2.0;
+    turn.at<double>(1, 2) += turned_height / 2.0 - height / 2.0;
+    cv::Mat level;
+    cv::warpAffine(characters, level, turn, cv::Size(turned_width, turned_height), cv::INTER_NEAREST);
+
+    const int strip = 48;
+    double above = 0, below = 0, all = 0;
+    std::vector<std::pair<int, int>> lines;
+    std::vector<int> line_heights;
+    cv::Mat profile;
+    for (int left = 0; left < turned_width; left += strip) {
+        const cv::Mat part = level(cv::Rect(left, 0, std::min(strip, turned_width - left), turned_height));
+        cv::reduce(part, profile, 1, cv::REDUCE_SUM, CV_32S);
+        const int *ink = profile.ptr<int>(0);
+        int most = 0;
+        for (int row = 0; row < turned_height; ++row) most = std::max(most, ink[row]);
+        if (most < 5) continue;
+        const int floor = std::max(1, int(0.04 * most));
+        lines.clear();
+        line_heights.clear();
+        for (int row = 0; row < turned_height;) {
+            if (ink[row] <= floor) { ++row; continue; }
+            int end = row;
+            while (end < turned_height && ink[end] > floor) ++end;
+            lines.emplace_back(row, end);
+            if (end - row >= 3) line_heights.push_back(end - row);
+            row = end;
+        }
+        if (line_heights.empty()) continue;
+        std::nth_element(line_heights.begin(), line_heights.begin() + line_heights.size() / 2, line_heights.end());
+        const double typical = line_heights[line_heights.size() / 2];
+        for (const auto &[top, bottom] : lines) {
+            // Two lines run together are not one line's bands.
+            if (bottom - top < 3 || bottom - top > 1.8 * typical) continue;
+            int peak = 0;
+            for (int row = top; row < bottom; ++row) peak = std::max(peak, ink[row]);
+            int band_top = bottom, band_bottom = top;
+            for (int row = top; row < bottom; ++row) {
+                if (2 * ink[row] >= peak) { band_top = std::min(band_top, row); band_bottom = row; }
+            }
+            for (int row = top; row < band_top; ++row) above += ink[row];
+            for (int row = band_bottom + 1; row < bottom; ++row) below += ink[row];
+            for (int row = top; row < bottom; ++row) all += ink[row];
+        }
+    }
+    // Ink is 1 per pixel: a few lines' worth at least.
+    if (all < 500) return NAN;
+    return (above - below) / all;
+}
+
+// How a page lies, from ink found against its local background: a photographed page lies on a
+// table, in uneven light, where one threshold for the whole image splits paper from table rather
+// than ink from paper. Ink is what is clearly darker than the brightest nearby paper.
+void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
+    out->page_upright = NAN;
+    cv::Mat background;
+    cv::dilate(grey, background, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(15, 15)));
+    cv::blur(background, background, cv::Size(15, 15));
+    cv::Mat ink(grey.size(), CV_8U);
+    for (int row = 0; row < grey.rows; ++row) {
+        const uint8_t *pixel = grey.ptr<uint8_t>(row), *paper = background.ptr<uint8_t>(row);
+        uint8_t *mark = ink.ptr<uint8_t>(row);
+        for (int column = 0; column < grey.cols; ++column) {
+            const int level = paper[column];
+            mark[column] = (level > 90 && level - int(pixel[column]) > std::max(30, level / 4)) ? 1 : 0;
+        }
+    }
+    cv::Mat labels, stats, centroids;
+    const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    double size = 0;
+    std::vector<Mark> characters = character_marks(stats, centroids, count, 1, &size);
+    if (characters.empty()) return;
+    // Only marks on the paper: a table's grain is darker than the page lying on it.
+    std::vector<int> paper_levels;
+    for (const Mark &mark : characters) paper_levels.push_back(background.at<uint8_t>(int(mark.y), int(mark.x)));
+    std::nth_element(paper_levels.begin(), paper_levels.begin() + paper_levels.size() / 2, paper_levels.end());
+    const double paper = paper_levels[paper_levels.size() / 2];
+    std::vector<Mark> on_paper;
+    for (const Mark &mark : characters) {
+        if (background.at<uint8_t>(int(mark.y), int(mark.x)) >= 0.8 * paper) on_paper.push_back(mark);
+    }
+    const TextLines lines = line_direction(on_paper, size, grey.cols, grey.rows);
+    out->page_marks = lines.marks;
+    out->page_line_angle = lines.angle;
+    out->page_line_agreement = lines.agreement;
+    if (lines.marks < 40 || lines.agreement < 0.5) return;
+
+    // The characters' ink alone (with their dots and accents), for the bands of each line.
+    std::vector<uint8_t> keep(size_t(count), 0);
+    for (int label = 1; label < count; ++label) {
+        const int extent = std::max(stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+        const int x = stats.at<int>(label, cv::CC_STAT_LEFT) + stats.at<int>(label, cv::CC_STAT_WIDTH) / 2;
+        const int y = stats.at<int>(label, cv::CC_STAT_TOP) + stats.at<int>(label, cv::CC_STAT_HEIGHT) / 2;
+        keep[size_t(label)] = extent <= 2.5 * size && stats.at<int>(label, cv::CC_STAT_AREA) >= 2 &&
+                              background.at<uint8_t>(y, x) >= 0.8 * paper;
+    }
+    for (int row = 0; row < grey.rows; ++row) {
+        const int *label = labels.ptr<int>(row);
+        uint8_t *mark = ink.ptr<uint8_t>(row);
+        for (int column = 0; column < grey.cols; ++column) mark[column] = keep[size_t(label[column])];
+    }
+    // Turn the lines level: across the page by their lean, down the page by a quarter more.
+    const double angle = lines.angle;
+    const double rotation = angle < 45 ? angle : (angle >= 135 ? angle - 180 : angle);
+    out->page_upright = upright_score(ink, rotation);
+}
 
 // The text lines of a document: light paper and dark ink, characters lined up.
 void measure_text_lines(const cv::Mat &grey, const long counts[256], int32_t analysis_side, rc_image_measures *out) {
@@ -391,6 +522,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
     measure_text_lines(scaled, counts, analysis_side, out);
+    measure_page_lines(scaled, out);
     out->difference_hash = difference_hash(scaled);
     thumbnail(scaled, out);
 }

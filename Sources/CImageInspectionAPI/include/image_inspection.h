@@ -58,6 +58,16 @@ typedef struct {
     /// of the two opponent colour channels' 16x16 cell means (0 for grey images). A flat wall
     /// varies little; a picture whose regions differ only in hue (equal grey) varies a lot.
     double colour_spread;
+    /// Text lines again, from ink found against its local background (a photographed page on a
+    /// table, in uneven light): the characters on the paper, their line angle (as text_line_angle)
+    /// and agreement. These decide a page's orientation and lean.
+    int32_t page_marks;
+    double page_line_angle;
+    double page_line_agreement;
+    /// Once the lines are turned level: (ink above the lines' x-height bands - ink below) / all the
+    /// lines' ink: positive for upright Latin text, negative upside down, near 0 for capitals and
+    /// digits alone (the same either way up); NaN when not a page or too few lines.
+    double page_upright;
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

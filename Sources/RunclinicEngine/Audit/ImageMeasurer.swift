@@ -30,6 +30,9 @@ public struct ImageMeasures: Sendable, Codable {
     public let thumbnailRange: Double
     /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.
     public let textLines: TextLines?
+    /// Text lines found against the local background, with how upright they stand: a page's
+    /// orientation and lean, photographed or scanned (see image_inspection.h); nil otherwise.
+    public let pageLines: PageLines?
     /// Sharpness relative to contrast (nil when no region has content), and the spread of colour
     /// across the image (see image_inspection.h).
     public let sharpnessRatio: Double?
@@ -43,6 +46,19 @@ public struct TextLines: Sendable, Codable, Equatable {
     public let angle: Double
     /// Share of nearest-neighbour directions within 12 degrees of the angle.
     public let agreement: Double
+}
+
+/// The text lines of a page, found against its local background, and how upright they stand.
+public struct PageLines: Sendable, Codable, Equatable {
+    public let marks: Int
+    /// Degrees in [0, 180), image coordinates (y down): 0 runs across, 90 runs down.
+    public let angle: Double
+    /// Share of nearest-neighbour directions within 12 degrees of the angle.
+    public let agreement: Double
+    /// Once the lines are level: (ink above their x-height bands - ink below) / all their ink:
+    /// positive upright, negative upside down, near 0 for capitals and digits alone; nil when
+    /// there are too few lines.
+    public let upright: Double?
 }
 
 /// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
@@ -150,6 +166,12 @@ public final class ImageMeasurer: Sendable {
                     ? TextLines(
                         marks: Int(result.text_marks), angle: result.text_line_angle,
                         agreement: result.text_line_agreement)
+                    : nil,
+                pageLines: result.page_marks > 0
+                    ? PageLines(
+                        marks: Int(result.page_marks), angle: result.page_line_angle,
+                        agreement: result.page_line_agreement,
+                        upright: result.page_upright.isFinite ? result.page_upright : nil)
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread)

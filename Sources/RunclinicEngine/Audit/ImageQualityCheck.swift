@@ -143,18 +143,32 @@ public struct ImageQualityCheck: Sendable {
         return found
     }
 
-    /// Documents only: a page turned a quarter, and text lines that lean.
+    /// Documents only: a page turned a quarter or upside down, and text lines that lean.
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
-        guard let orientation = TextOrientation(measures.textLines) else { return [] }
+        guard let orientation = TextOrientation(measures.pageLines) else { return [] }
         var found: [AuditFinding] = []
         let lean =
             "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
-        if orientation.sideways {
+        switch orientation.turn {
+        case 90?, 270?:
+            let clockwise = orientation.turn == 90
+            found.append(
+                finding(
+                    path, .rotated, .warning, Double(orientation.turn ?? 0), nil,
+                    "turned a quarter \(clockwise ? "clockwise" : "counter-clockwise"): the text lines run down the page; "
+                        + "turn it 90° \(clockwise ? "counter-clockwise" : "clockwise") to read it"))
+        case 180?:
+            found.append(
+                finding(
+                    path, .rotated, .warning, 180, nil,
+                    "upside down: the text's ascenders hang below its lines; turn it 180° to read it"))
+        case nil where orientation.sideways:
             found.append(
                 finding(
                     path, .rotated, .warning, 90 + orientation.skew, nil,
                     "turned a quarter: the text lines run down the page (at \((90 + orientation.skew).shortDescription)°); "
                         + "whether by 90° or 270° is uncertain"))
+        default: break
         }
         if abs(orientation.skew) > thresholds.maximumRotation {
             found.append(

@@ -6,8 +6,8 @@ import Testing
 @Suite struct DocumentAndDatasetCheckTests {
     static let images = ImageHeaderTests.images
 
-    static func lines(angle: Double, agreement: Double = 0.9, marks: Int = 300) -> TextLines {
-        TextLines(marks: marks, angle: angle, agreement: agreement)
+    static func lines(angle: Double, agreement: Double = 0.9, marks: Int = 300, upright: Double? = nil) -> PageLines {
+        PageLines(marks: marks, angle: angle, agreement: agreement, upright: upright)
     }
 
     @Test func textLineAnglesBecomeQuarterTurnsAndLean() throws {
@@ -21,26 +21,53 @@ import Testing
         #expect(quarterLeaning.sideways && quarterLeaning.skew == 20)
     }
 
+    @Test func ascendersAndDescendersTellTheTurn() {
+        #expect(TextOrientation(Self.lines(angle: 1, upright: 0.04))?.turn == 0)
+        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.04))?.turn == 180)
+        // Sideways lines are read after a quarter turn counter-clockwise.
+        #expect(TextOrientation(Self.lines(angle: 89, upright: 0.04))?.turn == 90)
+        #expect(TextOrientation(Self.lines(angle: 89, upright: -0.04))?.turn == 270)
+        // Capitals and digits read the same either way up: the turn is uncertain, not guessed.
+        let capitals = TextOrientation(Self.lines(angle: 89, upright: 0.008))
+        #expect(capitals?.sideways == true && capitals?.turn == nil)
+    }
+
     @Test func photosAndSparseMarksAreNotDocuments() {
         #expect(TextOrientation(Self.lines(angle: 90, agreement: 0.24)) == nil)  // a photo's edges disagree
         #expect(TextOrientation(Self.lines(angle: 90, marks: 12)) == nil)
         #expect(TextOrientation(nil) == nil)
+        // Weak agreement (a table's grain among the marks) counts only with text that says which way up.
+        #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55)) == nil)
+        #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55, upright: 0.03)) != nil)
     }
 
     @Test func theShimFindsTheTextLinesOfRealReceipts() throws {
         let measurer = try ImageMeasurer.shared()
-        let upright = try #require(
-            try measurer.measure(path: Self.images.appendingPathComponent("receipt.jpg").path).textLines)
+        func lines(_ name: String) throws -> PageLines? {
+            try measurer.measure(path: Self.images.appendingPathComponent(name).path).pageLines
+        }
+        let upright = try #require(try lines("receipt.jpg"))
         #expect(upright.angle < 2 || upright.angle > 178)
-        let quarter = try #require(
-            try measurer.measure(path: Self.images.appendingPathComponent("receipt_quarter.jpg").path).textLines)
+        let quarter = try #require(try lines("receipt_quarter.jpg"))
         #expect(abs(quarter.angle - 90) < 2)
-        let skewed = try #require(
-            try measurer.measure(path: Self.images.appendingPathComponent("receipt_skewed.jpg").path).textLines)
+        let skewed = try #require(try lines("receipt_skewed.jpg"))
         #expect(abs(skewed.angle - 155) < 2)  // 25 degrees counter-clockwise
-        #expect(
-            TextOrientation(try measurer.measure(path: Self.images.appendingPathComponent("photo.jpg").path).textLines)
-                == nil)
+        #expect(TextOrientation(try lines("photo.jpg")) == nil)
+    }
+
+    @Test func theShimTellsWhichWayUpAPageStandsScannedOrPhotographed() throws {
+        let measurer = try ImageMeasurer.shared()
+        func orientation(_ name: String) throws -> TextOrientation? {
+            TextOrientation(try measurer.measure(path: Self.images.appendingPathComponent(name).path).pageLines)
+        }
+        #expect(try orientation("page.jpg")?.turn == 0)
+        #expect(try orientation("page_upside_down.jpg")?.turn == 180)
+        // On a striped table, in perspective and falling light, turned a quarter clockwise.
+        #expect(try orientation("page_photographed.jpg")?.turn == 0)
+        #expect(try orientation("page_photographed_quarter.jpg")?.turn == 90)
+        // Capitals and digits only: sideways, but which way is not guessed.
+        let receipt = try #require(try orientation("receipt_quarter.jpg"))
+        #expect(receipt.sideways && receipt.turn == nil)
     }
 
     /// An audit of these images in a real store, with their thumbnails stored as inspections are.

@@ -10,23 +10,31 @@ WIDTH, HEIGHT = 320, 560
 
 
 def receipt(seed):
-    """A grey receipt: lines of character-sized dark marks on light paper, as rows of bytes."""
+    """A grey receipt: lines of character-sized dark marks on light paper, as rows of bytes. The
+    marks stand on a baseline as letters do: most are x-height, a fifth rise above it (b, d, h,
+    k, l) and a few hang below it (g, p, y)."""
     rng = random.Random(seed)
     rows = [bytearray([235 + rng.randrange(8)] * WIDTH) for _ in range(HEIGHT)]
-    top = 30
-    while top < HEIGHT - 40:
+    baseline = 42
+    while baseline < HEIGHT - 30:
         x = 20 + rng.randrange(10)
         end = WIDTH - 20 - rng.randrange(120)
         while x < end:
-            width, height = 5 + rng.randrange(3), 9 + rng.randrange(3)
+            width = 5 + rng.randrange(3)
             if rng.random() < 0.15:  # a space between words
                 x += 8
                 continue
+            shape = rng.random()
+            top, bottom = baseline - 7, baseline
+            if shape < 0.2:
+                top = baseline - 11
+            elif shape < 0.27:
+                bottom = baseline + 3
             ink = 30 + rng.randrange(40)
-            for y in range(top, top + height):
+            for y in range(top, bottom):
                 rows[y][x:x + width] = bytes([ink]) * width
             x += width + 3
-        top += 22 + rng.randrange(6)
+        baseline += 22 + rng.randrange(6)
     return rows
 
 

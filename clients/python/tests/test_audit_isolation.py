@@ -101,19 +101,27 @@ def test_mutated_real_files_and_lying_headers_are_each_answered(client, tmp_path
 
 
 def test_documents_turned_or_leaning_are_found_and_a_scan_tilt_is_not(client, tmp_path):
-    names = ["receipt.jpg", "receipt_quarter.jpg", "receipt_skewed.jpg", "receipt_tilted.jpg", "photo.jpg"]
+    names = ["receipt.jpg", "receipt_quarter.jpg", "receipt_skewed.jpg", "receipt_tilted.jpg", "photo.jpg",
+             "page.jpg", "page_upside_down.jpg", "page_photographed.jpg", "page_photographed_quarter.jpg"]
     for name in names:
         shutil.copy(FIXTURES / name, tmp_path / name)
     audit = client.call("audit.run", path=str(tmp_path))
     found = {}
     for finding in audit["findings"]:
         found.setdefault(finding["path"].rsplit("/", 1)[-1], {})[finding["issue"]] = finding
+    # A receipt in capitals and digits reads the same either way up: which quarter turn is uncertain.
     assert "rotated" in found["receipt_quarter.jpg"] and "skewed" not in found["receipt_quarter.jpg"]
     assert abs(found["receipt_quarter.jpg"]["rotated"]["score"] - 90) < 3
     assert "uncertain" in found["receipt_quarter.jpg"]["rotated"]["detail"]
+    # Lower-case text says which way up it stands, on a scan and on a page photographed on a table.
+    upside_down = found["page_upside_down.jpg"]["rotated"]
+    assert upside_down["score"] == 180 and "upside down" in upside_down["detail"]
+    quarter = found["page_photographed_quarter.jpg"]["rotated"]
+    assert quarter["score"] == 90 and "turned a quarter clockwise" in quarter["detail"], quarter
+    assert "turn it 90° counter-clockwise" in quarter["detail"]
     skewed = found["receipt_skewed.jpg"]["skewed"]
-    assert abs(skewed["score"] - 25) < 2 and skewed["threshold"] == 15 and "counter-clockwise" in skewed["detail"]
-    for upright in ("receipt.jpg", "receipt_tilted.jpg", "photo.jpg"):
+    assert abs(skewed["score"] - 25) < 2 and skewed["threshold"] == 10 and "counter-clockwise" in skewed["detail"]
+    for upright in ("receipt.jpg", "receipt_tilted.jpg", "photo.jpg", "page.jpg", "page_photographed.jpg"):
         assert not {"rotated", "skewed"} & set(found.get(upright, {})), upright
     # The limit is a threshold like the others.
     accepted, rejected = client.filter_images([str(tmp_path / "receipt_tilted.jpg")], max_rotation=4)
