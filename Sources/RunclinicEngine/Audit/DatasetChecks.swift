@@ -28,10 +28,14 @@ public enum DatasetChecks {
     /// 0.07 apart at most; distinct receipts of one layout, and near-blank pages with a few lines
     /// at the top (which hash alike), 0.146 and more. (At 24x24 the two overlapped.)
     static let thumbnailRadius = 0.1
-    /// Two documents are only near-duplicates when their character counts agree within 10%: on the
-    /// bench, copies agreed within 7% (a copy may be measured at 768 px and its original at 1,024);
-    /// near-blank pages whose thumbnails matched differed by 2-16%.
+    /// Two sparse documents are only near-duplicates when their character counts agree within 10%:
+    /// on the bench, copies agreed within 7% (a copy may be measured at 768 px and its original at
+    /// 1,024); near-blank pages whose thumbnails matched differed by 2-16%. Pages with more text
+    /// than `sparsePage` marks show their words in the thumbnail, and their counts are no guide:
+    /// small print at the labelling scale merges into words or not with the slightest change (a
+    /// scan and its copy resized to two thirds counted 1,132 and 387).
     static let textMarksAgreement = 0.9
+    static let sparsePage = 200
 
     /// Hash bits a candidate pair may differ in (on average over its two hashes) before its
     /// thumbnails are compared. Within 7 bits two hashes are sure to share one of the eight bands;
@@ -39,7 +43,7 @@ public enum DatasetChecks {
     static let nearRadius = 12
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 3
+    static let version = 4
     /// Images sharing one hash band that are still compared pair by pair.
     static let largestBucket = 2_000
 
@@ -102,6 +106,7 @@ public enum DatasetChecks {
                             continue
                         }
                         if let first = members[a].textMarks, let second = members[b].textMarks,
+                            min(first, second) < Self.sparsePage,
                             Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second))
                         {
                             continue

@@ -19,15 +19,24 @@ public struct TextOrientation: Sendable, Equatable {
     static let minimumMarks = 80
     static let minimumAgreement = 0.5
     static let convincingAgreement = 0.6
+    /// Under 200 marks (a short receipt, a title page), lines must agree at 0.7: the real ones of
+    /// the benches agree at 0.9, while the grain of weathered wood lined up 150 marks at 0.5-0.66.
+    static let fewMarks = 200
+    static let fewMarksAgreement = 0.7
     /// How much more of the lines' ink must lie on one side of their bands to tell up from down:
     /// upright pages of the audit bench score 0.040 at the median, upside-down ones -0.046, and
     /// none of 1,161 pages past 0.015 either way was read the wrong way up; a receipt in capitals
-    /// and digits scores 0.010-0.014 either way up.
+    /// and digits scores 0.010-0.014 either way up. That is enough to say which way a quarter
+    /// turn went (the page is turned either way). Calling an upright-looking page upside down takes
+    /// twice that: the cue is a matter of language, and receipts of short words rich in g, j, p
+    /// and y (the issue-4 bench's) score from -0.03 to 0.02 upright.
     static let minimumUprightEvidence = 0.015
+    static let minimumUpsideDownEvidence = 0.03
 
     public init?(_ lines: PageLines?) {
         guard let lines, lines.marks >= Self.minimumMarks, lines.agreement >= Self.minimumAgreement,
-            lines.agreement >= Self.convincingAgreement || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence
+            lines.agreement >= Self.convincingAgreement || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence,
+            lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement
         else { return nil }
         let across = lines.angle < 45 || lines.angle >= 135
         sideways = !across
@@ -36,7 +45,8 @@ public struct TextOrientation: Sendable, Equatable {
         // page had been turned a quarter clockwise.
         switch lines.upright {
         case let score? where score >= Self.minimumUprightEvidence: turn = sideways ? 90 : 0
-        case let score? where score <= -Self.minimumUprightEvidence: turn = sideways ? 270 : 180
+        case let score? where score <= -Self.minimumUprightEvidence && sideways: turn = 270
+        case let score? where score <= -Self.minimumUpsideDownEvidence: turn = 180
         default: turn = nil
         }
     }

@@ -24,6 +24,9 @@ import Testing
     @Test func ascendersAndDescendersTellTheTurn() {
         #expect(TextOrientation(Self.lines(angle: 1, upright: 0.04))?.turn == 0)
         #expect(TextOrientation(Self.lines(angle: 1, upright: -0.04))?.turn == 180)
+        // Upside down takes twice the evidence: short words rich in descenders lean that way upright.
+        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.02))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 89, upright: -0.02))?.turn == 270)
         // Sideways lines are read after a quarter turn counter-clockwise.
         #expect(TextOrientation(Self.lines(angle: 89, upright: 0.04))?.turn == 90)
         #expect(TextOrientation(Self.lines(angle: 89, upright: -0.04))?.turn == 270)
@@ -39,6 +42,9 @@ import Testing
         // Weak agreement (a table's grain among the marks) counts only with text that says which way up.
         #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55)) == nil)
         #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55, upright: 0.03)) != nil)
+        // Few marks must line up well: wood grain lines up 150 marks at 0.5-0.66.
+        #expect(TextOrientation(Self.lines(angle: 88, agreement: 0.66, marks: 150, upright: 0.016)) == nil)
+        #expect(TextOrientation(Self.lines(angle: 88, agreement: 0.92, marks: 150)) != nil)
     }
 
     @Test func theShimFindsTheTextLinesOfRealReceipts() throws {
@@ -140,6 +146,29 @@ import Testing
         // d looks like a; e is d's byte-identical copy, a duplicate and nothing more.
         #expect(found.0.map(\.path) == ["b.jpg", "d.jpg"] && found.0.allSatisfy { $0.group == "a.jpg" })
         #expect(found.1.map(\.path) == ["e.jpg"] && found.1.first?.group == "d.jpg")
+    }
+
+    @Test func onlySparsePagesMustAgreeOnTheirCharacterCounts() throws {
+        let temporary = try TemporaryStore()
+        let page: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
+        func document(_ path: String, marks: Int) -> DatasetChecks.Image {
+            var image = Self.image(path, hash: 0xFFFF_0000_FFFF_0000)
+            image.textMarks = marks
+            return image
+        }
+        let auditID = try Self.audit(
+            [
+                // A page of small print and its copy resized to two thirds: words merge differently.
+                (document("print.png", marks: 1_132), page),
+                (document("print_resized.jpg", marks: 387), page),
+                // Two near-blank pages of one layout: a few lines, counts 20% apart.
+                (document("blank_a.png", marks: 120), Array(page.reversed())),
+                (document("blank_b.png", marks: 150), Array(page.reversed())),
+            ], in: temporary)
+        let found = try temporary.store.withAuditImages(auditID: auditID) { images in
+            try DatasetChecks.nearDuplicates(images, radius: 12)
+        }
+        #expect(found.map(\.path) == ["print_resized.jpg"] && found.first?.group == "print.png")
     }
 
     @Test func oddSizesAreTwentyTimesOffTheMedian() throws {
