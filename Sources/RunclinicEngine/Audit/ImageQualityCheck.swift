@@ -79,13 +79,6 @@ public struct ImageQualityCheck: Sendable {
             measures.edgeDensity < 0.01
             && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
                 || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
-        // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
-        // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
-        // (structure at 48x48, no detail at all, too little contrast left for the rest).
-        let blurred =
-            !nearUniform && measures.sharpness < thresholds.blurThreshold
-            && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
-                || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5))
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
@@ -96,6 +89,18 @@ public struct ImageQualityCheck: Sendable {
         let faded =
             (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
+        // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
+        // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
+        // (structure at 48x48, no detail at all, too little contrast left for the rest); or a page
+        // whose ink a blur spread thin, which leaves it as light as a washed-out one but, unlike
+        // one, without edges (blurred scans: ratio 0.05-0.11; washed-out pages keep 0.14 and up).
+        let smearedPage =
+            (clipped || faded) && (measures.sharpnessRatio ?? 1) < thresholds.blurredPageRatio
+        let blurred =
+            !nearUniform && measures.sharpness < thresholds.blurThreshold
+            && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
+                || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5)
+                || smearedPage)
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
         // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
         let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235

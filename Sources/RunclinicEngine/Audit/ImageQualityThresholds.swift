@@ -17,6 +17,10 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// ...and under which that variance, as a share of the same regions' grey variance, says
     /// nothing is crisp at any contrast (in-focus photos 0.04 and up, blurred ones under 0.04).
     public var blurRatio = 0.05
+    /// ...or, for an image as light as a washed-out one (a page whose ink a blur spread thin), the
+    /// ratio under which it is blurred rather than washed out: blurred scans 0.05-0.11, washed-out
+    /// pages and photos 0.14 and up.
+    public var blurredPageRatio = 0.12
     /// Mean brightness (0-255) under which an image with half its pixels black is dark (a dim
     /// evening photo with its lights sits at 30-50; photos darkened past use under 30).
     public var darkMean = 40.0
@@ -43,7 +47,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     static let keys = [
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
         "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
-        "min_range",
+        "min_range", "blurred_page_ratio",
     ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
@@ -76,6 +80,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "min_entropy": thresholds.minimumEntropy = number
             case "max_rotation": thresholds.maximumRotation = number
             case "blur_ratio": thresholds.blurRatio = number
+            case "blurred_page_ratio": thresholds.blurredPageRatio = number
             case "min_range": thresholds.minimumRange = number
             default: thresholds.grayscaleColourfulness = number
             }

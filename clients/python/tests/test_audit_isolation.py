@@ -126,3 +126,18 @@ def test_documents_turned_or_leaning_are_found_and_a_scan_tilt_is_not(client, tm
     # The limit is a threshold like the others.
     accepted, rejected = client.filter_images([str(tmp_path / "receipt_tilted.jpg")], max_rotation=4)
     assert [r["issue"] for r in rejected[str(tmp_path / "receipt_tilted.jpg")]] == ["skewed"]
+
+
+def test_a_page_whose_ink_a_blur_spread_thin_is_blurry_not_washed_out(client, tmp_path):
+    # Defocus leaves nothing darker than light grey, as over-exposure does; the edges tell them apart.
+    for name in ("page.jpg", "page_blurred.jpg"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    audit = client.call("audit.run", path=str(tmp_path))
+    found = {}
+    for finding in audit["findings"]:
+        found.setdefault(finding["path"].rsplit("/", 1)[-1], {})[finding["issue"]] = finding
+    assert set(found.get("page_blurred.jpg", {})) == {"blurry"}, found
+    assert "page.jpg" not in found
+    # The ratio that tells them apart is a threshold like the others.
+    accepted, rejected = client.filter_images([str(tmp_path / "page_blurred.jpg")], blurred_page_ratio=0.01)
+    assert [r["issue"] for r in rejected[str(tmp_path / "page_blurred.jpg")]] == ["overexposed"]
