@@ -289,14 +289,14 @@ TextLines line_direction(std::vector<Mark> characters, double size, int columns_
     return {int32_t(characters.size()), angle, near / double(pairs)};
 }
 
-// The text-line angle from the ink of a document shrunk `shrink` times from the analysis scale.
-TextLines find_text_lines(const cv::Mat &grey, int threshold, double shrink) {
+// The characters of a document's ink, shrunk `shrink` times from the analysis scale: 0 under 30.
+int32_t count_text_marks(const cv::Mat &grey, int threshold, double shrink) {
     cv::Mat ink;
     cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
     cv::Mat labels, stats, centroids;
     const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
     double size = 0;
-    return line_direction(character_marks(stats, centroids, count, shrink, &size), size, grey.cols, grey.rows);
+    return int32_t(character_marks(stats, centroids, count, shrink, &size).size());
 }
 
 // Whether text stands upright once its lines are turned level by `rotation` degrees
@@ -426,8 +426,9 @@ void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     out->page_upright = upright_score(ink, rotation);
 }
 
-// The text lines of a document: light paper and dark ink, characters lined up.
-void measure_text_lines(const cv::Mat &grey, const long counts[256], int32_t analysis_side, rc_image_measures *out) {
+// The characters of a document: light paper and dark ink. Near-duplicate pages are told apart by
+// them, and a grey document is not a grey picture.
+void measure_text_marks(const cv::Mat &grey, const long counts[256], int32_t analysis_side, rc_image_measures *out) {
     // A document: light paper and dark ink, split by Otsu's threshold (from the histogram).
     double total = 0, weighted = 0;
     for (int value = 0; value < 256; ++value) { total += counts[value]; weighted += double(counts[value]) * value; }
@@ -450,22 +451,16 @@ void measure_text_lines(const cv::Mat &grey, const long counts[256], int32_t ana
     if (paper < 150 || paper - ink_level < 60 || threshold < 60) return;
     // Characters are labelled at half the analysis side, a quarter of the pixels (labelling was
     // half the cost of measuring a document), and at that one size whatever the decoded size, so
-    // copies of a page count alike (a copy resized to two thirds once counted 387 marks at the
-    // analysis scale where its original counted 1,132 at this one). Which way the page lies is
-    // measure_page_lines' to say.
+    // copies of a sparse page count alike. Which way the page lies is measure_page_lines' to say.
     const int longer = std::max(grey.cols, grey.rows), labelling_side = std::max(1, (analysis_side > 0 ? analysis_side : longer) / 2);
-    TextLines lines;
     if (longer > labelling_side) {
         const double factor = double(labelling_side) / longer;
         cv::Mat small;
         cv::resize(grey, small, cv::Size(), factor, factor, cv::INTER_AREA);
-        lines = find_text_lines(small, threshold, 1 / factor);
+        out->text_marks = count_text_marks(small, threshold, 1 / factor);
     } else {
-        lines = find_text_lines(grey, threshold, 1);
+        out->text_marks = count_text_marks(grey, threshold, 1);
     }
-    out->text_marks = lines.marks;
-    out->text_line_angle = lines.angle;
-    out->text_line_agreement = lines.agreement;
 }
 
 // The spread of colour across the image: 16x16 cell means of two opponent channels (red-green
@@ -532,7 +527,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     measure_sharpness(scaled, out);
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
-    measure_text_lines(scaled, counts, analysis_side, out);
+    measure_text_marks(scaled, counts, analysis_side, out);
     measure_page_lines(scaled, out);
     out->difference_hash = difference_hash(scaled);
     thumbnail(scaled, out);

@@ -33,13 +33,9 @@ typedef struct {
     /// dark pixel left, a white page keeps its ink.
     double darkest_level;
     double brightest_level;
-    /// Text lines (documents only: light paper, dark ink, at least 30 character-sized marks).
-    /// The nearest neighbour of a character lies along its line, so the directions to nearest
-    /// neighbours peak at the line angle (degrees in [0, 180), image coordinates, y down).
+    /// Characters of a document (light paper, dark ink, split by one threshold), counted at half
+    /// the analysis side whatever the decoded size; 0 when not a document or under 30.
     int32_t text_marks;
-    double text_line_angle;
-    /// Share of the nearest-neighbour directions within 12 degrees of that angle.
-    double text_line_agreement;
     /// Mean absolute difference between colour channels (0 for grey images).
     double colourfulness;
     /// 64-bit difference hash of a 9x8 thumbnail (near-duplicates differ in few bits).
@@ -58,9 +54,11 @@ typedef struct {
     /// of the two opponent colour channels' 16x16 cell means (0 for grey images). A flat wall
     /// varies little; a picture whose regions differ only in hue (equal grey) varies a lot.
     double colour_spread;
-    /// Text lines again, from ink found against its local background (a photographed page on a
-    /// table, in uneven light): the characters on the paper, their line angle (as text_line_angle)
-    /// and agreement. These decide a page's orientation and lean.
+    /// Text lines, from ink found against its local background (a photographed page on a table,
+    /// in uneven light, as well as a scan): the characters on the paper; their line angle (the
+    /// nearest neighbour of a character lies along its line, so the directions to nearest
+    /// neighbours peak there: degrees in [0, 180), image coordinates, y down); and the share of
+    /// those directions within 12 degrees of it. These decide a page's orientation and lean.
     int32_t page_marks;
     double page_line_angle;
     double page_line_agreement;

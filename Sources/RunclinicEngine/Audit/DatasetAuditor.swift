@@ -139,7 +139,7 @@ public struct DatasetAuditor: Sendable {
         guard !incomparable else { return image }
         if measures.entropy >= thresholds.minimumEntropy { image.differenceHash = measures.differenceHash }
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
-        image.textMarks = measures.textLines?.marks
+        image.textMarks = measures.textMarks
         return image
     }
 

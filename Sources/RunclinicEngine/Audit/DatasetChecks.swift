@@ -18,7 +18,7 @@ public enum DatasetChecks {
         public var differenceHash: UInt64? = nil
         /// The thumbnail's average hash (see `averageHash`).
         public var averageHash: UInt64? = nil
-        /// Character marks of a document (see TextLines): copies of one page have nearly the same
+        /// Character marks of a document (see ImageMeasures.textMarks): copies of one page have nearly the same
         /// number, distinct pages of one layout rarely do.
         public var textMarks: Int? = nil
     }

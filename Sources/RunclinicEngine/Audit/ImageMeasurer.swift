@@ -28,8 +28,9 @@ public struct ImageMeasures: Sendable, Codable {
     public internal(set) var thumbnail: Data
     /// Grey levels the thumbnail spanned before stretching (its real contrast).
     public let thumbnailRange: Double
-    /// Text lines, when the image is a document (see image_inspection.h); nil otherwise.
-    public let textLines: TextLines?
+    /// Characters of a document with dark ink on light paper, counted at half the analysis side
+    /// (see image_inspection.h); nil when the image is no such document.
+    public let textMarks: Int?
     /// Text lines found against the local background, with how upright they stand: a page's
     /// orientation and lean, photographed or scanned (see image_inspection.h); nil otherwise.
     public let pageLines: PageLines?
@@ -37,15 +38,6 @@ public struct ImageMeasures: Sendable, Codable {
     /// across the image (see image_inspection.h).
     public let sharpnessRatio: Double?
     public let colourSpread: Double?
-}
-
-/// The text lines of a document: their angle and how many characters agree on it.
-public struct TextLines: Sendable, Codable, Equatable {
-    public let marks: Int
-    /// Degrees in [0, 180), image coordinates (y down): 0 runs across, 90 runs down.
-    public let angle: Double
-    /// Share of nearest-neighbour directions within 12 degrees of the angle.
-    public let agreement: Double
 }
 
 /// The text lines of a page, found against its local background, and how upright they stand.
@@ -162,11 +154,7 @@ public final class ImageMeasurer: Sendable {
                 darkestLevel: result.darkest_level, brightestLevel: result.brightest_level,
                 colourfulness: result.colourfulness, differenceHash: result.difference_hash,
                 thumbnail: withUnsafeBytes(of: result.thumbnail) { Data($0) }, thumbnailRange: result.thumbnail_range,
-                textLines: result.text_marks > 0
-                    ? TextLines(
-                        marks: Int(result.text_marks), angle: result.text_line_angle,
-                        agreement: result.text_line_agreement)
-                    : nil,
+                textMarks: result.text_marks > 0 ? Int(result.text_marks) : nil,
                 pageLines: result.page_marks > 0
                     ? PageLines(
                         marks: Int(result.page_marks), angle: result.page_line_angle,

@@ -137,7 +137,7 @@ public struct ImageQualityCheck: Sendable {
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
         // missing part decodes grey: neither is said).
-        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, !header.isTruncated, measures.textLines == nil,
+        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
             measures.colourfulness < thresholds.grayscaleColourfulness
         {
             found.append(
