@@ -155,11 +155,11 @@ public struct ImageQualityCheck: Sendable {
         let lean =
             "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
         switch orientation.turn {
-        case 90?, 270?:
-            let clockwise = orientation.turn == 90
+        case let turn? where turn == 90 || turn == 270:
+            let clockwise = turn == 90
             found.append(
                 finding(
-                    path, .rotated, .warning, Double(orientation.turn ?? 0), nil,
+                    path, .rotated, .warning, Double(turn), nil,
                     "turned a quarter \(clockwise ? "clockwise" : "counter-clockwise"): the text lines run down the page; "
                         + "turn it 90° \(clockwise ? "counter-clockwise" : "clockwise") to read it"))
         case 180?:
