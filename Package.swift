@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
@@ -64,10 +66,28 @@ let package = Package(
             dependencies: ["RunclinicEngine", "RunclinicRPC", "RunclinicJSON", logging],
             resources: [.embedInCode("Resources/openrpc.json")]
         ),
+        // The dashboard's transport: HTTP for its page, the same JSON-RPC over a WebSocket. Knows
+        // nothing of analysis; the page (and the chart library it draws with) is compiled in.
+        .target(
+            name: "RunclinicWeb",
+            dependencies: [
+                "RunclinicRPC", "RunclinicJSON", logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            exclude: ["Resources/SOURCE.md"],
+            resources: [
+                .embedInCode("Resources/dashboard.html"),
+                .embedInCode("Resources/dashboard.js"),
+                .embedInCode("Resources/dashboard.css"),
+                .embedInCode("Resources/chart.min.js"),
+            ]
+        ),
         .executableTarget(
             name: "runclinic",
             dependencies: [
-                "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", "RunclinicText", logging,
+                "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", "RunclinicText", "RunclinicWeb",
+                logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

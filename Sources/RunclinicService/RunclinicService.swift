@@ -12,6 +12,7 @@ public struct RunclinicService: Sendable {
     let alerts = AlertHub()
     let webhooks: WebhookNotifier
     let fireAndForgetSenders = FireAndForgetSenders()
+    let watcher: StoreWatcher
     /// The `audit:` section of `serve --config FILE`; a request's `thresholds` win.
     let auditDefaults: ImageQualityThresholds
     /// Where audits decode images; a server passes its worker processes (a decoder crash then costs
@@ -29,6 +30,7 @@ public struct RunclinicService: Sendable {
         self.imageInspector = imageInspector
         monitor = TrainingMonitor(store: store, defaults: defaults)
         webhooks = WebhookNotifier(store: store)
+        watcher = StoreWatcher(store: store)
         let senders = fireAndForgetSenders
         store.onLostWrites { losses in senders.report(losses) }
     }
@@ -37,7 +39,7 @@ public struct RunclinicService: Sendable {
     public var registry: MethodRegistry {
         var registry = MethodRegistry(contracts: OpenRPCDocument.contracts)
         for handler in lifecycleMethods + runMethods + monitorMethods + auditMethods + analyzeMethods + compareMethods
-            + importMethods
+            + importMethods + storeMethods
         {
             registry.register(handler)
         }

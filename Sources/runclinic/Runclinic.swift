@@ -12,7 +12,8 @@ struct Runclinic: ParsableCommand {
         version: RunclinicService.version,
         subcommands: [
             ServeCommand.self, RunsCommand.self, CallCommand.self, AuditCommand.self, AnalyzeCommand.self,
-            CompareCommand.self, HparamsCommand.self, ImportCommand.self, ExportCommand.self, InspectWorkerCommand.self,
+            CompareCommand.self, HparamsCommand.self, ImportCommand.self, ExportCommand.self, UICommand.self,
+            InspectWorkerCommand.self,
         ]
     )
 

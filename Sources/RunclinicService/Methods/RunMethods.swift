@@ -79,7 +79,21 @@ extension RunclinicService {
                     sinceStep: try params.optionalInt("since_step"), untilStep: try params.optionalInt("until_step"),
                     attempts: try params.optionalChoice("attempts", of: RunStore.Attempts.self) ?? .lineage,
                     isCancelled: { context.cancellation.isCancelled })
-                return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
+                guard let limit = try params.optionalInt("max_points") else {
+                    return ["series": .object(JSONObject(series.map { ($0.name, $0.series.json) }))]
+                }
+                guard limit >= 2 else { throw ResponseError.invalidParams(field: "max_points", "must be at least 2") }
+                // A chart's worth of points; how many the series holds is said beside them.
+                return [
+                    "series": .object(
+                        JSONObject(
+                            series.map { entry in
+                                var object =
+                                    entry.series.decimated(toAtMost: Int(clamping: limit)).json.objectValue ?? [:]
+                                object["total"] = .int(Int64(entry.series.steps.count))
+                                return (entry.name, .object(object))
+                            }))
+                ]
             },
             MethodHandler("run.batches") { params, _ in
                 let records = try store.batches(

@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import RunclinicRPC
+
+/// `runclinic ui`'s web server: the page and its files over HTTP, and the JSON-RPC API over a
+/// WebSocket at /rpc, one message per frame. Every request must carry the access token.
+public struct DashboardServer: Sendable {
+    public let host: String
+    public let port: Int
+    public let token: AccessToken
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+
+    public init(configuration: ServerConfiguration, host: String, port: Int, token: AccessToken, logger: Logger) {
+        self.configuration = configuration
+        self.host = host
+        self.port = port
+        self.token = token
+        self.logger = logger
+    }
+
+    /// Serves until the task is cancelled; `onListening` gets the port bound (port 0 picks one).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let access = Access()
+        let connectionIDs = Counter()
+        let configuration = self.configuration
+        let logger = self.logger
+        let token = self.token
+        let host = self.host
+        let router = Router(context: DashboardRequestContext.self)
+        router.middlewares.add(TokenMiddleware(access: access))
+        router.get("/") { _, context -> Response in
+            Self.response(DashboardAssets.page, setCookie: context.setsCookie ? access.current?.cookie : nil)
+        }
+        router.get("/assets/:name") { _, context -> Response in
+            guard let name = context.parameters.get("name"), let asset = DashboardAssets.files[name] else {
+                return Response(status: .notFound)
+            }
+            return Self.response(asset, setCookie: nil)
+        }
+        // Reached when an upgrade to /rpc was refused, or when it was not a WebSocket request.
+        router.get("/rpc") { request, _ -> Response in
+            if let refusal = access.current?.checkWebSocket(path: request.uri.description, headers: request.headers) {
+                return Self.text(.forbidden, refusal.description)
+            }
+            return Self.text(.badRequest, "/rpc speaks JSON-RPC over a WebSocket only")
+        }
+        let maximumBytes = configuration.maximumMessageBytes
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: maximumBytes))) {
+                request, _, _ in
+                guard let path = request.path, path == "/rpc" || path.hasPrefix("/rpc?") else { return .dontUpgrade }
+                guard let access = access.current else { return .dontUpgrade }
+                if let refusal = access.checkWebSocket(path: request.path, headers: request.headerFields) {
+                    logger.warning("dashboard: \(refusal)")
+                    return .dontUpgrade
+                }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    let bridge = try WebSocketBridge(
+                        id: connectionIDs.next(), configuration: configuration, logger: logger)
+                    let outgoing = bridge.start()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await message in outgoing { try await outbound.write(.text(message)) }
+                        }
+                        for try await message in inbound.messages(maxSize: maximumBytes) {
+                            let text: String
+                            switch message {
+                            case .text(let string): text = string
+                            case .binary(let buffer): text = String(buffer: buffer)
+                            }
+                            if !bridge.deliver(text) { break }
+                        }
+                        bridge.finishInput()
+                        try await group.waitForAll()
+                    }
+                    bridge.close()
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "runclinic"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                access.set(DashboardAccess(token: token, host: host, port: bound))
+                await onListening(bound)
+            },
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    static func response(_ asset: DashboardAssets.Asset, setCookie: String?) -> Response {
+        var headers: HTTPFields = [
+            .contentType: asset.contentType,
+            .cacheControl: "no-store",
+            // The page may talk to its own server only: no script, style or connection elsewhere.
+            .contentSecurityPolicy:
+                "default-src 'self'; connect-src 'self' ws: ; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        ]
+        if let setCookie { headers[.setCookie] = setCookie }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
+    }
+}
+
+/// The access rules, known once the port is bound (the allowed Origin names it).
+final class Access: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: DashboardAccess?
+
+    var current: DashboardAccess? { lock.withLock { value } }
+
+    func set(_ access: DashboardAccess) {
+        lock.withLock { value = access }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = 0
+
+    func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
+}

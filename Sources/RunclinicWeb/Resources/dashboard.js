@@ -1,0 +1,672 @@
+// runclinic's dashboard: one more client of the JSON-RPC API, over a WebSocket to the server
+// that served this page. Live data arrives as notifications (store.watch), never by polling.
+'use strict';
+
+// ---- the wire ---------------------------------------------------------------------------------
+
+/** Non-finite numbers arrive as the strings "NaN", "Infinity", "-Infinity". */
+function num(value) {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return NaN;
+  if (value === 'Infinity') return Infinity;
+  if (value === '-Infinity') return -Infinity;
+  return value === null || value === undefined ? NaN : Number(value);
+}
+
+class Rpc {
+  constructor() {
+    this.nextId = 1;
+    this.pending = new Map();
+    this.handlers = new Map();
+    this.queue = [];
+    this.onOpen = [];
+    this.connect();
+  }
+
+  connect() {
+    const token = new URLSearchParams(location.search).get('token');
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    this.socket = new WebSocket(scheme + location.host + '/rpc' + (token ? '?token=' + encodeURIComponent(token) : ''));
+    this.socket.onopen = () => {
+      showConnection('live');
+      for (const text of this.queue.splice(0)) this.socket.send(text);
+      for (const callback of this.onOpen) callback();
+    };
+    this.socket.onmessage = (event) => this.receive(JSON.parse(event.data));
+    this.socket.onclose = () => {
+      showConnection('down');
+      for (const [, waiting] of this.pending) waiting.reject(new Error('the connection to runclinic closed'));
+      this.pending.clear();
+      setTimeout(() => this.connect(), 2000);
+    };
+  }
+
+  receive(message) {
+    if (Array.isArray(message)) return message.forEach((one) => this.receive(one));
+    if (message.id !== undefined && message.id !== null && this.pending.has(message.id)) {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error) {
+        const error = new Error(message.error.message);
+        error.code = message.error.code;
+        waiting.reject(error);
+      } else {
+        waiting.resolve(message.result);
+      }
+    } else if (message.method) {
+      for (const handler of this.handlers.get(message.method) || []) handler(message.params);
+    }
+  }
+
+  call(method, params) {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      const text = JSON.stringify({ jsonrpc: '2.0', id, method, params: params || {} });
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+      else this.queue.push(text);
+    });
+  }
+
+  on(method, handler) {
+    if (!this.handlers.has(method)) this.handlers.set(method, []);
+    this.handlers.get(method).push(handler);
+    return () => this.handlers.set(method, this.handlers.get(method).filter((h) => h !== handler));
+  }
+}
+
+function showConnection(state) {
+  const element = document.getElementById('connection');
+  element.className = 'connection ' + state;
+  element.textContent = state === 'live' ? 'live' : 'reconnecting…';
+}
+
+const rpc = new Rpc();
+
+// ---- what this page follows: one watch per connection, the union of what is on screen ----------
+
+const watching = { runs: [] };
+function updateWatch() {
+  return rpc.call('store.watch', { runs: watching.runs, alerts: true, alert_backlog: 200, run_list: true });
+}
+rpc.onOpen.push(() => { updateWatch().then(() => route()); });
+
+// The alerts feed is kept whatever page is open, so the badge counts what came in meanwhile.
+const alerts = [];
+const alertKeys = new Set();
+let unseenAlerts = 0;
+rpc.on('store.alert', (alert) => {
+  // A reconnection asks for the backlog again: what is shown already is not added twice.
+  const key = alert.run.run_id + ':' + alert.step + ':' + JSON.stringify(alert.anomalies) + JSON.stringify(alert.action);
+  if (alertKeys.has(key)) return;
+  alertKeys.add(key);
+  alerts.unshift(alert);
+  if (alerts.length > 1000) alerts.pop();
+  if (currentPage !== 'alerts' && severityOf(alert) !== 'info') unseenAlerts += 1;
+  showAlertCount();
+});
+function showAlertCount() {
+  const badge = document.getElementById('alert-count');
+  badge.hidden = unseenAlerts === 0;
+  badge.textContent = String(unseenAlerts);
+}
+const severityRank = { info: 0, warning: 1, high: 2, critical: 3 };
+function severityOf(alert) {
+  let worst = 'info';
+  for (const anomaly of alert.anomalies || []) {
+    if (severityRank[anomaly.severity] > severityRank[worst]) worst = anomaly.severity;
+  }
+  return worst;
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+function element(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'className') node.className = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function formatNumber(value) {
+  const number = num(value);
+  if (Number.isNaN(number)) return 'NaN';
+  if (!Number.isFinite(number)) return number > 0 ? '+∞' : '-∞';
+  if (number === 0) return '0';
+  const magnitude = Math.abs(number);
+  if (magnitude >= 1e5 || magnitude < 1e-3) return number.toExponential(3);
+  return String(Number(number.toPrecision(4)));
+}
+
+function formatTime(seconds) {
+  if (!seconds) return '';
+  return new Date(seconds * 1000).toLocaleString();
+}
+
+function formatDuration(seconds) {
+  if (!(seconds > 0)) return '';
+  if (seconds < 90) return Math.round(seconds) + ' s';
+  if (seconds < 5400) return Math.round(seconds / 60) + ' min';
+  return (seconds / 3600).toFixed(1) + ' h';
+}
+
+function runLink(run) {
+  return element('a', { href: '#/run/' + run.run_id }, run.name);
+}
+
+function showError(container, error) {
+  container.append(element('p', { className: 'error' }, String(error.message || error)));
+}
+
+// ---- pages ----------------------------------------------------------------------------------
+
+let currentPage = null;
+let leavePage = () => {};
+
+function route() {
+  leavePage();
+  leavePage = () => {};
+  const main = document.getElementById('main');
+  main.replaceChildren();
+  const hash = location.hash || '#/runs';
+  const parts = hash.slice(2).split('/');
+  currentPage = parts[0] || 'runs';
+  for (const link of document.querySelectorAll('nav a')) {
+    link.classList.toggle('active', link.dataset.page === currentPage);
+  }
+  const pages = { runs: runsPage, run: runPage, alerts: alertsPage };
+  const page = pages[currentPage] || runsPage;
+  const done = page(main, parts.slice(1));
+  Promise.resolve(done).catch((error) => showError(main, error)).finally(() => {
+    document.body.dataset.ready = String(Number(document.body.dataset.ready || 0) + 1);
+  });
+}
+window.addEventListener('hashchange', route);
+
+// Runs: filter by project, status and tag; best value, anomalies by severity, live status.
+async function runsPage(main) {
+  if (watching.runs.length) {
+    watching.runs = [];
+    updateWatch();
+  }
+  main.append(element('h1', {}, 'Runs'));
+  const project = element('select', {}, element('option', { value: '' }, 'all projects'));
+  const status = element('select', {},
+    ['', 'running', 'finished', 'failed', 'killed'].map((s) => element('option', { value: s }, s || 'any status')));
+  const tag = element('input', { placeholder: 'tag', size: 12 });
+  main.append(element('div', { className: 'filters' },
+    element('label', {}, 'project '), project, element('label', {}, 'status '), status, element('label', {}, 'tag '), tag));
+  const table = element('table', { id: 'runs' });
+  main.append(table);
+  const runs = new Map();
+  const details = new Map();
+  const { runs: listed } = await rpc.call('run.list', { limit: 500 });
+  for (const run of listed) runs.set(run.run_id, run);
+  const projects = [...new Set(listed.map((run) => run.project))].sort();
+  for (const name of projects) project.append(element('option', { value: name }, name));
+
+  async function loadDetails(run) {
+    const [anomalies, info] = await Promise.all([
+      rpc.call('run.anomalies', { run: run.run_id, min_severity: 'warning' }),
+      rpc.call('run.get', { run: run.run_id }),
+    ]);
+    const counts = { warning: 0, high: 0, critical: 0 };
+    for (const anomaly of anomalies.anomalies) counts[anomaly.severity] = (counts[anomaly.severity] || 0) + 1;
+    details.set(run.run_id, { counts, info });
+  }
+  await Promise.all(listed.map(loadDetails));
+
+  function render() {
+    const rows = [...runs.values()]
+      .filter((run) => !project.value || run.project === project.value)
+      .filter((run) => !status.value || run.status === status.value)
+      .filter((run) => !tag.value || (run.tags || []).some((t) => t.includes(tag.value)))
+      .sort((a, b) => b.started_at - a.started_at);
+    table.replaceChildren(element('tr', {},
+      ['status', 'run', 'project', 'tags', 'last step', 'best checkpoint', 'anomalies', 'started', 'duration']
+        .map((title) => element('th', {}, title))));
+    for (const run of rows) {
+      const detail = details.get(run.run_id) || { counts: {}, info: {} };
+      const best = detail.info.best_checkpoint;
+      const bestText = best && best.metrics ? Object.entries(best.metrics).slice(0, 1)
+        .map(([key, value]) => key + ' ' + formatNumber(value) + ' @ ' + best.step) : '';
+      const lastStep = run.last_step !== undefined ? run.last_step : detail.info.last_step;
+      const live = run.status === 'running' && run.updated && Date.now() - run.updated < 30000;
+      table.append(element('tr', { 'data-run': run.run_id },
+        element('td', {}, element('span', { className: 'status ' + run.status + (live ? ' live' : '') }, run.status)),
+        element('td', {}, runLink(run)),
+        element('td', {}, run.project),
+        element('td', {}, (run.tags || []).map((t) => element('span', { className: 'tag' }, t))),
+        element('td', { className: 'num' }, lastStep === null || lastStep === undefined ? '' : lastStep),
+        element('td', {}, bestText),
+        element('td', {}, ['critical', 'high', 'warning'].filter((s) => detail.counts[s])
+          .map((s) => element('span', { className: 'sev ' + s, title: s }, detail.counts[s]))),
+        element('td', {}, formatTime(run.started_at)),
+        element('td', {}, formatDuration((run.ended_at || Date.now() / 1000) - run.started_at))));
+    }
+    if (!rows.length) table.append(element('tr', {}, element('td', { colspan: 9, className: 'muted' }, 'No runs yet.')));
+  }
+  render();
+  for (const control of [project, status]) control.addEventListener('change', render);
+  tag.addEventListener('input', render);
+  const offRuns = rpc.on('store.runs', async (params) => {
+    for (const run of params.runs) {
+      const known = runs.get(run.run_id);
+      run.updated = known && known.last_step !== run.last_step ? Date.now() : (known && known.updated);
+      if (!known) {
+        if (![...project.options].some((o) => o.value === run.project)) {
+          project.append(element('option', { value: run.project }, run.project));
+        }
+      }
+      runs.set(run.run_id, run);
+      if (!known || known.status !== run.status) await loadDetails(run).catch(() => {});
+    }
+    render();
+  });
+  const offAlerts = rpc.on('store.alert', async (alert) => {
+    const run = runs.get(alert.run.run_id);
+    if (run) {
+      await loadDetails(run).catch(() => {});
+      render();
+    }
+  });
+  leavePage = () => { offRuns(); offAlerts(); };
+}
+
+// A run: every metric's curve with anomalies, actions and non-finite values marked; live.
+async function runPage(main, [idText]) {
+  const runID = Number(idText);
+  const info = await rpc.call('run.get', { run: runID });
+  watching.runs = [runID];
+  const watch = await updateWatch();
+  const position = (watch.runs || []).find((entry) => entry.run_id === runID) || {};
+  main.append(element('h1', {}, info.name, ' ', element('span', { className: 'status ' + info.status }, info.status)));
+  main.append(element('p', { className: 'muted' },
+    'project ', info.project, ' · run ', String(info.run_id), ' · started ', formatTime(info.started_at),
+    ' · ', String(info.counts.points), ' points, ', String(info.counts.batches), ' batch records'));
+  const tools = element('div', { className: 'chart-tools' });
+  const smoothing = element('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: 0, id: 'smoothing' });
+  const logScale = element('input', { type: 'checkbox', id: 'log-scale' });
+  const reset = element('button', { type: 'button' }, 'reset zoom');
+  tools.append(element('label', {}, 'smoothing '), smoothing, element('label', {}, logScale, ' log scale'), reset,
+    element('span', { className: 'legend-note' },
+      'drag across a chart to zoom · ▲ NaN or +∞, ▼ -∞, at the chart\'s edge · | actions · dashed: steps abandoned by a rollback'));
+  main.append(tools);
+  const grid = element('div', { className: 'charts' });
+  main.append(grid);
+
+  const [anomalies, actions] = await Promise.all([
+    rpc.call('run.anomalies', { run: runID }), rpc.call('run.actions', { run: runID })]);
+  const charts = new Map();
+  let zoom = null;
+
+  async function load() {
+    const keys = info.metric_keys;
+    if (!keys.length) {
+      grid.replaceChildren(element('p', { className: 'muted' }, 'No metrics logged yet.'));
+      return;
+    }
+    const width = Math.max(400, Math.round(grid.clientWidth || 800));
+    const range = zoom ? { since_step: zoom[0], until_step: zoom[1] } : {};
+    const untilLive = !zoom && position.step !== null && position.step !== undefined ? { until_step: position.step } : {};
+    const [current, superseded] = await Promise.all([
+      rpc.call('run.metrics', { run: runID, keys, max_points: width * 2, ...range, ...untilLive }),
+      rpc.call('run.metrics', { run: runID, keys, attempts: 'superseded', max_points: width, ...range }),
+    ]);
+    for (const key of keys) {
+      const chart = charts.get(key) || makeChart(key);
+      chart.setSeries(current.series[key], superseded.series[key]);
+    }
+  }
+
+  function makeChart(key) {
+    const canvas = element('canvas', { 'data-metric': key });
+    const card = element('div', { className: 'chart-card' },
+      element('h3', {}, key, element('span', { className: 'muted value' })), element('div', { className: 'chart-box' }, canvas));
+    grid.append(card);
+    const chart = new MetricChart(canvas, key, {
+      anomalies: anomalies.anomalies.filter((a) => a.metric === key),
+      actions: actions.actions,
+      onZoom: (from, to) => { zoom = [Math.floor(from), Math.ceil(to)]; load(); },
+      label: card.querySelector('.value'),
+    });
+    charts.set(key, chart);
+    return chart;
+  }
+
+  smoothing.addEventListener('input', () => charts.forEach((chart) => chart.setSmoothing(Number(smoothing.value))));
+  logScale.addEventListener('change', () => charts.forEach((chart) => chart.setLogScale(logScale.checked)));
+  reset.addEventListener('click', () => { zoom = null; load(); });
+  await load();
+  main.append(element('h2', {}, 'Validation batches'));
+  const heat = element('div', { className: 'heatmap', id: 'heatmap' });
+  main.append(heat);
+  const samples = element('div', { className: 'samples', id: 'samples', hidden: true });
+  main.append(samples);
+  await batchHeatMap(heat, samples, runID);
+  if (Object.keys(info.config || {}).length) {
+    main.append(element('h2', {}, 'Config'));
+    main.append(element('dl', { className: 'config' },
+      Object.entries(flatten(info.config)).flatMap(([key, value]) => [element('dt', {}, key), element('dd', {}, JSON.stringify(value))])));
+  }
+
+  const offPoints = rpc.on('store.points', (params) => {
+    if (params.run_id !== runID || zoom) return;
+    for (const point of params.points) {
+      for (const [key, value] of Object.entries(point.metrics)) {
+        let chart = charts.get(key);
+        if (!chart) {
+          info.metric_keys.push(key);
+          chart = makeChart(key);
+          chart.setSeries({ steps: [], values: [] }, { steps: [], values: [] });
+        }
+        chart.append(point.step, num(value), point.attempt);
+      }
+    }
+    charts.forEach((chart) => chart.flush());
+  });
+  const offAlerts = rpc.on('store.alert', (alert) => {
+    if (alert.run.run_id !== runID) return;
+    for (const anomaly of alert.anomalies) charts.get(anomaly.metric)?.addAnomaly(anomaly);
+    if (alert.action) charts.forEach((chart) => chart.addAction(alert.action));
+  });
+  leavePage = () => { offPoints(); offAlerts(); charts.forEach((chart) => chart.destroy()); };
+}
+
+function flatten(object, prefix = '') {
+  const result = {};
+  for (const [key, value] of Object.entries(object || {})) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(result, flatten(value, prefix + key + '.'));
+    else result[prefix + key] = value;
+  }
+  return result;
+}
+
+/** One metric's chart: the series (thinned by the server to the chart's width), the steps a
+ * rollback abandoned, anomalies as points, actions as vertical lines, non-finite values as marks
+ * at the chart's edge. */
+class MetricChart {
+  constructor(canvas, key, options) {
+    this.key = key;
+    this.options = options;
+    this.anomalies = options.anomalies.slice();
+    this.actions = options.actions.slice();
+    this.raw = { steps: [], values: [] };
+    this.pending = false;
+    this.smoothing = 0;
+    const self = this;
+    const edgeMarks = {
+      id: 'edgeMarks',
+      afterDatasetsDraw(chart) {
+        const { ctx, chartArea, scales } = chart;
+        ctx.save();
+        // Actions: a vertical line at their step, labelled with their kind.
+        ctx.strokeStyle = 'rgba(201, 42, 42, 0.55)';
+        ctx.fillStyle = '#c92a2a';
+        ctx.font = '10px system-ui';
+        let labelRow = 0;
+        let lastLabel = -Infinity;
+        for (const action of self.actions) {
+          const x = scales.x.getPixelForValue(action.step);
+          if (x < chartArea.left || x > chartArea.right) continue;
+          ctx.beginPath();
+          ctx.moveTo(x, chartArea.top);
+          ctx.lineTo(x, chartArea.bottom);
+          ctx.stroke();
+          // Actions close together get their labels on rows of their own.
+          labelRow = x - lastLabel < 60 ? labelRow + 1 : 0;
+          lastLabel = x;
+          ctx.fillText(action.kind, x + 2, chartArea.top + 10 + 11 * (labelRow % 4));
+        }
+        // Non-finite values: ▲ at the top for NaN and +∞, ▼ at the bottom for -∞.
+        for (let i = 0; i < self.raw.steps.length; i++) {
+          const value = self.raw.values[i];
+          if (Number.isFinite(value)) continue;
+          const x = scales.x.getPixelForValue(self.raw.steps[i]);
+          if (x < chartArea.left || x > chartArea.right) continue;
+          const top = value !== -Infinity;
+          const y = top ? chartArea.top + 1 : chartArea.bottom - 1;
+          ctx.fillStyle = Number.isNaN(value) ? '#c92a2a' : '#d9480f';
+          ctx.beginPath();
+          ctx.moveTo(x, top ? y : y - 7);
+          ctx.lineTo(x - 4, top ? y + 7 : y);
+          ctx.lineTo(x + 4, top ? y + 7 : y);
+          ctx.closePath();
+          ctx.fill();
+        }
+        ctx.restore();
+      },
+    };
+    this.chart = new Chart(canvas.getContext('2d'), {
+      type: 'line',
+      data: {
+        datasets: [
+          { label: key, data: [], borderColor: '#2f6fde', backgroundColor: '#2f6fde', borderWidth: 1.2, pointRadius: 0, spanGaps: false, parsing: false },
+          { label: 'abandoned by a rollback', data: [], borderColor: '#98a2b3', borderDash: [4, 3], borderWidth: 1, pointRadius: 0, parsing: false },
+          { label: 'anomalies', type: 'scatter', data: [], borderColor: '#c92a2a', backgroundColor: '#c92a2a', pointRadius: 3.5, parsing: false },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { maxTicksLimit: 8 } },
+          y: { type: 'linear', ticks: { maxTicksLimit: 6 } },
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              label(context) {
+                const point = context.raw;
+                const extra = point.message ? ' — ' + point.message : '';
+                return context.dataset.label + ': ' + formatNumber(point.value !== undefined ? point.value : point.y) + extra;
+              },
+              title(items) { return items.length ? 'step ' + items[0].raw.x : ''; },
+            },
+          },
+        },
+      },
+      plugins: [edgeMarks],
+    });
+    this.installZoom(canvas);
+  }
+
+  installZoom(canvas) {
+    let start = null;
+    canvas.addEventListener('mousedown', (event) => { start = event.offsetX; });
+    canvas.addEventListener('mouseup', (event) => {
+      if (start === null) return;
+      const scale = this.chart.scales.x;
+      const [from, to] = [start, event.offsetX].sort((a, b) => a - b);
+      start = null;
+      if (to - from < 8) return;
+      this.options.onZoom(scale.getValueForPixel(from), scale.getValueForPixel(to));
+    });
+  }
+
+  setSeries(series, superseded) {
+    this.raw = { steps: (series?.steps || []).slice(), values: (series?.values || []).map(num) };
+    this.superseded = { steps: superseded?.steps || [], values: (superseded?.values || []).map(num) };
+    this.redraw();
+  }
+
+  append(step, value, attempt) {
+    // A replayed step (after a rollback) replaces the tail from that step on.
+    while (this.raw.steps.length && this.raw.steps[this.raw.steps.length - 1] >= step) {
+      this.raw.steps.pop();
+      this.raw.values.pop();
+    }
+    this.raw.steps.push(step);
+    this.raw.values.push(value);
+    this.pending = true;
+  }
+
+  flush() {
+    if (!this.pending) return;
+    this.pending = false;
+    this.redraw();
+  }
+
+  addAnomaly(anomaly) {
+    this.anomalies.push(anomaly);
+    this.redraw();
+  }
+
+  addAction(action) {
+    this.actions.push(action);
+    this.chart.update('none');
+  }
+
+  setSmoothing(weight) {
+    this.smoothing = weight;
+    this.redraw();
+  }
+
+  setLogScale(on) {
+    this.chart.options.scales.y.type = on ? 'logarithmic' : 'linear';
+    this.redraw();
+  }
+
+  /** Exponential moving average, as TensorBoard smooths; non-finite values break the line. */
+  smoothed() {
+    const points = [];
+    let average = null;
+    for (let i = 0; i < this.raw.steps.length; i++) {
+      const value = this.raw.values[i];
+      if (!Number.isFinite(value)) {
+        points.push({ x: this.raw.steps[i], y: null, value });
+        average = null;
+        continue;
+      }
+      average = average === null || this.smoothing === 0 ? value : average * this.smoothing + value * (1 - this.smoothing);
+      points.push({ x: this.raw.steps[i], y: average, value });
+    }
+    return points;
+  }
+
+  redraw() {
+    const logarithmic = this.chart.options.scales.y.type === 'logarithmic';
+    const usable = (point) => point.y === null || !logarithmic || point.y > 0;
+    this.chart.data.datasets[0].data = this.smoothed().filter(usable);
+    this.chart.data.datasets[1].data = this.superseded.steps
+      .map((step, i) => ({ x: step, y: Number.isFinite(this.superseded.values[i]) ? this.superseded.values[i] : null }))
+      .filter(usable);
+    // A constant series (a fixed learning rate) gets a range around its value, not [v - 1, v + 1].
+    const finite = this.raw.values.filter(Number.isFinite);
+    const low = Math.min(...finite);
+    const high = Math.max(...finite);
+    const flat = finite.length && high - low <= 1e-9 * Math.max(Math.abs(high), 1e-300);
+    this.chart.options.scales.y.suggestedMin = flat && !logarithmic ? low - Math.abs(low) * 0.5 : undefined;
+    this.chart.options.scales.y.suggestedMax = flat && !logarithmic ? high + Math.abs(high) * 0.5 : undefined;
+    this.chart.data.datasets[2].data = this.anomalies
+      .filter((a) => Number.isFinite(num(a.value)))
+      .map((a) => ({ x: a.step, y: num(a.value), message: a.message }))
+      .filter(usable);
+    this.chart.update('none');
+    const last = this.raw.values.length ? this.raw.values[this.raw.values.length - 1] : null;
+    if (this.options.label) this.options.label.textContent = last === null ? '' : 'last ' + formatNumber(last);
+    this.chart.canvas.dataset.points = String(this.chart.data.datasets[0].data.length);
+    this.chart.canvas.dataset.nonFinite = String(this.raw.values.filter((v) => !Number.isFinite(v)).length);
+  }
+
+  destroy() {
+    this.chart.destroy();
+  }
+}
+
+/** Validation batches: a cell per batch and step coloured by a batch metric; a click lists the
+ * samples (image paths) the batch held at that step. */
+async function batchHeatMap(container, samplesBox, runID) {
+  const { batches } = await rpc.call('run.batches', { run: runID });
+  if (!batches.length) {
+    container.append(element('p', { className: 'muted' }, 'No validation batches logged.'));
+    return;
+  }
+  const metricNames = [...new Set(batches.flatMap((b) => Object.keys(b.metrics)))];
+  const select = element('select', {}, metricNames.map((m) => element('option', { value: m }, m)));
+  const canvas = element('canvas');
+  const note = element('span', { className: 'legend-note' });
+  container.append(element('div', { className: 'filters' }, element('label', {}, 'batch metric '), select, note), canvas);
+  const steps = [...new Set(batches.map((b) => b.step))].sort((a, b) => a - b);
+  const indexes = [...new Set(batches.map((b) => b.batch))].sort((a, b) => a - b);
+  const cell = { w: Math.max(3, Math.min(18, Math.floor(1100 / steps.length))), h: Math.max(6, Math.min(16, Math.floor(320 / indexes.length))) };
+  const left = 40;
+  canvas.width = left + steps.length * cell.w;
+  canvas.height = indexes.length * cell.h + 20;
+  const byPlace = new Map(batches.map((b) => [b.step + ':' + b.batch, b]));
+  function draw() {
+    const metric = select.value;
+    const values = batches.map((b) => num(b.metrics[metric])).filter(Number.isFinite);
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    const context = canvas.getContext('2d');
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.font = '10px system-ui';
+    context.fillStyle = '#667085';
+    indexes.forEach((batch, row) => { if (row % Math.ceil(12 / cell.h) === 0) context.fillText(String(batch), 2, row * cell.h + cell.h - 1); });
+    steps.forEach((step, column) => {
+      indexes.forEach((batch, row) => {
+        const record = byPlace.get(step + ':' + batch);
+        if (!record) return;
+        const value = num(record.metrics[metric]);
+        const share = high > low && Number.isFinite(value) ? (value - low) / (high - low) : 0.5;
+        context.fillStyle = Number.isFinite(value) ? 'hsl(' + Math.round(share * 120) + ', 65%, 48%)' : '#c92a2a';
+        context.fillRect(left + column * cell.w, row * cell.h, cell.w - 1, cell.h - 1);
+      });
+    });
+    context.fillStyle = '#667085';
+    context.fillText('step ' + steps[0], left, canvas.height - 4);
+    context.fillText('step ' + steps[steps.length - 1], Math.max(left + 60, canvas.width - 70), canvas.height - 4);
+    note.textContent = 'red = low, green = high (' + formatNumber(low) + ' … ' + formatNumber(high) + '); rows are batches; click a cell for its samples';
+  }
+  select.addEventListener('change', draw);
+  canvas.addEventListener('click', (event) => {
+    const column = Math.floor((event.offsetX - left) / cell.w);
+    const row = Math.floor(event.offsetY / cell.h);
+    const record = byPlace.get(steps[column] + ':' + indexes[row]);
+    if (!record) return;
+    samplesBox.hidden = false;
+    samplesBox.textContent = 'step ' + record.step + ', batch ' + record.batch + ' (' + Object.entries(record.metrics)
+      .map(([k, v]) => k + ' ' + formatNumber(v)).join(', ') + ')\n' + (record.samples.join('\n') || '(no samples logged)');
+  });
+  draw();
+}
+
+// Alerts: every run's anomalies and actions as they are stored, newest first.
+function alertsPage(main) {
+  unseenAlerts = 0;
+  showAlertCount();
+  main.append(element('h1', {}, 'Alerts'));
+  const list = element('ul', { className: 'feed', id: 'alerts' });
+  main.append(list);
+  function item(alert) {
+    const severity = severityOf(alert);
+    const anomalies = alert.anomalies || [];
+    const action = alert.action;
+    return element('li', { className: severity, 'data-run': alert.run.run_id, 'data-step': alert.step },
+      element('div', {},
+        element('span', { className: 'sev ' + severity }, severity), ' ',
+        element('a', { href: '#/run/' + alert.run.run_id }, alert.run.name), ' ',
+        element('span', { className: 'muted' }, alert.run.project + ' · step ' + alert.step)),
+      anomalies.map((a) => element('div', {}, a.message || (a.type + ' on ' + a.metric))),
+      action ? element('div', { className: 'advice' }, '→ ' + action.kind + (action.reason ? ': ' + action.reason : '')) : null);
+  }
+  function render() {
+    list.replaceChildren(...alerts.map(item));
+    if (!alerts.length) list.append(element('li', { className: 'muted' }, 'No alerts yet.'));
+  }
+  render();
+  const off = rpc.on('store.alert', () => { unseenAlerts = 0; showAlertCount(); render(); });
+  leavePage = off;
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import RunclinicJSON
+import RunclinicRPC
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Serves one WebSocket with the same JSON-RPC connection as a socket client: each text frame is
+/// one message handed to a `Connection` over a socket pair (Content-Length framed, so a frame may
+/// hold newlines), and each message the connection sends back, replies and notifications alike,
+/// goes out as one text frame. Subscriptions, cancellation and batches therefore work as on the
+/// Unix socket, with no second implementation.
+final class WebSocketBridge: @unchecked Sendable {
+    private let local: Int32
+    private let remote: Int32
+    private let connection: Connection
+    private let logger: Logger
+    private let limit: Int
+
+    init(id: Int, configuration: ServerConfiguration, logger: Logger) throws {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+            throw WebSocketBridgeError.socketPair(errno)
+        }
+        local = pair[0]
+        remote = pair[1]
+        self.logger = logger
+        limit = configuration.maximumMessageBytes
+        connection = Connection(
+            id: id, input: remote, output: remote, peerDescription: "dashboard", configuration: configuration,
+            logger: logger)
+    }
+
+    /// Starts the connection's reader; `outgoing` yields what it sends, one message at a time,
+    /// until the connection ends.
+    func start() -> AsyncStream<String> {
+        let connection = self.connection
+        let remote = self.remote
+        Thread.detachNewThread {
+            _ = connection.run()
+            Glibc.close(remote)
+        }
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
+        let local = self.local
+        let limit = self.limit
+        let logger = self.logger
+        Thread.detachNewThread {
+            var reader = FrameReader(limit: limit, framing: .contentLength)
+            let chunkSize = 1 << 16
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
+            defer { chunk.deallocate() }
+            while true {
+                let count = read(local, chunk.baseAddress, chunkSize)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                reader.consume(UnsafeRawBufferPointer(rebasing: chunk[0..<count])) { event, _ in
+                    if case .message(let bytes) = event {
+                        continuation.yield(String(decoding: bytes, as: UTF8.self))
+                    } else {
+                        logger.warning("dashboard bridge: unexpected frame event \(event)")
+                    }
+                }
+            }
+            continuation.finish()
+        }
+        return stream
+    }
+
+    /// Hands one message to the connection; false once it has stopped reading.
+    func deliver(_ text: String) -> Bool {
+        var framed: [UInt8] = []
+        MessageFraming.contentLength.frame(Array(text.utf8), into: &framed)
+        return ConnectionHandle.writeAll(framed, to: local)
+    }
+
+    /// The page went away: the connection reads to its end, answers what is running, and stops.
+    func finishInput() {
+        shutdown(local, Int32(SHUT_WR))
+    }
+
+    /// After the outgoing stream has ended.
+    func close() {
+        Glibc.close(local)
+    }
+}
+
+enum WebSocketBridgeError: Error, CustomStringConvertible {
+    case socketPair(Int32)
+
+    var description: String {
+        switch self {
+        case .socketPair(let code):
+            "cannot make a socket pair for a dashboard connection: \(String(cString: strerror(code)))"
+        }
+    }
+}

@@ -1,0 +1,171 @@
+"""The dashboard in a real browser (headless Chromium driven by Selenium): its pages list and draw
+what the store holds, live data reaches the screen within two seconds, nothing is fetched from
+outside, no console error. Screenshots of each page go to the test output folder."""
+
+import math
+import os
+import pathlib
+import shutil
+import time
+
+import pytest
+
+from dashboard import Dashboard
+from runclinic import Client
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+OUTPUT = pathlib.Path(os.environ.get("RUNCLINIC_TEST_OUTPUT", ROOT / ".test-output")) / "dashboard"
+
+
+def chromium():
+    for name in ["chromium", "chromium-browser", "google-chrome"]:
+        if shutil.which(name):
+            return shutil.which(name)
+    pytest.fail("no Chromium: `make test` installs Debian's chromium package")
+
+
+def chromedriver():
+    path = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+    if not os.path.exists(path):
+        pytest.fail("no chromedriver: `make test` installs Debian's chromium-driver package")
+    return path
+
+
+def open_browser(width=1400, height=1000):
+    options = Options()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     f"--window-size={width},{height}"]:
+        options.add_argument(argument)
+    options.binary_location = chromium()
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(chromedriver()), options=options)
+
+
+@pytest.fixture
+def browser():
+    driver = open_browser()
+    yield driver
+    driver.quit()
+
+
+def wait(driver, condition, timeout=10):
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(condition))
+
+
+def check_clean(driver, dashboard):
+    """No console message of warning or worse, and every resource from the dashboard itself."""
+    problems = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert problems == [], problems
+    resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert resources and all(url.startswith(dashboard.base + "/") for url in resources), resources
+
+
+def screenshot(driver, name):
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(OUTPUT / f"{name}.png"))
+
+
+def log_training(client, name, steps, project="vision", nan_at=None, batches=0, config=None, finish=True):
+    run = client.call("run.start", name=name, project=project, config=config or {"lr": 0.01}, tags=["resnet18"])["run_id"]
+    for step in range(steps):
+        loss = 2.0 * math.exp(-step / 80) + 0.1 + 0.02 * math.sin(step)
+        if nan_at is not None and step >= nan_at:
+            loss = math.nan
+        client.call("monitor.log", run=run, step=step, metrics={"train/loss": loss, "lr": 0.01})
+        if batches and step % 20 == 19:
+            for batch in range(batches):
+                accuracy = 0.6 + 0.3 * (1 - math.exp(-step / 100)) - (0.3 if batch == 2 and step > 150 else 0)
+                client.call("monitor.batch", run=run, step=step, batch=batch, metrics={"accuracy": accuracy},
+                            samples=[f"/data/val/{batch}/{i}.jpg" for i in range(3)])
+    if finish:
+        client.call("run.finish", run=run)
+    return run
+
+
+def test_the_runs_page_lists_the_stores_runs(binary, db, browser):
+    with Client.spawn(db=db, binary=binary) as client:
+        log_training(client, "baseline", 120)
+        log_training(client, "wider", 60, project="nlp", finish=False)
+    with Dashboard(binary, db) as dashboard:
+        browser.get(dashboard.url)
+        wait(browser, "return document.querySelectorAll('#runs tr[data-run]').length === 2")
+        names = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(2)")]
+        assert sorted(names) == ["baseline", "wider"]
+        assert browser.find_element(By.ID, "connection").text == "live"
+        # Filtering by project.
+        browser.find_element(By.CSS_SELECTOR, ".filters select option[value='nlp']").click()
+        wait(browser, "return document.querySelectorAll('#runs tr[data-run]').length === 1")
+        screenshot(browser, "runs")
+        check_clean(browser, dashboard)
+
+
+def test_a_nan_reaches_the_alerts_feed_and_the_chart_within_two_seconds(binary, db):
+    with Client.spawn(db=db, binary=binary) as trainer, Dashboard(binary, db) as dashboard:
+        run = log_training(trainer, "diverging", 200, batches=4, finish=False)
+        run_page, alerts_page = open_browser(1400, 1300), open_browser()
+        try:
+            run_page.get(f"{dashboard.url}#/run/{run}")
+            alerts_page.get(f"{dashboard.url}#/alerts")
+            wait(run_page, "return document.querySelector('canvas[data-metric=\"train/loss\"]')?.dataset.points === '200'")
+            wait(alerts_page, "return document.getElementById('alerts') !== null")
+            # Live points arrive without reloading.
+            trainer.call("monitor.log", run=run, step=200, metrics={"train/loss": 0.3, "lr": 0.01})
+            wait(run_page, "return document.querySelector('canvas[data-metric=\"train/loss\"]').dataset.points === '201'", 2)
+            sent = time.monotonic()
+            trainer.call("monitor.log", run=run, step=201, metrics={"train/loss": math.nan, "lr": 0.01})
+            wait(run_page, "return document.querySelector('canvas[data-metric=\"train/loss\"]').dataset.nonFinite === '1'", 2)
+            on_chart = time.monotonic() - sent
+            wait(alerts_page, f"return document.querySelector('#alerts li[data-run=\"{run}\"][data-step=\"201\"]') !== null", 2)
+            in_feed = time.monotonic() - sent
+            assert on_chart < 2 and in_feed < 2, (on_chart, in_feed)
+            text = alerts_page.find_element(By.CSS_SELECTOR, f'#alerts li[data-run="{run}"]').text
+            assert "diverging" in text and "NaN" in text and "critical" in text
+            screenshot(alerts_page, "alerts")
+            # The batch heat map, and a batch's samples on click.
+            heat = run_page.find_element(By.CSS_SELECTOR, "#heatmap canvas")
+            ActionChains(run_page).move_to_element_with_offset(heat, -heat.size["width"] // 2 + 45, -heat.size["height"] // 2 + 3).click().perform()
+            wait(run_page, "return !document.getElementById('samples').hidden")
+            assert "/data/val/0/0.jpg" in run_page.find_element(By.ID, "samples").text
+            screenshot(run_page, "run")
+            check_clean(run_page, dashboard)
+            check_clean(alerts_page, dashboard)
+        finally:
+            run_page.quit()
+            alerts_page.quit()
+
+
+def test_the_run_page_zooms_smooths_and_switches_to_a_log_scale(binary, db, browser):
+    with Client.spawn(db=db, binary=binary) as client:
+        run = log_training(client, "long", 400)
+    with Dashboard(binary, db) as dashboard:
+        browser.get(f"{dashboard.url}#/run/{run}")
+        chart = 'document.querySelector(\'canvas[data-metric="train/loss"]\')'
+        wait(browser, f"return {chart}?.dataset.points === '400'")
+        canvas = browser.find_element(By.CSS_SELECTOR, 'canvas[data-metric="train/loss"]')
+        # Dragging across a chart reads that range again from the server.
+        ActionChains(browser).move_to_element_with_offset(canvas, -100, 0).click_and_hold() \
+            .move_by_offset(120, 0).release().perform()
+        wait(browser, f"return Number({chart}.dataset.points) < 400")
+        browser.find_element(By.XPATH, "//button[text()='reset zoom']").click()
+        wait(browser, f"return {chart}.dataset.points === '400'")
+        browser.find_element(By.ID, "log-scale").click()
+        wait(browser, "return Chart.getChart(document.querySelector('canvas[data-metric=\"train/loss\"]')).options.scales.y.type === 'logarithmic'")
+        browser.execute_script("const s = document.getElementById('smoothing'); s.value = 0.9; s.dispatchEvent(new Event('input'));")
+        smoothed = browser.execute_script(
+            "const c = Chart.getChart(document.querySelector('canvas[data-metric=\"train/loss\"]'));"
+            "const d = c.data.datasets[0].data; return [d[10].y, d[10].value];")
+        assert smoothed[0] != smoothed[1]
+        check_clean(browser, dashboard)
+
+
+def test_a_page_without_the_token_is_refused(binary, db, browser):
+    with Dashboard(binary, db) as dashboard:
+        browser.get(dashboard.base + "/")
+        assert "missing or wrong token" in browser.find_element(By.TAG_NAME, "body").text
