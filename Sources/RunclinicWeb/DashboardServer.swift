@@ -14,9 +14,15 @@ public struct DashboardServer: Sendable {
     public let token: AccessToken
     private let configuration: ServerConfiguration
     private let logger: Logger
+    /// Whether the page may show this image file (the store knows it).
+    private let mayShowImage: @Sendable (String) -> Bool
 
-    public init(configuration: ServerConfiguration, host: String, port: Int, token: AccessToken, logger: Logger) {
+    public init(
+        configuration: ServerConfiguration, host: String, port: Int, token: AccessToken, logger: Logger,
+        mayShowImage: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
         self.configuration = configuration
+        self.mayShowImage = mayShowImage
         self.host = host
         self.port = port
         self.token = token
@@ -41,6 +47,34 @@ public struct DashboardServer: Sendable {
                 return Response(status: .notFound)
             }
             return Self.response(asset, setCookie: nil)
+        }
+        let mayShowImage = self.mayShowImage
+        // An image the store knows (an audited file, a batch's sample), for galleries.
+        router.get("/image") { request, _ -> Response in
+            guard let path = request.uri.queryParameters.get("path"), !path.isEmpty else {
+                return Self.text(.badRequest, "give the image's path: /image?path=…")
+            }
+            guard mayShowImage(path) else { return Self.text(.notFound, ImageFile.Failure.unknown(path).description) }
+            do {
+                let image = try ImageFile.read(path)
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: image.contentType, .cacheControl: "private, max-age=60",
+                        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(bytes: image.bytes)))
+            } catch {
+                // A file the store names but that cannot be read now (moved, deleted, too large):
+                // the reason is drawn where the image would be, rather than a broken image.
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "image/svg+xml", .cacheControl: "no-store",
+                        HTTPField.Name("X-Runclinic-Image")!: "unavailable",
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: ImageFile.placeholder(saying: "\(error)"))))
+            }
         }
         // Reached when an upgrade to /rpc was refused, or when it was not a WebSocket request.
         router.get("/rpc") { request, _ -> Response in

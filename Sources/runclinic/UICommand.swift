@@ -71,7 +71,8 @@ struct UICommand: ParsableCommand {
             stop(0)
         }
         let server = DashboardServer(
-            configuration: configuration, host: host, port: port, token: .random(), logger: logger)
+            configuration: configuration, host: host, port: port, token: .random(), logger: logger,
+            mayShowImage: { path in (try? runStore.knowsImage(path: path)) ?? false })
         let openBrowser = open
         let host = self.host
         let failure = FailureBox()

@@ -60,6 +60,21 @@ extension RunclinicService {
                 if let report { result["report"] = .string(report) }
                 return .object(result)
             },
+            MethodHandler("audit.list") { params, _ in
+                let audits = try store.listAudits(limit: try params.optionalLimit("limit") ?? 100)
+                return [
+                    "audits": .array(
+                        audits.map { audit in
+                            [
+                                "audit_id": .int(audit.id), "roots": JSONValue(audit.roots),
+                                "dataset": JSONValue(audit.dataset), "images": .int(Int64(audit.images)),
+                                "started_at": .double(audit.startedAt), "finished_at": JSONValue(audit.finishedAt),
+                                "counts": .object(
+                                    JSONObject(audit.counts.map { ($0.issue.rawValue, .int(Int64($0.count))) })),
+                            ]
+                        })
+                ]
+            },
             MethodHandler("audit.findings") { params, _ in
                 let issue = try params.optionalChoice("issue", of: ImageIssue.self)
                 let page = try store.auditFindings(

@@ -182,7 +182,7 @@ function route() {
   for (const link of document.querySelectorAll('nav a')) {
     link.classList.toggle('active', link.dataset.page === currentPage);
   }
-  const pages = { runs: runsPage, run: runPage, alerts: alertsPage };
+  const pages = { runs: runsPage, run: runPage, alerts: alertsPage, audit: auditPage };
   const page = pages[currentPage] || runsPage;
   const done = page(main, parts.slice(1));
   Promise.resolve(done).catch((error) => showError(main, error)).finally(() => {
@@ -639,6 +639,8 @@ async function batchHeatMap(container, samplesBox, runID) {
     samplesBox.hidden = false;
     samplesBox.textContent = 'step ' + record.step + ', batch ' + record.batch + ' (' + Object.entries(record.metrics)
       .map(([k, v]) => k + ' ' + formatNumber(v)).join(', ') + ')\n' + (record.samples.join('\n') || '(no samples logged)');
+    samplesBox.append(element('div', { className: 'sample-images' },
+      record.samples.slice(0, 48).map((path) => element('figure', {}, image(path), element('figcaption', {}, path)))));
   });
   draw();
 }
@@ -669,4 +671,90 @@ function alertsPage(main) {
   render();
   const off = rpc.on('store.alert', () => { unseenAlerts = 0; showAlertCount(); render(); });
   leavePage = off;
+}
+
+/** An image the store knows, served by the dashboard; a file it cannot show says so in place. */
+function image(path) {
+  const picture = element('img', { src: '/image?path=' + encodeURIComponent(path), alt: path, loading: 'lazy', title: path });
+  picture.addEventListener('error', () => {
+    picture.replaceWith(element('div', { className: 'missing', title: path }, 'cannot show this file'));
+  });
+  return picture;
+}
+
+// Audits: the store's audits, then one audit's findings as a gallery by issue, duplicate groups
+// side by side.
+async function auditPage(main, [idText]) {
+  if (!idText) {
+    main.append(element('h1', {}, 'Audits'));
+    const { audits } = await rpc.call('audit.list', {});
+    const table = element('table', { id: 'audits' }, element('tr', {},
+      ['audit', 'folders', 'images', 'findings', 'when'].map((title) => element('th', {}, title))));
+    for (const audit of audits) {
+      table.append(element('tr', { 'data-audit': audit.audit_id },
+        element('td', {}, element('a', { href: '#/audit/' + audit.audit_id }, '#' + audit.audit_id)),
+        element('td', {}, audit.roots.join(', ') + (audit.dataset ? ' (' + audit.dataset + ')' : '')),
+        element('td', { className: 'num' }, audit.images),
+        element('td', {}, Object.entries(audit.counts).map(([issue, count]) => element('span', { className: 'tag' }, issue + ' ' + count))),
+        element('td', {}, formatTime(audit.started_at))));
+    }
+    if (!audits.length) {
+      table.append(element('tr', {}, element('td', { colspan: 5, className: 'muted' },
+        'No audits yet: run `runclinic audit DIR` or audit.run on this store.')));
+    }
+    main.append(table);
+    return;
+  }
+  const auditID = Number(idText);
+  const { audits } = await rpc.call('audit.list', { limit: 1000 });
+  const audit = audits.find((a) => a.audit_id === auditID);
+  if (!audit) throw new Error('no audit ' + auditID);
+  main.append(element('h1', {}, 'Audit #' + auditID),
+    element('p', { className: 'muted' }, audit.roots.join(', ') + ' · ' + audit.images + ' images · ' + formatTime(audit.started_at)));
+  const chips = element('div', { className: 'chips' });
+  const body = element('div', { id: 'gallery' });
+  main.append(chips, body);
+  const issues = Object.entries(audit.counts).sort((a, b) => b[1] - a[1]);
+  if (!issues.length) {
+    body.append(element('p', { className: 'muted' }, 'No findings: every image passed.'));
+    return;
+  }
+  async function show(issue) {
+    for (const chip of chips.children) chip.classList.toggle('active', chip.dataset.issue === issue);
+    const page = await rpc.call('audit.findings', { audit_id: auditID, issue, limit: 200 });
+    body.replaceChildren(element('h2', {}, issue + ' (' + page.total + (page.total > page.findings.length ? ', first ' + page.findings.length : '') + ')'));
+    const grouped = page.findings.filter((f) => f.group);
+    if (grouped.length) {
+      // Duplicates and near-duplicates: each group's images side by side.
+      const groups = new Map();
+      for (const finding of grouped) {
+        if (!groups.has(finding.group)) groups.set(finding.group, []);
+        groups.get(finding.group).push(finding);
+      }
+      for (const [first, members] of groups) {
+        // A group is named by its first image, which carries no finding of its own.
+        const shown = members.some((finding) => finding.path === first) ? members
+          : [{ path: first, issue, severity: 'info', detail: 'the first of its group' }, ...members];
+        body.append(element('div', { className: 'group' }, shown.map((finding) => figure(finding))));
+      }
+    }
+    const single = page.findings.filter((f) => !f.group)
+      .sort((a, b) => severityRank[b.severity] - severityRank[a.severity]);
+    if (single.length) body.append(element('div', { className: 'gallery' }, single.map((finding) => figure(finding))));
+  }
+  function figure(finding) {
+    const score = finding.score === null || finding.score === undefined ? '' : formatNumber(finding.score)
+      + (finding.threshold === null || finding.threshold === undefined ? '' : ' (threshold ' + formatNumber(finding.threshold) + ')');
+    return element('figure', { 'data-path': finding.path, 'data-issue': finding.issue },
+      image(finding.path),
+      element('figcaption', {},
+        element('span', { className: 'sev ' + finding.severity }, finding.severity), ' ',
+        element('span', { className: 'score' }, score),
+        element('div', {}, finding.detail),
+        element('div', { className: 'muted' }, finding.path)));
+  }
+  for (const [issue, count] of issues) {
+    chips.append(element('button', { type: 'button', className: 'chip', 'data-issue': issue, onclick: () => show(issue) }, issue + ' ' + count));
+  }
+  await show(issues[0][0]);
 }

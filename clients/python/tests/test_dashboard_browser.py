@@ -169,3 +169,43 @@ def test_a_page_without_the_token_is_refused(binary, db, browser):
     with Dashboard(binary, db) as dashboard:
         browser.get(dashboard.base + "/")
         assert "missing or wrong token" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_the_audit_gallery_shows_flagged_images_and_duplicates_side_by_side(binary, db, browser, tmp_path):
+    from images import FIXTURES, cut
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg", "receipt_quarter.jpg"]:
+        shutil.copy(FIXTURES / name, folder / name)
+    shutil.copy(FIXTURES / "photo.jpg", folder / "photo_copy.jpg")
+    cut(FIXTURES / "receipt.jpg", folder / "receipt_cut.jpg")
+    with Client.spawn(db=db, binary=binary) as client:
+        audit = client.call("audit.run", path=str(folder))["audit_id"]
+        # A run whose batch held two of these images: its heat map shows them on click.
+        run = client.call("run.start", name="with-images")["run_id"]
+        client.call("monitor.batch", run=run, step=1, batch=0, metrics={"accuracy": 0.5},
+                    samples=[str(folder / "photo.jpg"), str(folder / "nowhere.jpg")])
+    with Dashboard(binary, db) as dashboard:
+        browser.get(f"{dashboard.url}#/audit")
+        wait(browser, f"return document.querySelector('#audits tr[data-audit=\"{audit}\"]') !== null")
+        browser.find_element(By.LINK_TEXT, f"#{audit}").click()
+        # The first issue shown is the most frequent; each issue's chip switches to it.
+        wait(browser, "return document.querySelectorAll('#gallery figure').length > 0")
+        browser.find_element(By.CSS_SELECTOR, ".chip[data-issue='blurry']").click()
+        wait(browser, "return document.querySelector('#gallery figure[data-issue=\"blurry\"]') !== null")
+        flagged = browser.find_element(By.CSS_SELECTOR, '#gallery figure[data-issue="blurry"]')
+        assert flagged.get_attribute("data-path").endswith("photo_blurred.jpg")
+        wait(browser, "const i = document.querySelector('#gallery figure img'); return i.complete && i.naturalWidth > 0")
+        screenshot(browser, "audit")
+        browser.find_element(By.CSS_SELECTOR, ".chip[data-issue='duplicate']").click()
+        wait(browser, "return document.querySelector('#gallery .group') !== null")
+        group = [f.get_attribute("data-path") for f in browser.find_elements(By.CSS_SELECTOR, "#gallery .group figure")]
+        assert sorted(pathlib.Path(p).name for p in group) == ["photo.jpg", "photo_copy.jpg"]
+        wait(browser, "return [...document.querySelectorAll('#gallery .group img')].every(i => i.complete && i.naturalWidth > 0)")
+        check_clean(browser, dashboard)
+        # A batch's samples: the known image shows, the missing file says so in place.
+        browser.get(f"{dashboard.url}#/run/{run}")
+        heat = wait(browser, "return document.querySelector('#heatmap canvas')")
+        ActionChains(browser).move_to_element_with_offset(heat, -heat.size["width"] // 2 + 45, -heat.size["height"] // 2 + 3).click().perform()
+        wait(browser, "return [...document.querySelectorAll('.sample-images img')].filter(i => i.complete && i.naturalWidth > 0).length === 2")
+        check_clean(browser, dashboard)

@@ -5,6 +5,7 @@ import json
 import math
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -209,3 +210,28 @@ def test_the_ui_refuses_a_port_in_use_with_one_clear_line(binary, db, dashboard)
     done = subprocess.run([binary, "ui", "--db", str(db), "--port", port], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and done.stdout == ""
     assert f"cannot serve on 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_dashboard_serves_only_images_the_store_knows(binary, db, dashboard, tmp_path):
+    from images import FIXTURES
+    known = tmp_path / "known.jpg"
+    known.write_bytes((FIXTURES / "photo.jpg").read_bytes())
+    stranger = tmp_path / "stranger.jpg"
+    stranger.write_bytes(known.read_bytes())
+    with Client.spawn(db=db, binary=binary) as client:
+        run = client.call("run.start", name="batches")["run_id"]
+        client.call("monitor.batch", run=run, step=1, batch=0, metrics={"accuracy": 0.5}, samples=[str(known)])
+    auth = {"Authorization": "token " + dashboard.token}
+    image = lambda path: fetch(dashboard.base + "/image?path=" + urllib.parse.quote(str(path)), auth)
+    status, headers, body = image(known)
+    assert status == 200 and headers["Content-Type"] == "image/jpeg" and body == known.read_bytes()
+    # Not in the store: refused, whatever it is.
+    for path in [stranger, "/etc/passwd", tmp_path / "known.jpg/../stranger.jpg"]:
+        status, _, body = image(path)
+        assert status == 404 and b"not an image this store knows" in body, path
+    assert fetch(dashboard.base + "/image?path=" + urllib.parse.quote(str(known)))[0] == 403
+    # Known but gone: the reason is drawn where the image would be.
+    known.unlink()
+    status, headers, body = image(known)
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml" and headers["X-Runclinic-Image"] == "unavailable"
+    assert b"no such file" in body
