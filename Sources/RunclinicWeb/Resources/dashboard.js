@@ -169,6 +169,7 @@ function showError(container, error) {
 // ---- pages ----------------------------------------------------------------------------------
 
 let currentPage = null;
+let routeQuery = new URLSearchParams();
 let leavePage = () => {};
 
 function route() {
@@ -177,12 +178,14 @@ function route() {
   const main = document.getElementById('main');
   main.replaceChildren();
   const hash = location.hash || '#/runs';
-  const parts = hash.slice(2).split('/');
+  const [path, query] = hash.slice(2).split('?');
+  routeQuery = new URLSearchParams(query || '');
+  const parts = path.split('/');
   currentPage = parts[0] || 'runs';
   for (const link of document.querySelectorAll('nav a')) {
     link.classList.toggle('active', link.dataset.page === currentPage);
   }
-  const pages = { runs: runsPage, run: runPage, alerts: alertsPage, audit: auditPage };
+  const pages = { runs: runsPage, run: runPage, alerts: alertsPage, audit: auditPage, compare: comparePage, hparams: hparamsPage, analysis: analysisPage };
   const page = pages[currentPage] || runsPage;
   const done = page(main, parts.slice(1));
   Promise.resolve(done).catch((error) => showError(main, error)).finally(() => {
@@ -204,6 +207,10 @@ async function runsPage(main) {
   const tag = element('input', { placeholder: 'tag', size: 12 });
   main.append(element('div', { className: 'filters' },
     element('label', {}, 'project '), project, element('label', {}, 'status '), status, element('label', {}, 'tag '), tag));
+  const selected = new Set();
+  const compare = element('button', { type: 'button', className: 'primary', id: 'compare-selected', disabled: true,
+    onclick: () => { location.hash = '#/compare?runs=' + [...selected].join(','); } }, 'compare selected');
+  main.append(element('div', { className: 'actions-bar' }, compare));
   const table = element('table', { id: 'runs' });
   main.append(table);
   const runs = new Map();
@@ -231,7 +238,7 @@ async function runsPage(main) {
       .filter((run) => !tag.value || (run.tags || []).some((t) => t.includes(tag.value)))
       .sort((a, b) => b.started_at - a.started_at);
     table.replaceChildren(element('tr', {},
-      ['status', 'run', 'project', 'tags', 'last step', 'best checkpoint', 'anomalies', 'started', 'duration']
+      ['', 'status', 'run', 'project', 'tags', 'last step', 'best checkpoint', 'anomalies', 'started', 'duration']
         .map((title) => element('th', {}, title))));
     for (const run of rows) {
       const detail = details.get(run.run_id) || { counts: {}, info: {} };
@@ -240,10 +247,16 @@ async function runsPage(main) {
         .map(([key, value]) => key + ' ' + formatNumber(value) + ' @ ' + best.step) : '';
       const lastStep = run.last_step !== undefined ? run.last_step : detail.info.last_step;
       const live = run.status === 'running' && run.updated && Date.now() - run.updated < 30000;
+      const box = element('input', { type: 'checkbox', checked: selected.has(run.run_id) });
+      box.addEventListener('change', () => {
+        if (box.checked) selected.add(run.run_id); else selected.delete(run.run_id);
+        compare.disabled = selected.size < 2;
+      });
       table.append(element('tr', { 'data-run': run.run_id },
+        element('td', {}, box),
         element('td', {}, element('span', { className: 'status ' + run.status + (live ? ' live' : '') }, run.status)),
         element('td', {}, runLink(run)),
-        element('td', {}, run.project),
+        element('td', {}, element('a', { href: '#/hparams/' + encodeURIComponent(run.project), title: 'hyperparameters of ' + run.project }, run.project)),
         element('td', {}, (run.tags || []).map((t) => element('span', { className: 'tag' }, t))),
         element('td', { className: 'num' }, lastStep === null || lastStep === undefined ? '' : lastStep),
         element('td', {}, bestText),
@@ -252,7 +265,7 @@ async function runsPage(main) {
         element('td', {}, formatTime(run.started_at)),
         element('td', {}, formatDuration((run.ended_at || Date.now() / 1000) - run.started_at))));
     }
-    if (!rows.length) table.append(element('tr', {}, element('td', { colspan: 9, className: 'muted' }, 'No runs yet.')));
+    if (!rows.length) table.append(element('tr', {}, element('td', { colspan: 10, className: 'muted' }, 'No runs yet.')));
   }
   render();
   for (const control of [project, status]) control.addEventListener('change', render);
@@ -289,6 +302,8 @@ async function runPage(main, [idText]) {
   const watch = await updateWatch();
   const position = (watch.runs || []).find((entry) => entry.run_id === runID) || {};
   main.append(element('h1', {}, info.name, ' ', element('span', { className: 'status ' + info.status }, info.status)));
+  main.append(element('div', { className: 'actions-bar' },
+    element('a', { href: '#/analysis/' + runID, id: 'analyze' }, 'analysis: what went wrong, and why →')));
   main.append(element('p', { className: 'muted' },
     'project ', info.project, ' · run ', String(info.run_id), ' · started ', formatTime(info.started_at),
     ' · ', String(info.counts.points), ' points, ', String(info.counts.batches), ' batch records'));
@@ -757,4 +772,239 @@ async function auditPage(main, [idText]) {
     chips.append(element('button', { type: 'button', className: 'chip', 'data-issue': issue, onclick: () => show(issue) }, issue + ' ' + count));
   }
   await show(issues[0][0]);
+}
+
+const palette = ['#2f6fde', '#d9480f', '#2b8a3e', '#9c36b5', '#c98a00', '#0c8599', '#e64980', '#5c7cfa', '#868e96', '#66a80f'];
+
+// Compare: the runs' curves overlaid on one metric, how each did, the config keys that differ,
+// and runs grouped by their settings (seeds together).
+async function comparePage(main) {
+  const ids = (routeQuery.get('runs') || '').split(',').filter(Boolean).map(Number);
+  main.append(element('h1', {}, 'Compare'));
+  if (ids.length < 2) {
+    main.append(element('p', { className: 'muted' }, 'Pick two runs or more on the Runs page, then "compare selected".'));
+    return;
+  }
+  const infos = await Promise.all(ids.map((id) => rpc.call('run.get', { run: id })));
+  const keys = [...new Set(infos.flatMap((info) => info.metric_keys))];
+  const metric = element('select', { id: 'compare-metric' }, keys.map((key) => element('option', { value: key }, key)));
+  if (routeQuery.get('metric')) metric.value = routeQuery.get('metric');
+  main.append(element('div', { className: 'filters' }, element('label', {}, 'metric '), metric));
+  const body = element('div', { id: 'comparison' });
+  main.append(body);
+  let chart = null;
+  async function show() {
+    const [comparison, ...series] = await Promise.all([
+      rpc.call('compare.runs', { runs: ids, metric: metric.value }),
+      ...ids.map((id, i) => infos[i].metric_keys.includes(metric.value)
+        ? rpc.call('run.metrics', { run: id, keys: [metric.value], max_points: 1500 }) : Promise.resolve(null)),
+    ]);
+    if (chart) chart.destroy();
+    const canvas = element('canvas', { id: 'overlay' });
+    body.replaceChildren(element('div', { className: 'wide-chart' }, element('div', { className: 'chart-box' }, canvas)));
+    chart = new Chart(canvas.getContext('2d'), {
+      type: 'line',
+      data: {
+        datasets: series.map((reply, i) => {
+          const data = reply ? reply.series[metric.value] : { steps: [], values: [] };
+          return { label: infos[i].name, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
+            borderWidth: 1.3, pointRadius: 0, parsing: false,
+            data: data.steps.map((step, j) => ({ x: step, y: Number.isFinite(num(data.values[j])) ? num(data.values[j]) : null })) };
+        }),
+      },
+      options: { animation: false, responsive: true, maintainAspectRatio: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: 'linear', title: { display: true, text: metric.value } } } },
+    });
+    canvas.dataset.series = String(chart.data.datasets.length);
+    const table = element('table', { id: 'compare-runs' }, element('tr', {},
+      ['run', 'best', 'at step', 'final', 'volatility', 'anomalies (high+critical)'].map((t) => element('th', {}, t))));
+    for (const run of comparison.runs) {
+      const best = comparison.best && comparison.best.runs.includes(run.run);
+      table.append(element('tr', {},
+        element('td', {}, element('a', { href: '#/run/' + run.run_id }, run.run), best ? ' ★' : ''),
+        element('td', { className: 'num' }, formatNumber(run.best)),
+        element('td', { className: 'num' }, run.best_step ?? ''),
+        element('td', { className: 'num' }, formatNumber(run.final)),
+        element('td', { className: 'num' }, formatNumber(run.volatility)),
+        element('td', { className: 'num' }, (run.anomalies.high || 0) + (run.anomalies.critical || 0))));
+    }
+    body.append(element('h2', {}, 'How each did on ' + comparison.metric + ' (' + comparison.mode + ')'), table);
+    body.append(element('h2', {}, 'Config differences'));
+    if (comparison.config_diff.length) {
+      const names = comparison.runs.map((run) => run.run);
+      body.append(element('table', { id: 'config-diff' },
+        element('tr', {}, element('th', {}, 'key'), names.map((name) => element('th', {}, name))),
+        comparison.config_diff.map((difference) => element('tr', {}, element('td', {}, difference.key),
+          names.map((name) => element('td', {}, difference.values[name] === undefined ? '—' : JSON.stringify(difference.values[name])))))));
+    } else {
+      body.append(element('p', { className: 'muted' }, 'The runs share one config.'));
+    }
+    if (comparison.groups && comparison.groups.length) {
+      body.append(element('h2', {}, 'Runs grouped by their settings (seeds together)'));
+      body.append(element('table', { id: 'seed-groups' },
+        element('tr', {}, ['settings', 'runs', 'mean', '±'].map((t) => element('th', {}, t))),
+        comparison.groups.map((group) => element('tr', {},
+          element('td', {}, Object.entries(group.settings).map(([k, v]) => k + '=' + v).join(', ') || '(shared)'),
+          element('td', {}, group.runs.join(', ')),
+          element('td', { className: 'num' }, formatNumber(group.mean)),
+          element('td', { className: 'num' }, formatNumber(group.deviation))))));
+    }
+    if (comparison.recommendations && comparison.recommendations.length) {
+      body.append(element('h2', {}, 'What to do'), element('ul', {}, comparison.recommendations.map((line) => element('li', {}, line))));
+    }
+  }
+  metric.addEventListener('change', show);
+  await show();
+}
+
+// Hyperparameters: which settings go with a project's outcome, and one setting against it.
+async function hparamsPage(main, [projectText]) {
+  const { runs } = await rpc.call('run.list', { limit: 1000 });
+  const projects = [...new Set(runs.map((run) => run.project))].sort();
+  const project = element('select', { id: 'hparams-project' }, projects.map((name) => element('option', { value: name }, name)));
+  if (projectText) project.value = decodeURIComponent(projectText);
+  const metric = element('select', { id: 'hparams-metric' });
+  const mode = element('select', { id: 'hparams-mode' }, ['max', 'min'].map((m) => element('option', { value: m }, m)));
+  main.append(element('h1', {}, 'Hyperparameters'),
+    element('div', { className: 'filters' }, element('label', {}, 'project '), project, element('label', {}, 'outcome '), metric, mode));
+  const body = element('div', { id: 'impact' });
+  main.append(body);
+  if (!projects.length) {
+    body.append(element('p', { className: 'muted' }, 'No runs yet.'));
+    return;
+  }
+  const charts = [];
+  async function fillMetrics() {
+    const projectRuns = runs.filter((run) => run.project === project.value).slice(0, 50);
+    const infos = await Promise.all(projectRuns.map((run) => rpc.call('run.get', { run: run.run_id })));
+    const keys = [...new Set(infos.flatMap((info) => info.metric_keys))].sort();
+    metric.replaceChildren(...keys.map((key) => element('option', { value: key }, key)));
+    const preferred = keys.find((key) => /acc|f1|recall|precision|auc|map/i.test(key)) || keys.find((key) => /loss/i.test(key));
+    if (preferred) metric.value = preferred;
+    mode.value = /loss|error|perplexity/i.test(metric.value) ? 'min' : 'max';
+  }
+  async function show() {
+    charts.splice(0).forEach((chart) => chart.destroy());
+    body.replaceChildren();
+    if (!metric.value) return;
+    const projectRuns = runs.filter((run) => run.project === project.value);
+    const [impact, comparison] = await Promise.all([
+      rpc.call('compare.hyperparameters', { project: project.value, metric: metric.value, mode: mode.value, min_runs: 3 }),
+      rpc.call('compare.runs', { runs: projectRuns.map((run) => run.run_id), metric: metric.value, mode: mode.value })
+        .catch(() => null),
+    ]);
+    if (impact.message) body.append(element('p', { className: 'muted', id: 'impact-message' }, impact.message));
+    if (impact.importance && impact.importance.length) {
+      const canvas = element('canvas', { id: 'importance' });
+      body.append(element('h2', {}, 'Importance (share of the outcome\'s variance)'),
+        element('div', { className: 'wide-chart' }, element('div', { className: 'chart-box' }, canvas)));
+      charts.push(new Chart(canvas.getContext('2d'), {
+        type: 'bar',
+        data: { labels: impact.importance.map((i) => i.key), datasets: [{ label: 'share', data: impact.importance.map((i) => num(i.share)), backgroundColor: '#2f6fde' }] },
+        options: { animation: false, indexAxis: 'y', responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } },
+      }));
+    }
+    if (impact.numeric.length) {
+      body.append(element('h2', {}, 'Numeric settings'), element('table', { id: 'numeric' },
+        element('tr', {}, ['setting', 'runs', 'Spearman r', 'p', 'Pearson r'].map((t) => element('th', {}, t))),
+        impact.numeric.map((row) => element('tr', {}, element('td', {}, row.key), element('td', { className: 'num' }, row.runs),
+          element('td', { className: 'num' }, row.spearman ? formatNumber(row.spearman.r) : ''),
+          element('td', { className: 'num' }, row.spearman ? formatNumber(row.spearman.p) : ''),
+          element('td', { className: 'num' }, row.pearson ? formatNumber(row.pearson.r) : '')))));
+    }
+    if (impact.categorical.length) {
+      body.append(element('h2', {}, 'Categorical settings'), element('table', { id: 'categorical' },
+        element('tr', {}, ['setting', 'η²', 'levels (mean best)'].map((t) => element('th', {}, t))),
+        impact.categorical.map((row) => element('tr', {}, element('td', {}, row.key), element('td', { className: 'num' }, formatNumber(row.eta_squared)),
+          element('td', {}, row.levels.map((level) => level.value + ': ' + formatNumber(level.mean_best) + ' (' + level.runs + ')').join(' · '))))));
+    }
+    // A setting against the outcome, a point per run: from the runs' configs and best values.
+    if (comparison) {
+      const best = new Map(comparison.runs.map((run) => [run.run_id, num(run.best)]));
+      const settings = new Map();
+      for (const run of projectRuns) {
+        for (const [key, value] of Object.entries(flatten(run.config))) {
+          if (typeof value === 'number' && Number.isFinite(best.get(run.run_id))) {
+            if (!settings.has(key)) settings.set(key, []);
+            settings.get(key).push({ x: value, y: best.get(run.run_id), run: run.name });
+          }
+        }
+      }
+      const varying = [...settings.entries()].filter(([, points]) => new Set(points.map((p) => p.x)).size > 1);
+      if (varying.length) {
+        const chooser = element('select', { id: 'scatter-setting' }, varying.map(([key]) => element('option', { value: key }, key)));
+        const canvas = element('canvas', { id: 'scatter' });
+        body.append(element('h2', {}, 'A setting against the outcome'),
+          element('div', { className: 'filters' }, element('label', {}, 'setting '), chooser),
+          element('div', { className: 'wide-chart' }, element('div', { className: 'chart-box' }, canvas)));
+        const scatter = new Chart(canvas.getContext('2d'), {
+          type: 'scatter',
+          data: { datasets: [{ label: 'runs', data: [], backgroundColor: '#2f6fde', pointRadius: 4 }] },
+          options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false },
+            tooltip: { callbacks: { label: (context) => context.raw.run + ': ' + formatNumber(context.raw.x) + ' → ' + formatNumber(context.raw.y) } } },
+            scales: { x: { type: 'linear', title: { display: true, text: '' } }, y: { title: { display: true, text: 'best ' + metric.value } } } },
+        });
+        charts.push(scatter);
+        const draw = () => {
+          const points = settings.get(chooser.value);
+          const positive = points.every((p) => p.x > 0);
+          const spread = positive ? Math.max(...points.map((p) => p.x)) / Math.min(...points.map((p) => p.x)) : 1;
+          scatter.options.scales.x.type = spread > 100 ? 'logarithmic' : 'linear';
+          scatter.options.scales.x.title.text = chooser.value;
+          scatter.data.datasets[0].data = points;
+          scatter.update('none');
+          canvas.dataset.points = String(points.length);
+        };
+        chooser.addEventListener('change', draw);
+        draw();
+      }
+    }
+  }
+  project.addEventListener('change', async () => { await fillMetrics(); await show(); });
+  metric.addEventListener('change', () => { mode.value = /loss|error|perplexity/i.test(metric.value) ? 'min' : 'max'; show(); });
+  mode.addEventListener('change', show);
+  await fillMetrics();
+  await show();
+  leavePage = () => charts.forEach((chart) => chart.destroy());
+}
+
+// A run's analysis: the key finding, root causes with their evidence, what to do, change points.
+async function analysisPage(main, [idText]) {
+  const runID = Number(idText);
+  const info = await rpc.call('run.get', { run: runID });
+  main.append(element('h1', {}, 'Analysis of ', element('a', { href: '#/run/' + runID }, info.name)));
+  const waiting = element('p', { className: 'muted' }, 'Analysing…');
+  main.append(waiting);
+  const analysis = await rpc.call('analyze.run', { run: runID });
+  waiting.remove();
+  main.append(element('div', { className: 'finding', id: 'key-finding' }, analysis.key_finding));
+  const summary = analysis.summary || {};
+  if (summary.recommendations && summary.recommendations.length) {
+    main.append(element('h2', {}, 'What to do'), element('ul', { id: 'recommendations' }, summary.recommendations.map((line) => element('li', {}, line))));
+  }
+  main.append(element('h2', {}, 'Root causes'));
+  const causes = element('div', { id: 'root-causes' });
+  for (const explanation of analysis.root_causes) {
+    const incident = explanation.incident;
+    causes.append(element('div', { className: 'cause' },
+      element('h3', {}, incident.description),
+      explanation.hypotheses.map((hypothesis) => element('div', {},
+        element('strong', {}, hypothesis.cause), ' ', element('span', { className: 'confidence' }, 'confidence ' + formatNumber(hypothesis.confidence)),
+        hypothesis.defect ? ' · ' + hypothesis.defect : '',
+        element('ul', {}, (hypothesis.evidence || []).map((line) => element('li', {}, line)))))));
+  }
+  if (!analysis.root_causes.length) causes.append(element('p', { className: 'muted' }, 'No incident to explain.'));
+  main.append(causes);
+  if (analysis.change_points.length) {
+    main.append(element('h2', {}, 'Change points'), element('table', { id: 'change-points' },
+      element('tr', {}, ['metric', 'step', 'before', 'after'].map((t) => element('th', {}, t))),
+      analysis.change_points.map((point) => element('tr', {}, element('td', {}, point.metric), element('td', { className: 'num' }, point.step),
+        element('td', { className: 'num' }, formatNumber(point.before)), element('td', { className: 'num' }, formatNumber(point.after))))));
+  }
+  const performance = summary.performance_metrics || {};
+  if (Object.keys(performance).length) {
+    main.append(element('h2', {}, 'Performance'), element('dl', { className: 'config' },
+      Object.entries(performance).flatMap(([key, value]) => [element('dt', {}, key), element('dd', {}, formatNumber(value))])));
+  }
 }

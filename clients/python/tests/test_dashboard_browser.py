@@ -209,3 +209,49 @@ def test_the_audit_gallery_shows_flagged_images_and_duplicates_side_by_side(bina
         ActionChains(browser).move_to_element_with_offset(heat, -heat.size["width"] // 2 + 45, -heat.size["height"] // 2 + 3).click().perform()
         wait(browser, "return [...document.querySelectorAll('.sample-images img')].filter(i => i.complete && i.naturalWidth > 0).length === 2")
         check_clean(browser, dashboard)
+
+
+def test_compare_hyperparameters_and_analysis_pages(binary, db, browser):
+    with Client.spawn(db=db, binary=binary) as client:
+        runs = []
+        for index, lr in enumerate([0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.002, 0.05]):
+            optimizer = "adam" if index % 2 else "sgd"
+            run = client.call("run.start", name=f"sweep-{index}", project="sweep",
+                              config={"lr": lr, "optimizer": optimizer, "seed": index})["run_id"]
+            for step in range(30):
+                accuracy = 0.9 - 0.5 * abs(math.log10(lr) + 2) / 2 * (1 - math.exp(-step / 10)) + 0.05 * (1 - math.exp(-step / 10))
+                client.call("monitor.log", run=run, step=step, metrics={"val/accuracy": accuracy, "train/loss": 1 / (step + 1)})
+            client.call("run.finish", run=run)
+            runs.append(run)
+        broken = log_training(client, "broken", 120, project="other", nan_at=100, finish=False)
+    with Dashboard(binary, db) as dashboard:
+        # Compare: pick runs on the runs page.
+        browser.get(dashboard.url)
+        wait(browser, "return document.querySelectorAll('#runs tr[data-run]').length === 9")
+        for run in runs[:3]:
+            browser.find_element(By.CSS_SELECTOR, f'#runs tr[data-run="{run}"] input[type=checkbox]').click()
+        browser.find_element(By.ID, "compare-selected").click()
+        wait(browser, "return document.getElementById('overlay')?.dataset.series === '3'")
+        browser.find_element(By.CSS_SELECTOR, "#compare-metric option[value='val/accuracy']").click()
+        wait(browser, "return document.querySelector('#compare-runs') !== null && document.querySelector('h2')?.textContent.includes('val/accuracy')")
+        differing = [row.find_element(By.TAG_NAME, "td").text for row in browser.find_elements(By.CSS_SELECTOR, "#config-diff tr")[1:]]
+        assert set(differing) == {"lr", "optimizer", "seed"}
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#compare-runs tr")) == 4
+        screenshot(browser, "compare")
+        check_clean(browser, dashboard)
+        # Hyperparameters: importance bars, the tables, a setting against the outcome.
+        browser.get(f"{dashboard.url}#/hparams/sweep")
+        wait(browser, "return document.getElementById('scatter')?.dataset.points === '8'")
+        assert browser.find_element(By.ID, "hparams-metric").get_attribute("value") == "val/accuracy"
+        assert browser.find_elements(By.ID, "importance") and browser.find_elements(By.CSS_SELECTOR, "#numeric tr")
+        screenshot(browser, "hyperparameters")
+        check_clean(browser, dashboard)
+        # The analysis of a run whose loss went NaN names it.
+        browser.get(f"{dashboard.url}#/run/{broken}")
+        browser.find_element(By.ID, "analyze").click()
+        wait(browser, "return document.getElementById('key-finding') !== null", 30)
+        finding = browser.find_element(By.ID, "key-finding").text
+        assert "NaN" in finding and "100" in finding, finding
+        assert "non_finite" in browser.find_element(By.ID, "root-causes").text
+        screenshot(browser, "analysis")
+        check_clean(browser, dashboard)
