@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // libcurl (libcurl4-openssl-dev): SMTP with STARTTLS for the email alerts.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         // The OpenCV shim: C++ with an extern "C" API that catches every exception.
         // The shim's C API (types only), which the engine uses without linking OpenCV.
         .target(name: "CImageInspectionAPI"),
@@ -63,7 +65,7 @@ let package = Package(
         // The API: maps JSON-RPC methods onto the engine.
         .target(
             name: "RunclinicService",
-            dependencies: ["RunclinicEngine", "RunclinicRPC", "RunclinicJSON", logging],
+            dependencies: ["RunclinicEngine", "RunclinicRPC", "RunclinicJSON", "CCurl", logging],
             resources: [.embedInCode("Resources/openrpc.json")]
         ),
         // The dashboard's transport: HTTP for its page, the same JSON-RPC over a WebSocket. Knows

@@ -10,7 +10,7 @@ public struct RunclinicService: Sendable {
     public let store: RunStore
     public let monitor: TrainingMonitor
     let alerts = AlertHub()
-    let webhooks: WebhookNotifier
+    let notifier: AlertNotifier
     let fireAndForgetSenders = FireAndForgetSenders()
     let watcher: StoreWatcher
     /// The `audit:` section of `serve --config FILE`; a request's `thresholds` win.
@@ -29,7 +29,7 @@ public struct RunclinicService: Sendable {
         self.auditDefaults = auditDefaults
         self.imageInspector = imageInspector
         monitor = TrainingMonitor(store: store, defaults: defaults)
-        webhooks = WebhookNotifier(store: store)
+        notifier = AlertNotifier(store: store)
         watcher = StoreWatcher(store: store)
         let senders = fireAndForgetSenders
         store.onLostWrites { losses in senders.report(losses) }
@@ -49,7 +49,7 @@ public struct RunclinicService: Sendable {
     /// Before the store closes: alerts on their way to webhooks get up to `grace` seconds; those
     /// still undelivered are recorded in `alert_deliveries`.
     public func finishDeliveries(grace: Double = 2) {
-        webhooks.stop(grace: grace)
+        notifier.stop(grace: grace)
     }
 
     public func configuration(maximumMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes)

@@ -21,6 +21,16 @@ extension MonitorConfiguration {
         var alerts = JSONObject()
         if let slackWebhook { alerts["slack_webhook"] = .string(slackWebhook) }
         if let webhook { alerts["webhook"] = .string(webhook) }
+        if let email {
+            var mail: JSONObject = [
+                "to": JSONValue(email.to), "from": .string(email.from), "smtp": .string("\(email.host):\(email.port)"),
+                "starttls": .bool(email.startTLS), "dashboard_url": .string(email.dashboardURL),
+            ]
+            if let name = email.usernameVariable { mail["username_env"] = .string(name) }
+            if let name = email.passwordVariable { mail["password_env"] = .string(name) }
+            if let file = email.caFile { mail["ca_file"] = .string(file) }
+            alerts["email"] = .object(mail)
+        }
         alerts["min_severity"] = .string(webhookSeverity.rawValue)
         return [
             "experiment_monitoring": [

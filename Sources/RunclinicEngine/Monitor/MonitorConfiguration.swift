@@ -29,7 +29,8 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public var minLR = 1e-7
     public var slackWebhook: String?
     public var webhook: String?
-    /// Alerts below this severity are stored but not pushed to webhooks.
+    public var email: EmailAlertSettings?
+    /// Alerts below this severity are stored but not pushed to webhooks or mailed.
     public var webhookSeverity: AnomalySeverity = .warning
 
     public init() {}
@@ -161,9 +162,11 @@ public struct MonitorConfiguration: Sendable, Equatable {
         }
         if let value = members["alerts"] {
             let path = "\(root).alerts"
-            let alerts = try reader.object(value, at: path, known: ["slack_webhook", "webhook", "min_severity"])
+            let alerts = try reader.object(
+                value, at: path, known: ["slack_webhook", "webhook", "email", "min_severity"])
             if let v = alerts["slack_webhook"] { result.slackWebhook = try reader.url(v, at: "\(path).slack_webhook") }
             if let v = alerts["webhook"] { result.webhook = try reader.url(v, at: "\(path).webhook") }
+            if let v = alerts["email"] { result.email = try Self.email(v, at: "\(path).email", reader: &reader) }
             if let v = alerts["min_severity"] {
                 let text = try reader.string(v, at: "\(path).min_severity")
                 guard let severity = AnomalySeverity(rawValue: text) else {
@@ -175,6 +178,66 @@ public struct MonitorConfiguration: Sendable, Equatable {
             }
         }
         return (result, reader.warnings)
+    }
+
+    static func email(_ value: JSONValue, at path: String, reader: inout ConfigurationReader) throws(ConfigurationError)
+        -> EmailAlertSettings
+    {
+        let email = try reader.object(value, at: path, known: EmailAlertSettings.keys)
+        var recipients: [String] = []
+        switch email["to"] {
+        case .string(let one)?: recipients = [one]
+        case .array(let many)?:
+            for (index, element) in many.enumerated() {
+                recipients.append(try reader.string(element, at: "\(path).to[\(index)]"))
+            }
+        default:
+            throw ConfigurationError(
+                path: "\(path).to", expected: "an address or a list of addresses",
+                got: email["to"].map { JSONWriter.string($0) } ?? "nothing")
+        }
+        for (index, address) in recipients.enumerated() where !Self.looksLikeAddress(address) {
+            throw ConfigurationError(path: "\(path).to[\(index)]", expected: "an email address", got: address)
+        }
+        guard !recipients.isEmpty else {
+            throw ConfigurationError(path: "\(path).to", expected: "at least one address", got: "[]")
+        }
+        guard let fromValue = email["from"] else {
+            throw ConfigurationError(path: "\(path).from", expected: "the sender's address", got: "nothing")
+        }
+        let from = try reader.string(fromValue, at: "\(path).from")
+        guard Self.looksLikeAddress(from) else {
+            throw ConfigurationError(path: "\(path).from", expected: "an email address", got: from)
+        }
+        guard let smtpValue = email["smtp"] else {
+            throw ConfigurationError(path: "\(path).smtp", expected: "host:port of the SMTP server", got: "nothing")
+        }
+        let smtp = try reader.string(smtpValue, at: "\(path).smtp")
+        guard let colon = smtp.lastIndex(of: ":"), let port = Int(smtp[smtp.index(after: colon)...]),
+            (1...65535).contains(port), colon > smtp.startIndex
+        else {
+            throw ConfigurationError(
+                path: "\(path).smtp", expected: "host:port, such as smtp.example.com:587", got: smtp)
+        }
+        var settings = EmailAlertSettings(
+            to: recipients, from: from, host: String(smtp[..<colon]).trimmingCharacters(in: ["[", "]"]), port: port)
+        if let v = email["starttls"] { settings.startTLS = try reader.bool(v, at: "\(path).starttls") }
+        if let v = email["username_env"] {
+            settings.usernameVariable = try reader.string(v, at: "\(path).username_env")
+        }
+        if let v = email["password_env"] {
+            settings.passwordVariable = try reader.string(v, at: "\(path).password_env")
+        }
+        if let v = email["ca_file"] { settings.caFile = try reader.string(v, at: "\(path).ca_file") }
+        if let v = email["dashboard_url"] { settings.dashboardURL = try reader.url(v, at: "\(path).dashboard_url") }
+        return settings
+    }
+
+    /// Enough to catch a typo (a missing @, spaces, a line break that would forge a header).
+    static func looksLikeAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+            && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
     }
 
     /// The direction of a metric: configured, else read from its name.

@@ -214,5 +214,24 @@ extension Migration {
                 -- hand, such as a best accuracy), as a JSON object; NULL when the source has none.
                 ALTER TABLE runs ADD COLUMN summary TEXT;
                 """),
+        Migration(
+            version: 9, name: "delivered alerts",
+            sql: """
+                -- Every delivery of an alert is recorded (email and webhooks), not only the failures:
+                -- SQLite cannot widen a CHECK, so the table is rebuilt.
+                CREATE TABLE alert_deliveries_new (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES runs(id),
+                    target TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('delivered', 'failed', 'dropped')),
+                    attempts INTEGER NOT NULL,
+                    error TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    time REAL NOT NULL
+                );
+                INSERT INTO alert_deliveries_new SELECT * FROM alert_deliveries;
+                DROP TABLE alert_deliveries;
+                ALTER TABLE alert_deliveries_new RENAME TO alert_deliveries;
+                """),
     ]
 }

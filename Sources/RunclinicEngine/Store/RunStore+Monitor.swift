@@ -113,8 +113,8 @@ extension RunStore {
         }
     }
 
-    /// Records a webhook delivery that failed or was dropped.
-    public func recordDeliveryFailure(
+    /// Records an alert's delivery to a webhook or by email: delivered, failed or dropped.
+    public func recordDelivery(
         runID: Int64, target: String, status: String, attempts: Int, error: String, payload: String
     ) throws {
         try write { state in

@@ -14,7 +14,7 @@ extension RunclinicService {
         let alert = AlertHub.alert(for: verdict)
         if context.isNotification { context.notifyClient(alert) }
         alerts.publish(alert, runID: verdict.runID, except: context.connection)
-        webhooks.publish(verdict)
+        notifier.publish(verdict)
         return ["anomalies": .array(verdict.anomalies.map(\.json)), "action": verdict.action?.json ?? .null]
     }
 

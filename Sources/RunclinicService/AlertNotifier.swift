@@ -7,17 +7,21 @@ import RunclinicJSON
     import FoundationNetworking
 #endif
 
-/// Posts alerts to webhooks off the hot path, one lane per destination so that a slow hook delays
-/// only its own alerts: each lane has a bounded queue and a sender thread, with a timeout per
-/// request and bounded retries with exponential backoff. Slack-compatible targets get
-/// `{"text": ...}`; generic ones the alert as JSON. Every alert not delivered (failed, dropped
-/// from a full queue, or still waiting when the server stops) is stored in `alert_deliveries`.
-final class WebhookNotifier: @unchecked Sendable {
-    struct Delivery {
+/// Sends alerts to webhooks and by email off the hot path, one lane per destination (a hook's URL,
+/// an SMTP server) so that a slow one delays only its own alerts: each lane has a bounded queue and
+/// a sender thread, with a timeout per attempt and bounded retries with exponential backoff.
+/// Slack-compatible targets get `{"text": ...}`; generic ones the alert as JSON; email a message
+/// naming the run, metric and severity. Every delivery is stored in `alert_deliveries`: delivered,
+/// failed, or dropped (from a full queue, or still waiting when the server stopped).
+final class AlertNotifier: @unchecked Sendable {
+    struct Delivery: Sendable {
         let runID: Int64
-        let url: URL
-        let body: Data
+        /// The queue it waits in: a hook's URL, or an SMTP server.
+        let lane: String
+        /// What `alert_deliveries` records as its destination.
+        let target: String
         let payload: String
+        let send: @Sendable () -> Result<Void, PostError>
     }
 
     /// One destination's queue; guarded by the notifier's condition.
@@ -31,7 +35,7 @@ final class WebhookNotifier: @unchecked Sendable {
     private let condition = NSCondition()
     private var lanes: [String: Lane] = [:]
     private var stopped = false
-    private let logger = Logger(label: "runclinic.webhooks")
+    private let logger = Logger(label: "runclinic.alerts")
     static let queueLimit = 1_000
     static let attempts = 3
     static let timeout: TimeInterval = 5
@@ -48,17 +52,22 @@ final class WebhookNotifier: @unchecked Sendable {
         var deliveries: [Delivery] = []
         let alert = AlertHub.alert(for: verdict)
         if let slack = configuration.slackWebhook, let url = URL(string: slack) {
-            let text = Self.slackText(verdict)
-            let body = JSONWriter.encode(["text": .string(text)])
-            deliveries.append(
-                Delivery(
-                    runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
+            let body = JSONWriter.encode(["text": .string(Self.slackText(verdict))])
+            deliveries.append(Self.post(body, to: url, runID: verdict.runID))
         }
         if let generic = configuration.webhook, let url = URL(string: generic) {
-            let body = JSONWriter.encode(alert["params"] ?? alert)
+            deliveries.append(Self.post(JSONWriter.encode(alert["params"] ?? alert), to: url, runID: verdict.runID))
+        }
+        if let email = configuration.email {
+            let message = AlertEmail(verdict, dashboardURL: email.dashboardURL).message(from: email.from, to: email.to)
             deliveries.append(
                 Delivery(
-                    runID: verdict.runID, url: url, body: Data(body), payload: String(decoding: body, as: UTF8.self)))
+                    runID: verdict.runID, lane: "smtp://\(email.host):\(email.port)",
+                    target: "mailto:\(email.to.joined(separator: ",")) via smtp://\(email.host):\(email.port)",
+                    payload: message,
+                    send: {
+                        SMTPClient.send(message, settings: email).mapError { PostError(description: $0.description) }
+                    }))
         }
         guard !deliveries.isEmpty else { return }
         var dropped: [(Delivery, String)] = []
@@ -68,7 +77,7 @@ final class WebhookNotifier: @unchecked Sendable {
                     dropped.append((delivery, "the server was stopping: not sent"))
                     continue
                 }
-                let lane = lane(for: delivery.url)
+                let lane = lane(for: delivery.lane)
                 lane.queue.append(delivery)
                 if lane.queue.count > Self.queueLimit {
                     dropped.append((lane.queue.removeFirst(), "webhook queue full"))
@@ -76,16 +85,23 @@ final class WebhookNotifier: @unchecked Sendable {
             }
             condition.broadcast()
         }
-        for (delivery, reason) in dropped { recordFailure(delivery, status: "dropped", attempts: 0, error: reason) }
+        for (delivery, reason) in dropped { record(delivery, status: "dropped", attempts: 0, error: reason) }
+    }
+
+    static func post(_ body: [UInt8], to url: URL, runID: Int64) -> Delivery {
+        let data = Data(body)
+        return Delivery(
+            runID: runID, lane: url.absoluteString, target: url.absoluteString,
+            payload: String(decoding: body, as: UTF8.self), send: { Self.post(data, to: url) })
     }
 
     /// The destination's lane, started on first use (called with the lock held).
-    private func lane(for url: URL) -> Lane {
-        if let lane = lanes[url.absoluteString] { return lane }
+    private func lane(for key: String) -> Lane {
+        if let lane = lanes[key] { return lane }
         let lane = Lane()
-        lanes[url.absoluteString] = lane
+        lanes[key] = lane
         let thread = Thread { [self] in send(lane) }
-        thread.name = "runclinic-webhook"
+        thread.name = "runclinic-alerts"
         thread.start()
         return lane
     }
@@ -108,7 +124,7 @@ final class WebhookNotifier: @unchecked Sendable {
             }
             condition.broadcast()
         }
-        for (delivery, reason) in undelivered { recordFailure(delivery, status: "dropped", attempts: 0, error: reason) }
+        for (delivery, reason) in undelivered { record(delivery, status: "dropped", attempts: 0, error: reason) }
     }
 
     static func slackText(_ verdict: TrainingMonitor.Verdict) -> String {
@@ -129,7 +145,7 @@ final class WebhookNotifier: @unchecked Sendable {
             let delivery = lane.queue.removeFirst()
             lane.inFlight = delivery
             condition.unlock()
-            let failure = deliver(delivery)
+            let (attempts, failure) = deliver(delivery)
             // stop() takes the delivery in flight (and records it) when its grace runs out.
             let stillMine = condition.withLock {
                 defer { condition.broadcast() }
@@ -137,27 +153,28 @@ final class WebhookNotifier: @unchecked Sendable {
                 lane.inFlight = nil
                 return true
             }
-            if stillMine, let failure {
-                recordFailure(delivery, status: "failed", attempts: Self.attempts, error: failure)
+            if stillMine {
+                record(
+                    delivery, status: failure == nil ? "delivered" : "failed", attempts: attempts, error: failure ?? "")
             }
         }
     }
 
-    /// Posts with retries: nil once delivered, else the last error.
-    private func deliver(_ delivery: Delivery) -> String? {
+    /// Sends with retries: the attempts made, and nil once delivered, else the last error.
+    private func deliver(_ delivery: Delivery) -> (attempts: Int, failure: String?) {
         var lastError = ""
         for attempt in 1...Self.attempts {
             if attempt > 1 { Thread.sleep(forTimeInterval: 0.2 * pow(2, Double(attempt - 2))) }
-            switch post(delivery) {
+            switch delivery.send() {
             case .success:
-                logger.debug("alert for run \(delivery.runID) delivered to \(delivery.url.host ?? "?")")
-                return nil
+                logger.debug("alert for run \(delivery.runID) delivered to \(delivery.lane)")
+                return (attempt, nil)
             case .failure(let error):
                 lastError = error.description
-                logger.warning("webhook \(delivery.url.absoluteString) attempt \(attempt) failed: \(lastError)")
+                logger.warning("alert to \(delivery.lane), attempt \(attempt), failed: \(lastError)")
             }
         }
-        return lastError
+        return (Self.attempts, lastError)
     }
 
     struct PostError: Error, CustomStringConvertible {
@@ -173,11 +190,11 @@ final class WebhookNotifier: @unchecked Sendable {
         func get() -> Result<Void, PostError>? { lock.withLock { value } }
     }
 
-    private func post(_ delivery: Delivery) -> Result<Void, PostError> {
-        var request = URLRequest(url: delivery.url, timeoutInterval: Self.timeout)
+    private static func post(_ body: Data, to url: URL) -> Result<Void, PostError> {
+        var request = URLRequest(url: url, timeoutInterval: Self.timeout)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = delivery.body
+        request.httpBody = body
         let done = DispatchSemaphore(value: 0)
         let outcome = OutcomeBox()
         let task = URLSession.shared.dataTask(with: request) { _, response, error in
@@ -200,13 +217,13 @@ final class WebhookNotifier: @unchecked Sendable {
         return outcome.get() ?? .failure(PostError(description: "no response"))
     }
 
-    private func recordFailure(_ delivery: Delivery, status: String, attempts: Int, error: String) {
+    private func record(_ delivery: Delivery, status: String, attempts: Int, error: String) {
         do {
-            try store.recordDeliveryFailure(
-                runID: delivery.runID, target: delivery.url.absoluteString, status: status,
+            try store.recordDelivery(
+                runID: delivery.runID, target: delivery.target, status: status,
                 attempts: attempts, error: error, payload: delivery.payload)
         } catch {
-            logger.error("cannot record a webhook failure: \(error)")
+            logger.error("cannot record an alert delivery: \(error)")
         }
     }
 }
