@@ -63,9 +63,11 @@ struct DashboardAccess: Sendable {
         return nil
     }
 
-    /// The cookie that lets the page's later requests in.
+    /// The cookie that lets the page's later requests in. Lax, not Strict: a link to a run's page
+    /// in an alert email must open it; another site's scripts still cannot send it (and the
+    /// WebSocket checks the Origin besides).
     var cookie: String {
-        "\(Self.cookieName)=\(token.value); Path=/; HttpOnly; SameSite=Strict"
+        "\(Self.cookieName)=\(token.value); Path=/; HttpOnly; SameSite=Lax"
     }
 
     static func queryValue(_ name: String, in path: String?) -> Substring? {

@@ -12,16 +12,18 @@ public struct DashboardServer: Sendable {
     public let host: String
     public let port: Int
     public let token: AccessToken
-    private let configuration: ServerConfiguration
+    private let upstream: DashboardUpstream
+    private let maximumMessageBytes: Int
     private let logger: Logger
     /// Whether the page may show this image file (the store knows it).
     private let mayShowImage: @Sendable (String) -> Bool
 
     public init(
-        configuration: ServerConfiguration, host: String, port: Int, token: AccessToken, logger: Logger,
-        mayShowImage: @escaping @Sendable (String) -> Bool = { _ in false }
+        upstream: DashboardUpstream, maximumMessageBytes: Int, host: String, port: Int, token: AccessToken,
+        logger: Logger, mayShowImage: @escaping @Sendable (String) -> Bool = { _ in false }
     ) {
-        self.configuration = configuration
+        self.upstream = upstream
+        self.maximumMessageBytes = maximumMessageBytes
         self.mayShowImage = mayShowImage
         self.host = host
         self.port = port
@@ -33,7 +35,7 @@ public struct DashboardServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let access = Access()
         let connectionIDs = Counter()
-        let configuration = self.configuration
+        let upstream = self.upstream
         let logger = self.logger
         let token = self.token
         let host = self.host
@@ -83,7 +85,7 @@ public struct DashboardServer: Sendable {
             }
             return Self.text(.badRequest, "/rpc speaks JSON-RPC over a WebSocket only")
         }
-        let maximumBytes = configuration.maximumMessageBytes
+        let maximumBytes = maximumMessageBytes
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: maximumBytes))) {
@@ -96,7 +98,7 @@ public struct DashboardServer: Sendable {
                 }
                 return .upgrade([:]) { inbound, outbound, _ in
                     let bridge = try WebSocketBridge(
-                        id: connectionIDs.next(), configuration: configuration, logger: logger)
+                        id: connectionIDs.next(), upstream: upstream, maximumMessageBytes: maximumBytes, logger: logger)
                     let outgoing = bridge.start()
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {

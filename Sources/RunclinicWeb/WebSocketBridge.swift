@@ -7,40 +7,55 @@ import RunclinicRPC
     import Glibc
 #endif
 
+/// Where a dashboard's JSON-RPC messages are served.
+public enum DashboardUpstream: Sendable {
+    /// By this process, on the store it opened.
+    case inProcess(ServerConfiguration)
+    /// By a trainer's own server, on its Unix socket (`runclinic serve --socket`).
+    case unixSocket(String)
+}
+
 /// Serves one WebSocket with the same JSON-RPC connection as a socket client: each text frame is
-/// one message handed to a `Connection` over a socket pair (Content-Length framed, so a frame may
-/// hold newlines), and each message the connection sends back, replies and notifications alike,
-/// goes out as one text frame. Subscriptions, cancellation and batches therefore work as on the
-/// Unix socket, with no second implementation.
+/// one message handed on Content-Length framed (so a frame may hold newlines), and each message
+/// that comes back, replies and notifications alike, goes out as one text frame. In process, the
+/// messages go to a `Connection` over a socket pair; attached to a trainer, to its socket.
+/// Subscriptions, cancellation and batches work as on the Unix socket, with no second
+/// implementation.
 final class WebSocketBridge: @unchecked Sendable {
     private let local: Int32
-    private let remote: Int32
-    private let connection: Connection
+    private let connection: (Connection, remote: Int32)?
     private let logger: Logger
     private let limit: Int
 
-    init(id: Int, configuration: ServerConfiguration, logger: Logger) throws {
-        var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
-            throw WebSocketBridgeError.socketPair(errno)
-        }
-        local = pair[0]
-        remote = pair[1]
+    init(id: Int, upstream: DashboardUpstream, maximumMessageBytes: Int, logger: Logger) throws {
         self.logger = logger
-        limit = configuration.maximumMessageBytes
-        connection = Connection(
-            id: id, input: remote, output: remote, peerDescription: "dashboard", configuration: configuration,
-            logger: logger)
+        limit = maximumMessageBytes
+        switch upstream {
+        case .inProcess(let configuration):
+            var pair: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+                throw WebSocketBridgeError.socketPair(errno)
+            }
+            local = pair[0]
+            connection = (
+                Connection(
+                    id: id, input: pair[1], output: pair[1], peerDescription: "dashboard",
+                    configuration: configuration, logger: logger), pair[1]
+            )
+        case .unixSocket(let path):
+            local = try UnixSocketClient.connect(path: path)
+            connection = nil
+        }
     }
 
     /// Starts the connection's reader; `outgoing` yields what it sends, one message at a time,
     /// until the connection ends.
     func start() -> AsyncStream<String> {
-        let connection = self.connection
-        let remote = self.remote
-        Thread.detachNewThread {
-            _ = connection.run()
-            Glibc.close(remote)
+        if let (connection, remote) = self.connection {
+            Thread.detachNewThread {
+                _ = connection.run()
+                Glibc.close(remote)
+            }
         }
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
         let local = self.local

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RunclinicEngine
+import RunclinicJSON
 import RunclinicRPC
 import RunclinicService
 import RunclinicWeb
@@ -35,6 +36,12 @@ struct UICommand: ParsableCommand {
     @Flag(help: "Open the dashboard in the default browser as well.")
     var open = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Attach to a trainer's server socket (`runclinic serve --socket PATH`) instead of opening the store.",
+            valueName: "path"))
+    var socket: String?
+
     @Option(help: ArgumentHelp("Largest message accepted, in bytes.", valueName: "bytes"))
     var maxMessageBytes: Int = ServerConfiguration.defaultMaximumMessageBytes
 
@@ -47,11 +54,19 @@ struct UICommand: ParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "runclinic.ui")
         SignalWatcher.blockTerminationSignals()
+        // Attached to a trainer's server, the page's calls go to it; the store it names is opened
+        // here too, only to tell which images the page may show.
+        let storePath: String
+        if let socket {
+            storePath = try Self.storePath(ofServerAt: socket)
+        } else {
+            storePath = store.resolvedPath
+        }
         let runStore: RunStore
         do {
-            runStore = try RunStore(path: store.resolvedPath)
+            runStore = try RunStore(path: storePath)
         } catch {
-            throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
+            throw RuntimeFailure("cannot open the store \(storePath): \(error)")
         }
         let service = RunclinicService(
             store: runStore, defaults: MonitorConfiguration(), auditDefaults: ImageQualityThresholds(),
@@ -71,7 +86,8 @@ struct UICommand: ParsableCommand {
             stop(0)
         }
         let server = DashboardServer(
-            configuration: configuration, host: host, port: port, token: .random(), logger: logger,
+            upstream: socket.map { .unixSocket($0) } ?? .inProcess(configuration), maximumMessageBytes: maxMessageBytes,
+            host: host, port: port, token: .random(), logger: logger,
             mayShowImage: { path in (try? runStore.knowsImage(path: path)) ?? false })
         let openBrowser = open
         let host = self.host
@@ -98,6 +114,25 @@ struct UICommand: ParsableCommand {
             stop(1)
         }
         stop(0)
+    }
+
+    /// The store a trainer's server serves, from its `initialize` reply.
+    static func storePath(ofServerAt socket: String) throws -> String {
+        let descriptor: Int32
+        do {
+            descriptor = try UnixSocketClient.connect(path: socket)
+        } catch {
+            throw RuntimeFailure("\(error) (is `runclinic serve --socket \(socket)` running?)")
+        }
+        defer { close(descriptor) }
+        let request = JSONWriter.encode(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": [:]]) + [0x0A]
+        guard ConnectionHandle.writeAll(request, to: descriptor),
+            let line = UnixSocketClient.readLine(from: descriptor),
+            let reply = try? JSONParser.parse(line), let path = reply["result"]?["store"]?["path"]?.stringValue
+        else {
+            throw RuntimeFailure("the server at \(socket) did not say which store it serves")
+        }
+        return path
     }
 
     static func openInBrowser(_ url: String, logger: Logger) {

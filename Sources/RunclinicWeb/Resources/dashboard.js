@@ -592,6 +592,10 @@ class MetricChart {
     const last = this.raw.values.length ? this.raw.values[this.raw.values.length - 1] : null;
     if (this.options.label) this.options.label.textContent = last === null ? '' : 'last ' + formatNumber(last);
     this.chart.canvas.dataset.points = String(this.chart.data.datasets[0].data.length);
+    // When the first points were on screen, from the page's start (read by the benchmark).
+    if (this.raw.steps.length && !this.chart.canvas.dataset.drawnMs) {
+      this.chart.canvas.dataset.drawnMs = String(Math.round(performance.now()));
+    }
     this.chart.canvas.dataset.nonFinite = String(this.raw.values.filter((v) => !Number.isFinite(v)).length);
   }
 

@@ -13,12 +13,12 @@ from websockets.sync.client import connect
 class Dashboard:
     """`runclinic ui` on a free port; `url` is the first line it printed (with its token)."""
 
-    def __init__(self, binary, db, *args):
+    def __init__(self, binary, db, *args, env=None):
         self.log_path = pathlib.Path(str(db) + ".ui.log")
         self.log_file = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [binary, "ui", "--db", str(db), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=self.log_file, text=True)
+            stdout=subprocess.PIPE, stderr=self.log_file, text=True, env=env)
         self.url = self.process.stdout.readline().strip()
         assert self.url.startswith("http://127.0.0.1:"), (self.url, self.log())
         parsed = urllib.parse.urlparse(self.url)

@@ -41,7 +41,7 @@ def test_every_request_needs_the_token_the_ui_printed(dashboard):
     status, headers, body = fetch(dashboard.url)
     assert status == 200 and b"/assets/dashboard.js" in body
     cookie = headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     status, headers, body = fetch(dashboard.base + "/assets/chart.min.js", {"Cookie": cookie.split(";")[0]})
     assert status == 200 and b"Chart.js v3.9.1" in body[:200] and headers["Content-Type"].startswith("text/javascript")
@@ -235,3 +235,56 @@ def test_the_dashboard_serves_only_images_the_store_knows(binary, db, dashboard,
     status, headers, body = image(known)
     assert status == 200 and headers["Content-Type"] == "image/svg+xml" and headers["X-Runclinic-Image"] == "unavailable"
     assert b"no such file" in body
+
+
+def test_the_ui_attaches_to_a_trainers_server_socket(binary, db, short_tmp, tmp_path):
+    from conftest import wait_for_socket
+    import subprocess
+    path = short_tmp / "trainer.sock"
+    server = subprocess.Popen([binary, "serve", "--db", str(db), "--socket", str(path)], stderr=subprocess.DEVNULL)
+    try:
+        wait_for_socket(path)
+        with Client.connect(path) as trainer, Dashboard(binary, tmp_path / "unused.db", "--socket", str(path)) as dashboard:
+            run = trainer.call("run.start", name="attached")["run_id"]
+            socket = dashboard.socket()
+            try:
+                # The page's calls reach the trainer's server: the run it logs, live.
+                assert [r["name"] for r in socket.result("run.list")["runs"]] == ["attached"]
+                socket.result("store.watch", runs=[run], alerts=True)
+                trainer.call("monitor.log", run=run, step=1, metrics={"loss": math.nan})
+                alert, _ = socket.wait_for(lambda m: m.get("method") == "store.alert", timeout=2)
+                assert alert["params"]["run"]["name"] == "attached"
+                # Subscriptions are the trainer server's own: monitor.subscribe works as on its socket.
+                assert socket.result("monitor.subscribe", run=run)["subscribed"] is True
+                other = trainer.call("run.start", name="second")["run_id"]
+                socket.result("monitor.subscribe")
+                trainer.call("monitor.log", run=other, step=1, metrics={"loss": math.inf})
+                pushed, _ = socket.wait_for(lambda m: m.get("method") == "monitor.alert", timeout=2)
+                assert pushed["params"]["run"]["run_id"] == other
+            finally:
+                socket.close()
+        assert not (tmp_path / "unused.db").exists()
+    finally:
+        server.terminate()
+        server.wait(10)
+    # No server there: one clear line, exit status 1.
+    done = subprocess.run([binary, "ui", "--socket", str(short_tmp / "none.sock"), "--port", "0"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "cannot connect to" in done.stderr and "runclinic serve --socket" in done.stderr
+
+
+def test_open_starts_the_users_browser_on_the_url(binary, db, tmp_path):
+    import os
+    import stat
+    opened = tmp_path / "opened.txt"
+    fake = tmp_path / "bin" / "xdg-open"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    environment = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    with Dashboard(binary, db, "--open", env=environment) as dashboard:
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text().strip() == dashboard.url
