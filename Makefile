@@ -16,7 +16,7 @@ SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium chromium-driver libcurl
 STATIC_BUILD := .build/static
 LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
-.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import clean
+.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import bench-dashboard clean
 
 all: build
 
@@ -108,7 +108,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import bench-dashboard
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/logging_speed.py
@@ -152,6 +152,10 @@ bench-realruns: release .venv-realruns/.installed
 
 # Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures;
 # on real training curves in bench-realruns' third table.
+# The dashboard in headless Chromium: 1,000,000 points drawn, a logged point on screen.
+bench-dashboard: release system-deps $(VENV)/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(VPY) bench/dashboard_speed.py
+
 bench-changepoints: release .venv-bench/.installed bench-realruns
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) .venv-bench/bin/python bench/changepoint_bench.py
 
