@@ -227,7 +227,16 @@ async function runsPage(main) {
     ]);
     const counts = { warning: 0, high: 0, critical: 0 };
     for (const anomaly of anomalies.anomalies) counts[anomaly.severity] = (counts[anomaly.severity] || 0) + 1;
-    details.set(run.run_id, { counts, info });
+    // The best value of the run's headline metric: thinned to one range, a series keeps its
+    // lowest and highest value.
+    let best = null;
+    const key = headlineMetric(info);
+    if (key) {
+      const reply = await rpc.call('run.metrics', { run: run.run_id, keys: [key], max_points: 2 });
+      const values = reply.series[key].values.map(num).filter(Number.isFinite);
+      if (values.length) best = { key, value: lowerIsBetter(key) ? Math.min(...values) : Math.max(...values) };
+    }
+    details.set(run.run_id, { counts, info, best });
   }
   await Promise.all(listed.map(loadDetails));
 
@@ -238,13 +247,11 @@ async function runsPage(main) {
       .filter((run) => !tag.value || (run.tags || []).some((t) => t.includes(tag.value)))
       .sort((a, b) => b.started_at - a.started_at);
     table.replaceChildren(element('tr', {},
-      ['', 'status', 'run', 'project', 'tags', 'last step', 'best checkpoint', 'anomalies', 'started', 'duration']
+      ['', 'status', 'run', 'project', 'tags', 'last step', 'best', 'anomalies', 'started', 'duration']
         .map((title) => element('th', {}, title))));
     for (const run of rows) {
       const detail = details.get(run.run_id) || { counts: {}, info: {} };
-      const best = detail.info.best_checkpoint;
-      const bestText = best && best.metrics ? Object.entries(best.metrics).slice(0, 1)
-        .map(([key, value]) => key + ' ' + formatNumber(value) + ' @ ' + best.step) : '';
+      const bestText = detail.best ? detail.best.key + ' ' + formatNumber(detail.best.value) : '';
       const lastStep = run.last_step !== undefined ? run.last_step : detail.info.last_step;
       const live = run.status === 'running' && run.updated && Date.now() - run.updated < 30000;
       const box = element('input', { type: 'checkbox', checked: selected.has(run.run_id) });
@@ -394,6 +401,20 @@ async function runPage(main, [idText]) {
     if (alert.action) charts.forEach((chart) => chart.addAction(alert.action));
   });
   leavePage = () => { offPoints(); offAlerts(); charts.forEach((chart) => chart.destroy()); };
+}
+
+/** The metric a run is judged by: its checkpoints' primary metric, else a validation score, else a loss. */
+function headlineMetric(info) {
+  const keys = info.metric_keys || [];
+  const checkpoint = info.best_checkpoint && Object.keys(info.best_checkpoint.metrics || {})[0];
+  if (checkpoint && keys.includes(checkpoint)) return checkpoint;
+  return keys.find((key) => /^val.*(acc|f1|recall|precision|auc|map|iou)/i.test(key))
+    || keys.find((key) => /(acc|f1|recall|precision|auc|map|iou)/i.test(key))
+    || keys.find((key) => /^val.*loss/i.test(key)) || keys.find((key) => /loss/i.test(key)) || null;
+}
+
+function lowerIsBetter(key) {
+  return /loss|error|err$|perplexity|cer|wer|mse|mae|rmse/i.test(key);
 }
 
 function flatten(object, prefix = '') {

@@ -96,7 +96,7 @@ def test_the_runs_page_lists_the_stores_runs(binary, db, browser):
     with Dashboard(binary, db) as dashboard:
         browser.get(dashboard.url)
         wait(browser, "return document.querySelectorAll('#runs tr[data-run]').length === 2")
-        names = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(2)")]
+        names = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(3)")]
         assert sorted(names) == ["baseline", "wider"]
         assert browser.find_element(By.ID, "connection").text == "live"
         # Filtering by project.
@@ -255,3 +255,30 @@ def test_compare_hyperparameters_and_analysis_pages(binary, db, browser):
         assert "non_finite" in browser.find_element(By.ID, "root-causes").text
         screenshot(browser, "analysis")
         check_clean(browser, dashboard)
+
+
+def test_a_page_of_another_origin_cannot_open_the_websocket_even_with_the_token(binary, db, browser, tmp_path):
+    import http.server
+    import threading
+    with Client.spawn(db=db, binary=binary) as client:
+        log_training(client, "private", 10)
+    with Dashboard(binary, db) as dashboard:
+        # A page on another site (another port is another origin) that knows the token.
+        (tmp_path / "index.html").write_text(f"""<!doctype html><script>
+            const socket = new WebSocket('{dashboard.ws_url}');
+            socket.onopen = () => {{ document.title = 'opened'; }};
+            socket.onerror = () => {{ document.title = 'refused'; }};
+            </script>""")
+        handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            browser.get(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            wait(browser, "return document.title === 'refused' || document.title === 'opened'")
+            assert browser.title == "refused"
+            assert "WebSocket refused: Origin http://127.0.0.1:" in dashboard.log()
+        finally:
+            server.shutdown()
+        # The dashboard's own page shows the run's best value on the runs page.
+        browser.get(dashboard.url)
+        wait(browser, "return document.querySelector('#runs tr[data-run] td:nth-child(7)')?.textContent.startsWith('train/loss')")
