@@ -320,7 +320,7 @@ async function runPage(main, [idText]) {
   const reset = element('button', { type: 'button' }, 'reset zoom');
   tools.append(element('label', {}, 'smoothing '), smoothing, element('label', {}, logScale, ' log scale'), reset,
     element('span', { className: 'legend-note' },
-      'drag across a chart to zoom · ▲ NaN or +∞, ▼ -∞, at the chart\'s edge · | actions · dashed: steps abandoned by a rollback'));
+      'drag across a chart to zoom · ▲ NaN or +∞, ▼ -∞, at the chart\'s edge · red | actions · purple ┆ change points · dashed curve: steps abandoned by a rollback'));
   main.append(tools);
   const grid = element('div', { className: 'charts' });
   main.append(grid);
@@ -368,6 +368,10 @@ async function runPage(main, [idText]) {
   logScale.addEventListener('change', () => charts.forEach((chart) => chart.setLogScale(logScale.checked)));
   reset.addEventListener('click', () => { zoom = null; load(); });
   await load();
+  // The analysis's change points, marked when it is done: the charts do not wait for it.
+  rpc.call('analyze.run', { run: runID }).then((analysis) => {
+    for (const [key, chart] of charts) chart.setChangePoints(analysis.change_points.filter((point) => point.metric === key));
+  }).catch(() => {});
   main.append(element('h2', {}, 'Validation batches'));
   const heat = element('div', { className: 'heatmap', id: 'heatmap' });
   main.append(heat);
@@ -435,6 +439,7 @@ class MetricChart {
     this.options = options;
     this.anomalies = options.anomalies.slice();
     this.actions = options.actions.slice();
+    this.changePoints = [];
     this.raw = { steps: [], values: [] };
     this.pending = false;
     this.smoothing = 0;
@@ -462,6 +467,19 @@ class MetricChart {
           lastLabel = x;
           ctx.fillText(action.kind, x + 2, chartArea.top + 10 + 11 * (labelRow % 4));
         }
+        // Change points: where the analysis cuts the curve into regimes, a dotted line.
+        ctx.save();
+        ctx.setLineDash([2, 3]);
+        ctx.strokeStyle = 'rgba(156, 54, 181, 0.8)';
+        for (const point of self.changePoints) {
+          const x = scales.x.getPixelForValue(point.step);
+          if (x < chartArea.left || x > chartArea.right) continue;
+          ctx.beginPath();
+          ctx.moveTo(x, chartArea.top);
+          ctx.lineTo(x, chartArea.bottom);
+          ctx.stroke();
+        }
+        ctx.restore();
         // Non-finite values: ▲ at the top for NaN and +∞, ▼ at the bottom for -∞.
         for (let i = 0; i < self.raw.steps.length; i++) {
           const value = self.raw.values[i];
@@ -557,6 +575,12 @@ class MetricChart {
   addAnomaly(anomaly) {
     this.anomalies.push(anomaly);
     this.redraw();
+  }
+
+  setChangePoints(points) {
+    this.changePoints = points;
+    this.chart.canvas.dataset.changePoints = points.map((point) => point.step).join(',');
+    this.chart.update('none');
   }
 
   addAction(action) {

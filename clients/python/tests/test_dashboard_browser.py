@@ -144,8 +144,19 @@ def test_a_nan_reaches_the_alerts_feed_and_the_chart_within_two_seconds(binary, 
 def test_the_run_page_zooms_smooths_and_switches_to_a_log_scale(binary, db, browser):
     with Client.spawn(db=db, binary=binary) as client:
         run = log_training(client, "long", 400)
+        shifted = client.call("run.start", name="shifted")["run_id"]
+        for step in range(400):
+            level = 0.5 if step < 200 else 1.5
+            client.call("monitor.log", run=shifted, step=step, metrics={"val/loss": level + 0.01 * math.sin(step * 1.7)})
     with Dashboard(binary, db) as dashboard:
+        # The analysis's change points are marked once it is done: a level shift at step 200 is
+        # one; a smooth decay has none.
+        browser.get(f"{dashboard.url}#/run/{shifted}")
+        steps = wait(browser, "return document.querySelector('canvas[data-metric=\"val/loss\"]')?.dataset.changePoints", 30)
+        assert [abs(int(step) - 200) <= 2 for step in steps.split(",")] == [True], steps
         browser.get(f"{dashboard.url}#/run/{run}")
+        assert wait(browser, "return document.querySelector('canvas[data-metric=\"train/loss\"]')?.dataset.changePoints !== undefined", 30)
+        assert browser.execute_script("return document.querySelector('canvas[data-metric=\"train/loss\"]').dataset.changePoints") == ""
         chart = 'document.querySelector(\'canvas[data-metric="train/loss"]\')'
         wait(browser, f"return {chart}?.dataset.points === '400'")
         canvas = browser.find_element(By.CSS_SELECTOR, 'canvas[data-metric="train/loss"]')
