@@ -99,10 +99,11 @@ def test_the_runs_page_lists_the_stores_runs(binary, db, browser):
         names = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(3)")]
         assert sorted(names) == ["baseline", "wider"]
         assert browser.find_element(By.ID, "connection").text == "live"
+        wait(browser, "return [...document.querySelectorAll('#runs tr[data-run] td:nth-child(7)')].every(c => c.textContent.startsWith('train/loss'))")
+        screenshot(browser, "runs")
         # Filtering by project.
         browser.find_element(By.CSS_SELECTOR, ".filters select option[value='nlp']").click()
         wait(browser, "return document.querySelectorAll('#runs tr[data-run]').length === 1")
-        screenshot(browser, "runs")
         check_clean(browser, dashboard)
 
 
