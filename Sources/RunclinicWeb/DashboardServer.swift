@@ -34,7 +34,7 @@ public struct DashboardServer: Sendable {
     /// Serves until the task is cancelled; `onListening` gets the port bound (port 0 picks one).
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let access = Access()
-        let connectionIDs = Counter()
+        let connectionIDs = ConnectionCounter()
         let upstream = self.upstream
         let logger = self.logger
         let token = self.token
@@ -100,6 +100,9 @@ public struct DashboardServer: Sendable {
                     let bridge = try WebSocketBridge(
                         id: connectionIDs.next(), upstream: upstream, maximumMessageBytes: maximumBytes, logger: logger)
                     let outgoing = bridge.start()
+                    // However the page's side ends (closed, gone, an oversized frame), the upstream
+                    // is told, so its connection ends too.
+                    defer { bridge.finishInput() }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await message in outgoing { try await outbound.write(.text(message)) }
@@ -115,7 +118,6 @@ public struct DashboardServer: Sendable {
                         bridge.finishInput()
                         try await group.waitForAll()
                     }
-                    bridge.close()
                 }
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "runclinic"),
@@ -159,17 +161,5 @@ final class Access: @unchecked Sendable {
 
     func set(_ access: DashboardAccess) {
         lock.withLock { value = access }
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = 0
-
-    func next() -> Int {
-        lock.withLock {
-            last += 1
-            return last
-        }
     }
 }

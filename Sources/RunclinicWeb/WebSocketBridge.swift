@@ -24,6 +24,9 @@ public enum DashboardUpstream: Sendable {
 final class WebSocketBridge: @unchecked Sendable {
     private let local: Int32
     private let connection: (Connection, remote: Int32)?
+    /// Guards `local` against use after the reader has closed it.
+    private let lock = NSLock()
+    private var closed = false
     private let logger: Logger
     private let limit: Int
 
@@ -58,10 +61,9 @@ final class WebSocketBridge: @unchecked Sendable {
             }
         }
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
-        let local = self.local
         let limit = self.limit
         let logger = self.logger
-        Thread.detachNewThread {
+        Thread.detachNewThread { [self] in
             var reader = FrameReader(limit: limit, framing: .contentLength)
             let chunkSize = 1 << 16
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
@@ -78,26 +80,29 @@ final class WebSocketBridge: @unchecked Sendable {
                     }
                 }
             }
+            // The upstream has ended: nothing more will be read or written here.
+            lock.withLock {
+                closed = true
+                Glibc.close(local)
+            }
             continuation.finish()
         }
         return stream
     }
 
-    /// Hands one message to the connection; false once it has stopped reading.
+    /// Hands one message on; false once the upstream has ended.
     func deliver(_ text: String) -> Bool {
         var framed: [UInt8] = []
         MessageFraming.contentLength.frame(Array(text.utf8), into: &framed)
-        return ConnectionHandle.writeAll(framed, to: local)
+        return lock.withLock { !closed && ConnectionHandle.writeAll(framed, to: local) }
     }
 
-    /// The page went away: the connection reads to its end, answers what is running, and stops.
+    /// The page went away (or sent something unreadable): the upstream reads to its end, answers
+    /// what is running, and stops; the reader then closes the socket. Safe to call more than once.
     func finishInput() {
-        shutdown(local, Int32(SHUT_WR))
-    }
-
-    /// After the outgoing stream has ended.
-    func close() {
-        Glibc.close(local)
+        lock.withLock {
+            if !closed { shutdown(local, Int32(SHUT_WR)) }
+        }
     }
 }
 

@@ -98,21 +98,9 @@ struct ServeCommand: ParsableCommand {
             listener = nil
         }
 
-        let stopOnce = StopOnce()
-        let stop: @Sendable (Int32) -> Never = { status in
-            stopOnce.run {
-                listener?.close()
-                // What the connections already read is served and committed first.
-                configuration.stopGate.stop(timeout: 10)
-                service.finishDeliveries()
-                runStore.close()
-            }
-            Glibc.exit(status)
-        }
-        SignalWatcher.watch { signal in
-            logger.info("signal \(signal): committing and exiting")
-            stop(0)
-        }
+        let stop = ServerStop.onSignals(
+            configuration: configuration, service: service, store: runStore, logger: logger,
+            first: { listener?.close() })
         logger.info("serving store \(runStore.path)\(socket.map { " on \($0)" } ?? "")")
 
         if let listener {
@@ -168,37 +156,6 @@ extension ServeCommand {
             return (configuration, try ImageQualityThresholds.parse(document["audit"]?.objectValue, path: "audit"))
         } catch {
             throw ValidationError("--config \(path): \(error)")
-        }
-    }
-}
-
-/// The server stops from whichever thread sees the end first (a signal, stdin EOF, the socket
-/// closing); the first one commits and closes, any other waits for it to exit the process.
-final class StopOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var started = false
-
-    func run(_ body: () -> Void) {
-        lock.lock()
-        if started {
-            lock.unlock()
-            while true { pause() }
-        }
-        started = true
-        lock.unlock()
-        body()
-    }
-}
-
-/// Hands out connection ids.
-final class ConnectionCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = 0
-
-    func next() -> Int {
-        lock.withLock {
-            last += 1
-            return last
         }
     }
 }

@@ -72,19 +72,7 @@ struct UICommand: ParsableCommand {
             store: runStore, defaults: MonitorConfiguration(), auditDefaults: ImageQualityThresholds(),
             imageInspector: InspectionWorkerPool.selfExecuting())
         let configuration = service.configuration(maximumMessageBytes: maxMessageBytes)
-        let stopOnce = StopOnce()
-        let stop: @Sendable (Int32) -> Never = { status in
-            stopOnce.run {
-                configuration.stopGate.stop(timeout: 10)
-                service.finishDeliveries()
-                runStore.close()
-            }
-            Glibc.exit(status)
-        }
-        SignalWatcher.watch { signal in
-            logger.info("signal \(signal): committing and exiting")
-            stop(0)
-        }
+        let stop = ServerStop.onSignals(configuration: configuration, service: service, store: runStore, logger: logger)
         let server = DashboardServer(
             upstream: socket.map { .unixSocket($0) } ?? .inProcess(configuration), maximumMessageBytes: maxMessageBytes,
             host: host, port: port, token: .random(), logger: logger,

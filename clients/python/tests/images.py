@@ -100,3 +100,14 @@ def glyph(seed, side=64, turn=0.0, shear=0.0):
     ink = 1 / (1 + numpy.exp((distance - rng.uniform(0.045, 0.06)) / 0.01))
     paper = rng.uniform(215, 240) + rng.normal(0, 3, (side, side))
     return numpy.clip(paper - ink * (paper - rng.uniform(25, 50)), 0, 255)
+
+
+def gallery_folder(folder):
+    """A folder with one image of several issues: blurred, turned, cut off, and a duplicate."""
+    import shutil
+    folder.mkdir()
+    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg", "receipt_quarter.jpg"]:
+        shutil.copy(FIXTURES / name, folder / name)
+    shutil.copy(FIXTURES / "photo.jpg", folder / "photo_copy.jpg")
+    cut(FIXTURES / "receipt.jpg", folder / "receipt_cut.jpg")
+    return folder

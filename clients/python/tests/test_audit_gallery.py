@@ -1,20 +1,14 @@
 """The audit's HTML gallery: what was found, shown, in a real browser, with nothing fetched."""
 
 import re
-import shutil
 import subprocess
 
-from images import FIXTURES, cut
+from images import gallery_folder
 from test_analyze_run import browser
 
 
 def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_side(binary, client, tmp_path):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg", "receipt_quarter.jpg"]:
-        shutil.copy(FIXTURES / name, folder / name)
-    shutil.copy(FIXTURES / "photo.jpg", folder / "photo_copy.jpg")
-    cut(FIXTURES / "receipt.jpg", folder / "receipt_cut.jpg")
+    folder = gallery_folder(tmp_path / "images")
     result = client.call("audit.run", path=str(folder), report_dir=str(tmp_path / "gallery"))
     page = tmp_path / "gallery" / f"audit_{result['audit_id']}.html"
     assert result["report"] == str(page)

@@ -184,13 +184,8 @@ def test_a_page_without_the_token_is_refused(binary, db, browser):
 
 
 def test_the_audit_gallery_shows_flagged_images_and_duplicates_side_by_side(binary, db, browser, tmp_path):
-    from images import FIXTURES, cut
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for name in ["photo.jpg", "photo_blurred.jpg", "receipt.jpg", "receipt_quarter.jpg"]:
-        shutil.copy(FIXTURES / name, folder / name)
-    shutil.copy(FIXTURES / "photo.jpg", folder / "photo_copy.jpg")
-    cut(FIXTURES / "receipt.jpg", folder / "receipt_cut.jpg")
+    from images import gallery_folder
+    folder = gallery_folder(tmp_path / "images")
     with Client.spawn(db=db, binary=binary) as client:
         audit = client.call("audit.run", path=str(folder))["audit_id"]
         # A run whose batch held two of these images: its heat map shows them on click.

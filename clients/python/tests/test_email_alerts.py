@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from runclinic import Client, RPCError
+from test_monitor_config_and_alerts import wait_until
 
 
 class Inbox:
@@ -33,15 +34,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def deliveries(db):
@@ -67,7 +59,7 @@ def test_an_alert_is_mailed_with_the_run_metric_severity_advice_and_a_link(clien
     reply = client.call("monitor.log", run=run, step=1, metrics={"train/loss": math.nan})
     assert time.perf_counter() - started < 0.5  # off the hot path
     assert reply["action"]["kind"] in ("rollback", "stop")
-    assert wait_until(lambda: len(box.messages) == 1)
+    assert wait_until(lambda: len(box.messages) == 1, timeout=20)
     sender, recipients, message, _ = box.messages[0]
     assert sender == "runclinic@example.com" and recipients == ["ml-team@example.com", "oncall@example.com"]
     subject = message["Subject"]
@@ -76,7 +68,7 @@ def test_an_alert_is_mailed_with_the_run_metric_severity_advice_and_a_link(clien
     assert "Advice: " + reply["action"]["kind"] in body and reply["action"]["reason"] in body
     assert f"http://127.0.0.1:8765/#/run/{run}" in body
     assert message["Date"] and message["Message-ID"]
-    assert wait_until(lambda: deliveries(db) != [])
+    assert wait_until(lambda: deliveries(db) != [], timeout=20)
     target, status, attempts, error = deliveries(db)[0]
     assert status == "delivered" and attempts == 1 and error == ""
     assert target == f"mailto:ml-team@example.com,oncall@example.com via smtp://127.0.0.1:{port}"
@@ -110,7 +102,7 @@ def test_starttls_and_login_from_the_environment(binary, db, tmp_path):
                                 "username_env": "SMTP_USER", "password_env": "SMTP_PASSWORD", "ca_file": str(tmp_path / "cert.pem")}}
             run = client.call("run.start", name="tls", config={"experiment_monitoring": {"alerts": alerts}})["run_id"]
             client.call("monitor.log", run=run, step=1, metrics={"loss": math.inf})
-            assert wait_until(lambda: len(box.messages) == 1)
+            assert wait_until(lambda: len(box.messages) == 1, timeout=20)
             assert box.messages[0][3] is True  # sent over TLS
             assert logins and logins[-1][1:] == (b"alerts", b"s3cret pass")
             # The password is named, never stored: not in the run's config, nor in the store.
