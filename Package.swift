@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
@@ -85,10 +86,17 @@ let package = Package(
                 .embedInCode("Resources/chart.min.js"),
             ]
         ),
+        // The API as MCP tools for AI assistants (the official Swift SDK over stdio): the tools are
+        // generated from the same method declarations. Knows nothing of analysis.
+        .target(
+            name: "RunclinicMCP",
+            dependencies: ["RunclinicJSON", logging, .product(name: "MCP", package: "swift-sdk")]
+        ),
         .executableTarget(
             name: "runclinic",
             dependencies: [
                 "RunclinicService", "RunclinicEngine", "RunclinicRPC", "RunclinicJSON", "RunclinicText", "RunclinicWeb",
+                "RunclinicMCP",
                 logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -22,3 +22,10 @@ extension OpenRPCDocument {
         }
     }()
 }
+
+extension RunclinicService {
+    /// The API's declaration (schema/openrpc.json), for surfaces that derive from it (MCP tools).
+    public static func apiDocument() throws -> JSONValue {
+        try OpenRPCDocument.json()
+    }
+}
