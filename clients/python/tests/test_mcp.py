@@ -128,3 +128,26 @@ def test_the_mcp_server_can_use_a_trainers_server_socket(binary, db, store, shor
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_reports_are_resources_and_long_calls_report_progress(binary, db, store):
+    async def body(session, _):
+        resources = (await session.list_resources()).resources
+        by_name = {resource.name: resource for resource in resources}
+        assert {"Analysis of healthy", "Analysis of broken"} <= set(by_name)
+        report = await session.read_resource(by_name["Analysis of broken"].uri)
+        markdown = report.contents[0].text
+        assert report.contents[0].mime_type == "text/markdown"
+        assert markdown.startswith("#") and "NaN" in markdown and "broken" in markdown
+        updates = []
+
+        async def progress(done, total, message):
+            updates.append((done, total, message))
+        result = await session.call_tool("analyze_run", {"run": "healthy"}, progress_callback=progress)
+        assert not result.is_error
+        assert updates and updates[-1][2] == "analyze_run: done" and updates[-1][0] == updates[-1][1]
+        with pytest.raises(Exception) as refused:
+            await session.read_resource("runclinic://runs/999/report.md")
+        assert "999" in str(refused.value)
+        return True
+    assert session_run(binary, ["--db", str(db)], body)
