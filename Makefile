@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser; chromium-driver: Selenium
 # drives the dashboard in it. libcurl4: the webhooks (FoundationNetworking), which the wheel's
 # static binary still loads from the system; libcurl4-openssl-dev: the email alerts' SMTP.
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev
+# neovim: the Neovim plugin's tests (headless).
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim
 # The wheel's binary: the Swift standard library, Foundation and SQLite linked in statically.
 STATIC_BUILD := .build/static
 LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
