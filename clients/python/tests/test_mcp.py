@@ -151,3 +151,28 @@ def test_reports_are_resources_and_long_calls_report_progress(binary, db, store)
         assert "999" in str(refused.value)
         return True
     assert session_run(binary, ["--db", str(db)], body)
+
+
+@pytest.mark.parametrize("version", ["2025-06-18", "2025-03-26", "2024-11-05"])
+def test_the_protocol_versions_clients_ask_for_are_agreed(binary, db, version):
+    """A client of an older protocol gets it back; stdout holds nothing but the replies."""
+    import subprocess
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    server = subprocess.Popen([binary, "mcp", "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        for message in messages:
+            server.stdin.write(json.dumps(message) + "\n")
+            server.stdin.flush()
+        replies = [json.loads(server.stdout.readline()) for _ in range(2)]
+    finally:
+        server.stdin.close()
+        assert server.wait(10) == 0 and server.stdout.read() == ""
+    assert [reply["id"] for reply in replies] == [1, 2]
+    assert replies[0]["result"]["protocolVersion"] == version
+    assert len(replies[1]["result"]["tools"]) == 12
