@@ -80,13 +80,7 @@ struct MCPCommand: ParsableCommand {
 
     /// One call on a trainer's server socket.
     static func call(socket: String, method: String, params: JSONValue) throws -> JSONValue {
-        let descriptor = try UnixSocketClient.connect(path: socket)
-        defer { close(descriptor) }
-        let request =
-            JSONWriter.encode(["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]) + [0x0A]
-        guard ConnectionHandle.writeAll(request, to: descriptor), let line = UnixSocketClient.readLine(from: descriptor)
-        else { throw ToolFailure("the server at \(socket) closed the connection") }
-        let reply = try JSONParser.parse(line)
+        let reply = try CallCommand.send(method, params, to: socket)
         if let error = reply["error"] {
             throw ToolFailure(error["message"]?.stringValue ?? JSONWriter.string(error))
         }

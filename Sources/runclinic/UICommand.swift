@@ -106,18 +106,13 @@ struct UICommand: ParsableCommand {
 
     /// The store a trainer's server serves, from its `initialize` reply.
     static func storePath(ofServerAt socket: String) throws -> String {
-        let descriptor: Int32
+        let reply: JSONValue
         do {
-            descriptor = try UnixSocketClient.connect(path: socket)
+            reply = try CallCommand.send("initialize", [:], to: socket)
         } catch {
             throw RuntimeFailure("\(error) (is `runclinic serve --socket \(socket)` running?)")
         }
-        defer { close(descriptor) }
-        let request = JSONWriter.encode(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": [:]]) + [0x0A]
-        guard ConnectionHandle.writeAll(request, to: descriptor),
-            let line = UnixSocketClient.readLine(from: descriptor),
-            let reply = try? JSONParser.parse(line), let path = reply["result"]?["store"]?["path"]?.stringValue
-        else {
+        guard let path = reply["result"]?["store"]?["path"]?.stringValue else {
             throw RuntimeFailure("the server at \(socket) did not say which store it serves")
         }
         return path
