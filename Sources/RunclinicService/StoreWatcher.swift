@@ -11,6 +11,9 @@ import RunclinicRPC
 final class StoreWatcher: @unchecked Sendable {
     struct Watch {
         let connection: ConnectionHandle
+        /// Which `store.watch` call made it: a poll's progress is kept only if no later call
+        /// replaced the watch meanwhile.
+        let generation: Int
         var runs: [Int64: RunStore.PointPosition]
         /// The last anomaly and action row sent (nil: alerts are not watched).
         var alertCursors: (anomaly: Int64, action: Int64)?
@@ -23,6 +26,7 @@ final class StoreWatcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var watches: [Watch] = []
     private var started = false
+    private var generations = 0
     private let logger = Logger(label: "runclinic.watch")
     /// Steps sent per run and poll: a run far behind catches up over a few polls.
     static let stepsPerPoll = 20_000
@@ -45,17 +49,21 @@ final class StoreWatcher: @unchecked Sendable {
     ) throws -> [Int64: RunStore.PointPosition] {
         var positions: [Int64: RunStore.PointPosition] = [:]
         for run in runs { positions[run] = try store.lastPointPosition(runID: run) ?? .start }
-        let lastAnomaly = try store.lastEventID(.anomalies)
-        let lastAction = try store.lastEventID(.actions)
-        let cursors =
-            alerts ? (max(0, lastAnomaly - Int64(alertBacklog)), max(0, lastAction - Int64(alertBacklog))) : nil
+        var cursors: (anomaly: Int64, action: Int64)? = nil
+        if alerts {
+            cursors = (
+                max(0, try store.lastEventID(.anomalies) - Int64(alertBacklog)),
+                max(0, try store.lastEventID(.actions) - Int64(alertBacklog))
+            )
+        }
         condition.withLock {
+            generations += 1
             // A connection that watched the run list already keeps what it was told.
             let told = watches.first { $0.connection === connection }?.runStates
             watches.removeAll { $0.connection === connection || $0.connection.isClosed }
             watches.append(
                 Watch(
-                    connection: connection, runs: positions, alertCursors: cursors,
+                    connection: connection, generation: generations, runs: positions, alertCursors: cursors,
                     runStates: runList ? (told ?? [:]) : nil))
             if !started {
                 started = true
@@ -93,7 +101,7 @@ final class StoreWatcher: @unchecked Sendable {
     }
 
     private func poll(_ current: [Watch]) throws {
-        var updated: [(ConnectionHandle, Watch)] = []
+        var updated: [Watch] = []
         // Read once for everyone: the events after the earliest cursor, the run list.
         let alertCursors = current.compactMap(\.alertCursors)
         var anomalies: [RunStore.StoredEvent] = []
@@ -129,17 +137,13 @@ final class StoreWatcher: @unchecked Sendable {
                 }
                 watch.runStates = Dictionary(uniqueKeysWithValues: runList.map { ($0.id, $0.state) })
             }
-            updated.append((watch.connection, watch))
+            updated.append(watch)
         }
         // A watch replaced meanwhile (a new store.watch) is left as it was asked.
         condition.withLock {
-            for (connection, watch) in updated {
-                guard let index = watches.firstIndex(where: { $0.connection === connection }) else { continue }
-                let replaced =
-                    Set(watches[index].runs.keys) != Set(watch.runs.keys)
-                    || (watches[index].alertCursors == nil) != (watch.alertCursors == nil)
-                    || (watches[index].runStates == nil) != (watch.runStates == nil)
-                if !replaced { watches[index] = watch }
+            for watch in updated {
+                guard let index = watches.firstIndex(where: { $0.generation == watch.generation }) else { continue }
+                watches[index] = watch
             }
         }
     }

@@ -50,12 +50,9 @@ struct MCPCommand: ParsableCommand {
             let service = RunclinicService(store: runStore, imageInspector: InspectionWorkerPool.selfExecuting())
             let configuration = service.configuration()
             invoke = { method, params in
-                guard let entry = configuration.registry.entry(for: method) else {
-                    throw ToolFailure("no method \(method)")
-                }
                 let context = RequestContext(id: .int(1), method: method, connection: .detached())
                 do {
-                    return try entry.call(params: params, context: context)
+                    return try configuration.registry.call(method, params: params, context: context)
                 } catch {
                     throw ToolFailure(configuration.responseError(for: error))
                 }

@@ -18,6 +18,26 @@ extension Params {
     }
 
     /// `{name: number}`; NaN and ±Infinity are numbers here (they are what the monitor looks for).
+    /// An array of runs, each by id or by name (narrowed by `project`).
+    func runReferences(_ field: String = "runs", project: String?) throws(ResponseError) -> [RunReference] {
+        let value = try required(field)
+        guard let elements = value.arrayValue else {
+            throw Params.mismatch(field, expected: "an array of run ids or names", got: value)
+        }
+        var references: [RunReference] = []
+        for (index, element) in elements.enumerated() {
+            if let id = element.intValue {
+                references.append(.id(id))
+            } else if let name = element.stringValue {
+                references.append(.name(name, project: project))
+            } else {
+                throw Params.mismatch(
+                    "\(field)[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
+            }
+        }
+        return references
+    }
+
     func metrics(_ field: String = "metrics") throws(ResponseError) -> [MetricValue] {
         let value = try required(field)
         guard let object = value.objectValue else {

@@ -19,17 +19,7 @@ extension RunclinicService {
                 ).json
             },
             MethodHandler("compare.runs", execution: .concurrent) { params, _ in
-                let value = try params.required("runs")
-                guard let elements = value.arrayValue else {
-                    throw Params.mismatch("runs", expected: "an array of run ids or names", got: value)
-                }
-                let project = try params.optionalString("project")
-                let references: [RunReference] = try elements.enumerated().map { index, element in
-                    if let id = element.intValue { return .id(id) }
-                    if let name = element.stringValue { return .name(name, project: project) }
-                    throw Params.mismatch(
-                        "runs[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
-                }
+                let references = try params.runReferences(project: try params.optionalString("project"))
                 let direction = try params.optionalDirection()
                 let formats = try Self.reportFormats(params)
                 let comparison = try comparator.compare(

@@ -9,24 +9,10 @@ extension RunclinicService {
         return [
             // What a dashboard follows: it reads the store, so runs logged by other processes count.
             MethodHandler("store.watch") { params, context in
-                let project = try params.optionalString("project")
                 var runIDs: [Int64] = []
-                if let value = params.value("runs") {
-                    guard let elements = value.arrayValue else {
-                        throw Params.mismatch("runs", expected: "an array of run ids or names", got: value)
-                    }
-                    for (index, element) in elements.enumerated() {
-                        let reference: RunReference
-                        if let id = element.intValue {
-                            reference = .id(id)
-                        } else if let name = element.stringValue {
-                            reference = .name(name, project: project)
-                        } else {
-                            throw Params.mismatch(
-                                "runs[\(index)]", expected: "a run id (integer) or a run name (string)", got: element)
-                        }
-                        runIDs.append(try store.run(reference).id)
-                    }
+                if params.contains("runs") {
+                    let project = try params.optionalString("project")
+                    runIDs = try params.runReferences(project: project).map { try store.run($0).id }
                 }
                 let alerts = try params.optionalBool("alerts") ?? false
                 let backlog = try params.optionalInt("alert_backlog") ?? 0
