@@ -11,13 +11,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the tests load the HTML report in a real (headless) browser; chromium-driver: Selenium
 # drives the dashboard in it. libcurl4: the webhooks (FoundationNetworking), which the wheel's
 # static binary still loads from the system; libcurl4-openssl-dev: the email alerts' SMTP.
-# neovim: the Neovim plugin's tests (headless).
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim
+# neovim: the Neovim plugin's tests (headless). libpq-dev: the PostgreSQL store's client (its header
+# at build time; libpq5 is loaded when a postgresql:// store is opened); postgresql: the throw-away
+# cluster the tests start (initdb and pg_ctl, in a temporary folder, for the tests' duration).
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim \
+  libpq-dev postgresql
 # The wheel's binary: the Swift standard library, Foundation and SQLite linked in statically.
 STATIC_BUILD := .build/static
 LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
-.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import bench-dashboard clean
+.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import bench-dashboard bench-store clean
 
 all: build
 
@@ -63,9 +66,13 @@ wheel: system-deps venv
 	rm -f dist/runclinic-*.whl
 	$(VPY) clients/python/tools/build_wheel.py --binary-dir $(STATIC_BUILD)/release --out dist
 
+# The suite runs twice: on SQLite files, then on PostgreSQL (a database per test in a throw-away
+# cluster); tests of what only a SQLite file has are skipped there (marked sqlite_only).
 python-test: build venv wheel
 	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) RUNCLINIC_WHEEL="$$(ls $(CURDIR)/dist/runclinic-*.whl)" \
 	  ../../$(VPY) -m pytest -q -p no:cacheprovider tests
+	cd clients/python && RUNCLINIC_TEST_STORE=postgresql RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) \
+	  ../../$(VPY) -m pytest -q -p no:cacheprovider tests --deselect tests/test_wheel.py
 
 # The framework integrations, trained for real: torch (CPU), transformers, Lightning, Keras on JAX,
 # in a venv outside the clone (it is large), made once per set of requirements and reused.
@@ -109,7 +116,7 @@ demo: release
 	.venv-audit/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-audit.txt
 	touch $@
 
-bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import bench-dashboard
+bench: release .venv-bench/.installed bench-audit bench-changepoints bench-rootcause bench-analyze bench-compare bench-import bench-dashboard bench-store
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/run.py
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/monitor_quality.py 30
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) bench/logging_speed.py
@@ -154,6 +161,10 @@ bench-realruns: release .venv-realruns/.installed
 # Change points on the Turing Change Point Dataset and a 100,000-point series, beside ruptures;
 # on real training curves in bench-realruns' third table.
 # The dashboard in headless Chromium: 1,000,000 points drawn, a logged point on screen.
+# The store: SQLite against PostgreSQL (a throw-away cluster), one trainer and eight.
+bench-store: release system-deps $(VENV)/.installed
+	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(VPY) bench/store_speed.py
+
 bench-dashboard: release system-deps $(VENV)/.installed
 	RUNCLINIC_BIN=$(CURDIR)/$(RELEASE_BIN) $(VPY) bench/dashboard_speed.py
 

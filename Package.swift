@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         // The system SQLite (libsqlite3-dev), used through its C API on the hot path.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // libpq (libpq-dev's header; libpq5 loaded with dlopen): the PostgreSQL store.
+        .target(name: "CLibPQ"),
         // libcurl (libcurl4-openssl-dev): SMTP with STARTTLS for the email alerts.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         // The OpenCV shim: C++ with an extern "C" API that catches every exception.
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "RunclinicEngine",
             dependencies: [
-                "CSQLite", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging,
+                "CSQLite", "CLibPQ", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging,
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

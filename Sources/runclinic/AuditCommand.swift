@@ -60,7 +60,7 @@ struct AuditCommand: ParsableCommand {
                 throw ValidationError("--config \(config): \(error)")
             }
         }
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try RunStore(location: store.resolvedPath)
         defer { runStore.close() }
         let showProgress = isatty(STDERR_FILENO) == 1
         var auditor = DatasetAuditor(

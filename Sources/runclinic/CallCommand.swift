@@ -82,9 +82,9 @@ struct CallCommand: ParsableCommand {
         let runStore: RunStore
         if Self.creatingMethods.contains(method) {
             do {
-                runStore = try RunStore(path: store.resolvedPath)
+                runStore = try RunStore(location: store.resolvedPath)
             } catch {
-                throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
+                throw RuntimeFailure("cannot open the store \(store.shownLocation): \(error)")
             }
         } else {
             runStore = try store.openExisting()

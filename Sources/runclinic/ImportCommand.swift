@@ -42,7 +42,7 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         logging.bootstrap()
         let defaults = try ServeCommand.loadConfiguration(config, logger: Logger(label: "runclinic.import"))
-        let runStore = try RunStore(path: store.resolvedPath)
+        let runStore = try RunStore(location: store.resolvedPath)
         defer { runStore.close() }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1 && !json)
         let outcomes = try RunImporter(store: runStore, monitorDefaults: defaults.monitor).importRuns(

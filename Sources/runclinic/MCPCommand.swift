@@ -42,9 +42,9 @@ struct MCPCommand: ParsableCommand {
         } else {
             let runStore: RunStore
             do {
-                runStore = try RunStore(path: store.resolvedPath)
+                runStore = try RunStore(location: store.resolvedPath)
             } catch {
-                throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
+                throw RuntimeFailure("cannot open the store \(store.shownLocation): \(error)")
             }
             closeStore = { runStore.close() }
             let service = RunclinicService(store: runStore, imageInspector: InspectionWorkerPool.selfExecuting())

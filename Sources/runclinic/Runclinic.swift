@@ -13,7 +13,7 @@ struct Runclinic: ParsableCommand {
         subcommands: [
             ServeCommand.self, RunsCommand.self, CallCommand.self, AuditCommand.self, AnalyzeCommand.self,
             CompareCommand.self, HparamsCommand.self, ImportCommand.self, ExportCommand.self, UICommand.self,
-            MCPCommand.self,
+            MCPCommand.self, MigrateCommand.self,
             InspectWorkerCommand.self,
         ]
     )

@@ -71,9 +71,9 @@ struct ServeCommand: ParsableCommand {
         let runStore: RunStore
         do {
             runStore = try RunStore(
-                path: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000, sync: durability)
+                location: store.resolvedPath, commitWindow: Double(commitWindowMs) / 1000, sync: durability)
         } catch {
-            throw RuntimeFailure("cannot open the store \(store.resolvedPath): \(error)")
+            throw RuntimeFailure("cannot open the store \(store.shownLocation): \(error)")
         }
         let defaults: (monitor: MonitorConfiguration, audit: ImageQualityThresholds)
         do {
@@ -101,7 +101,7 @@ struct ServeCommand: ParsableCommand {
         let stop = ServerStop.onSignals(
             configuration: configuration, service: service, store: runStore, logger: logger,
             first: { listener?.close() })
-        logger.info("serving store \(runStore.path)\(socket.map { " on \($0)" } ?? "")")
+        logger.info("serving store \(runStore.location)\(socket.map { " on \($0)" } ?? "")")
 
         if let listener {
             let connectionIDs = ConnectionCounter()

@@ -64,9 +64,9 @@ struct UICommand: ParsableCommand {
         }
         let runStore: RunStore
         do {
-            runStore = try RunStore(path: storePath)
+            runStore = try RunStore(location: storePath)
         } catch {
-            throw RuntimeFailure("cannot open the store \(storePath): \(error)")
+            throw RuntimeFailure("cannot open the store \(StoreLocation(storePath)): \(error)")
         }
         let service = RunclinicService(
             store: runStore, defaults: MonitorConfiguration(), auditDefaults: ImageQualityThresholds(),
@@ -88,7 +88,7 @@ struct UICommand: ParsableCommand {
                     let url = "http://\(shownHost):\(bound)/?token=\(server.token.value)"
                     // The first line on stdout, as Jupyter prints its URL: scripts read it.
                     FileHandle.standardOutput.write(Data((url + "\n").utf8))
-                    logger.info("dashboard of \(runStore.path) at http://\(shownHost):\(bound)/")
+                    logger.info("dashboard of \(runStore.location) at http://\(shownHost):\(bound)/")
                     if openBrowser { Self.openInBrowser(url, logger: logger) }
                 }
             } catch {

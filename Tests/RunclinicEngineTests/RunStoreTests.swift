@@ -107,7 +107,7 @@ import Testing
     @Test func reopeningAppliesNoMigrationTwice() throws {
         let temporary = try TemporaryStore()
         _ = try temporary.store.startRun(project: nil, name: "m", config: nil, tags: [])
-        let second = try RunStore(path: temporary.path)
+        let second = try RunStore(location: temporary.path)
         defer { second.close() }
         #expect(try second.listRuns().map(\.name) == ["m"])
         let connection = try SQLiteConnection(path: temporary.path)

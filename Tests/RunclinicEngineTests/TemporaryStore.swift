@@ -12,7 +12,7 @@ final class TemporaryStore {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "runclinic-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try RunStore(path: directory.appendingPathComponent("runs.db").path, commitWindow: commitWindow)
+        store = try RunStore(location: directory.appendingPathComponent("runs.db").path, commitWindow: commitWindow)
     }
 
     /// A second, independent connection: sees only what is committed.

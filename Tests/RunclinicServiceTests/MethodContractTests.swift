@@ -17,7 +17,7 @@ import Testing
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "runclinic-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        service = RunclinicService(store: try RunStore(path: directory.appendingPathComponent("runs.db").path))
+        service = RunclinicService(store: try RunStore(location: directory.appendingPathComponent("runs.db").path))
         registry = service.registry
     }
 

@@ -8,8 +8,9 @@ public struct AutomaticReports: Sendable {
     public let outputDirectory: String
     public let dataDirectory: String?
 
-    /// Nil when the run's config does not ask for reports.
-    public init?(config: JSONValue?, runName: String, storePath: String) {
+    /// Nil when the run's config does not ask for reports. Reports go beside a SQLite store's file,
+    /// or under the working directory for a PostgreSQL store.
+    public init?(config: JSONValue?, runName: String, store: StoreLocation) {
         // At the config's top level, or (as the handbook's monitoring section shows it) inside
         // `experiment_monitoring`.
         guard let section = config?["reporting"] ?? config?["experiment_monitoring"]?["reporting"],
@@ -17,8 +18,12 @@ public struct AutomaticReports: Sendable {
         else {
             return nil
         }
-        let beside = (URL(fileURLWithPath: storePath).deletingLastPathComponent().path as NSString)
-            .appendingPathComponent("reports")
+        let directory: String
+        switch store {
+        case .sqlite(let path): directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        case .postgresql: directory = FileManager.default.currentDirectoryPath
+        }
+        let beside = (directory as NSString).appendingPathComponent("reports")
         outputDirectory =
             section["output_dir"]?.stringValue
             ?? (beside as NSString).appendingPathComponent(AnalysisReportWriter.fileStem(runName))

@@ -80,4 +80,24 @@ public struct ImportedMetrics: Sendable {
         if isSorted { return indices }
         return indices.sorted { steps[$0] != steps[$1] ? steps[$0] < steps[$1] : $0 < $1 }
     }
+
+    /// `order` (by step) with only the last point of each key at each step.
+    func lastOfEachStep(_ order: [Int]) -> [Int] {
+        var kept: [Int] = []
+        kept.reserveCapacity(order.count)
+        var position = 0
+        while position < order.count {
+            // The points of one step, of which the last of each key is kept (in their order).
+            var end = position
+            while end < order.count, steps[order[end]] == steps[order[position]] { end += 1 }
+            var seen: Set<UInt32> = []
+            var latest: [Int] = []
+            for index in order[position..<end].reversed() where seen.insert(UInt32(keyIndices[index])).inserted {
+                latest.append(index)
+            }
+            kept += latest.reversed()
+            position = end
+        }
+        return kept
+    }
 }

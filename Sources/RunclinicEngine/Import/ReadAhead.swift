@@ -12,7 +12,10 @@ final class ReadAhead<Output: Sendable>: Sendable {
 
     init(count: Int, depth: Int = 2, prepare: @escaping @Sendable (Int) -> Output) {
         self.count = count
-        slots = DispatchSemaphore(value: depth)
+        // Made at 0 and raised: libdispatch traps when a semaphore is freed below the value it was
+        // made with, as this one is when the consumer gives up (an import that fails midway).
+        slots = DispatchSemaphore(value: 0)
+        for _ in 0..<depth { slots.signal() }
         let thread = Thread { [self] in
             for index in 0..<count {
                 slots.wait()

@@ -48,7 +48,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension EngineError {
-    init(_ error: SQLiteError) {
+    init(_ error: DatabaseError) {
         self = .storage(error.description)
     }
 }

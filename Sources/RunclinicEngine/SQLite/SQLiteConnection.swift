@@ -1,19 +1,17 @@
 import CSQLite
 
 /// One SQLite connection. Not thread-safe by itself: the store keeps each connection behind a lock.
-final class SQLiteConnection {
+final class SQLiteConnection: DatabaseConnection {
     let handle: OpaquePointer
     let path: String
-    /// Writes an owner holds back to send many rows in one statement. They go in before any other
-    /// statement runs here, so every statement (a commit, a read, an update) sees them in order.
+    let dialect = SQLDialect.sqlite
     weak var heldWrites: (any HeldWrites)?
-    /// Set by the owner while it holds rows: one test per statement.
     var holdsWrites = false
 
     /// Set once per process, before the first connection (Swift runs a static's initialiser once).
     private static let configured: Void = { _ = runclinic_sqlite3_stop_counting_memory() }()
 
-    init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+    init(path: String, readOnly: Bool = false) throws(DatabaseError) {
         _ = Self.configured
         var pointer: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
@@ -21,7 +19,7 @@ final class SQLiteConnection {
         guard result == SQLITE_OK, let pointer else {
             let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
             if let pointer { sqlite3_close_v2(pointer) }
-            throw SQLiteError(code: result, message: "\(message): \(path)", sql: nil)
+            throw DatabaseError(code: result, message: "\(message): \(path)", sql: nil)
         }
         handle = pointer
         self.path = path
@@ -32,45 +30,31 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    func execute(_ sql: String) throws(SQLiteError) {
+    func execute(_ sql: String) throws(DatabaseError) {
         if holdsWrites { try writeHeld() }
         var errorMessage: UnsafeMutablePointer<CChar>?
         let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if result != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? lastErrorMessage
             sqlite3_free(errorMessage)
-            throw SQLiteError(code: result, message: message, sql: sql)
+            throw DatabaseError(code: result, message: message, sql: sql)
         }
     }
 
-    func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    func prepare(_ sql: String) throws(DatabaseError) -> any DatabaseStatement {
         var statement: OpaquePointer?
         let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard result == SQLITE_OK, let statement else {
-            throw SQLiteError(code: result, message: lastErrorMessage, sql: sql)
+            throw DatabaseError(code: result, message: lastErrorMessage, sql: sql)
         }
         return SQLiteStatement(handle: statement, connection: self, sql: sql)
     }
 
-    /// Writes the held rows now (once: the flag is cleared first, so their own statements run plainly).
-    func writeHeld() throws(SQLiteError) {
-        holdsWrites = false
-        try heldWrites?.writeHeld()
-    }
-
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-    var changes: Int { Int(sqlite3_changes(handle)) }
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    let transactionFailed = false
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     func setBusyTimeout(milliseconds: Int32) {
         sqlite3_busy_timeout(handle, milliseconds)
-    }
-
-    /// Runs a query and returns the first column of the first row as text.
-    func scalarText(_ sql: String) throws(SQLiteError) -> String? {
-        let statement = try prepare(sql)
-        guard try statement.step() else { return nil }
-        return statement.text(at: 0)
     }
 }

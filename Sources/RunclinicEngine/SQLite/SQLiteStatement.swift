@@ -1,12 +1,10 @@
 import CSQLite
 
 /// A prepared statement, reused across calls: bind, step, read columns, reset.
-final class SQLiteStatement {
+final class SQLiteStatement: DatabaseStatement {
     private let handle: OpaquePointer
     private unowned let connection: SQLiteConnection
     let sql: String
-    /// Set for inserts that no held row can affect (their own tables, the same transaction): they
-    /// run without writing the connection's held rows first.
     var ignoresHeldWrites = false
 
     /// SQLITE_TRANSIENT is a macro Swift does not import.
@@ -28,12 +26,13 @@ final class SQLiteStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    func rewind() {
+        sqlite3_reset(handle)
+    }
+
     func bind(_ value: Int64, at index: Int32) { sqlite3_bind_int64(handle, index, value) }
-    func bind(_ value: Int, at index: Int32) { sqlite3_bind_int64(handle, index, Int64(value)) }
     func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
 
-    /// NaN cannot be stored in SQLite (it reads back as NULL), so NaN binds as NULL explicitly:
-    /// every column that takes a NaN documents "NULL means NaN".
     func bind(_ value: Double, at index: Int32) {
         if value.isNaN { sqlite3_bind_null(handle, index) } else { sqlite3_bind_double(handle, index, value) }
     }
@@ -49,55 +48,24 @@ final class SQLiteStatement {
         }
     }
 
-    func bind(_ value: String?, at index: Int32) {
-        if let value { bind(value, at: index) } else { bindNull(at: index) }
-    }
-
-    func bind(_ value: Int64?, at index: Int32) {
-        if let value { bind(value, at: index) } else { bindNull(at: index) }
-    }
-
-    func bind(_ value: Double?, at index: Int32) {
-        if let value { bind(value, at: index) } else { bindNull(at: index) }
-    }
-
     /// Advances one row; true when a row is available.
     @discardableResult
-    func step() throws(SQLiteError) -> Bool {
+    func step() throws(DatabaseError) -> Bool {
         if connection.holdsWrites && !ignoresHeldWrites { try connection.writeHeld() }
         let result = sqlite3_step(handle)
         switch result {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         default:
-            let error = SQLiteError(code: result, message: connection.lastErrorMessage, sql: sql)
+            let error = DatabaseError(code: result, message: connection.lastErrorMessage, sql: sql)
             sqlite3_reset(handle)
             throw error
         }
     }
 
-    /// Runs a statement that returns no rows, with a fresh reset before and after.
-    func run() throws(SQLiteError) {
-        defer { sqlite3_reset(handle) }
-        try step()
-    }
-
     func isNull(at column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     func int64(at column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     func double(at column: Int32) -> Double { sqlite3_column_double(handle, column) }
-
-    /// A REAL column where NULL stands for NaN.
-    func doubleOrNaN(at column: Int32) -> Double {
-        isNull(at: column) ? .nan : sqlite3_column_double(handle, column)
-    }
-
-    func optionalDouble(at column: Int32) -> Double? {
-        isNull(at: column) ? nil : sqlite3_column_double(handle, column)
-    }
-
-    func optionalInt64(at column: Int32) -> Int64? {
-        isNull(at: column) ? nil : sqlite3_column_int64(handle, column)
-    }
 
     func blob(at column: Int32) -> [UInt8]? {
         guard let pointer = sqlite3_column_blob(handle, column) else { return nil }

@@ -4,7 +4,7 @@ import Foundation
 /// the order each check needs, so a check holds one group or one hash bucket, never the dataset.
 /// Only readable images take part. Images are named by their row id while the checks run.
 struct AuditImageIndex {
-    let connection: SQLiteConnection
+    let connection: any DatabaseConnection
     let auditID: Int64
 
     /// What a near-duplicate search needs of one image.
@@ -118,8 +118,11 @@ struct AuditImageIndex {
     /// The median over images of |log(pixels) - centre|, ordered in SQL by the ratio of pixels
     /// to e^centre, whichever way round is larger (its log is that distance).
     func medianLogDistance(count: Int, centre: Double) throws -> Double {
-        try median(
-            count: count, of: "MAX(CAST(width AS REAL) * height / ?, ? / MAX(1.0, CAST(width AS REAL) * height))",
+        // The larger of two values: SQLite's two-argument MAX, PostgreSQL's GREATEST.
+        let larger = connection.dialect == .sqlite ? "MAX" : "GREATEST"
+        return try median(
+            count: count,
+            of: "\(larger)(CAST(width AS REAL) * height / ?, ? / \(larger)(1.0, CAST(width AS REAL) * height))",
             transform: { log(max(1, $0)) }, bindings: [exp(centre), exp(centre)])
     }
 

@@ -2,7 +2,7 @@ import RunclinicJSON
 
 /// Checkpoints and how they rank by the run's primary metric.
 enum CheckpointQueries {
-    static func all(runID: Int64, on connection: SQLiteConnection) throws -> [(
+    static func all(runID: Int64, on connection: any DatabaseConnection) throws -> [(
         id: Int64, step: Int64, path: String, metrics: [MetricValue], time: Double
     )] {
         let query = try connection.prepare(
@@ -22,7 +22,7 @@ enum CheckpointQueries {
     /// The metric checkpoints are ranked by: the configured `experiment_monitoring.primary_metric`,
     /// else the first validation metric the run logged, else the first metric it logged.
     static func primaryMetric(
-        run: RunRecord, runID: Int64, checkpointMetrics: [String] = [], on connection: SQLiteConnection
+        run: RunRecord, runID: Int64, checkpointMetrics: [String] = [], on connection: any DatabaseConnection
     ) throws -> String? {
         if let configured = run.config?["experiment_monitoring"]?["primary_metric"]?.stringValue {
             return configured
@@ -46,7 +46,7 @@ enum CheckpointQueries {
         return MetricDirection.infer(from: metric) ?? .max
     }
 
-    static func ranked(run: RunRecord, on connection: SQLiteConnection) throws -> (
+    static func ranked(run: RunRecord, on connection: any DatabaseConnection) throws -> (
         checkpoints: [CheckpointRecord], best: CheckpointRecord?, primary: String?, direction: MetricDirection?
     ) {
         let rows = try all(runID: run.id, on: connection)
@@ -110,7 +110,7 @@ enum CheckpointQueries {
 
     /// The latest value of each of the run's metrics at or before `step`: what a checkpoint
     /// registered without metrics is scored by. Walks back from `step` until every key is seen.
-    static func latestValues(runID: Int64, atOrBefore step: Int64, on connection: SQLiteConnection) throws
+    static func latestValues(runID: Int64, atOrBefore step: Int64, on connection: any DatabaseConnection) throws
         -> [MetricValue]
     {
         let keys = try RunQueries.metricKeys(runID: runID, on: connection)

@@ -7,3 +7,33 @@ struct HeldPoint {
     let time: Double
     let attempt: Int64
 }
+
+extension HeldPoint {
+    /// `points` with only the last of each (run, attempt, step, key), in their order. Repeats are
+    /// rare (a metric logged twice at one step), so the common case returns `points` as is.
+    static func lastOfEach(_ points: [HeldPoint]) -> [HeldPoint] {
+        struct Key: Hashable {
+            let runID: Int64, attempt: Int64, step: Int64, keyID: Int64
+        }
+        var seen: Set<Key> = []
+        seen.reserveCapacity(points.count)
+        var repeated = false
+        for point in points.reversed()
+        where !seen.insert(Key(runID: point.runID, attempt: point.attempt, step: point.step, keyID: point.keyID))
+            .inserted
+        {
+            repeated = true
+            break
+        }
+        guard repeated else { return points }
+        seen.removeAll(keepingCapacity: true)
+        var kept: [HeldPoint] = []
+        for point in points.reversed()
+        where seen.insert(Key(runID: point.runID, attempt: point.attempt, step: point.step, keyID: point.keyID))
+            .inserted
+        {
+            kept.append(point)
+        }
+        return kept.reversed()
+    }
+}

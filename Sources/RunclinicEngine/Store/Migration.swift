@@ -1,8 +1,15 @@
-/// One step of the schema's history. Shipped migrations are never edited: a change is a new one.
+/// One step of the schema's history, in each dialect. Shipped migrations are never edited: a
+/// change is a new one, written for both. PostgreSQL stores began at version 9: its first eight
+/// steps are folded into that one (`postgresql` nil: recorded, nothing to run).
 struct Migration: Sendable {
     let version: Int
     let name: String
     let sql: String
+    var postgresql: String? = nil
+
+    func sql(for dialect: SQLDialect) -> String? {
+        dialect == .sqlite ? sql : postgresql
+    }
 }
 
 extension Migration {
@@ -232,6 +239,32 @@ extension Migration {
                 INSERT INTO alert_deliveries_new SELECT * FROM alert_deliveries;
                 DROP TABLE alert_deliveries;
                 ALTER TABLE alert_deliveries_new RENAME TO alert_deliveries;
+                """,
+            postgresql: PostgreSQLSchema.version9),
+        Migration(
+            version: 10, name: "copies between stores",
+            sql: """
+                -- What `runclinic migrate` copied here, from which store (its file's absolute path or
+                -- its redacted connection string) and under which id there: copying again replaces
+                -- those rows instead of adding a second run. `kind` is 'run' or 'audit'.
+                CREATE TABLE store_copies (
+                    kind TEXT NOT NULL,
+                    source_store TEXT NOT NULL,
+                    source_id INTEGER NOT NULL,
+                    target_id INTEGER NOT NULL,
+                    copied_at REAL NOT NULL,
+                    PRIMARY KEY (kind, source_store, source_id)
+                );
+                """,
+            postgresql: """
+                CREATE TABLE store_copies (
+                    kind text NOT NULL,
+                    source_store text NOT NULL,
+                    source_id bigint NOT NULL,
+                    target_id bigint NOT NULL,
+                    copied_at double precision NOT NULL,
+                    PRIMARY KEY (kind, source_store, source_id)
+                );
                 """),
     ]
 }

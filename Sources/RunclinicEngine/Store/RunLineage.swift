@@ -26,7 +26,7 @@ struct RunLineage: Sendable {
 
     /// One index seek per attempt (most runs have one, and need no more than the run's row): a
     /// grouped scan of the points would read every point of a long run.
-    static func read(runID: Int64, on connection: SQLiteConnection) throws -> RunLineage {
+    static func read(runID: Int64, on connection: any DatabaseConnection) throws -> RunLineage {
         let current = try connection.prepare("SELECT attempt FROM runs WHERE id = ?")
         current.bind(runID, at: 1)
         guard try current.step(), current.int64(at: 0) > 0 else { return RunLineage(attemptStarts: []) }

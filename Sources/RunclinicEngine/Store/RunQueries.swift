@@ -9,7 +9,7 @@ enum RunQueries {
         FROM runs JOIN projects ON projects.id = runs.project_id
         """
 
-    static func decodeRun(_ row: SQLiteStatement) -> RunRecord {
+    static func decodeRun(_ row: any DatabaseStatement) -> RunRecord {
         let config = row.text(at: 4).flatMap { try? JSONParser.parse($0) }
         let tags = row.text(at: 5).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
         return RunRecord(
@@ -25,15 +25,16 @@ enum RunQueries {
         )
     }
 
-    static func record(id: Int64, on connection: SQLiteConnection) throws -> RunRecord? {
+    static func record(id: Int64, on connection: any DatabaseConnection) throws -> RunRecord? {
         let query = try connection.prepare(selectRun + " WHERE runs.id = ?")
         query.bind(id, at: 1)
         return try query.step() ? decodeRun(query) : nil
     }
 
     /// The run name (in the project, when given) nearest to a mistyped one.
-    static func nearestName(to name: String, project: String?, on connection: SQLiteConnection) throws -> String? {
-        let query: SQLiteStatement
+    static func nearestName(to name: String, project: String?, on connection: any DatabaseConnection) throws -> String?
+    {
+        let query: any DatabaseStatement
         if let project {
             query = try connection.prepare(
                 "SELECT runs.name FROM runs JOIN projects ON projects.id = runs.project_id WHERE projects.name = ?")
@@ -46,8 +47,8 @@ enum RunQueries {
         return ClosestName.closest(to: name, among: names)
     }
 
-    static func resolve(name: String, project: String?, on connection: SQLiteConnection) throws -> Int64 {
-        let query: SQLiteStatement
+    static func resolve(name: String, project: String?, on connection: any DatabaseConnection) throws -> Int64 {
+        let query: any DatabaseStatement
         if let project {
             query = try connection.prepare(selectRun + " WHERE runs.name = ? AND projects.name = ?")
             query.bind(project, at: 2)
@@ -68,7 +69,7 @@ enum RunQueries {
         throw EngineError.ambiguousRun(name: name, projects: matches.map(\.project))
     }
 
-    static func list(project: String?, status: RunStatus?, limit: Int?, on connection: SQLiteConnection) throws
+    static func list(project: String?, status: RunStatus?, limit: Int?, on connection: any DatabaseConnection) throws
         -> [RunRecord]
     {
         var sql = selectRun
@@ -91,7 +92,7 @@ enum RunQueries {
     }
 
     /// The run's metric keys in the order it first logged them.
-    static func metricKeys(runID: Int64, on connection: SQLiteConnection) throws -> [(id: Int64, name: String)] {
+    static func metricKeys(runID: Int64, on connection: any DatabaseConnection) throws -> [(id: Int64, name: String)] {
         let query = try connection.prepare(
             """
             SELECT metric_keys.id, metric_keys.name FROM run_metric_keys
@@ -104,7 +105,7 @@ enum RunQueries {
         return keys
     }
 
-    static func count(_ sql: String, runID: Int64, on connection: SQLiteConnection) throws -> Int {
+    static func count(_ sql: String, runID: Int64, on connection: any DatabaseConnection) throws -> Int {
         let query = try connection.prepare(sql)
         query.bind(runID, at: 1)
         _ = try query.step()

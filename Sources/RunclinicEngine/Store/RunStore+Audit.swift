@@ -40,13 +40,12 @@ extension RunStore {
         try write { state in
             try state.writeNow {
                 let audit = try state.statement(
-                    "INSERT INTO audits (roots, dataset, thresholds, started_at) VALUES (?, ?, ?, ?)")
+                    "INSERT INTO audits (roots, dataset, thresholds, started_at) VALUES (?, ?, ?, ?) RETURNING id")
                 audit.bind(JSONWriter.string(JSONValue(roots)), at: 1)
                 audit.bind(dataset, at: 2)
                 audit.bind(thresholds, at: 3)
                 audit.bind(startedAt, at: 4)
-                try audit.run()
-                return state.connection.lastInsertRowID
+                return try audit.insertReturningID()
             }
         }
     }
@@ -65,8 +64,12 @@ extension RunStore {
             try state.writeNow {
                 let insert = try state.statement(
                     """
-                    INSERT OR REPLACE INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
+                    INSERT INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,
+                        content_hash = excluded.content_hash, inspection = excluded.inspection,
+                        inspected_at = excluded.inspected_at, thumbnail = excluded.thumbnail,
+                        thumbnail_range = excluded.thumbnail_range
                     """)
                 let now = WallClock.now()
                 for entry in inspections {
@@ -268,7 +271,7 @@ extension RunStore {
         }
     }
 
-    private static func finding(_ query: SQLiteStatement) -> AuditFinding {
+    private static func finding(_ query: any DatabaseStatement) -> AuditFinding {
         var finding = AuditFinding(
             path: query.text(at: 0) ?? "", issue: ImageIssue(rawValue: query.text(at: 1) ?? "") ?? .unreadable,
             severity: AnomalySeverity(rawValue: query.text(at: 2) ?? "") ?? .warning,
@@ -320,12 +323,15 @@ extension RunStore {
     /// inspected are left out.
     public func imagePreviews(paths: [String]) throws -> [String: (pixels: [UInt8], aspect: Double)] {
         try read { connection in
+            let measures =
+                connection.dialect == .sqlite
+                ? ["meanBrightness", "width", "height"].map { "json_extract(inspection, '$.measures.\($0)')" }
+                : ["meanBrightness", "width", "height"].map {
+                    "(inspection::jsonb #>> '{measures,\($0)}')::double precision"
+                }
             let query = try connection.prepare(
-                """
-                SELECT thumbnail, thumbnail_range, json_extract(inspection, '$.measures.meanBrightness'),
-                       json_extract(inspection, '$.measures.width'), json_extract(inspection, '$.measures.height')
-                FROM image_inspections WHERE path = ?
-                """)
+                "SELECT thumbnail, thumbnail_range, \(measures.joined(separator: ", ")) FROM image_inspections WHERE path = ?"
+            )
             var found: [String: (pixels: [UInt8], aspect: Double)] = [:]
             for path in paths {
                 query.reset()

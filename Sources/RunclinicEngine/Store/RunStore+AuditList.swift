@@ -41,10 +41,14 @@ extension RunStore {
     /// dashboard shows only these, never an arbitrary file.
     public func knowsImage(path: String) throws -> Bool {
         try read { connection in
+            let inBatch =
+                connection.dialect == .sqlite
+                ? "SELECT 1 FROM batches, json_each(batches.samples) WHERE json_each.value = ?1 LIMIT 1"
+                : "SELECT 1 FROM batches WHERE batches.samples::jsonb @> jsonb_build_array(?1::text) LIMIT 1"
             for sql in [
                 "SELECT 1 FROM image_inspections WHERE path = ?1",
                 "SELECT 1 FROM audit_images WHERE path = ?1 LIMIT 1",
-                "SELECT 1 FROM batches, json_each(batches.samples) WHERE json_each.value = ?1 LIMIT 1",
+                inBatch,
             ] {
                 let query = try connection.prepare(sql)
                 query.bind(path, at: 1)

@@ -18,14 +18,13 @@ extension RunStore {
                     snapshot.append(metric)
                 }
                 let insert = try state.connection.prepare(
-                    "INSERT INTO checkpoints (run_id, step, path, metrics, time) VALUES (?, ?, ?, ?, ?)")
+                    "INSERT INTO checkpoints (run_id, step, path, metrics, time) VALUES (?, ?, ?, ?, ?) RETURNING id")
                 insert.bind(run.record.id, at: 1)
                 insert.bind(step, at: 2)
                 insert.bind(path, at: 3)
                 insert.bind(MetricValue.jsonText(snapshot), at: 4)
                 insert.bind(WallClock.now(), at: 5)
-                try insert.run()
-                return state.connection.lastInsertRowID
+                return try insert.insertReturningID()
             }
         }
         return try read { connection in

@@ -66,7 +66,7 @@ extension RunStore {
                 } else {
                     let projectID = try Self.projectID(named: project ?? imported.project ?? "default", on: connection)
                     let insert = try connection.prepare(
-                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        "INSERT INTO runs (project_id, name, status, config, tags, started_at, ended_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
                     )
                     insert.bind(projectID, at: 1)
                     insert.bind(
@@ -78,8 +78,7 @@ extension RunStore {
                     insert.bind(startedAt, at: 6)
                     insert.bind(imported.endedAt, at: 7)
                     insert.bind(imported.summary.map(JSONWriter.string), at: 8)
-                    try insert.run()
-                    runID = connection.lastInsertRowID
+                    runID = try insert.insertReturningID()
                 }
                 try Self.insertPoints(imported.metrics, runID: runID, state: state)
                 // What is stored: a key logged twice at a step (Lightning's epoch on its training
@@ -90,8 +89,11 @@ extension RunStore {
                 let points = Int(counted.int64(at: 0))
                 let record = try connection.prepare(
                     """
-                    INSERT OR REPLACE INTO run_imports (run_id, format, source_path, source_run_id, points, partial, imported_at)
+                    INSERT INTO run_imports (run_id, format, source_path, source_run_id, points, partial, imported_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (run_id) DO UPDATE SET format = excluded.format, source_path = excluded.source_path,
+                        source_run_id = excluded.source_run_id, points = excluded.points, partial = excluded.partial,
+                        imported_at = excluded.imported_at
                     """)
                 record.bind(runID, at: 1)
                 record.bind(imported.format.rawValue, at: 2)
@@ -111,11 +113,12 @@ extension RunStore {
     }
 
     /// `name`, or the first of `name-2`, `name-3`... no other run of the project has.
-    private static func availableName(
-        _ name: String, projectID: Int64, except runID: Int64?, on connection: SQLiteConnection
+    static func availableName(
+        _ name: String, projectID: Int64, except runID: Int64?, on connection: any DatabaseConnection
     ) throws -> String {
         guard !name.isEmpty else { throw EngineError.invalidArgument(field: "name", reason: "must not be empty") }
-        let taken = try connection.prepare("SELECT 1 FROM runs WHERE project_id = ? AND name = ? AND id IS NOT ?")
+        let taken = try connection.prepare(
+            "SELECT 1 FROM runs WHERE project_id = ? AND name = ? AND id <> COALESCE(?, -1)")
         var candidate = name
         var suffix = 1
         while true {
@@ -131,7 +134,9 @@ extension RunStore {
 
     /// Points in step order, 500 rows per statement; a point logged twice at a step keeps the last.
     private static func insertPoints(_ metrics: ImportedMetrics, runID: Int64, state: StoreWriter) throws {
-        let order = metrics.orderByStep()
+        var order = metrics.orderByStep()
+        // One PostgreSQL statement may not write a row twice (SQLite's upsert takes the last).
+        if state.connection.dialect == .postgresql { order = metrics.lastOfEachStep(order) }
         var keyIDs: [Int64] = []
         var firstSteps = [Int64?](repeating: nil, count: metrics.keys.count)
         for key in metrics.keys { keyIDs.append(try state.keyID(for: key)) }
@@ -140,7 +145,7 @@ extension RunStore {
         }
         // Keys in the order the run first logged them, as live runs record them.
         let insertKey = try state.statement(
-            "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
+            "INSERT INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         for (slot, firstStep) in firstSteps.enumerated() {
             guard let firstStep else { continue }
             insertKey.reset()

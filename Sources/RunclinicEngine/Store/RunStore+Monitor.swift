@@ -10,27 +10,21 @@ extension RunStore {
             try state.beginIfNeeded()
             let now = WallClock.now()
             for anomaly in anomalies {
-                let insert = try state.insertStatement(
-                    "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                )
-                insert.bind(runID, at: 1)
-                insert.bind(anomaly.step, at: 2)
-                insert.bind(anomaly.type.rawValue, at: 3)
-                insert.bind(anomaly.metric, at: 4)
-                insert.bind(anomaly.severity.rawValue, at: 5)
-                insert.bind(JSONWriter.string(anomaly.json), at: 6)
-                insert.bind(now, at: 7)
-                try insert.run()
+                try state.writeKept(
+                    "INSERT INTO anomalies (run_id, step, type, metric, severity, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        .integer(runID), .integer(anomaly.step), .text(anomaly.type.rawValue),
+                        DatabaseValue(anomaly.metric),
+                        .text(anomaly.severity.rawValue), .text(JSONWriter.string(anomaly.json)), .real(now),
+                    ])
             }
             if let action {
-                let insert = try state.insertStatement(
-                    "INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)")
-                insert.bind(runID, at: 1)
-                insert.bind(step, at: 2)
-                insert.bind(action.kind.rawValue, at: 3)
-                insert.bind(JSONWriter.string(action.json), at: 4)
-                insert.bind(now, at: 5)
-                try insert.run()
+                try state.writeKept(
+                    "INSERT INTO actions (run_id, step, kind, detail, time) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        .integer(runID), .integer(step), .text(action.kind.rawValue),
+                        .text(JSONWriter.string(action.json)), .real(now),
+                    ])
                 if action.kind == .rollback, let checkpoint = action.checkpoint {
                     try state.expectRewind(try state.cachedRun(runID), toStep: checkpoint.step)
                 }
@@ -81,7 +75,7 @@ extension RunStore {
             // Ids grow with the rows, so the last row that has one holds the highest. The detail is
             // read with our own JSON codec: it may hold NaN, which SQLite's JSON functions refuse.
             let query = try connection.prepare(
-                "SELECT detail FROM anomalies WHERE run_id = ? AND instr(detail, '\"incident\":') > 0 ORDER BY id DESC LIMIT 1"
+                "SELECT detail FROM anomalies WHERE run_id = ? AND detail LIKE '%\"incident\":%' ORDER BY id DESC LIMIT 1"
             )
             query.bind(runID, at: 1)
             guard try query.step(), let text = query.text(at: 0), let detail = try? JSONParser.parse(text) else {

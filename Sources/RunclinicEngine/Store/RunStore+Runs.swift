@@ -3,49 +3,52 @@ import RunclinicJSON
 extension RunStore {
     /// Creates a run, or resumes the run of that name in the project (its steps continue).
     public func startRun(project: String?, name: String, config: JSONValue?, tags: [String]) throws -> RunStart {
-        let projectName = project ?? "default"
         guard !name.isEmpty else { throw EngineError.invalidArgument(field: "name", reason: "must not be empty") }
+        let projectName = project ?? "default"
         return try write { state in
-            try state.writeNow {
-                let connection = state.connection
-                let projectID = try Self.projectID(named: projectName, on: connection)
-                let existing = try connection.prepare("SELECT id, tags FROM runs WHERE project_id = ? AND name = ?")
-                existing.bind(projectID, at: 1)
-                existing.bind(name, at: 2)
-                let now = WallClock.now()
-                if try existing.step() {
-                    let id = existing.int64(at: 0)
-                    let oldTags =
-                        existing.text(at: 1).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(
-                            \.stringValue) ?? []
-                    let mergedTags = oldTags + tags.filter { !oldTags.contains($0) }
-                    let update = try connection.prepare(
-                        "UPDATE runs SET status = 'running', ended_at = NULL, config = COALESCE(?, config), tags = ? WHERE id = ?"
+            // Two servers on one PostgreSQL store may start the same new run at once: the second's
+            // insert breaks the unique name and is undone, and trying again resumes the first's run.
+            try state.retryingUniqueConflicts {
+                try state.writeNow {
+                    let connection = state.connection
+                    let projectID = try Self.projectID(named: projectName, on: connection)
+                    let existing = try connection.prepare("SELECT id, tags FROM runs WHERE project_id = ? AND name = ?")
+                    existing.bind(projectID, at: 1)
+                    existing.bind(name, at: 2)
+                    let now = WallClock.now()
+                    if try existing.step() {
+                        let id = existing.int64(at: 0)
+                        let oldTags =
+                            existing.text(at: 1).flatMap { try? JSONParser.parse($0) }?.arrayValue?.compactMap(
+                                \.stringValue) ?? []
+                        let mergedTags = oldTags + tags.filter { !oldTags.contains($0) }
+                        let update = try connection.prepare(
+                            "UPDATE runs SET status = 'running', ended_at = NULL, config = COALESCE(?, config), tags = ? WHERE id = ?"
+                        )
+                        update.bind(config.map(JSONWriter.string), at: 1)
+                        update.bind(JSONWriter.string(JSONValue(mergedTags)), at: 2)
+                        update.bind(id, at: 3)
+                        try update.run()
+                        state.forgetRun(id)
+                        let cache = try state.cachedRun(id)
+                        return RunStart(run: cache.record, resumed: true, lastStep: cache.lastStep)
+                    }
+                    let insert = try connection.prepare(
+                        "INSERT INTO runs (project_id, name, status, config, tags, started_at) VALUES (?, ?, 'running', ?, ?, ?) RETURNING id"
                     )
-                    update.bind(config.map(JSONWriter.string), at: 1)
-                    update.bind(JSONWriter.string(JSONValue(mergedTags)), at: 2)
-                    update.bind(id, at: 3)
-                    try update.run()
-                    state.forgetRun(id)
-                    let cache = try state.cachedRun(id)
-                    return RunStart(run: cache.record, resumed: true, lastStep: cache.lastStep)
+                    insert.bind(projectID, at: 1)
+                    insert.bind(name, at: 2)
+                    insert.bind(config.map(JSONWriter.string), at: 3)
+                    insert.bind(JSONWriter.string(JSONValue(tags)), at: 4)
+                    insert.bind(now, at: 5)
+                    let cache = try state.cachedRun(try insert.insertReturningID())
+                    return RunStart(run: cache.record, resumed: false, lastStep: nil)
                 }
-                let insert = try connection.prepare(
-                    "INSERT INTO runs (project_id, name, status, config, tags, started_at) VALUES (?, ?, 'running', ?, ?, ?)"
-                )
-                insert.bind(projectID, at: 1)
-                insert.bind(name, at: 2)
-                insert.bind(config.map(JSONWriter.string), at: 3)
-                insert.bind(JSONWriter.string(JSONValue(tags)), at: 4)
-                insert.bind(now, at: 5)
-                try insert.run()
-                let cache = try state.cachedRun(connection.lastInsertRowID)
-                return RunStart(run: cache.record, resumed: false, lastStep: nil)
             }
         }
     }
 
-    static func projectID(named name: String, on connection: SQLiteConnection) throws -> Int64 {
+    static func projectID(named name: String, on connection: any DatabaseConnection) throws -> Int64 {
         let insert = try connection.prepare(
             "INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
         insert.bind(name, at: 1)

@@ -3,34 +3,39 @@ import Logging
 import RunclinicJSON
 import Synchronization
 
-/// The SQLite store of runs, metrics, batches and checkpoints. Thread-safe: one writer connection
-/// with a group-commit transaction, and one reader connection so reads never wait on the writer.
+/// The store of runs, metrics, batches and checkpoints, in a SQLite file or a PostgreSQL database.
+/// Thread-safe: one writer connection with a group-commit transaction, and one reader connection
+/// so reads never wait on the writer.
 ///
 /// Durability: an `.acknowledged` write is committed before its call returns. `.deferred` writes
 /// (fire-and-forget logging) are committed by the next acknowledged write or within
 /// `commitWindow` seconds by the background committer, so a killed process loses at most the
 /// last window of fire-and-forget points.
 public final class RunStore: Sendable {
-    public let path: String
+    public let location: StoreLocation
     public let commitWindow: Double
     public let sync: DiskSync
     private let writer: Locked<StoreWriter>
-    private let reader: Locked<SQLiteConnection>
+    private let reader: Locked<any DatabaseConnection>
     private let stopped = Atomic<Bool>(false)
     private let lossHandler = Mutex<(@Sendable ([LostWrites]) -> Void)?>(nil)
     private let logger = Logger(label: "runclinic.store")
+    /// Tells this store's shared alerts from other servers' (see RunStore+SharedAlerts).
+    let instanceID = UUID().uuidString
+    let sharedAlertHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    let sharedAlertListener = Mutex<PostgreSQLListener?>(nil)
 
-    public init(path: String, commitWindow: Double = 0.05, sync: DiskSync = .normal) throws {
-        self.path = path
+    /// `location`: a SQLite file's path, or a `postgresql://` connection string. `sync` sets SQLite's
+    /// fsync policy; a PostgreSQL commit is as durable as its server is configured to make it.
+    public init(location: String, commitWindow: Double = 0.05, sync: DiskSync = .normal) throws {
+        self.location = StoreLocation(location)
         self.commitWindow = commitWindow
         self.sync = sync
         do {
-            let writeConnection = try SQLiteConnection(path: path)
-            try StoreSchema.configureWriter(writeConnection, sync: sync)
+            let writeConnection = try StoreSchema.openWriter(self.location, sync: sync)
             try Migrator.migrate(writeConnection)
-            let readConnection = try SQLiteConnection(path: path)
-            try StoreSchema.configureReader(readConnection)
-            writer = Locked(StoreWriter(connection: writeConnection))
+            let readConnection = try StoreSchema.openReader(self.location)
+            writer = Locked(StoreWriter(connection: writeConnection, location: self.location))
             reader = Locked(readConnection)
         } catch {
             throw EngineError(error)
@@ -65,7 +70,9 @@ public final class RunStore: Sendable {
     /// would otherwise lose the last commits).
     public func close() {
         stopped.store(true, ordering: .relaxed)
+        sharedAlertListener.withLock { $0?.stop() }
         do { try flush() } catch { logger.error("final commit failed: \(error)") }
+        guard !location.isPostgreSQL else { return }
         do {
             try writer.withLock { state in _ = try state.connection.scalarText("PRAGMA wal_checkpoint(TRUNCATE)") }
         } catch {
@@ -89,12 +96,22 @@ public final class RunStore: Sendable {
                 defer { if !state.unreportedLosses.isEmpty { losses = state.takeLosses() } }
                 do {
                     return try body(state)
+                } catch  where state.canRecover(from: error) {
+                    // A lost PostgreSQL connection: connect again, write what it held, and run
+                    // this call once more on the new one.
+                    try state.recoverConnection(after: error)
+                    do {
+                        return try body(state)
+                    } catch {
+                        state.noticeRollback(after: error)
+                        throw error
+                    }
                 } catch {
                     state.noticeRollback(after: error)
                     throw error
                 }
             }
-        } catch let error as SQLiteError {
+        } catch let error as DatabaseError {
             throw EngineError(error)
         }
     }
@@ -105,16 +122,24 @@ public final class RunStore: Sendable {
     }
 
     /// Reads see everything written before them: pending deferred writes are committed first.
-    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func read<T>(_ body: (any DatabaseConnection) throws -> T) throws -> T {
         try flush()
         do {
-            return try reader.withLock { connection in try body(connection) }
-        } catch let error as SQLiteError {
+            return try reader.withLockReplacing { connection in
+                do {
+                    return try body(connection)
+                } catch let error as DatabaseError where error.isConnectionLost {
+                    // A PostgreSQL reader whose connection was lost reads again on a new one.
+                    connection = try StoreSchema.openReader(location)
+                    return try body(connection)
+                }
+            }
+        } catch let error as DatabaseError {
             throw EngineError(error)
         }
     }
 
-    func resolveForReading(_ reference: RunReference, on connection: SQLiteConnection) throws -> RunRecord {
+    func resolveForReading(_ reference: RunReference, on connection: any DatabaseConnection) throws -> RunRecord {
         let id: Int64
         switch reference {
         case .id(let value): id = value

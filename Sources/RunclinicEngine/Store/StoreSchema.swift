@@ -1,16 +1,38 @@
-/// The connection settings every runclinic connection uses.
+/// The connections a store opens, with the settings every runclinic connection uses.
 enum StoreSchema {
+    static func openWriter(_ location: StoreLocation, sync: DiskSync) throws(DatabaseError) -> any DatabaseConnection {
+        switch location {
+        case .sqlite(let path):
+            let connection = try SQLiteConnection(path: path)
+            try configureWriter(connection, sync: sync)
+            return connection
+        case .postgresql(let connectionString):
+            return try PostgreSQLConnection(connectionString: connectionString)
+        }
+    }
+
+    static func openReader(_ location: StoreLocation) throws(DatabaseError) -> any DatabaseConnection {
+        switch location {
+        case .sqlite(let path):
+            let connection = try SQLiteConnection(path: path)
+            try configureReader(connection)
+            return connection
+        case .postgresql(let connectionString):
+            return try PostgreSQLConnection(connectionString: connectionString)
+        }
+    }
+
     /// WAL lets readers (an editor's server, analysis) run beside the writer; synchronous=NORMAL
     /// survives a killed process (it is fsync at checkpoints that it skips, which only a power
     /// loss needs) and commits in ~25 µs instead of ~20 ms.
-    static func configureWriter(_ connection: SQLiteConnection, sync: DiskSync) throws(SQLiteError) {
+    static func configureWriter(_ connection: SQLiteConnection, sync: DiskSync) throws(DatabaseError) {
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         _ = try connection.scalarText("PRAGMA journal_mode=WAL")
         try connection.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         try connection.execute("PRAGMA foreign_keys=ON")
     }
 
-    static func configureReader(_ connection: SQLiteConnection) throws(SQLiteError) {
+    static func configureReader(_ connection: SQLiteConnection) throws(DatabaseError) {
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         try connection.execute("PRAGMA query_only=1")
     }

@@ -3,12 +3,15 @@ import RunclinicJSON
 /// The write side of the store: one connection, its prepared statements, the caches that keep
 /// logging free of queries, and the open group-commit transaction. Used only under the store's lock.
 final class StoreWriter: HeldWrites {
-    let connection: SQLiteConnection
+    var connection: any DatabaseConnection
     /// Points accepted but not yet inserted: steps are inserted many to a statement (a statement's
     /// fixed cost was a third of logging's), always before the next statement on the connection.
-    private var heldPoints: [HeldPoint] = []
+    var heldPoints: [HeldPoint] = []
     private static let heldPointsLimit = 256
-    private var transactionOpenedAt: Double?
+    var transactionOpenedAt: Double?
+    /// PostgreSQL only: what the open transaction holds of points and batches, written again on a
+    /// new connection if this one is lost before its commit (see StoreWriter+Reconnect).
+    var replay = TransactionReplay()
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
     private var deferredPoints: [Int64: LostWrites] = [:]
     /// Losses not yet reported (RunStore hands them to its loss handler outside the lock).
@@ -19,16 +22,20 @@ final class StoreWriter: HeldWrites {
     private var runIDsByName: [String: Int64] = [:]
 
     /// Prepared once per connection and reused.
-    private var statements: [String: SQLiteStatement] = [:]
-    private var insertPointsStatements: [Int: SQLiteStatement] = [:]
-    private var heldPointsStatements: [Int: SQLiteStatement] = [:]
+    var statements: [String: any DatabaseStatement] = [:]
+    var insertPointsStatements: [Int: any DatabaseStatement] = [:]
+    var heldPointsStatements: [Int: any DatabaseStatement] = [:]
 
-    init(connection: SQLiteConnection) {
+    let location: StoreLocation
+
+    init(connection: any DatabaseConnection, location: StoreLocation) {
         self.connection = connection
+        self.location = location
+        replay.isKept = location.isPostgreSQL
         connection.heldWrites = self
     }
 
-    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    func statement(_ sql: String) throws(DatabaseError) -> any DatabaseStatement {
         if let prepared = statements[sql] { return prepared }
         let prepared = try connection.prepare(sql)
         statements[sql] = prepared
@@ -37,7 +44,7 @@ final class StoreWriter: HeldWrites {
 
     /// An insert into a table other than the points', which need not wait for the held points:
     /// both are in the same transaction, and every read writes them first.
-    func insertStatement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    func insertStatement(_ sql: String) throws(DatabaseError) -> any DatabaseStatement {
         let prepared = try statement(sql)
         prepared.ignoresHeldWrites = true
         return prepared
@@ -47,19 +54,22 @@ final class StoreWriter: HeldWrites {
 
     /// Opens the group-commit transaction if none is open. BEGIN IMMEDIATE takes the write lock
     /// now, waiting out another process's commit window rather than failing later.
-    func beginIfNeeded() throws(SQLiteError) {
+    func beginIfNeeded() throws(DatabaseError) {
         guard transactionOpenedAt == nil else { return }
         try statement("BEGIN IMMEDIATE").run()
         transactionOpenedAt = WallClock.now()
     }
 
-    func commit() throws(SQLiteError) {
+    func commit() throws(DatabaseError) {
         guard transactionOpenedAt != nil else { return }
         transactionOpenedAt = nil
         do {
             try statement("COMMIT").run()
             deferredPoints.removeAll(keepingCapacity: true)
+            replay.clear()
         } catch {
+            // A lost PostgreSQL connection: the transaction is written again on a new one.
+            if error.isConnectionLost && replay.isKept { throw error }
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             loseTransaction(error.description)
             throw error
@@ -68,12 +78,13 @@ final class StoreWriter: HeldWrites {
 
     /// The transaction is gone: its fire-and-forget points are reported lost, and the caches,
     /// which may name keys and steps it held, are read again from the store.
-    private func loseTransaction(_ reason: String) {
+    func loseTransaction(_ reason: String) {
         for var lost in deferredPoints.values {
             lost.reason = reason
             unreportedLosses.append(lost)
         }
         deferredPoints.removeAll()
+        replay.clear()
         keyIDs.removeAll()
         runs.removeAll()
         runIDsByName.removeAll()
@@ -82,6 +93,9 @@ final class StoreWriter: HeldWrites {
     /// After a failed statement: SQLite rolls a whole transaction back on some errors (a full
     /// disk); if it did, what the transaction held is lost, and the next write opens a new one.
     func noticeRollback(after error: any Error) {
+        if let error = error as? DatabaseError, error.isConnectionLost, replay.isKept { return }
+        // PostgreSQL keeps a failed transaction open until it is rolled back.
+        if transactionOpenedAt != nil, connection.transactionFailed { try? connection.execute("ROLLBACK") }
         guard transactionOpenedAt != nil, !connection.isInTransaction else { return }
         transactionOpenedAt = nil
         loseTransaction("\(error)")
@@ -98,12 +112,12 @@ final class StoreWriter: HeldWrites {
     }
 
     /// Commits when the open transaction has been open at least `age` seconds.
-    func commit(ifOlderThan age: Double) throws(SQLiteError) {
+    func commit(ifOlderThan age: Double) throws(DatabaseError) {
         guard let openedAt = transactionOpenedAt, WallClock.now() - openedAt >= age else { return }
         try commit()
     }
 
-    func finish(_ durability: Durability, window: Double) throws(SQLiteError) {
+    func finish(_ durability: Durability, window: Double) throws(DatabaseError) {
         switch durability {
         case .acknowledged: try commit()
         case .deferred:
@@ -134,6 +148,19 @@ final class StoreWriter: HeldWrites {
             try? statement("RELEASE write_now").run()
             try? commit()
             throw error
+        }
+    }
+
+    /// Runs `body` again (up to three times) when it broke a unique constraint that another
+    /// writer's concurrent insert took first: the second run sees that row.
+    func retryingUniqueConflicts<T>(_ body: () throws -> T) throws -> T {
+        var attempts = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where error.sqlState == "23505" && attempts < 3 {
+                attempts += 1
+            }
         }
     }
 
@@ -192,17 +219,34 @@ final class StoreWriter: HeldWrites {
 
     // MARK: Metrics
 
-    func keyID(for name: String) throws(SQLiteError) -> Int64 {
+    func keyID(for name: String) throws(DatabaseError) -> Int64 {
         if let id = keyIDs[name] { return id }
-        let insert = try connection.prepare("INSERT INTO metric_keys (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
+        // Metric names are shared by every trainer: on PostgreSQL a new one is committed at once on
+        // a connection of its own, so no trainer's open transaction waits on another's new names
+        // (two adding names in opposite orders would deadlock).
+        let keyConnection = try namesConnection()
+        let insert = try keyConnection.prepare(
+            "INSERT INTO metric_keys (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
         insert.bind(name, at: 1)
         try insert.run()
-        let select = try connection.prepare("SELECT id FROM metric_keys WHERE name = ?")
+        let select = try keyConnection.prepare("SELECT id FROM metric_keys WHERE name = ?")
         select.bind(name, at: 1)
         _ = try select.step()
         let id = select.int64(at: 0)
         keyIDs[name] = id
         return id
+    }
+
+    var autocommitConnection: (any DatabaseConnection)?
+
+    /// The connection new metric names are written on: the writer's own for SQLite (one writer
+    /// per file at a time), an autocommitting one for PostgreSQL.
+    private func namesConnection() throws(DatabaseError) -> any DatabaseConnection {
+        guard case .postgresql = location else { return connection }
+        if let autocommitConnection { return autocommitConnection }
+        let opened = try StoreSchema.openReader(location)
+        autocommitConnection = opened
+        return opened
     }
 
     func insertPoints(run: RunCache, step: Int64, metrics: [MetricValue], time: Double) throws {
@@ -236,19 +280,16 @@ final class StoreWriter: HeldWrites {
         if rewinds { try startNextAttempt(run) }
         let runID = run.record.id
         for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
-            let insertRunKey = try statement(
-                "INSERT OR IGNORE INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?)")
-            insertRunKey.bind(runID, at: 1)
-            insertRunKey.bind(keyID, at: 2)
-            insertRunKey.bind(step, at: 3)
-            try insertRunKey.run()
+            try writeKept(
+                "INSERT INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [.integer(runID), .integer(keyID), .integer(step)], afterHeldPoints: true)
         }
         try hold(metrics, ids: ids, run: run, step: step, time: time)
         run.lastCall = (metrics.map(\.name), ids, step)
     }
 
     private func hold(_ metrics: [MetricValue], ids: [Int64], run: RunCache, step: Int64, time: Double)
-        throws(SQLiteError)
+        throws(DatabaseError)
     {
         for (index, metric) in metrics.enumerated() {
             heldPoints.append(
@@ -256,6 +297,7 @@ final class StoreWriter: HeldWrites {
                     runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
                     attempt: run.attempt))
         }
+        if replay.isKept { replay.points += heldPoints.suffix(metrics.count) }
         connection.holdsWrites = true
         if heldPoints.count >= Self.heldPointsLimit { try connection.writeHeld() }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
@@ -264,9 +306,11 @@ final class StoreWriter: HeldWrites {
     /// Inserts the held points, in statements of 256, 128, ... 1 rows (few statements to prepare).
     /// A failure rolls the open transaction back: its fire-and-forget points are reported lost
     /// and the caller whose statement needed them fails.
-    func writeHeld() throws(SQLiteError) {
+    func writeHeld() throws(DatabaseError) {
         guard !heldPoints.isEmpty else { return }
         defer { heldPoints.removeAll(keepingCapacity: true) }
+        // One PostgreSQL statement may not write a row twice (SQLite's upsert takes the last).
+        if connection.dialect == .postgresql { heldPoints = HeldPoint.lastOfEach(heldPoints) }
         var start = 0
         do {
             while start < heldPoints.count {
@@ -294,7 +338,7 @@ final class StoreWriter: HeldWrites {
     }
 
     /// One statement per count of points, so many points go in with one sqlite3_step.
-    func insertPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
+    func insertPointsStatement(count: Int) throws(DatabaseError) -> any DatabaseStatement {
         if let prepared = insertPointsStatements[count] { return prepared }
         let prepared = try connection.prepare(Self.insertPointsSQL(count: count))
         insertPointsStatements[count] = prepared
@@ -303,7 +347,7 @@ final class StoreWriter: HeldWrites {
 
     /// The held points' own statements: a caller may hold one of `insertPointsStatements` bound
     /// while its step writes the held points first.
-    private func heldPointsStatement(count: Int) throws(SQLiteError) -> SQLiteStatement {
+    private func heldPointsStatement(count: Int) throws(DatabaseError) -> any DatabaseStatement {
         if let prepared = heldPointsStatements[count] { return prepared }
         let prepared = try connection.prepare(Self.insertPointsSQL(count: count))
         heldPointsStatements[count] = prepared
@@ -312,7 +356,10 @@ final class StoreWriter: HeldWrites {
 
     private static func insertPointsSQL(count: Int) -> String {
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        return "INSERT OR REPLACE INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)"
+        return """
+            INSERT INTO metric_points (run_id, key_id, step, value, time, attempt) VALUES \(rows)
+            ON CONFLICT (run_id, attempt, step, key_id) DO UPDATE SET value = excluded.value, time = excluded.time
+            """
     }
 
     /// The trainer rolled back: its replayed steps go under the next attempt.
@@ -322,19 +369,18 @@ final class StoreWriter: HeldWrites {
         run.lastStepByKey = [:]
         run.lastCall = nil
         run.lastStep = nil
-        let update = try statement("UPDATE runs SET attempt = ?, rewind_to_step = NULL WHERE id = ?")
-        update.bind(run.attempt, at: 1)
-        update.bind(run.record.id, at: 2)
-        try update.run()
+        try writeKept(
+            "UPDATE runs SET attempt = ?, rewind_to_step = NULL WHERE id = ?",
+            [.integer(run.attempt), .integer(run.record.id)],
+            afterHeldPoints: true)
     }
 
     /// After a rollback is advised, accept steps going back to `step` once.
     func expectRewind(_ run: RunCache, toStep step: Int64) throws {
         run.rewindToStep = step
-        let update = try statement("UPDATE runs SET rewind_to_step = ? WHERE id = ?")
-        update.bind(step, at: 1)
-        update.bind(run.record.id, at: 2)
-        try update.run()
+        try writeKept(
+            "UPDATE runs SET rewind_to_step = ? WHERE id = ?", [.integer(step), .integer(run.record.id)],
+            afterHeldPoints: true)
     }
 
     func insertBatch(
@@ -345,17 +391,22 @@ final class StoreWriter: HeldWrites {
         if let rewindTo = run.rewindToStep, let last = run.lastStep, step < last, step >= rewindTo {
             try startNextAttempt(run)
         }
-        let insertBatch = try insertStatement(
-            "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        insertBatch.bind(run.record.id, at: 1)
-        insertBatch.bind(step, at: 2)
-        insertBatch.bind(batch, at: 3)
-        insertBatch.bind(phase, at: 4)
-        insertBatch.bind(MetricValue.jsonText(metrics), at: 5)
-        insertBatch.bind(JSONWriter.string(JSONValue(samples)), at: 6)
-        insertBatch.bind(time, at: 7)
-        insertBatch.bind(run.attempt, at: 8)
-        try insertBatch.run()
+        try writeKept(
+            "INSERT INTO batches (run_id, step, batch, phase, metrics, samples, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(run.record.id), .integer(step), .integer(batch), .text(phase),
+                .text(MetricValue.jsonText(metrics)), .text(JSONWriter.string(JSONValue(samples))), .real(time),
+                .integer(run.attempt),
+            ])
+    }
+
+    /// Writes one row of the trainers' data in the open transaction (an insert, or a run's
+    /// progress); on PostgreSQL it is also kept, to be written again should the connection be lost
+    /// before the commit. `afterHeldPoints`: the held points go in first (the statement reads them).
+    func writeKept(_ sql: String, _ values: [DatabaseValue], afterHeldPoints: Bool = false) throws(DatabaseError) {
+        let prepared = afterHeldPoints ? try statement(sql) : try insertStatement(sql)
+        for (index, value) in values.enumerated() { value.bind(to: prepared, at: Int32(index + 1)) }
+        try prepared.run()
+        if replay.isKept { replay.writes.append(TransactionReplay.Write(sql: sql, values: values)) }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// classes that are not thread-safe themselves; every access goes through `withLock`.
 public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private let value: Value
+    private var value: Value
 
     public init(_ value: Value) {
         self.value = value
@@ -14,5 +14,12 @@ public final class Locked<Value>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body(value)
+    }
+
+    /// As `withLock`, for a body that may replace the value (a connection opened again).
+    public func withLockReplacing<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }

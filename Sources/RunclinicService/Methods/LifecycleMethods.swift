@@ -21,7 +21,8 @@ extension RunclinicService {
                         "methods": JSONValue(OpenRPCDocument.contracts.keys.sorted()),
                     ],
                     "store": [
-                        "path": .string(store.path), "commitWindowSeconds": .double(store.commitWindow),
+                        "path": .string(store.location.description), "kind": .string(store.location.kind),
+                        "commitWindowSeconds": .double(store.commitWindow),
                         "durability": .string(store.sync.rawValue),
                     ],
                 ]

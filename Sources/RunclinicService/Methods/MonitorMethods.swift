@@ -14,6 +14,8 @@ extension RunclinicService {
         let alert = AlertHub.alert(for: verdict)
         if context.isNotification { context.notifyClient(alert) }
         alerts.publish(alert, runID: verdict.runID, except: context.connection)
+        SharedAlerts.share(
+            alert, runID: verdict.runID, store: store, durability: context.isNotification ? .deferred : .acknowledged)
         notifier.publish(verdict)
         return ["anomalies": .array(verdict.anomalies.map(\.json)), "action": verdict.action?.json ?? .null]
     }
@@ -53,6 +55,7 @@ extension RunclinicService {
                 var runID: Int64?
                 if params.contains("run") { runID = try store.run(try params.runReference()).id }
                 alerts.subscribe(context.connection, runID: runID)
+                SharedAlerts.receive(into: alerts, from: store)
                 return ["subscribed": true, "run_id": JSONValue(runID)]
             },
             MethodHandler("monitor.unsubscribe") { params, context in

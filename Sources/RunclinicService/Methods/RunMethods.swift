@@ -35,7 +35,7 @@ extension RunclinicService {
                 if let reason = ending.reason { reply["status_reason"] = .string(reason) }
                 // `reporting.auto_generate_reports`: the reports are written now. The run is
                 // finished either way; a report that fails is said in the reply.
-                guard let reporting = AutomaticReports(config: run.config, runName: run.name, storePath: store.path)
+                guard let reporting = AutomaticReports(config: run.config, runName: run.name, store: store.location)
                 else { return .object(reply) }
                 do {
                     let written = try reporting.write(run: .id(run.id), analyzer: analyzer)

@@ -1,4 +1,8 @@
-"""Fixtures: the real runclinic binary, a fresh SQLite file per test, spawned servers."""
+"""Fixtures: the real runclinic binary, a fresh store per test, spawned servers.
+
+The store is a SQLite file, or, with RUNCLINIC_TEST_STORE=postgresql, a fresh database in a
+throw-away PostgreSQL cluster that lives as long as the session (`make test` runs the suite both
+ways). Tests of what only a SQLite file has (its WAL, its file on disk) are marked `sqlite_only`."""
 
 import os
 import pathlib
@@ -16,6 +20,32 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 
 from runclinic import Client  # noqa: E402
+from postgresql_cluster import ThrowawayCluster  # noqa: E402
+
+STORE = os.environ.get("RUNCLINIC_TEST_STORE", "sqlite")
+
+
+class StoreURL(str):
+    """A PostgreSQL store's connection string, which knows its cluster and database (for queries)."""
+
+    def __new__(cls, cluster, database):
+        url = super().__new__(cls, cluster.url(database))
+        url.cluster = cluster
+        url.database = database
+        return url
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: tests what only a SQLite store file has")
+
+
+def pytest_collection_modifyitems(config, items):
+    if STORE != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason="SQLite store only: " + (marker.args[0] if marker.args else "")))
 
 
 def binary_path():
@@ -30,9 +60,30 @@ def binary():
     return binary_path()
 
 
+@pytest.fixture(scope="session")
+def postgresql_cluster():
+    cluster = ThrowawayCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+def new_store(tmp_path, name="runs.db", request=None):
+    """A fresh store of the session's kind: a file path, or a new database's connection string."""
+    if STORE == "postgresql":
+        cluster = request.getfixturevalue("postgresql_cluster")
+        return StoreURL(cluster, cluster.create_database())
+    return tmp_path / name
+
+
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "runs.db"
+def db(tmp_path, request):
+    return new_store(tmp_path, request=request)
+
+
+@pytest.fixture
+def store_factory(tmp_path, request):
+    """Makes more fresh stores of the session's kind (for tests that need two)."""
+    return lambda name: new_store(tmp_path, name, request)
 
 
 @pytest.fixture
@@ -122,8 +173,41 @@ def wait_for_socket(path, timeout=10):
         time.sleep(0.01)
 
 
-def count_points(db_path, run_id=None):
-    with sqlite3.connect(db_path) as connection:
-        if run_id is None:
-            return connection.execute("SELECT COUNT(*) FROM metric_points").fetchone()[0]
-        return connection.execute("SELECT COUNT(*) FROM metric_points WHERE run_id = ?", (run_id,)).fetchone()[0]
+def query_store(store, sql, params=()):
+    """Rows of a query on the store's database (SQLite or PostgreSQL), read behind the server's
+    back. `?` placeholders; values of PostgreSQL rows come back as text, typed back by the caller."""
+    if isinstance(store, StoreURL):
+        for value in params:
+            literal = "NULL" if value is None else (str(value) if isinstance(value, (int, float)) else
+                                                     "'" + str(value).replace("'", "''") + "'")
+            sql = sql.replace("?", literal, 1)
+        return [tuple(typed(cell) for cell in row) for row in store.cluster.psql(sql, database=store.database)]
+    with sqlite3.connect(store) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def typed(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def store_bytes(store):
+    """Everything the store holds, as bytes (for "the password is nowhere in it")."""
+    if isinstance(store, StoreURL):
+        return store.cluster.dump(store.database)
+    wal = pathlib.Path(str(store) + "-wal")
+    return pathlib.Path(store).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def is_postgresql(store):
+    return isinstance(store, StoreURL)
+
+
+def count_points(store, run_id=None):
+    if run_id is None:
+        return int(query_store(store, "SELECT COUNT(*) FROM metric_points")[0][0])
+    return int(query_store(store, "SELECT COUNT(*) FROM metric_points WHERE run_id = ?", (run_id,))[0][0])

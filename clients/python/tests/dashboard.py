@@ -4,6 +4,7 @@ import itertools
 import pathlib
 import json
 import subprocess
+import tempfile
 import time
 import urllib.parse
 
@@ -14,7 +15,7 @@ class Dashboard:
     """`runclinic ui` on a free port; `url` is the first line it printed (with its token)."""
 
     def __init__(self, binary, db, *args, env=None):
-        self.log_path = pathlib.Path(str(db) + ".ui.log")
+        self.log_path = pathlib.Path(tempfile.mkstemp(prefix="rc-ui-", suffix=".log")[1])
         self.log_file = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [binary, "ui", "--db", str(db), "--port", "0", *args],

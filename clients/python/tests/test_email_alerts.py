@@ -6,7 +6,6 @@ import email.policy
 import math
 import os
 import socket
-import sqlite3
 import ssl
 import subprocess
 import time
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from runclinic import Client, RPCError
+from conftest import query_store, store_bytes
 from test_monitor_config_and_alerts import wait_until
 
 
@@ -37,8 +37,7 @@ def free_port():
 
 
 def deliveries(db):
-    with sqlite3.connect(db) as connection:
-        return connection.execute("SELECT target, status, attempts, error FROM alert_deliveries ORDER BY id").fetchall()
+    return query_store(db, "SELECT target, status, attempts, error FROM alert_deliveries ORDER BY id")
 
 
 @pytest.fixture
@@ -107,7 +106,7 @@ def test_starttls_and_login_from_the_environment(binary, db, tmp_path):
             assert logins and logins[-1][1:] == (b"alerts", b"s3cret pass")
             # The password is named, never stored: not in the run's config, nor in the store.
             assert "s3cret" not in str(client.call("run.get", run=run))
-        assert b"s3cret" not in db.read_bytes()
+        assert b"s3cret" not in store_bytes(db)
         # Without the CA, the server's certificate is refused: failed after bounded retries, recorded.
         with Client.spawn(db=db, binary=binary, env=environment) as client:
             alerts["email"].pop("ca_file")

@@ -4,7 +4,6 @@ and detector state that survives a restart."""
 import http.server
 import json
 import math
-import sqlite3
 import subprocess
 import threading
 import time
@@ -12,7 +11,7 @@ import time
 import pytest
 
 from runclinic import Client, RPCError
-from conftest import wait_for_socket
+from conftest import query_store, wait_for_socket
 
 HANDBOOK_YAML = """
 experiment_monitoring:
@@ -161,8 +160,8 @@ def test_failing_webhooks_are_stored_and_never_slow_logging(client, db, webhook_
         client.call("monitor.log", run=run, step=step, metrics={"loss": 1.0})
     assert time.perf_counter() - started < 5
     def failures():
-        with sqlite3.connect(db) as connection:
-            return connection.execute("SELECT target, status, attempts, error FROM alert_deliveries WHERE status != 'delivered' ORDER BY target").fetchall()
+        return query_store(
+            db, "SELECT target, status, attempts, error FROM alert_deliveries WHERE status != 'delivered' ORDER BY target")
     assert wait_until(lambda: len(failures()) == 2, timeout=30)
     rows = failures()
     assert [row[1] for row in rows] == ["failed", "failed"] and all(row[2] == 3 for row in rows)
@@ -193,10 +192,9 @@ def test_alerts_not_delivered_at_exit_are_recorded(binary, db, webhook_server):
             client.call("monitor.log", run=run, step=1, metrics={"loss": math.nan})
     # The server has exited: one alert was on its way to the (one, slow) hook, two were queued
     # behind it. Each reached the hook or is recorded as not delivered.
-    with sqlite3.connect(db) as connection:
-        recorded = connection.execute(
-            "SELECT runs.name, alert_deliveries.status, error FROM alert_deliveries JOIN runs ON runs.id = run_id "
-            "WHERE alert_deliveries.status != 'delivered'").fetchall()
+    recorded = query_store(
+        db, "SELECT runs.name, alert_deliveries.status, error FROM alert_deliveries JOIN runs ON runs.id = run_id "
+            "WHERE alert_deliveries.status != 'delivered'")
     time.sleep(Hook.slow_seconds + 0.5)  # requests in flight at exit finish on the hook's side
     delivered = {body["run"]["name"] for _, body in Hook.received} & set(names)
     assert delivered | {name for name, _, _ in recorded} == set(names)

@@ -1,13 +1,12 @@
 """Runs, metrics, batches and checkpoints through the real client, server and SQLite file."""
 
 import math
-import sqlite3
 import threading
 
 import pytest
 
 from runclinic import Client, Monitor, RPCError
-from conftest import count_points
+from conftest import count_points, is_postgresql, query_store
 
 
 def test_start_resume_finish_and_list(client):
@@ -73,9 +72,10 @@ def test_metrics_round_trip_with_non_finite_values(client, db):
     assert [v for i, v in enumerate(loss["values"]) if i != 1] == [v for i, v in enumerate(values) if i != 1]
     window = client.call("run.metrics", run=run, keys=["lr"], since_step=2, until_step=3)["series"]
     assert list(window) == ["lr"] and window["lr"]["steps"] == [2, 3]
-    # NaN is stored explicitly (as NULL, documented), not lost: SQLite has no NaN.
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM metric_points WHERE value IS NULL").fetchone()[0] == 1
+    # NaN is stored explicitly, not lost: as NULL in SQLite (documented: it has no NaN), as NaN in
+    # PostgreSQL.
+    nan = "value = 'NaN'" if is_postgresql(db) else "value IS NULL"
+    assert query_store(db, f"SELECT COUNT(*) FROM metric_points WHERE {nan}")[0][0] == 1
 
 
 def test_batches_keep_their_samples(client):

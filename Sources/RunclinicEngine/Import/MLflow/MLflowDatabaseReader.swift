@@ -30,7 +30,7 @@ struct MLflowDatabaseReader {
         }
     }
 
-    private func readRuns(_ connection: SQLiteConnection) throws(SQLiteError) -> [ImportedRun] {
+    private func readRuns(_ connection: SQLiteConnection) throws(DatabaseError) -> [ImportedRun] {
         var runs: [String: ImportedRun] = [:]
         var order: [String] = []
         let runQuery = try connection.prepare(

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+
+/// A PostgreSQL writer whose connection is lost (a restarted server, a network cut) opens a new
+/// one, retrying for up to `reconnectDeadline` seconds, and writes again what the lost
+/// transaction held (TransactionReplay) before anything else. Only when no connection comes
+/// back are the fire-and-forget points reported lost, as with any failed commit.
+extension StoreWriter {
+    static let reconnectDeadline = 30.0
+    private static let logger = Logger(label: "runclinic.store")
+
+    /// Whether `error` is a lost connection this writer can recover from.
+    func canRecover(from error: any Error) -> Bool {
+        guard replay.isKept, let error = error as? DatabaseError else { return false }
+        return error.isConnectionLost
+    }
+
+    func recoverConnection(after error: any Error) throws {
+        Self.logger.warning("the store's connection was lost (\(error)); connecting again")
+        let started = WallClock.now()
+        var delay = 0.25
+        var lastError: any Error = error
+        while WallClock.now() - started < Self.reconnectDeadline {
+            do {
+                try replaceConnection()
+                try writeReplay()
+                Self.logger.warning(
+                    "connected again after \(String(format: "%.1f", WallClock.now() - started)) s; nothing was lost")
+                return
+            } catch let failure as DatabaseError where failure.isConnectionLost {
+                lastError = failure
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 2)
+            }
+        }
+        loseTransaction(
+            "the store's connection was lost and did not come back in \(Int(Self.reconnectDeadline)) s: \(lastError)")
+        throw lastError
+    }
+
+    /// A new connection, and none of the old one's statements.
+    private func replaceConnection() throws(DatabaseError) {
+        let fresh = try StoreSchema.openWriter(location, sync: .normal)
+        fresh.heldWrites = self
+        connection = fresh
+        statements.removeAll()
+        insertPointsStatements.removeAll()
+        heldPointsStatements.removeAll()
+        autocommitConnection = nil
+    }
+
+    /// What the lost transaction held, in a new transaction, committed.
+    private func writeReplay() throws {
+        transactionOpenedAt = nil
+        let points = replay.points
+        let writes = replay.writes
+        guard !points.isEmpty || !writes.isEmpty else { return }
+        try beginIfNeeded()
+        heldPoints = points
+        connection.holdsWrites = !points.isEmpty
+        try connection.writeHeld()
+        for write in writes {
+            let prepared = try statement(write.sql)
+            for (index, value) in write.values.enumerated() { value.bind(to: prepared, at: Int32(index + 1)) }
+            try prepared.run()
+        }
+        try commit()
+    }
+}
