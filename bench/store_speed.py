@@ -16,6 +16,7 @@ import argparse
 import math
 import os
 import pathlib
+import signal
 import statistics
 import sys
 import tempfile
@@ -89,6 +90,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
     binary = os.environ.get("RUNCLINIC_BIN") or str(ROOT / ".build" / "release" / "runclinic")
+    # Stopped by a signal, the cluster is still stopped (a stray server would skew the next run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     cluster = ThrowawayCluster().start()
     cluster.psql("CREATE ROLE bench LOGIN PASSWORD 'bench-pw'")
     rows = []

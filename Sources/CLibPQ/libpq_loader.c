@@ -29,6 +29,10 @@ static int resolve(void *handle, const char *name) {
     RESOLVE(serverVersion, PQserverVersion);
     RESOLVE(exec, PQexec);
     RESOLVE(execParams, PQexecParams);
+    RESOLVE(sendQueryParams, PQsendQueryParams);
+    RESOLVE(enterPipelineMode, PQenterPipelineMode);
+    RESOLVE(exitPipelineMode, PQexitPipelineMode);
+    RESOLVE(pipelineSync, PQpipelineSync);
     RESOLVE(resultStatus, PQresultStatus);
     RESOLVE(resultErrorMessage, PQresultErrorMessage);
     RESOLVE(resultErrorField, PQresultErrorField);

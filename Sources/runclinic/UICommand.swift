@@ -58,7 +58,9 @@ struct UICommand: ParsableCommand {
         // here too, only to tell which images the page may show.
         let storePath: String
         if let socket {
-            storePath = try Self.storePath(ofServerAt: socket)
+            // A PostgreSQL store is named without its password (`user:***@`): libpq then reads it
+            // from PGPASSWORD or ~/.pgpass, as the trainer's server may have.
+            storePath = try Self.storePath(ofServerAt: socket).replacingOccurrences(of: ":***@", with: "@")
         } else {
             storePath = store.resolvedPath
         }

@@ -17,6 +17,10 @@ typedef struct rc_libpq {
     __typeof__(PQserverVersion) *serverVersion;
     __typeof__(PQexec) *exec;
     __typeof__(PQexecParams) *execParams;
+    __typeof__(PQsendQueryParams) *sendQueryParams;
+    __typeof__(PQenterPipelineMode) *enterPipelineMode;
+    __typeof__(PQexitPipelineMode) *exitPipelineMode;
+    __typeof__(PQpipelineSync) *pipelineSync;
     __typeof__(PQresultStatus) *resultStatus;
     __typeof__(PQresultErrorMessage) *resultErrorMessage;
     __typeof__(PQresultErrorField) *resultErrorField;

@@ -13,6 +13,10 @@ final class PostgreSQLConnection: DatabaseConnection {
     let redactedTarget: String
     weak var heldWrites: (any HeldWrites)?
     var holdsWrites = false
+    /// Statements sent by `sendPipelined` whose results are not read yet.
+    private var pipelining = false
+    private var inFlight: [String] = []
+    private var sendFailure: DatabaseError?
 
     init(connectionString: String) throws(DatabaseError) {
         libpq = try LibPQ.load()
@@ -53,6 +57,7 @@ final class PostgreSQLConnection: DatabaseConnection {
 
     func execute(_ sql: String) throws(DatabaseError) {
         if holdsWrites { try writeHeld() }
+        try finishPipeline()
         let result = libpq.p.exec(handle, sql)
         defer { libpq.p.clear(result) }
         try check(result, sql: sql)
@@ -60,6 +65,56 @@ final class PostgreSQLConnection: DatabaseConnection {
 
     func prepare(_ sql: String) throws(DatabaseError) -> any DatabaseStatement {
         PostgreSQLStatement(connection: self, sql: sql)
+    }
+
+    /// Sends statements that return no rows in one go (libpq's pipeline mode) and returns without
+    /// waiting: PostgreSQL runs them while the caller goes on (the server parses the next points
+    /// while the database inserts these), and their results are read before anything else runs
+    /// here (`finishPipeline`), which throws the first error; the statements after it did not
+    /// run (PostgreSQL aborts the transaction there).
+    func sendPipelined(_ statements: [PostgreSQLStatement]) throws(DatabaseError) {
+        try finishPipeline()
+        guard !statements.isEmpty else { return }
+        guard libpq.p.enterPipelineMode(handle) == 1 else { throw failure(sql: statements[0].sql) }
+        inFlight = []
+        for statement in statements {
+            do {
+                try statement.sendQueued()
+                inFlight.append(statement.sql)
+            } catch {
+                sendFailure = error
+                break
+            }
+        }
+        if libpq.p.pipelineSync(handle) != 1, sendFailure == nil { sendFailure = failure(sql: statements[0].sql) }
+        pipelining = true
+    }
+
+    /// Reads the results of what `sendPipelined` sent, and leaves pipeline mode.
+    func finishPipeline() throws(DatabaseError) {
+        guard pipelining else { return }
+        pipelining = false
+        var firstError = sendFailure
+        sendFailure = nil
+        for sql in inFlight {
+            while let result = libpq.p.getResult(handle) {
+                if firstError == nil && libpq.p.resultStatus(result) != PGRES_PIPELINE_ABORTED {
+                    do { try check(result, sql: sql) } catch { firstError = error }
+                }
+                libpq.p.clear(result)
+            }
+        }
+        // The synchronisation point's own result ends the pipeline.
+        while let result = libpq.p.getResult(handle) {
+            let status = libpq.p.resultStatus(result)
+            libpq.p.clear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        _ = libpq.p.exitPipelineMode(handle)
+        let sql = inFlight.first
+        inFlight = []
+        if let firstError { throw firstError }
+        if !isConnected { throw failure(sql: sql) }
     }
 
     /// Throws unless `result` is a success.

@@ -78,17 +78,51 @@ final class PostgreSQLStatement: DatabaseStatement {
     }
 
     private func execute() throws(DatabaseError) {
-        // Text goes NUL-terminated (libpq reads it as a C string); bytea goes as raw bytes.
+        try connection.finishPipeline()
+        let libpq = connection.libpq
+        let handle = connection.handle
+        let text = statementText
+        let executed: OpaquePointer? = try withParameters { count, values, lengths, formats in
+            libpq.p.execParams(handle, text, count, nil, values, lengths, formats, 0)
+        }
+        do {
+            try connection.check(executed, sql: sql)
+        } catch {
+            if let executed { libpq.p.clear(executed) }
+            throw error
+        }
+        result = executed
+        rowCount = executed.map { libpq.p.ntuples($0) } ?? 0
+    }
+
+    /// Sends the statement into the connection's pipeline (see `sendPipelined`).
+    func sendQueued() throws(DatabaseError) {
+        let libpq = connection.libpq
+        let handle = connection.handle
+        let text = statementText
+        let accepted = try withParameters { count, values, lengths, formats in
+            libpq.p.sendQueryParams(handle, text, count, nil, values, lengths, formats, 0)
+        }
+        guard accepted == 1 else { throw connection.failure(sql: sql) }
+    }
+
+    /// Calls `body` with libpq's parameter arrays: text NUL-terminated (libpq reads it as a C
+    /// string), bytea as raw bytes.
+    private func withParameters<T>(
+        _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> T
+    ) throws(DatabaseError) -> T {
         var buffer: [UInt8] = []
         var offsets: [Int] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
+        var nulls: [Bool] = []
         for parameter in parameters {
             offsets.append(buffer.count)
             switch parameter {
             case .null:
                 lengths.append(-1)
                 formats.append(0)
+                nulls.append(true)
             case .text(let value):
                 let bytes = Array(value.utf8)
                 if bytes.contains(0) {
@@ -100,18 +134,16 @@ final class PostgreSQLStatement: DatabaseStatement {
                 buffer.append(0)
                 lengths.append(Int32(bytes.count))
                 formats.append(0)
+                nulls.append(false)
             case .bytes(let value):
                 buffer += value
                 lengths.append(Int32(value.count))
                 formats.append(1)
+                nulls.append(false)
             }
         }
-        let libpq = connection.libpq
-        let handle = connection.handle
-        let text = statementText
         let count = Int32(parameters.count)
-        let nulls = parameters.map { if case .null = $0 { true } else { false } }
-        let executed: OpaquePointer? = buffer.withUnsafeBufferPointer { bytes in
+        return buffer.withUnsafeBufferPointer { bytes in
             let base = UnsafeRawPointer(bytes.baseAddress)
             let values: [UnsafePointer<CChar>?] = offsets.enumerated().map { index, offset in
                 guard !nulls[index], let base else { return nil }
@@ -120,21 +152,11 @@ final class PostgreSQLStatement: DatabaseStatement {
             return values.withUnsafeBufferPointer { valuePointers in
                 lengths.withUnsafeBufferPointer { lengthPointers in
                     formats.withUnsafeBufferPointer { formatPointers in
-                        libpq.p.execParams(
-                            handle, text, count, nil, valuePointers.baseAddress, lengthPointers.baseAddress,
-                            formatPointers.baseAddress, 0)
+                        body(count, valuePointers.baseAddress, lengthPointers.baseAddress, formatPointers.baseAddress)
                     }
                 }
             }
         }
-        do {
-            try connection.check(executed, sql: sql)
-        } catch {
-            if let executed { libpq.p.clear(executed) }
-            throw error
-        }
-        result = executed
-        rowCount = executed.map { libpq.p.ntuples($0) } ?? 0
     }
 
     private func value(at column: Int32) -> UnsafeMutablePointer<CChar>? {

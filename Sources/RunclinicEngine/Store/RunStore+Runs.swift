@@ -124,14 +124,16 @@ extension RunStore {
     public func finalValues(_ reference: RunReference) throws -> (values: [String: Double], lastStep: Int64?) {
         try read { connection in
             let run = try resolveForReading(reference, on: connection)
+            // Each key's last step found in one pass over the attempt's points (a subquery per point
+            // would be quadratic where the planner runs it per row, as PostgreSQL's does).
             let query = try connection.prepare(
                 """
-                SELECT k.name, p.value, p.step FROM run_metric_keys AS r JOIN metric_keys AS k ON k.id = r.key_id
-                JOIN metric_points AS p ON p.run_id = r.run_id AND p.key_id = r.key_id
-                 AND p.attempt = (SELECT attempt FROM runs WHERE id = r.run_id)
-                 AND p.step = (SELECT MAX(q.step) FROM metric_points AS q
-                               WHERE q.run_id = r.run_id AND q.attempt = p.attempt AND q.key_id = r.key_id)
-                WHERE r.run_id = ?
+                SELECT k.name, p.value, p.step
+                FROM (SELECT key_id, MAX(step) AS step FROM metric_points
+                      WHERE run_id = ?1 AND attempt = (SELECT attempt FROM runs WHERE id = ?1) GROUP BY key_id) AS last
+                JOIN metric_points AS p ON p.run_id = ?1 AND p.attempt = (SELECT attempt FROM runs WHERE id = ?1)
+                 AND p.key_id = last.key_id AND p.step = last.step
+                JOIN metric_keys AS k ON k.id = last.key_id
                 """)
             query.bind(run.id, at: 1)
             var values: [String: Double] = [:]

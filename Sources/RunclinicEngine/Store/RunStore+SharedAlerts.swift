@@ -22,10 +22,11 @@ extension RunStore {
         }
         try write { state in
             try state.beginIfNeeded()
-            let notify = try state.insertStatement("SELECT pg_notify(?, ?)")
-            notify.bind(Self.sharedAlertChannel, at: 1)
-            notify.bind(message, at: 2)
-            try notify.run()
+            // Written with the logging call's own rows (not written again after a lost connection:
+            // the subscribers were told, or missed it, at the time).
+            try state.writeRow(
+                TransactionReplay.Write(
+                    sql: "SELECT pg_notify(?, ?)", values: [.text(Self.sharedAlertChannel), .text(message)]))
             try state.finish(durability, window: commitWindow)
         }
     }

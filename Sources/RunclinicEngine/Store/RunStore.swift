@@ -35,7 +35,7 @@ public final class RunStore: Sendable {
             let writeConnection = try StoreSchema.openWriter(self.location, sync: sync)
             try Migrator.migrate(writeConnection)
             let readConnection = try StoreSchema.openReader(self.location)
-            writer = Locked(StoreWriter(connection: writeConnection, location: self.location))
+            writer = Locked(StoreWriter(connection: writeConnection, location: self.location, sync: sync))
             reader = Locked(readConnection)
         } catch {
             throw EngineError(error)
@@ -62,7 +62,7 @@ public final class RunStore: Sendable {
 
     /// Commits everything accepted so far. Called before reads, on shutdown and on signals.
     public func flush() throws {
-        try write { state in try state.commit() }
+        try write { state in try state.commit(durable: false) }
     }
 
     /// Commits what is pending and folds the write-ahead log into the database file, so the

@@ -6,7 +6,11 @@ import Logging
 /// transaction held (TransactionReplay) before anything else. Only when no connection comes
 /// back are the fire-and-forget points reported lost, as with any failed commit.
 extension StoreWriter {
-    static let reconnectDeadline = 30.0
+    /// How long a lost connection is tried again: 30 s, or $RUNCLINIC_RECONNECT_SECONDS.
+    static let reconnectDeadline: Double = {
+        let configured = ProcessInfo.processInfo.environment["RUNCLINIC_RECONNECT_SECONDS"].flatMap(Double.init)
+        return configured.map { max(0, $0) } ?? 30
+    }()
     private static let logger = Logger(label: "runclinic.store")
 
     /// Whether `error` is a lost connection this writer can recover from.
@@ -16,6 +20,20 @@ extension StoreWriter {
     }
 
     func recoverConnection(after error: any Error) throws {
+        // Once the database stayed away past the deadline, each call tries once, and fails at
+        // once if it is still away, rather than waiting the deadline again.
+        if connectionDownSince != nil {
+            do {
+                try replaceConnection()
+                try writeReplay()
+                Self.logger.warning("connected to the store again")
+                connectionDownSince = nil
+                return
+            } catch let failure as DatabaseError where failure.isConnectionLost {
+                loseTransaction("the store's connection is lost: \(failure)")
+                throw failure
+            }
+        }
         Self.logger.warning("the store's connection was lost (\(error)); connecting again")
         let started = WallClock.now()
         var delay = 0.25
@@ -33,6 +51,10 @@ extension StoreWriter {
                 delay = min(delay * 2, 2)
             }
         }
+        connectionDownSince = started
+        Self.logger.error(
+            "the store's connection did not come back in \(Int(Self.reconnectDeadline)) s; what cannot be stored is reported to its senders until it does"
+        )
         loseTransaction(
             "the store's connection was lost and did not come back in \(Int(Self.reconnectDeadline)) s: \(lastError)")
         throw lastError
@@ -40,9 +62,12 @@ extension StoreWriter {
 
     /// A new connection, and none of the old one's statements.
     private func replaceConnection() throws(DatabaseError) {
-        let fresh = try StoreSchema.openWriter(location, sync: .normal)
+        let fresh = try StoreSchema.openWriter(location, sync: sync)
         fresh.heldWrites = self
         connection = fresh
+        // What was held for the lost transaction is in the replay.
+        heldPoints.removeAll()
+        heldRows.removeAll()
         statements.removeAll()
         insertPointsStatements.removeAll()
         heldPointsStatements.removeAll()

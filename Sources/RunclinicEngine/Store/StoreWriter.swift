@@ -7,11 +7,18 @@ final class StoreWriter: HeldWrites {
     /// Points accepted but not yet inserted: steps are inserted many to a statement (a statement's
     /// fixed cost was a third of logging's), always before the next statement on the connection.
     var heldPoints: [HeldPoint] = []
+    /// PostgreSQL only: rows to write with the held points (see writeRow).
+    var heldRows: [TransactionReplay.Write] = []
     private static let heldPointsLimit = 256
+    /// PostgreSQL takes held points in one statement of arrays, whose fixed cost (a round trip,
+    /// parsing, planning) is what limits logging: it gets larger ones.
+    private var heldPointsBeforeWriting: Int { connection.dialect == .sqlite ? Self.heldPointsLimit : 8192 }
     var transactionOpenedAt: Double?
     /// PostgreSQL only: what the open transaction holds of points and batches, written again on a
     /// new connection if this one is lost before its commit (see StoreWriter+Reconnect).
     var replay = TransactionReplay()
+    /// Set when a lost connection did not come back within the deadline (StoreWriter+Reconnect).
+    var connectionDownSince: Double?
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
     private var deferredPoints: [Int64: LostWrites] = [:]
     /// Losses not yet reported (RunStore hands them to its loss handler outside the lock).
@@ -28,9 +35,12 @@ final class StoreWriter: HeldWrites {
 
     let location: StoreLocation
 
-    init(connection: any DatabaseConnection, location: StoreLocation) {
+    let sync: DiskSync
+
+    init(connection: any DatabaseConnection, location: StoreLocation, sync: DiskSync) {
         self.connection = connection
         self.location = location
+        self.sync = sync
         replay.isKept = location.isPostgreSQL
         connection.heldWrites = self
     }
@@ -60,10 +70,18 @@ final class StoreWriter: HeldWrites {
         transactionOpenedAt = WallClock.now()
     }
 
-    func commit() throws(DatabaseError) {
+    /// `durable: false`, for a group commit of fire-and-forget writes (the window's, or before a
+    /// read): on PostgreSQL it does not wait for the server to flush its log (synchronous_commit
+    /// off, for this transaction alone). Like SQLite's synchronous=NORMAL, that survives a killed
+    /// runclinic; a crash of the database server itself may lose its last fraction of a second.
+    /// Acknowledged writes, and `--durability full`, always wait.
+    func commit(durable: Bool = true) throws(DatabaseError) {
         guard transactionOpenedAt != nil else { return }
         transactionOpenedAt = nil
         do {
+            if !durable && location.isPostgreSQL && sync != .full {
+                try statement("SET LOCAL synchronous_commit = off").run()
+            }
             try statement("COMMIT").run()
             deferredPoints.removeAll(keepingCapacity: true)
             replay.clear()
@@ -85,6 +103,7 @@ final class StoreWriter: HeldWrites {
         }
         deferredPoints.removeAll()
         replay.clear()
+        heldRows.removeAll()
         keyIDs.removeAll()
         runs.removeAll()
         runIDsByName.removeAll()
@@ -114,7 +133,7 @@ final class StoreWriter: HeldWrites {
     /// Commits when the open transaction has been open at least `age` seconds.
     func commit(ifOlderThan age: Double) throws(DatabaseError) {
         guard let openedAt = transactionOpenedAt, WallClock.now() - openedAt >= age else { return }
-        try commit()
+        try commit(durable: false)
     }
 
     func finish(_ durability: Durability, window: Double) throws(DatabaseError) {
@@ -292,14 +311,14 @@ final class StoreWriter: HeldWrites {
         throws(DatabaseError)
     {
         for (index, metric) in metrics.enumerated() {
-            heldPoints.append(
-                HeldPoint(
-                    runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
-                    attempt: run.attempt))
+            let point = HeldPoint(
+                runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
+                attempt: run.attempt)
+            heldPoints.append(point)
+            if replay.isKept { replay.points.append(point) }
         }
-        if replay.isKept { replay.points += heldPoints.suffix(metrics.count) }
         connection.holdsWrites = true
-        if heldPoints.count >= Self.heldPointsLimit { try connection.writeHeld() }
+        if heldPoints.count >= heldPointsBeforeWriting { try connection.writeHeld() }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
     }
 
@@ -307,12 +326,17 @@ final class StoreWriter: HeldWrites {
     /// A failure rolls the open transaction back: its fire-and-forget points are reported lost
     /// and the caller whose statement needed them fails.
     func writeHeld() throws(DatabaseError) {
-        guard !heldPoints.isEmpty else { return }
-        defer { heldPoints.removeAll(keepingCapacity: true) }
-        // One PostgreSQL statement may not write a row twice (SQLite's upsert takes the last).
-        if connection.dialect == .postgresql { heldPoints = HeldPoint.lastOfEach(heldPoints) }
+        guard !heldPoints.isEmpty || !heldRows.isEmpty else { return }
+        defer {
+            heldPoints.removeAll(keepingCapacity: true)
+            heldRows.removeAll(keepingCapacity: true)
+        }
         var start = 0
         do {
+            if connection.dialect == .postgresql {
+                try writeHeldAsArrays()
+                start = heldPoints.count
+            }
             while start < heldPoints.count {
                 var count = Self.heldPointsLimit
                 while count > heldPoints.count - start { count /= 2 }
@@ -404,9 +428,22 @@ final class StoreWriter: HeldWrites {
     /// progress); on PostgreSQL it is also kept, to be written again should the connection be lost
     /// before the commit. `afterHeldPoints`: the held points go in first (the statement reads them).
     func writeKept(_ sql: String, _ values: [DatabaseValue], afterHeldPoints: Bool = false) throws(DatabaseError) {
-        let prepared = afterHeldPoints ? try statement(sql) : try insertStatement(sql)
-        for (index, value) in values.enumerated() { value.bind(to: prepared, at: Int32(index + 1)) }
+        let write = TransactionReplay.Write(sql: sql, values: values)
+        if replay.isKept { replay.writes.append(write) }
+        try writeRow(write, afterHeldPoints: afterHeldPoints)
+    }
+
+    /// A row written in the open transaction. PostgreSQL holds it, to go with the held points in
+    /// one round trip (each statement of its own would cost one: they were half of logging's time
+    /// on a run that raised alerts); SQLite writes it at once.
+    func writeRow(_ write: TransactionReplay.Write, afterHeldPoints: Bool = false) throws(DatabaseError) {
+        if connection.dialect == .postgresql {
+            heldRows.append(write)
+            connection.holdsWrites = true
+            return
+        }
+        let prepared = afterHeldPoints ? try statement(write.sql) : try insertStatement(write.sql)
+        for (index, value) in write.values.enumerated() { value.bind(to: prepared, at: Int32(index + 1)) }
         try prepared.run()
-        if replay.isKept { replay.writes.append(TransactionReplay.Write(sql: sql, values: values)) }
     }
 }

@@ -3,6 +3,7 @@ package, in a temporary folder, listening on a Unix socket there (and on a loopb
 the password and multi-host tests). Run as root, the server runs as the `postgres` user, since
 PostgreSQL refuses to run as root."""
 
+import atexit
 import glob
 import os
 import pathlib
@@ -65,12 +66,22 @@ class ThrowawayCluster:
         if self.networks:
             rules = "".join(f"host all all {network} scram-sha-256\n" for network in self.networks)
             self._run("sh", "-c", f"printf '{rules}' >> {self.data / 'pg_hba.conf'}")
+        self.start_server()
+        # A session that ends without its teardown (an interrupted run) still stops its server.
+        atexit.register(self.stop)
+        return self
+
+    def start_server(self):
         options = (f"-k {self.socket_dir} -p {self.port} -c listen_addresses='{self.listen}' "
                    "-c fsync=on -c max_connections=200 -c shared_buffers=128MB")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"),
                   "-w", "-t", "60", "start")
         self.started = True
-        return self
+
+    def stop_server(self):
+        """Stops the server and keeps its data (as a database host going down for a while)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.started = False
 
     def stop(self):
         if self.started:

@@ -13,8 +13,9 @@ import time
 import pytest
 
 from conftest import STORE, count_points, query_store, StoreURL
+from postgresql_cluster import ThrowawayCluster
 from images import png, textured
-from runclinic import Client, Monitor
+from runclinic import Client, Monitor, RPCError
 
 # These start servers on both kinds of store themselves: run once, in the SQLite session.
 pytestmark = pytest.mark.skipif(STORE == "postgresql", reason="runs in the SQLite session")
@@ -267,3 +268,43 @@ def test_a_lost_connection_is_made_again_and_no_point_is_lost(binary, postgresql
     assert count_points(pg, run) == 3001
     text = log.read_text()
     assert "connection was lost" in text and "connected again" in text
+
+
+def test_what_a_database_down_too_long_kept_from_being_stored_is_reported_and_logging_resumes(binary, tmp_path):
+    """The database host goes down for longer than the server retries (2 s here): the accepted
+    fire-and-forget points are reported lost to their sender, a request fails with a storage error,
+    and once the database is back the same server stores again."""
+    cluster = ThrowawayCluster().start()
+    try:
+        store = cluster.url(cluster.create_database())
+        environment = dict(os.environ, RUNCLINIC_RECONNECT_SECONDS="2")
+        with open(tmp_path / "server.log", "w") as stderr, \
+                Client.spawn(db=store, binary=binary, env=environment, stderr=stderr) as client:
+            run = client.call("run.start", name="down")["run_id"]
+            client.call("monitor.log", run=run, step=0, metrics={"loss": 1.0})
+            cluster.stop_server()
+            for step in range(1, 101):
+                client.notify("monitor.log", run=run, step=step, metrics={"loss": 0.5})
+            client.flush()
+            # Each point is reported: in a commit that failed ({points, first_step, last_step}), or
+            # as its own call's storage error once the server has stopped waiting.
+            def reported():
+                return sum(error.data["points"] if error.data else 1 for error in client.notification_errors)
+            deadline = time.monotonic() + 30
+            while reported() < 100:
+                assert time.monotonic() < deadline, client.notification_errors
+                client.call("initialize")  # reads what the server sent meanwhile
+                time.sleep(0.2)
+            assert reported() == 100
+            assert all(error.code == -32005 for error in client.notification_errors)
+            assert time.monotonic() < deadline - 20  # the 2 s wait is paid once, not per point
+            with pytest.raises(RPCError) as refused:
+                client.call("monitor.log", run=run, step=101, metrics={"loss": 0.4})
+            assert refused.value.code == -32005
+            cluster.start_server()
+            client.call("monitor.log", run=run, step=102, metrics={"loss": 0.25})
+            assert client.call("run.metrics", run=run)["series"]["loss"]["steps"] == [0, 102]
+        log = (tmp_path / "server.log").read_text()
+        assert "did not come back in 2 s" in log
+    finally:
+        cluster.stop()

@@ -1,0 +1,44 @@
+/// Held writes into PostgreSQL, in one round trip (libpq's pipeline mode): the points as one
+/// statement of six array parameters (run ids, key ids, steps, values, times, attempts) that
+/// `unnest` turns into rows, the same short statement for any number of points, then the held
+/// rows (batches, anomalies, actions, a run's new metric names, shared alerts) in their order.
+extension StoreWriter {
+    static let insertPointArraysSQL = """
+        INSERT INTO metric_points (run_id, key_id, step, value, time, attempt)
+        SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::double precision[], ?::double precision[], ?::bigint[])
+        ON CONFLICT (run_id, attempt, step, key_id) DO UPDATE SET value = excluded.value, time = excluded.time
+        """
+
+    func writeHeldAsArrays() throws(DatabaseError) {
+        guard let connection = connection as? PostgreSQLConnection else { return }
+        var statements: [PostgreSQLStatement] = []
+        if !heldPoints.isEmpty { statements.append(try pointArrays()) }
+        for row in heldRows {
+            let statement = PostgreSQLStatement(connection: connection, sql: row.sql)
+            for (index, value) in row.values.enumerated() { value.bind(to: statement, at: Int32(index + 1)) }
+            statements.append(statement)
+        }
+        try connection.sendPipelined(statements)
+    }
+
+    private func pointArrays() throws(DatabaseError) -> PostgreSQLStatement {
+        guard let connection = connection as? PostgreSQLConnection else {
+            throw DatabaseError(sqlState: nil, message: "not a PostgreSQL connection", sql: nil)
+        }
+        // One statement may not write a row twice (SQLite's upsert would take the last).
+        let points = HeldPoint.lastOfEach(heldPoints)
+        let insert = PostgreSQLStatement(connection: connection, sql: Self.insertPointArraysSQL)
+        insert.bind(Self.arrayLiteral(points.map { String($0.runID) }), at: 1)
+        insert.bind(Self.arrayLiteral(points.map { String($0.keyID) }), at: 2)
+        insert.bind(Self.arrayLiteral(points.map { String($0.step) }), at: 3)
+        insert.bind(Self.arrayLiteral(points.map { PostgreSQLStatement.text(of: $0.value) }), at: 4)
+        insert.bind(Self.arrayLiteral(points.map { PostgreSQLStatement.text(of: $0.time) }), at: 5)
+        insert.bind(Self.arrayLiteral(points.map { String($0.attempt) }), at: 6)
+        return insert
+    }
+
+    /// `{1,2,3}`: numbers (and NaN, Infinity) need no quoting in an array literal.
+    private static func arrayLiteral(_ elements: [String]) -> String {
+        "{" + elements.joined(separator: ",") + "}"
+    }
+}
