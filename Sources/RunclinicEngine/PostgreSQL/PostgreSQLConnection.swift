@@ -17,6 +17,13 @@ final class PostgreSQLConnection: DatabaseConnection {
     private var pipelining = false
     private var inFlight: [String] = []
     private var sendFailure: DatabaseError?
+    /// A `COPY ... FROM STDIN` sent by `sendCopy` whose result is not read yet.
+    private var copyInFlight: String?
+    /// The last error `finishPipeline` threw: what failed the open transaction (PostgreSQL then
+    /// refuses everything but a rollback), for the writer to tell a conflict from a loss.
+    private(set) var lastFailure: DatabaseError?
+
+    func forgetLastFailure() { lastFailure = nil }
 
     init(connectionString: String) throws(DatabaseError) {
         libpq = try LibPQ.load()
@@ -90,8 +97,36 @@ final class PostgreSQLConnection: DatabaseConnection {
         pipelining = true
     }
 
-    /// Reads the results of what `sendPipelined` sent, and leaves pipeline mode.
+    /// Runs `sql` (a `COPY ... FROM STDIN`) with `data` in COPY's text format, and returns
+    /// without waiting for its result, which is read as a pipeline's is (`finishPipeline`).
+    func sendCopy(_ sql: String, data: [UInt8]) throws(DatabaseError) {
+        try finishPipeline()
+        let started = libpq.p.exec(handle, sql)
+        defer { libpq.p.clear(started) }
+        try check(started, sql: sql)
+        let sent = data.withUnsafeBytes { bytes in
+            libpq.p.putCopyData(handle, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+        }
+        guard sent == 1, libpq.p.putCopyEnd(handle, nil) == 1 else { throw failure(sql: sql) }
+        copyInFlight = sql
+    }
+
+    /// Reads the results of what `sendPipelined` or `sendCopy` sent (leaving pipeline mode).
     func finishPipeline() throws(DatabaseError) {
+        if let sql = copyInFlight {
+            copyInFlight = nil
+            var firstError: DatabaseError?
+            while let result = libpq.p.getResult(handle) {
+                if firstError == nil {
+                    do { try check(result, sql: sql) } catch { firstError = error }
+                }
+                libpq.p.clear(result)
+            }
+            if let firstError {
+                lastFailure = firstError
+                throw firstError
+            }
+        }
         guard pipelining else { return }
         pipelining = false
         var firstError = sendFailure
@@ -113,7 +148,10 @@ final class PostgreSQLConnection: DatabaseConnection {
         _ = libpq.p.exitPipelineMode(handle)
         let sql = inFlight.first
         inFlight = []
-        if let firstError { throw firstError }
+        if let firstError {
+            lastFailure = firstError
+            throw firstError
+        }
         if !isConnected { throw failure(sql: sql) }
     }
 

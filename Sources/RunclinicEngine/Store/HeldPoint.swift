@@ -6,6 +6,9 @@ struct HeldPoint {
     let value: Double
     let time: Double
     let attempt: Int64
+    /// Later than any step this writer knows of its key: the row cannot exist yet unless another
+    /// writer logs the same key of the same run (see StoreWriter+PostgreSQLPoints).
+    var fresh = false
 }
 
 extension HeldPoint {

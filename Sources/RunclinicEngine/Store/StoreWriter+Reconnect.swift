@@ -13,13 +13,32 @@ extension StoreWriter {
     }()
     private static let logger = Logger(label: "runclinic.store")
 
-    /// Whether `error` is a lost connection this writer can recover from.
+    /// Whether `error` is one this writer recovers from by writing the transaction again: a lost
+    /// connection, or a conflict with another writer of the same rows (see `isConflict`).
     func canRecover(from error: any Error) -> Bool {
         guard replay.isKept, let error = error as? DatabaseError else { return false }
-        return error.isConnectionLost
+        return error.isConnectionLost || Self.isConflict(error)
+    }
+
+    /// Two writers of the same metrics of one run: a COPY of points met a row the other had
+    /// written, or their transactions waited on each other (a deadlock PostgreSQL broke).
+    static func isConflict(_ error: DatabaseError) -> Bool {
+        (error.sqlState == "23505" && error.sql == copyPointsSQL) || error.sqlState == "40P01"
     }
 
     func recoverConnection(after error: any Error) throws {
+        if let error = error as? DatabaseError, Self.isConflict(error) {
+            Self.logger.notice(
+                "another writer logs the same metrics of a run (\(error.message)): this writer's transaction is written again, its points as upserts from now on"
+            )
+            copyDisabled = true
+            heldPoints.removeAll()
+            heldRows.removeAll()
+            connection.holdsWrites = false
+            try connection.execute("ROLLBACK")
+            try writeReplay()
+            return
+        }
         // Once the database stayed away past the deadline, each call tries once, and fails at
         // once if it is still away, rather than waiting the deadline again.
         if connectionDownSince != nil {

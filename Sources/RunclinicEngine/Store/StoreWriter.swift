@@ -19,6 +19,8 @@ final class StoreWriter: HeldWrites {
     var replay = TransactionReplay()
     /// Set when a lost connection did not come back within the deadline (StoreWriter+Reconnect).
     var connectionDownSince: Double?
+    /// Set once a COPY of points met a row another writer wrote: upserts only from then on.
+    var copyDisabled = false
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
     private var deferredPoints: [Int64: LostWrites] = [:]
     /// Losses not yet reported (RunStore hands them to its loss handler outside the lock).
@@ -67,6 +69,7 @@ final class StoreWriter: HeldWrites {
     func beginIfNeeded() throws(DatabaseError) {
         guard transactionOpenedAt == nil else { return }
         try statement("BEGIN IMMEDIATE").run()
+        (connection as? PostgreSQLConnection)?.forgetLastFailure()
         transactionOpenedAt = WallClock.now()
     }
 
@@ -78,16 +81,23 @@ final class StoreWriter: HeldWrites {
     func commit(durable: Bool = true) throws(DatabaseError) {
         guard transactionOpenedAt != nil else { return }
         transactionOpenedAt = nil
-        do {
+        do throws(DatabaseError) {
             if !durable && location.isPostgreSQL && sync != .full {
                 try statement("SET LOCAL synchronous_commit = off").run()
+            }
+            // PostgreSQL answers COMMIT of a failed transaction with a quiet ROLLBACK: caught
+            // here, what the transaction held is reported lost rather than dropped unsaid.
+            if connection.transactionFailed {
+                throw (connection as? PostgreSQLConnection)?.lastFailure
+                    ?? DatabaseError(
+                        sqlState: "25P02", message: "the transaction failed before its commit", sql: "COMMIT")
             }
             try statement("COMMIT").run()
             deferredPoints.removeAll(keepingCapacity: true)
             replay.clear()
         } catch {
-            // A lost PostgreSQL connection: the transaction is written again on a new one.
-            if error.isConnectionLost && replay.isKept { throw error }
+            // A lost PostgreSQL connection, or a COPY's conflict: the transaction is written again.
+            if canRecover(from: error) { throw error }
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             loseTransaction(error.description)
             throw error
@@ -112,7 +122,7 @@ final class StoreWriter: HeldWrites {
     /// After a failed statement: SQLite rolls a whole transaction back on some errors (a full
     /// disk); if it did, what the transaction held is lost, and the next write opens a new one.
     func noticeRollback(after error: any Error) {
-        if let error = error as? DatabaseError, error.isConnectionLost, replay.isKept { return }
+        if canRecover(from: error) { return }
         // PostgreSQL keeps a failed transaction open until it is rolled back.
         if transactionOpenedAt != nil, connection.transactionFailed { try? connection.execute("ROLLBACK") }
         guard transactionOpenedAt != nil, !connection.isInTransaction else { return }
@@ -275,7 +285,7 @@ final class StoreWriter: HeldWrites {
             zip(last.names, metrics).allSatisfy({ $0 == $1.name })
         {
             try beginIfNeeded()
-            try hold(metrics, ids: last.ids, run: run, step: step, time: time)
+            try hold(metrics, ids: last.ids, run: run, step: step, time: time, fresh: step > last.step)
             run.lastCall = (last.names, last.ids, step)
             return
         }
@@ -297,23 +307,24 @@ final class StoreWriter: HeldWrites {
         }
         try beginIfNeeded()
         if rewinds { try startNextAttempt(run) }
+        let fresh = ids.allSatisfy { (run.lastStepByKey[$0] ?? Int64.min) < step }
         let runID = run.record.id
         for keyID in ids where run.lastStepByKey.updateValue(step, forKey: keyID) == nil {
             try writeKept(
                 "INSERT INTO run_metric_keys (run_id, key_id, first_step) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [.integer(runID), .integer(keyID), .integer(step)], afterHeldPoints: true)
         }
-        try hold(metrics, ids: ids, run: run, step: step, time: time)
+        try hold(metrics, ids: ids, run: run, step: step, time: time, fresh: fresh)
         run.lastCall = (metrics.map(\.name), ids, step)
     }
 
-    private func hold(_ metrics: [MetricValue], ids: [Int64], run: RunCache, step: Int64, time: Double)
-        throws(DatabaseError)
-    {
+    private func hold(
+        _ metrics: [MetricValue], ids: [Int64], run: RunCache, step: Int64, time: Double, fresh: Bool
+    ) throws(DatabaseError) {
         for (index, metric) in metrics.enumerated() {
             let point = HeldPoint(
                 runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
-                attempt: run.attempt)
+                attempt: run.attempt, fresh: fresh)
             heldPoints.append(point)
             if replay.isKept { replay.points.append(point) }
         }

@@ -255,6 +255,7 @@ def test_compare_hyperparameters_and_analysis_pages(binary, db, browser):
         check_clean(browser, dashboard)
         # The analysis of a run whose loss went NaN names it.
         browser.get(f"{dashboard.url}#/run/{broken}")
+        wait(browser, "return document.getElementById('analyze') !== null")  # the page draws once its run is read
         browser.find_element(By.ID, "analyze").click()
         wait(browser, "return document.getElementById('key-finding') !== null", 30)
         finding = browser.find_element(By.ID, "key-finding").text

@@ -308,3 +308,34 @@ def test_what_a_database_down_too_long_kept_from_being_stored_is_reported_and_lo
         assert "did not come back in 2 s" in log
     finally:
         cluster.stop()
+
+
+def test_two_servers_logging_the_same_metric_of_one_run_lose_nothing(binary, pg, tmp_path):
+    """The same run, the same key, the same steps, from two servers at once (a trainer restarted
+    beside its old process, say): each step ends with one of the two values, and nothing is
+    reported lost; the writer that meets the other's rows writes its transaction again."""
+    steps = 3000
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    errors = []
+
+    def train(index):
+        try:
+            with open(logs[index], "w") as stderr, Client.spawn(
+                    db=pg, binary=binary, stderr=stderr, args=["--log-level", "notice"]) as client:
+                run = client.call("run.start", name="twice")["run_id"]
+                for step in range(steps):
+                    client.notify("monitor.log", run=run, step=step, metrics={"x": float(index + 1)})
+                client.call("monitor.log", run=run, step=steps, metrics={"x": 0.0})
+                assert not client.notification_errors
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=train, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    values = query_store(pg, "SELECT step, value FROM metric_points ORDER BY step")
+    assert [step for step, _ in values] == list(range(steps + 1))
+    assert {value for _, value in values[:-1]} <= {1.0, 2.0}
