@@ -12,7 +12,7 @@ final class StoreWriter: HeldWrites {
     private static let heldPointsLimit = 256
     /// PostgreSQL takes held points in one statement of arrays, whose fixed cost (a round trip,
     /// parsing, planning) is what limits logging: it gets larger ones.
-    private var heldPointsBeforeWriting: Int { connection.dialect == .sqlite ? Self.heldPointsLimit : 8192 }
+    private let heldPointsBeforeWriting: Int
     var transactionOpenedAt: Double?
     /// PostgreSQL only: what the open transaction holds of points and batches, written again on a
     /// new connection if this one is lost before its commit (see StoreWriter+Reconnect).
@@ -44,6 +44,7 @@ final class StoreWriter: HeldWrites {
         self.location = location
         self.sync = sync
         replay.isKept = location.isPostgreSQL
+        heldPointsBeforeWriting = location.isPostgreSQL ? 8192 : Self.heldPointsLimit
         connection.heldWrites = self
     }
 
@@ -273,7 +274,7 @@ final class StoreWriter: HeldWrites {
     private func namesConnection() throws(DatabaseError) -> any DatabaseConnection {
         guard case .postgresql = location else { return connection }
         if let autocommitConnection { return autocommitConnection }
-        let opened = try StoreSchema.openReader(location)
+        let opened = try StoreSchema.openReader(location)  // on PostgreSQL, a plain autocommitting connection
         autocommitConnection = opened
         return opened
     }
@@ -345,7 +346,7 @@ final class StoreWriter: HeldWrites {
         var start = 0
         do {
             if connection.dialect == .postgresql {
-                try writeHeldAsArrays()
+                try writeHeldToPostgreSQL()
                 start = heldPoints.count
             }
             while start < heldPoints.count {

@@ -1,7 +1,9 @@
-/// Held writes into PostgreSQL, in one round trip (libpq's pipeline mode): the points as one
-/// statement of six array parameters (run ids, key ids, steps, values, times, attempts) that
-/// `unnest` turns into rows, the same short statement for any number of points, then the held
-/// rows (batches, anomalies, actions, a run's new metric names, shared alerts) in their order.
+/// Held writes into PostgreSQL, sent without waiting (their results are read before the
+/// connection's next statement): the points by COPY when they are new, else as one statement of
+/// six array parameters (run ids, key ids, steps, values, times, attempts) that `unnest` turns
+/// into rows, the same short statement for any number of points; then the held rows (batches,
+/// anomalies, actions, a run's new metric names, shared alerts) in their order, in one round trip
+/// (libpq's pipeline mode).
 extension StoreWriter {
     static let insertPointArraysSQL = """
         INSERT INTO metric_points (run_id, key_id, step, value, time, attempt)
@@ -11,7 +13,7 @@ extension StoreWriter {
 
     static let copyPointsSQL = "COPY metric_points (run_id, key_id, step, value, time, attempt) FROM STDIN"
 
-    func writeHeldAsArrays() throws(DatabaseError) {
+    func writeHeldToPostgreSQL() throws(DatabaseError) {
         guard let connection = connection as? PostgreSQLConnection else { return }
         var statements: [PostgreSQLStatement] = []
         if !heldPoints.isEmpty {
