@@ -1,7 +1,7 @@
 """Trainers on two machines, one team store on a third: made here with network namespaces (`ip
 netns`, veth pairs; root only). PostgreSQL runs in its own namespace and is reached over the
 veth links with a password; the trainers in two other namespaces log at once, and `run.list` from
-a fourth sees every run with every point."""
+a fourth sees every run with every point, where an editor also hears a third machine's alert."""
 
 import os
 import shutil
@@ -99,12 +99,22 @@ def test_trainers_on_two_machines_log_to_one_store_that_a_third_reads(binary, ho
     unreachable = subprocess.run(["ip", "netns", "exec", hosts["machines"]["a"], "ping", "-c", "1", "-W", "1",
                                   "10.77.2.2"], capture_output=True)
     assert unreachable.returncode != 0
+    # An editor on the fourth machine subscribes to every run's alerts.
+    editor = Client.spawn(db=url(hosts, "reader"), binary=on_machine(hosts, "reader", binary))
+    editor.call("monitor.subscribe")
     trainers = [threading.Thread(target=train, args=(machine,)) for machine in ("a", "b")]
     for trainer in trainers:
         trainer.start()
     for trainer in trainers:
         trainer.join(120)
     assert not errors
+    # A loss gone NaN on machine b reaches the editor on the fourth, through the database.
+    with Client.spawn(db=url(hosts, "b"), binary=on_machine(hosts, "b", binary)) as trainer:
+        run = trainer.call("run.start", name="b-diverged", project="alerts")["run_id"]
+        trainer.call("monitor.log", run=run, step=1, metrics={"loss": float("nan")})
+    alert = editor.wait_for_notification("monitor.alert", timeout=10)
+    assert alert["run"]["name"] == "b-diverged" and alert["anomalies"][0]["type"] == "non_finite"
+    editor.close()
     with Client.spawn(db=url(hosts, "reader"), binary=on_machine(hosts, "reader", binary)) as reader:
         runs = reader.call("run.list", project="team")["runs"]
         assert sorted(run["name"] for run in runs) == [f"{m}-{i}" for m in ("a", "b") for i in range(3)]
@@ -114,5 +124,7 @@ def test_trainers_on_two_machines_log_to_one_store_that_a_third_reads(binary, ho
             assert details["counts"]["points"] == steps and details["counts"]["batches"] == 1
         comparison = reader.call("compare.runs", runs=[run["run_id"] for run in runs], metric="loss", mode="min")
         assert comparison["metric"] == "loss" and comparison["best"]
-    stored = hosts["cluster"].psql("SELECT COUNT(*) FROM metric_points", database=hosts["database"])
+    stored = hosts["cluster"].psql(
+        "SELECT COUNT(*) FROM metric_points JOIN runs ON runs.id = run_id JOIN projects ON projects.id = project_id "
+        "WHERE projects.name = 'team'", database=hosts["database"])
     assert int(stored[0][0]) == 6 * steps
