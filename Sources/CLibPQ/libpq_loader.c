@@ -26,7 +26,6 @@ static int resolve(void *handle, const char *name) {
     RESOLVE(transactionStatus, PQtransactionStatus);
     RESOLVE(errorMessage, PQerrorMessage);
     RESOLVE(socket, PQsocket);
-    RESOLVE(serverVersion, PQserverVersion);
     RESOLVE(exec, PQexec);
     RESOLVE(execParams, PQexecParams);
     RESOLVE(sendQueryParams, PQsendQueryParams);
@@ -49,7 +48,6 @@ static int resolve(void *handle, const char *name) {
     RESOLVE(putCopyData, PQputCopyData);
     RESOLVE(putCopyEnd, PQputCopyEnd);
     RESOLVE(getResult, PQgetResult);
-    RESOLVE(libVersion, PQlibVersion);
     return 1;
 }
 

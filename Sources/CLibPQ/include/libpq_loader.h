@@ -14,7 +14,6 @@ typedef struct rc_libpq {
     __typeof__(PQtransactionStatus) *transactionStatus;
     __typeof__(PQerrorMessage) *errorMessage;
     __typeof__(PQsocket) *socket;
-    __typeof__(PQserverVersion) *serverVersion;
     __typeof__(PQexec) *exec;
     __typeof__(PQexecParams) *execParams;
     __typeof__(PQsendQueryParams) *sendQueryParams;
@@ -37,7 +36,6 @@ typedef struct rc_libpq {
     __typeof__(PQputCopyData) *putCopyData;
     __typeof__(PQputCopyEnd) *putCopyEnd;
     __typeof__(PQgetResult) *getResult;
-    __typeof__(PQlibVersion) *libVersion;
 } rc_libpq;
 
 /// Loads libpq once (the first of `names`, a colon-separated list, that loads). Returns NULL and

@@ -5,7 +5,6 @@ enum DatabaseValue {
     case text(String)
     case null
 
-    init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
     init(_ value: String?) { self = value.map { .text($0) } ?? .null }
 
     func bind(to statement: any DatabaseStatement, at index: Int32) {

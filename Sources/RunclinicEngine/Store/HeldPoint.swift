@@ -12,6 +12,19 @@ struct HeldPoint {
 }
 
 extension HeldPoint {
+    /// Binds `points` to a multi-row insert of `StoreWriter.insertPointsSQL`, six parameters each.
+    static func bind(_ points: ArraySlice<HeldPoint>, to insert: any DatabaseStatement) {
+        for (offset, point) in points.enumerated() {
+            let base = Int32(offset * 6)
+            insert.bind(point.runID, at: base + 1)
+            insert.bind(point.keyID, at: base + 2)
+            insert.bind(point.step, at: base + 3)
+            insert.bind(point.value, at: base + 4)
+            insert.bind(point.time, at: base + 5)
+            insert.bind(point.attempt, at: base + 6)
+        }
+    }
+
     /// `points` with only the last of each (run, attempt, step, key), in their order. Repeats are
     /// rare (a metric logged twice at one step), so the common case returns `points` as is.
     static func lastOfEach(_ points: [HeldPoint]) -> [HeldPoint] {

@@ -249,21 +249,13 @@ extension RunStore {
             "SELECT key_id, step, value, time, attempt FROM metric_points WHERE run_id = ? ORDER BY attempt, step, key_id"
         )
         points.bind(sourceID, at: 1)
-        var rows: [(key: Int64, step: Int64, value: Double, time: Double, attempt: Int64)] = []
+        var rows: [HeldPoint] = []
         var copied = 0
         func flush() throws {
             guard !rows.isEmpty else { return }
             let insert = try state.insertPointsStatement(count: rows.count)
             insert.reset()
-            for (offset, row) in rows.enumerated() {
-                let base = Int32(offset * 6)
-                insert.bind(targetID, at: base + 1)
-                insert.bind(row.key, at: base + 2)
-                insert.bind(row.step, at: base + 3)
-                insert.bind(row.value, at: base + 4)
-                insert.bind(row.time, at: base + 5)
-                insert.bind(row.attempt, at: base + 6)
-            }
+            HeldPoint.bind(rows[...], to: insert)
             try insert.run()
             copied += rows.count
             rows.removeAll(keepingCapacity: true)
@@ -271,7 +263,9 @@ extension RunStore {
         while try points.step() {
             guard let key = keyIDs[points.int64(at: 0)] else { continue }
             rows.append(
-                (key, points.int64(at: 1), points.doubleOrNaN(at: 2), points.double(at: 3), points.int64(at: 4)))
+                HeldPoint(
+                    runID: targetID, keyID: key, step: points.int64(at: 1), value: points.doubleOrNaN(at: 2),
+                    time: points.double(at: 3), attempt: points.int64(at: 4)))
             if rows.count == 256 { try flush() }
         }
         try flush()

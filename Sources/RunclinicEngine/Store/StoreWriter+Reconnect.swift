@@ -41,12 +41,12 @@ extension StoreWriter {
         }
         // Once the database stayed away past the deadline, each call tries once, and fails at
         // once if it is still away, rather than waiting the deadline again.
-        if connectionDownSince != nil {
+        if connectionStayedAway {
             do {
                 try replaceConnection()
                 try writeReplay()
                 Self.logger.warning("connected to the store again")
-                connectionDownSince = nil
+                connectionStayedAway = false
                 return
             } catch let failure as DatabaseError where failure.isConnectionLost {
                 loseTransaction("the store's connection is lost: \(failure)")
@@ -70,7 +70,7 @@ extension StoreWriter {
                 delay = min(delay * 2, 2)
             }
         }
-        connectionDownSince = started
+        connectionStayedAway = true
         Self.logger.error(
             "the store's connection did not come back in \(Int(Self.reconnectDeadline)) s; what cannot be stored is reported to its senders until it does"
         )

@@ -18,7 +18,7 @@ final class StoreWriter: HeldWrites {
     /// new connection if this one is lost before its commit (see StoreWriter+Reconnect).
     var replay = TransactionReplay()
     /// Set when a lost connection did not come back within the deadline (StoreWriter+Reconnect).
-    var connectionDownSince: Double?
+    var connectionStayedAway = false
     /// Set once a COPY of points met a row another writer wrote: upserts only from then on.
     var copyDisabled = false
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
@@ -353,16 +353,7 @@ final class StoreWriter: HeldWrites {
                 var count = Self.heldPointsLimit
                 while count > heldPoints.count - start { count /= 2 }
                 let insert = try heldPointsStatement(count: count)
-                for index in start..<(start + count) {
-                    let point = heldPoints[index]
-                    let base = Int32((index - start) * 6)
-                    insert.bind(point.runID, at: base + 1)
-                    insert.bind(point.keyID, at: base + 2)
-                    insert.bind(point.step, at: base + 3)
-                    insert.bind(point.value, at: base + 4)
-                    insert.bind(point.time, at: base + 5)
-                    insert.bind(point.attempt, at: base + 6)
-                }
+                HeldPoint.bind(heldPoints[start..<(start + count)], to: insert)
                 try insert.run()
                 start += count
             }
