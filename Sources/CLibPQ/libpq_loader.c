@@ -48,6 +48,8 @@ static int resolve(void *handle, const char *name) {
     RESOLVE(putCopyData, PQputCopyData);
     RESOLVE(putCopyEnd, PQputCopyEnd);
     RESOLVE(getResult, PQgetResult);
+    RESOLVE(setnonblocking, PQsetnonblocking);
+    RESOLVE(flush, PQflush);
     return 1;
 }
 

@@ -36,6 +36,8 @@ typedef struct rc_libpq {
     __typeof__(PQputCopyData) *putCopyData;
     __typeof__(PQputCopyEnd) *putCopyEnd;
     __typeof__(PQgetResult) *getResult;
+    __typeof__(PQsetnonblocking) *setnonblocking;
+    __typeof__(PQflush) *flush;
 } rc_libpq;
 
 /// Loads libpq once (the first of `names`, a colon-separated list, that loads). Returns NULL and

@@ -16,9 +16,14 @@ protocol DatabaseConnection: AnyObject {
     /// Runs one or more statements that take no parameters.
     func execute(_ sql: String) throws(DatabaseError)
     func prepare(_ sql: String) throws(DatabaseError) -> any DatabaseStatement
+    /// Pushes data already sent but still queued in the client on to the server, without waiting.
+    func sendPending()
 }
 
 extension DatabaseConnection {
+    /// SQLite has no server to send to.
+    func sendPending() {}
+
     /// Writes the held rows now (once: the flag is cleared first, so their own statements run plainly).
     func writeHeld() throws(DatabaseError) {
         holdsWrites = false

@@ -2,4 +2,7 @@
 /// other statement (see `DatabaseConnection.heldWrites`).
 protocol HeldWrites: AnyObject {
     func writeHeld() throws(DatabaseError)
+    /// A commit sent without waiting (PostgreSQL) turned out to have succeeded, or failed.
+    func sentCommitSucceeded()
+    func sentCommitFailed(_ error: DatabaseError)
 }

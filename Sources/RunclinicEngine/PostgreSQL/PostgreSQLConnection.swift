@@ -17,8 +17,15 @@ final class PostgreSQLConnection: DatabaseConnection {
     private var pipelining = false
     private var inFlight: [String] = []
     private var sendFailure: DatabaseError?
-    /// A `COPY ... FROM STDIN` sent by `sendCopy` whose result is not read yet.
-    private var copyInFlight: String?
+    /// The statements of a query sent by `sendCopy` (a `COPY ... FROM STDIN` among them) whose
+    /// results are not read yet: a result is the next statement's, and errors name it.
+    private var queryInFlight: [String] = []
+    /// What was sent ends with a COMMIT whose result is not read yet: its outcome goes to
+    /// `heldWrites` when it is (see `sendPipelined`).
+    private var commitInFlight = false
+    /// A transaction begun but not sent yet: its BEGIN goes with the first statement sent, so that
+    /// opening it never waits for the previous transaction's commit (see `beginLazily`).
+    private(set) var beginPending = false
     /// The last error `finishPipeline` threw: what failed the open transaction (PostgreSQL then
     /// refuses everything but a rollback), for the writer to tell a conflict from a loss.
     private(set) var lastFailure: DatabaseError?
@@ -43,7 +50,14 @@ final class PostgreSQLConnection: DatabaseConnection {
         }
         _ = libpq.p.setNoticeProcessor(handle, rc_libpq_ignore_notice, nil)
         // Servers before 12 print doubles with 15 digits unless asked for all of them.
-        try execute("SET extra_float_digits = 3; SET client_encoding = 'UTF8'")
+        // standard_conforming_strings: values written into a statement as literals (see
+        // PostgreSQLSyntax.inlined) are quoted for it; it is the default since PostgreSQL 9.1.
+        try execute("SET extra_float_digits = 3; SET client_encoding = 'UTF8'; SET standard_conforming_strings = on")
+        // Sends queue what the socket cannot take at once rather than wait for the server to read
+        // it: a COPY of points is larger than the socket's buffer, and the server reads it only as
+        // fast as it inserts, so a blocking send made the writer wait out the insert (the data is
+        // pushed on by `sendPending`, and by every wait for a result).
+        _ = libpq.p.setnonblocking(handle, 1)
     }
 
     deinit {
@@ -51,6 +65,7 @@ final class PostgreSQLConnection: DatabaseConnection {
     }
 
     var isInTransaction: Bool {
+        if beginPending { return true }
         let status = libpq.p.transactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
@@ -65,6 +80,12 @@ final class PostgreSQLConnection: DatabaseConnection {
     func execute(_ sql: String) throws(DatabaseError) {
         if holdsWrites { try writeHeld() }
         try finishPipeline()
+        if beginPending && sql == "ROLLBACK" {
+            // Nothing of the transaction was sent.
+            beginPending = false
+            return
+        }
+        try sendPendingBegin()
         let result = libpq.p.exec(handle, sql)
         defer { libpq.p.clear(result) }
         try check(result, sql: sql)
@@ -74,16 +95,53 @@ final class PostgreSQLConnection: DatabaseConnection {
         PostgreSQLStatement(connection: self, sql: sql)
     }
 
+    private var templates: [String: PostgreSQLSyntax.Template] = [:]
+
+    /// `sql` cut at its placeholders, scanned once per connection.
+    func template(for sql: String) -> PostgreSQLSyntax.Template {
+        if let known = templates[sql] { return known }
+        let template = PostgreSQLSyntax.template(sql)
+        templates[sql] = template
+        return template
+    }
+
+    /// Opens a transaction whose BEGIN is sent with the first statement that follows.
+    func beginLazily() {
+        beginPending = true
+    }
+
+    /// Forgets a transaction begun lazily of which nothing was sent: it has nothing to commit.
+    func cancelPendingBegin() {
+        beginPending = false
+    }
+
+    /// Sends the pending BEGIN on its own, for a statement that cannot carry it (one with parameters).
+    func sendPendingBegin() throws(DatabaseError) {
+        guard beginPending else { return }
+        beginPending = false
+        let result = libpq.p.exec(handle, "BEGIN")
+        defer { libpq.p.clear(result) }
+        try check(result, sql: "BEGIN")
+    }
+
     /// Sends statements that return no rows in one go (libpq's pipeline mode) and returns without
     /// waiting: PostgreSQL runs them while the caller goes on (the server parses the next points
     /// while the database inserts these), and their results are read before anything else runs
     /// here (`finishPipeline`), which throws the first error; the statements after it did not
     /// run (PostgreSQL aborts the transaction there).
-    func sendPipelined(_ statements: [PostgreSQLStatement]) throws(DatabaseError) {
+    /// `thenRun`: statements without parameters sent after them; when the last is COMMIT, the
+    /// commit's outcome is told to `heldWrites` once its result is read.
+    func sendPipelined(_ statements: [PostgreSQLStatement], thenRun trailer: [String] = []) throws(DatabaseError) {
         try finishPipeline()
+        var statements = statements + trailer.map { PostgreSQLStatement(connection: self, sql: $0) }
         guard !statements.isEmpty else { return }
+        if beginPending {
+            beginPending = false
+            statements.insert(PostgreSQLStatement(connection: self, sql: "BEGIN"), at: 0)
+        }
         guard libpq.p.enterPipelineMode(handle) == 1 else { throw failure(sql: statements[0].sql) }
         inFlight = []
+        commitInFlight = trailer.last == "COMMIT"
         for statement in statements {
             do {
                 try statement.sendQueued()
@@ -97,47 +155,94 @@ final class PostgreSQLConnection: DatabaseConnection {
         pipelining = true
     }
 
-    /// Runs `sql` (a `COPY ... FROM STDIN`) with `data` in COPY's text format, and returns
+    /// Runs `sql` (a `COPY ... FROM STDIN`) with `data` in the format it names, and returns
     /// without waiting for its result, which is read as a pipeline's is (`finishPipeline`).
-    func sendCopy(_ sql: String, data: [UInt8]) throws(DatabaseError) {
+    /// `thenRun`: statements without parameters that follow the COPY in the same query, run by the
+    /// database once it has the data, without another round trip (a COMMIT among them is
+    /// reported as `sendPipelined`'s is). The COPY waits only for what was sent before it.
+    func sendCopy(_ sql: String, data: [UInt8], thenRun trailer: [String] = []) throws(DatabaseError) {
         try finishPipeline()
-        let started = libpq.p.exec(handle, sql)
+        let statements = (beginPending ? ["BEGIN"] : []) + [sql] + trailer
+        beginPending = false
+        let started = libpq.p.exec(handle, statements.joined(separator: ";\n"))
         defer { libpq.p.clear(started) }
         try check(started, sql: sql)
         let sent = data.withUnsafeBytes { bytes in
             libpq.p.putCopyData(handle, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
         guard sent == 1, libpq.p.putCopyEnd(handle, nil) == 1 else { throw failure(sql: sql) }
-        copyInFlight = sql
+        // The results before the COPY's were read by exec.
+        queryInFlight = Array(statements.drop { $0 != sql })
+        commitInFlight = trailer.last == "COMMIT"
+    }
+
+    /// Whether a COMMIT was sent whose result is not read yet.
+    var isCommitInFlight: Bool { commitInFlight }
+
+    /// Pushes queued data to the server as far as its socket takes it now, without waiting.
+    func sendPending() {
+        _ = libpq.p.flush(handle)
     }
 
     /// Reads the results of what `sendPipelined` or `sendCopy` sent (leaving pipeline mode).
     func finishPipeline() throws(DatabaseError) {
-        if let sql = copyInFlight {
-            copyInFlight = nil
+        let committed = commitInFlight
+        commitInFlight = false
+        do {
+            try readSentResults()
+        } catch {
+            lastFailure = error
+            if committed {
+                // The transaction is over either way: a failed one is rolled back here, as nothing
+                // of the next was sent yet.
+                if libpq.p.transactionStatus(handle) == PQTRANS_INERROR {
+                    libpq.p.clear(libpq.p.exec(handle, "ROLLBACK"))
+                }
+                heldWrites?.sentCommitFailed(error)
+            }
+            throw error
+        }
+        if committed { heldWrites?.sentCommitSucceeded() }
+    }
+
+    /// Every statement sent must answer: one whose result never came (the connection went away)
+    /// fails, and one that did is done, though the connection be lost after it (a commit whose
+    /// result was read is not written again).
+    private func readSentResults() throws(DatabaseError) {
+        if !queryInFlight.isEmpty {
+            let statements = queryInFlight
+            queryInFlight = []
             var firstError: DatabaseError?
+            var succeeded = 0
             while let result = libpq.p.getResult(handle) {
-                if firstError == nil {
-                    do { try check(result, sql: sql) } catch { firstError = error }
+                if firstError == nil && succeeded < statements.count {
+                    do {
+                        try check(result, sql: statements[succeeded])
+                        succeeded += 1
+                    } catch {
+                        firstError = error
+                    }
                 }
                 libpq.p.clear(result)
             }
-            if let firstError {
-                lastFailure = firstError
-                throw firstError
-            }
+            // The statements after a failed one do not run, and have no result.
+            if let firstError { throw firstError }
+            if succeeded < statements.count { throw failure(sql: statements[succeeded]) }
         }
         guard pipelining else { return }
         pipelining = false
         var firstError = sendFailure
         sendFailure = nil
         for sql in inFlight {
+            var answered = false
             while let result = libpq.p.getResult(handle) {
+                answered = true
                 if firstError == nil && libpq.p.resultStatus(result) != PGRES_PIPELINE_ABORTED {
                     do { try check(result, sql: sql) } catch { firstError = error }
                 }
                 libpq.p.clear(result)
             }
+            if !answered && firstError == nil { firstError = failure(sql: sql) }
         }
         // The synchronisation point's own result ends the pipeline.
         while let result = libpq.p.getResult(handle) {
@@ -146,13 +251,8 @@ final class PostgreSQLConnection: DatabaseConnection {
             if status == PGRES_PIPELINE_SYNC { break }
         }
         _ = libpq.p.exitPipelineMode(handle)
-        let sql = inFlight.first
         inFlight = []
-        if let firstError {
-            lastFailure = firstError
-            throw firstError
-        }
-        if !isConnected { throw failure(sql: sql) }
+        if let firstError { throw firstError }
     }
 
     /// Throws unless `result` is a success.

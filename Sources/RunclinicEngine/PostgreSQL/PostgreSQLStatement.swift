@@ -23,9 +23,9 @@ final class PostgreSQLStatement: DatabaseStatement {
     init(connection: PostgreSQLConnection, sql: String) {
         self.connection = connection
         self.sql = sql
-        let translated = PostgreSQLSyntax.translate(sql)
-        statementText = translated.text
-        parameters = Array(repeating: .null, count: translated.parameterCount)
+        let template = connection.template(for: sql)
+        statementText = template.rendered { "$\($0)" }
+        parameters = Array(repeating: .null, count: template.parameterCount)
     }
 
     deinit {
@@ -79,6 +79,7 @@ final class PostgreSQLStatement: DatabaseStatement {
 
     private func execute() throws(DatabaseError) {
         try connection.finishPipeline()
+        try connection.sendPendingBegin()
         let libpq = connection.libpq
         let handle = connection.handle
         let text = statementText

@@ -22,6 +22,12 @@ public struct LostWrites: Sendable, Equatable {
         lastStep = max(lastStep, step)
     }
 
+    mutating func add(_ other: LostWrites) {
+        points += other.points
+        firstStep = min(firstStep, other.firstStep)
+        lastStep = max(lastStep, other.lastStep)
+    }
+
     public var description: String {
         "\(points) fire-and-forget point\(points == 1 ? "" : "s") of run \(runID) (steps \(firstStep)-\(lastStep)) could not be committed and are lost: \(reason)"
     }

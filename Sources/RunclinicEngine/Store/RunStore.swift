@@ -94,11 +94,14 @@ public final class RunStore: Sendable {
         do {
             return try writer.withLock { state in
                 defer { if !state.unreportedLosses.isEmpty { losses = state.takeLosses() } }
+                state.beginCall()
                 do {
                     return try body(state)
                 } catch  where state.canRecover(from: error) {
-                    // A lost PostgreSQL connection: connect again, write what it held, and run
-                    // this call once more on the new one.
+                    // A lost PostgreSQL connection: connect again, write what it held (but what
+                    // this call kept, which it writes again), and run this call once more on the
+                    // new one.
+                    state.forgetCallWrites()
                     try state.recoverConnection(after: error)
                     do {
                         return try body(state)

@@ -19,12 +19,22 @@ final class StoreWriter: HeldWrites {
     var replay = TransactionReplay()
     /// Set when a lost connection did not come back within the deadline (StoreWriter+Reconnect).
     var connectionStayedAway = false
+    /// Points held since queued data was last pushed on to the database (see `hold`).
+    private var pointsSinceSend = 0
     /// Set once a COPY of points met a row another writer wrote: upserts only from then on.
     var copyDisabled = false
     /// Fire-and-forget points in the open transaction, by run: lost if its commit fails.
-    private var deferredPoints: [Int64: LostWrites] = [:]
+    var deferredPoints: [Int64: LostWrites] = [:]
+    /// PostgreSQL only: a group commit sent without waiting for its result, and what it held,
+    /// until the result is read (StoreWriter+PostgreSQLCommit).
+    var sentCommit = TransactionReplay()
+    var sentDeferredPoints: [Int64: LostWrites] = [:]
+    var commitSentAt: Double?
+    /// Where the current call's kept writes begin, and the fire-and-forget points it noted.
+    private var callMark = TransactionReplay.Mark()
+    private var callDeferred: [(run: Int64, points: Int)] = []
     /// Losses not yet reported (RunStore hands them to its loss handler outside the lock).
-    private(set) var unreportedLosses: [LostWrites] = []
+    var unreportedLosses: [LostWrites] = []
 
     private var keyIDs: [String: Int64] = [:]
     private var runs: [Int64: RunCache] = [:]
@@ -69,36 +79,29 @@ final class StoreWriter: HeldWrites {
     /// now, waiting out another process's commit window rather than failing later.
     func beginIfNeeded() throws(DatabaseError) {
         guard transactionOpenedAt == nil else { return }
-        try statement("BEGIN IMMEDIATE").run()
-        (connection as? PostgreSQLConnection)?.forgetLastFailure()
+        if let connection = connection as? PostgreSQLConnection {
+            connection.beginLazily()
+            connection.forgetLastFailure()
+        } else {
+            try statement("BEGIN IMMEDIATE").run()
+        }
         transactionOpenedAt = WallClock.now()
     }
 
     /// `durable: false`, for a group commit of fire-and-forget writes (the window's, or before a
-    /// read): on PostgreSQL it does not wait for the server to flush its log (synchronous_commit
-    /// off, for this transaction alone). Like SQLite's synchronous=NORMAL, that survives a killed
-    /// runclinic; a crash of the database server itself may lose its last fraction of a second.
-    /// Acknowledged writes, and `--durability full`, always wait.
-    func commit(durable: Bool = true) throws(DatabaseError) {
+    /// read): on PostgreSQL it does not wait for the server to flush its log (see
+    /// StoreWriter+PostgreSQLCommit). `waits: false` (PostgreSQL): the commit is sent with the held
+    /// writes and its result read later, while the next points are parsed.
+    func commit(durable: Bool = true, waits: Bool = true) throws(DatabaseError) {
+        if let connection = connection as? PostgreSQLConnection {
+            return try commitToPostgreSQL(connection, durable: durable, waits: waits)
+        }
         guard transactionOpenedAt != nil else { return }
         transactionOpenedAt = nil
         do throws(DatabaseError) {
-            if !durable && location.isPostgreSQL && sync != .full {
-                try statement("SET LOCAL synchronous_commit = off").run()
-            }
-            // PostgreSQL answers COMMIT of a failed transaction with a quiet ROLLBACK: caught
-            // here, what the transaction held is reported lost rather than dropped unsaid.
-            if connection.transactionFailed {
-                throw (connection as? PostgreSQLConnection)?.lastFailure
-                    ?? DatabaseError(
-                        sqlState: "25P02", message: "the transaction failed before its commit", sql: "COMMIT")
-            }
             try statement("COMMIT").run()
             deferredPoints.removeAll(keepingCapacity: true)
-            replay.clear()
         } catch {
-            // A lost PostgreSQL connection, or a COPY's conflict: the transaction is written again.
-            if canRecover(from: error) { throw error }
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             loseTransaction(error.description)
             throw error
@@ -134,6 +137,21 @@ final class StoreWriter: HeldWrites {
     /// Notes fire-and-forget points just written into the open transaction.
     func noteDeferred(run: Int64, points: Int, step: Int64) {
         deferredPoints[run, default: LostWrites(runID: run, points: 0, step: step)].add(points: points, step: step)
+        callDeferred.append((run, points))
+    }
+
+    /// A call to the store begins: what it keeps from here on is its own (see `forgetCallWrites`).
+    func beginCall() {
+        callMark = replay.end
+        callDeferred.removeAll(keepingCapacity: true)
+    }
+
+    /// The call failed in a way the writer recovers from, and will run again on the new
+    /// connection: what it kept is forgotten, so that it is written once, by the second run.
+    func forgetCallWrites() {
+        replay.forget(since: callMark)
+        for (run, points) in callDeferred { deferredPoints[run]?.points -= points }
+        callDeferred.removeAll()
     }
 
     func takeLosses() -> [LostWrites] {
@@ -142,9 +160,14 @@ final class StoreWriter: HeldWrites {
     }
 
     /// Commits when the open transaction has been open at least `age` seconds.
+    /// On PostgreSQL, first reads the result of a commit sent `age` ago or more, so that a group
+    /// commit is known to have succeeded (or its points reported lost) within about a window.
     func commit(ifOlderThan age: Double) throws(DatabaseError) {
+        if let sentAt = commitSentAt, WallClock.now() - sentAt >= age {
+            try (connection as? PostgreSQLConnection)?.finishPipeline()
+        }
         guard let openedAt = transactionOpenedAt, WallClock.now() - openedAt >= age else { return }
-        try commit(durable: false)
+        try commit(durable: false, waits: false)
     }
 
     func finish(_ durability: Durability, window: Double) throws(DatabaseError) {
@@ -327,10 +350,18 @@ final class StoreWriter: HeldWrites {
                 runID: run.record.id, keyID: ids[index], step: step, value: metric.value, time: time,
                 attempt: run.attempt, fresh: fresh)
             heldPoints.append(point)
-            if replay.isKept { replay.points.append(point) }
+            if replay.isKept { replay.keep(point) }
         }
         connection.holdsWrites = true
-        if heldPoints.count >= heldPointsBeforeWriting { try connection.writeHeld() }
+        if heldPoints.count >= heldPointsBeforeWriting {
+            try connection.writeHeld()
+        } else {
+            pointsSinceSend += metrics.count
+            if pointsSinceSend >= 64 {
+                pointsSinceSend = 0
+                connection.sendPending()
+            }
+        }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
     }
 
@@ -432,7 +463,7 @@ final class StoreWriter: HeldWrites {
     /// before the commit. `afterHeldPoints`: the held points go in first (the statement reads them).
     func writeKept(_ sql: String, _ values: [DatabaseValue], afterHeldPoints: Bool = false) throws(DatabaseError) {
         let write = TransactionReplay.Write(sql: sql, values: values)
-        if replay.isKept { replay.writes.append(write) }
+        if replay.isKept { replay.keep(write) }
         try writeRow(write, afterHeldPoints: afterHeldPoints)
     }
 

@@ -22,6 +22,44 @@ import Testing
                 == "SELECT CAST(width AS double precision) * height")
     }
 
+    @Test func valuesWrittenInAreQuotedLiterals() throws {
+        let sql = "INSERT INTO t (a, b, c, d, e) VALUES (?, ?, ?, '?', ?)"
+        let inlined = try PostgreSQLSyntax.inlined(
+            PostgreSQLSyntax.template(sql), [.integer(-7), .real(-0.0), .text("it's \\ $1 ?"), .null], sql: sql)
+        #expect(inlined == #"INSERT INTO t (a, b, c, d, e) VALUES ('-7', '-0.0', 'it''s \ $1 ?', '?', NULL)"#)
+        let numbered = "SELECT ?2, ?1, ?2"
+        #expect(
+            try PostgreSQLSyntax.inlined(
+                PostgreSQLSyntax.template(numbered), [.real(.nan), .text("''")], sql: numbered)
+                == #"SELECT '''''', 'NaN', ''''''"#)
+        #expect(throws: DatabaseError.self) {
+            try PostgreSQLSyntax.inlined(PostgreSQLSyntax.template("SELECT ?"), [.text("a\u{0}b")], sql: "SELECT ?")
+        }
+    }
+
+    /// A call that fails on a lost connection runs again: what it kept is forgotten first, even
+    /// once a failed commit's writes were put back in front of it.
+    @Test func aCallsKeptWritesAreToldFromThoseBeforeIt() {
+        func point(_ step: Int64) -> HeldPoint {
+            HeldPoint(runID: 1, keyID: 1, step: step, value: 0, time: 0, attempt: 0)
+        }
+        var replay = TransactionReplay()
+        replay.keep(point(1))
+        var sent = replay  // a commit sent without waiting
+        replay.clear()
+        replay.keep(point(2))
+        let call = replay.end
+        replay.keep(point(3))
+        replay.keep(TransactionReplay.Write(sql: "INSERT", values: []))
+        replay.prepend(sent)  // the sent commit failed
+        #expect(replay.points.map(\.step) == [1, 2, 3] && replay.writes.count == 1)
+        replay.forget(since: call)
+        #expect(replay.points.map(\.step) == [1, 2] && replay.writes.isEmpty)
+        sent.clear()
+        replay.prepend(sent)  // nothing to put back
+        #expect(replay.points.map(\.step) == [1, 2])
+    }
+
     @Test func passwordsAreNeverShown() {
         #expect(
             ConnectionString.redacted("postgresql://trainer:s3cret@db.lab:5432/runs")

@@ -44,6 +44,30 @@ def test_nan_infinities_and_negative_zero_are_stored_as_such(binary, pg):
     assert as_text[:4] == ["NaN", "Infinity", "-Infinity", "-0"]
 
 
+def test_rows_sent_after_a_copy_of_points_keep_their_text_exactly(binary, pg):
+    """A validation batch and an alert committed with fire-and-forget points go in the same query
+    as the points' COPY, their values written in as literals: quotes, backslashes, placeholders
+    and any script come back as they went in."""
+    tricky = ["it's.png", "back\\slash\\n.png", "$1 ? ?2 '; DROP TABLE runs; --.png", "日本/ß/é.png", "''"]
+    name = "it's \\ loss ?1 $2"
+    # A long commit window: the batch is committed with the points before it, not after them.
+    with Client.spawn(db=pg, binary=binary, args=["--commit-window-ms", "1000"]) as client:
+        run = client.call("run.start", name="quotes")["run_id"]
+        for step in range(200):
+            client.notify("monitor.log", run=run, step=step, metrics={"loss": 1.0 / (step + 1), name: 0.5})
+        client.call("monitor.batch", run=run, step=199, batch=0, metrics={"acc's": 0.5}, samples=tricky)
+        client.notify("monitor.log", run=run, step=200, metrics={"loss": 0.1, name: math.nan})
+        batches = client.call("run.batches", run=run)["batches"]
+        anomalies = client.call("run.anomalies", run=run)["anomalies"]
+        series = client.call("run.metrics", run=run)["series"]
+        assert not client.notification_errors
+    assert [batch["samples"] for batch in batches] == [tricky]
+    assert list(batches[0]["metrics"]) == ["acc's"]
+    assert any(anomaly["type"] == "non_finite" and anomaly["metric"] == name for anomaly in anomalies)
+    assert len(series[name]["values"]) == 201 and len(series["loss"]["values"]) == 201
+    assert pg.cluster.psql("SELECT count(*) FROM runs", pg.database) == [["1"]]
+
+
 def test_servers_on_many_trainers_share_one_store_and_one_run_name(binary, pg):
     """Six servers, one per trainer, on one database: they start the same run name at once and
     log their own metrics to it, fire-and-forget and acknowledged; nothing is lost or doubled."""
