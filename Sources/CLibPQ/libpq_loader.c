@@ -50,6 +50,7 @@ static int resolve(void *handle, const char *name) {
     RESOLVE(getResult, PQgetResult);
     RESOLVE(setnonblocking, PQsetnonblocking);
     RESOLVE(flush, PQflush);
+    RESOLVE(isBusy, PQisBusy);
     return 1;
 }
 

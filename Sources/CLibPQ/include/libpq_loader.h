@@ -38,6 +38,7 @@ typedef struct rc_libpq {
     __typeof__(PQgetResult) *getResult;
     __typeof__(PQsetnonblocking) *setnonblocking;
     __typeof__(PQflush) *flush;
+    __typeof__(PQisBusy) *isBusy;
 } rc_libpq;
 
 /// Loads libpq once (the first of `names`, a colon-separated list, that loads). Returns NULL and

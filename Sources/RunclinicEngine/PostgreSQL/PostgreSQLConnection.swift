@@ -18,8 +18,10 @@ final class PostgreSQLConnection: DatabaseConnection {
     private var inFlight: [String] = []
     private var sendFailure: DatabaseError?
     /// The statements of a query sent by `sendCopy` (a `COPY ... FROM STDIN` among them) whose
-    /// results are not read yet: a result is the next statement's, and errors name it.
+    /// results are not all read yet: a result is the next statement's, and errors name it.
     private var queryInFlight: [String] = []
+    private var queryAnswered = 0
+    private var queryError: DatabaseError?
     /// What was sent ends with a COMMIT whose result is not read yet: its outcome goes to
     /// `heldWrites` when it is (see `sendPipelined`).
     private var commitInFlight = false
@@ -173,18 +175,55 @@ final class PostgreSQLConnection: DatabaseConnection {
         guard sent == 1, libpq.p.putCopyEnd(handle, nil) == 1 else { throw failure(sql: sql) }
         // The results before the COPY's were read by exec.
         queryInFlight = Array(statements.drop { $0 != sql })
+        queryAnswered = 0
+        queryError = nil
         commitInFlight = trailer.last == "COMMIT"
     }
 
-    /// Whether a COMMIT was sent whose result is not read yet.
-    var isCommitInFlight: Bool { commitInFlight }
+    /// Whether something sent has results not read yet.
+    var hasUnreadResults: Bool { pipelining || !queryInFlight.isEmpty }
+    var hasUnreadPipeline: Bool { pipelining }
+
+    /// Reads the results that have arrived of what `sendCopy` sent, without waiting: true once
+    /// nothing sent is left unread (its outcome then handled, and thrown, as `finishPipeline`'s).
+    /// A pipeline is read whole by `finishPipeline`, so one in flight answers false.
+    func readArrivedResults() throws(DatabaseError) -> Bool {
+        guard hasUnreadResults else { return true }
+        guard !pipelining else { return false }
+        // Data still queued here has not reached the database, which cannot have answered it.
+        if libpq.p.flush(handle) != 0 { return false }
+        guard libpq.p.consumeInput(handle) == 1 else {
+            try finishPipeline()  // the connection failed: this throws
+            return true
+        }
+        while libpq.p.isBusy(handle) == 0 {
+            guard let result = libpq.p.getResult(handle) else {
+                try finishPipeline()
+                return true
+            }
+            absorbQueryResult(result)
+        }
+        return false
+    }
+
+    private func absorbQueryResult(_ result: OpaquePointer) {
+        defer { libpq.p.clear(result) }
+        guard queryError == nil, queryAnswered < queryInFlight.count else { return }
+        do {
+            try check(result, sql: queryInFlight[queryAnswered])
+            queryAnswered += 1
+        } catch {
+            queryError = error
+        }
+    }
 
     /// Pushes queued data to the server as far as its socket takes it now, without waiting.
     func sendPending() {
         _ = libpq.p.flush(handle)
     }
 
-    /// Reads the results of what `sendPipelined` or `sendCopy` sent (leaving pipeline mode).
+    /// Reads the results of what `sendPipelined` or `sendCopy` sent, waiting for those still to
+    /// come (and leaves pipeline mode); a sent commit's outcome goes to `heldWrites`.
     func finishPipeline() throws(DatabaseError) {
         let committed = commitInFlight
         commitInFlight = false
@@ -210,24 +249,12 @@ final class PostgreSQLConnection: DatabaseConnection {
     /// result was read is not written again).
     private func readSentResults() throws(DatabaseError) {
         if !queryInFlight.isEmpty {
+            while let result = libpq.p.getResult(handle) { absorbQueryResult(result) }
             let statements = queryInFlight
             queryInFlight = []
-            var firstError: DatabaseError?
-            var succeeded = 0
-            while let result = libpq.p.getResult(handle) {
-                if firstError == nil && succeeded < statements.count {
-                    do {
-                        try check(result, sql: statements[succeeded])
-                        succeeded += 1
-                    } catch {
-                        firstError = error
-                    }
-                }
-                libpq.p.clear(result)
-            }
             // The statements after a failed one do not run, and have no result.
-            if let firstError { throw firstError }
-            if succeeded < statements.count { throw failure(sql: statements[succeeded]) }
+            if let queryError { throw queryError }
+            if queryAnswered < statements.count { throw failure(sql: statements[queryAnswered]) }
         }
         guard pipelining else { return }
         pipelining = false

@@ -160,11 +160,18 @@ final class StoreWriter: HeldWrites {
     }
 
     /// Commits when the open transaction has been open at least `age` seconds.
-    /// On PostgreSQL, first reads the result of a commit sent `age` ago or more, so that a group
-    /// commit is known to have succeeded (or its points reported lost) within about a window.
+    ///
+    /// On PostgreSQL, a group commit whose database is still busy with the last one waits, and
+    /// grows, rather than the writer (and the trainer behind it) waiting on the database: the
+    /// database then takes larger transactions, as fast as it can. A commit unanswered after
+    /// several windows is waited for, which bounds how far the database may fall behind.
     func commit(ifOlderThan age: Double) throws(DatabaseError) {
-        if let sentAt = commitSentAt, WallClock.now() - sentAt >= age {
-            try (connection as? PostgreSQLConnection)?.finishPipeline()
+        if let connection = connection as? PostgreSQLConnection, let sentAt = commitSentAt,
+            try !connection.readArrivedResults()
+        {
+            let patience = connection.hasUnreadPipeline ? age : 4 * age
+            guard WallClock.now() - sentAt >= patience else { return }
+            try connection.finishPipeline()
         }
         guard let openedAt = transactionOpenedAt, WallClock.now() - openedAt >= age else { return }
         try commit(durable: false, waits: false)
@@ -353,16 +360,25 @@ final class StoreWriter: HeldWrites {
             if replay.isKept { replay.keep(point) }
         }
         connection.holdsWrites = true
-        if heldPoints.count >= heldPointsBeforeWriting {
+        pointsSinceSend += metrics.count
+        if heldPoints.count >= heldPointsBeforeWriting, try databaseTakesMore() {
             try connection.writeHeld()
-        } else {
-            pointsSinceSend += metrics.count
-            if pointsSinceSend >= 64 {
-                pointsSinceSend = 0
-                connection.sendPending()
-            }
+        } else if pointsSinceSend >= 64 {
+            pointsSinceSend = 0
+            connection.sendPending()
         }
         if step > run.lastStep ?? Int64.min { run.lastStep = step }
+    }
+
+    /// Whether held points can be sent now: on PostgreSQL, not while the database is still busy
+    /// with what was sent before (asked every 64 points), unless eight times as many are held.
+    private func databaseTakesMore() throws(DatabaseError) -> Bool {
+        guard let connection = connection as? PostgreSQLConnection, connection.hasUnreadResults,
+            heldPoints.count < 8 * heldPointsBeforeWriting
+        else { return true }
+        guard pointsSinceSend >= 64 else { return false }
+        pointsSinceSend = 0
+        return try connection.readArrivedResults()
     }
 
     /// Inserts the held points, in statements of 256, 128, ... 1 rows (few statements to prepare).
