@@ -166,7 +166,7 @@ final class StoreWriter: HeldWrites {
     /// database then takes larger transactions, as fast as it can. A commit unanswered after
     /// several windows is waited for, which bounds how far the database may fall behind.
     func commit(ifOlderThan age: Double) throws(DatabaseError) {
-        if let connection = connection as? PostgreSQLConnection, let sentAt = commitSentAt,
+        if let sentAt = commitSentAt, let connection = connection as? PostgreSQLConnection,
             try !connection.readArrivedResults()
         {
             let patience = connection.hasUnreadPipeline ? age : 4 * age
