@@ -24,7 +24,7 @@ final class PostgreSQLStatement: DatabaseStatement {
         self.connection = connection
         self.sql = sql
         let template = connection.template(for: sql)
-        statementText = template.rendered { "$\($0)" }
+        statementText = template.numbered
         parameters = Array(repeating: .null, count: template.parameterCount)
     }
 

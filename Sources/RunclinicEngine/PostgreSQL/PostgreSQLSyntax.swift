@@ -9,7 +9,16 @@ enum PostgreSQLSyntax {
         let pieces: [String]
         /// Each placeholder's parameter number, from 1.
         let placeholders: [Int]
-        var parameterCount: Int { placeholders.max() ?? 0 }
+        let parameterCount: Int
+        /// The statement with `$N` placeholders, as it is prepared.
+        private(set) var numbered = ""
+
+        init(pieces: [String], placeholders: [Int]) {
+            self.pieces = pieces
+            self.placeholders = placeholders
+            parameterCount = placeholders.max() ?? 0
+            numbered = rendered { "$\($0)" }
+        }
 
         func rendered(_ placeholder: (Int) -> String) -> String {
             var output = pieces[0]
@@ -19,11 +28,6 @@ enum PostgreSQLSyntax {
             }
             return output
         }
-    }
-
-    static func translate(_ sql: String) -> (text: String, parameterCount: Int) {
-        let template = template(sql)
-        return (template.rendered { "$\($0)" }, template.parameterCount)
     }
 
     /// `sql` with its values written in as quoted literals, for a statement sent inside a query

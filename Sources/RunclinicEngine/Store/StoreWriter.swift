@@ -137,7 +137,7 @@ final class StoreWriter: HeldWrites {
     /// Notes fire-and-forget points just written into the open transaction.
     func noteDeferred(run: Int64, points: Int, step: Int64) {
         deferredPoints[run, default: LostWrites(runID: run, points: 0, step: step)].add(points: points, step: step)
-        callDeferred.append((run, points))
+        if replay.isKept { callDeferred.append((run, points)) }  // only a kept replay is written again
     }
 
     /// A call to the store begins: what it keeps from here on is its own (see `forgetCallWrites`).

@@ -6,19 +6,19 @@ import Testing
 /// itself runs on a real PostgreSQL in the Python suite: RUNCLINIC_TEST_STORE=postgresql.)
 @Suite struct PostgreSQLSpellingTests {
     @Test func placeholdersAreNumberedAndQuotedTextIsLeftAlone() {
-        let plain = PostgreSQLSyntax.translate("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)")
-        #expect(plain.text == "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)")
+        let plain = PostgreSQLSyntax.template("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)")
+        #expect(plain.numbered == "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)")
         #expect(plain.parameterCount == 3)
-        let numbered = PostgreSQLSyntax.translate("SELECT 1 FROM x WHERE p = ?1 OR q = ?1 LIMIT ?2")
-        #expect(numbered.text == "SELECT 1 FROM x WHERE p = $1 OR q = $1 LIMIT $2" && numbered.parameterCount == 2)
-        let identifier = PostgreSQLSyntax.translate(#"SELECT "what?" FROM t WHERE x = ?"#)
-        #expect(identifier.text == #"SELECT "what?" FROM t WHERE x = $1"#)
+        let numbered = PostgreSQLSyntax.template("SELECT 1 FROM x WHERE p = ?1 OR q = ?1 LIMIT ?2")
+        #expect(numbered.numbered == "SELECT 1 FROM x WHERE p = $1 OR q = $1 LIMIT $2" && numbered.parameterCount == 2)
+        let identifier = PostgreSQLSyntax.template(#"SELECT "what?" FROM t WHERE x = ?"#)
+        #expect(identifier.numbered == #"SELECT "what?" FROM t WHERE x = $1"#)
     }
 
     @Test func sqliteOnlySpellingsBecomePostgreSQLs() {
-        #expect(PostgreSQLSyntax.translate("BEGIN IMMEDIATE").text == "BEGIN")
+        #expect(PostgreSQLSyntax.template("BEGIN IMMEDIATE").numbered == "BEGIN")
         #expect(
-            PostgreSQLSyntax.translate("SELECT CAST(width AS REAL) * height").text
+            PostgreSQLSyntax.template("SELECT CAST(width AS REAL) * height").numbered
                 == "SELECT CAST(width AS double precision) * height")
     }
 
