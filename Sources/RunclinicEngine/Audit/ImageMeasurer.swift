@@ -38,6 +38,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// across the image (see image_inspection.h).
     public let sharpnessRatio: Double?
     public let colourSpread: Double?
+    /// How little of the sharpest regions' detail a further blur takes away, whatever their
+    /// contrast (0 crisp, 1 soft; nil when no region has content; see image_inspection.h).
+    public let blurEffect: Double?
 }
 
 /// The text lines of a page, found against its local background, and how upright they stand.
@@ -162,7 +165,8 @@ public final class ImageMeasurer: Sendable {
                         upright: result.page_upright.isFinite ? result.page_upright : nil)
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
-                colourSpread: result.colour_spread)
+                colourSpread: result.colour_spread,
+                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

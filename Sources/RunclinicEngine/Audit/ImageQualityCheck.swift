@@ -65,10 +65,6 @@ public struct ImageQualityCheck: Sendable {
                     path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
                     "aspect ratio 1:\(aspect.shortDescription)"))
         }
-        // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all.
-        let dark =
-            measures.meanBrightness < thresholds.darkMean
-            && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
         let contrast = measures.brightestLevel - measures.darkestLevel
         // Near-uniform: no edges and, seen at 48x48, under 20 grey levels between the darkest and
         // brightest parts and little change of colour (scanner noise on a blank page, a flat wall
@@ -79,6 +75,13 @@ public struct ImageQualityCheck: Sendable {
             measures.edgeDensity < 0.01
             && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
                 || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
+        // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all. An
+        // image with no detail at all (not even a dark frame's sensor noise) is said to be blank,
+        // whatever its brightness: that it is dim too is not the news.
+        let featureless = nearUniform && measures.sharpness < 1
+        let dark =
+            !featureless && measures.meanBrightness < thresholds.darkMean
+            && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
@@ -96,11 +99,23 @@ public struct ImageQualityCheck: Sendable {
         // one, without edges (blurred scans: ratio 0.05-0.11; washed-out pages keep 0.14 and up).
         let smearedPage =
             (clipped || faded) && (measures.sharpnessRatio ?? 1) < thresholds.blurredPageRatio
+        // Or soft everywhere, whatever the contrast: a further blur takes little away from even
+        // its sharpest regions (a small photo under a defocus disc keeps some Laplacian variance
+        // at its own size, but not its crispness). Grey pages (scans: grey and light) are crisp by
+        // nature: an in-focus page keeps its blur effect under 0.25, so for them the bar is lower.
+        let blurEffect = measures.blurEffect ?? 0
+        let softEverywhere =
+            measures.sharpness < 2 * thresholds.blurThreshold && (measures.sharpnessRatio ?? 0) < 0.2
+            && (blurEffect >= thresholds.blurEffect
+                || (measures.colourfulness < 3 && measures.meanBrightness > 150
+                    && blurEffect >= thresholds.blurEffect - 0.2))
         let blurred =
-            !nearUniform && measures.sharpness < thresholds.blurThreshold
-            && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
-                || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5)
-                || smearedPage)
+            !nearUniform
+            && ((measures.sharpness < thresholds.blurThreshold
+                && ((contrast >= 40 && (measures.sharpnessRatio ?? 1) < thresholds.blurRatio)
+                    || (contrast < 40 && measures.thumbnailRange >= 30 && measures.sharpness < 5)
+                    || smearedPage))
+                || softEverywhere)
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
         // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
         let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
@@ -115,7 +130,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
-                    "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, at 1,024 px"
+                    "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \((measures.blurEffect ?? 0).shortDescription), at 1,024 px"
                 ))
         }
         if dark {

@@ -21,6 +21,12 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// ratio under which it is blurred rather than washed out: blurred scans 0.05-0.11, washed-out
     /// pages and photos 0.14 and up.
     public var blurredPageRatio = 0.12
+    /// ...or the blur effect (Crete et al. 2007) of its sharpest regions over which an image with
+    /// little detail (Laplacian variance under 2x blur_threshold, under 0.2 of its contrast) is
+    /// soft everywhere (0.2 less for a grey, light image: a scan): in-focus pages 0.25 at most, photos mostly
+    /// under 0.45; a defocus disc of 3 px or more leaves a small photo at 0.37-0.74 and a page at
+    /// 0.41 and up.
+    public var blurEffect = 0.55
     /// Mean brightness (0-255) under which an image with half its pixels black is dark (a dim
     /// evening photo with its lights sits at 30-50; photos darkened past use under 30).
     public var darkMean = 40.0
@@ -47,7 +53,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     static let keys = [
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
         "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
-        "min_range", "blurred_page_ratio",
+        "min_range", "blurred_page_ratio", "blur_effect",
     ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
@@ -81,6 +87,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "max_rotation": thresholds.maximumRotation = number
             case "blur_ratio": thresholds.blurRatio = number
             case "blurred_page_ratio": thresholds.blurredPageRatio = number
+            case "blur_effect": thresholds.blurEffect = number
             case "min_range": thresholds.minimumRange = number
             default: thresholds.grayscaleColourfulness = number
             }

@@ -15,11 +15,14 @@ def gallery(tmp_path):
         "receipt": shutil.copy(FIXTURES / "receipt.jpg", tmp_path / "receipt.jpg"),
         "photo": shutil.copy(FIXTURES / "photo.jpg", tmp_path / "photo.jpg"),
         "blurry": shutil.copy(FIXTURES / "photo_blurred.jpg", tmp_path / "blurry.jpg"),
+        "small_defocused": shutil.copy(FIXTURES / "photo_small_defocused.jpg", tmp_path / "small_defocused.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
         "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
         "dark": png(tmp_path / "dark.png", 200, 200, lambda x, y: (x * y) % 25),
         "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
+        # Dim and without any detail (a lens cap, a frame of nothing): blank is the news, not dark.
+        "dark_blank": png(tmp_path / "dark_blank.png", 200, 200, lambda x, y: 20 + (x + y) // 40),
         "washed_out": png(tmp_path / "washed.png", 200, 200, lambda x, y: 236 + (x * y) % 19),
         "strip": png(tmp_path / "strip.png", 1800, 120, textured),
         "bomb": png(tmp_path / "bomb.png", 10, 10, textured, claimed=(60000, 60000)),
@@ -35,7 +38,8 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "dark_blank": {"low_information"},
+    "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
 }
@@ -54,6 +58,9 @@ def test_each_defect_is_named(client, gallery):
 def test_thresholds_are_parameters(client, gallery):
     accepted, rejected = client.filter_images([gallery["tiny"], gallery["blurry"]], min_resolution=32, blur_threshold=1)
     assert accepted == [gallery["tiny"], gallery["blurry"]] and rejected == {}
+    # The blur effect has its own threshold: past what the defocused photo reaches, it passes.
+    accepted, rejected = client.filter_images([gallery["small_defocused"]], blur_effect=0.9)
+    assert accepted == [gallery["small_defocused"]] and rejected == {}
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
