@@ -36,6 +36,7 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
             linkerSettings: [
                 .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+                .linkedLibrary("jpeg"),
             ]
         ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.

@@ -7,10 +7,81 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <vector>
+
+#include <jpeglib.h>
+
+// libjpeg reports a fatal error by calling error_exit, which must not return: it jumps back to
+// jpeg_bgr. Warnings (a file cut short decodes with its missing part grey) are not printed.
+namespace {
+struct JpegFailure {
+    jpeg_error_mgr manager;
+    jmp_buf back;
+};
+}  // namespace
+extern "C" {
+static void rc_jpeg_failed(j_common_ptr info) { longjmp(reinterpret_cast<JpegFailure *>(info->err)->back, 1); }
+static void rc_jpeg_quiet(j_common_ptr, int) {}
+}
+
+// Decodes a JPEG of one component, or three in YCbCr, at 1/`reduction` of its size, straight into
+// BGR: OpenCV 4.6 asks libjpeg for RGB and swaps every pixel itself, which took longer than the
+// decoding (the same pixels, bit for bit, in 40% of the time at full size). Returns a malloc'd
+// buffer (the caller frees it), or nullptr when this path does not decode the file (CMYK,
+// corrupt): OpenCV then tries. No C++ object lives here, so the jump back from libjpeg skips no
+// destructor.
+static unsigned char *jpeg_bgr(const unsigned char *data, size_t size, int reduction, int *width, int *height,
+                                 int *components) {
+    jpeg_decompress_struct info;
+    JpegFailure failure;
+    unsigned char *volatile pixels = nullptr;
+    info.err = jpeg_std_error(&failure.manager);
+    failure.manager.error_exit = rc_jpeg_failed;
+    failure.manager.emit_message = rc_jpeg_quiet;
+    if (setjmp(failure.back)) {
+        jpeg_destroy_decompress(&info);
+        std::free(pixels);
+        return nullptr;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    if (info.num_components == 3 && (info.jpeg_color_space == JCS_YCbCr || info.jpeg_color_space == JCS_RGB)) {
+        info.out_color_space = JCS_EXT_BGR;
+    } else if (info.num_components == 1) {
+        info.out_color_space = JCS_GRAYSCALE;
+    } else {
+        jpeg_destroy_decompress(&info);
+        return nullptr;
+    }
+    info.scale_num = 1;
+    info.scale_denom = (unsigned int)reduction;
+    jpeg_start_decompress(&info);
+    const size_t stride = size_t(info.output_width) * size_t(info.output_components);
+    pixels = static_cast<unsigned char *>(std::malloc(stride * info.output_height));
+    if (pixels == nullptr) {
+        jpeg_destroy_decompress(&info);
+        return nullptr;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + stride * info.output_scanline;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    *width = int(info.output_width);
+    *height = int(info.output_height);
+    *components = info.output_components;
+    jpeg_destroy_decompress(&info);
+    return pixels;
+}
 
 namespace {
 
@@ -68,9 +139,11 @@ void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
 
 // Sharpness per 64x64 tile from one 16-bit Laplacian: the whole image's variance, the 95th
 // percentile over tiles with content, and the share of strong edges.
-void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
+// `content` gets, for each tile (row by row), whether it holds content.
+void measure_sharpness(const cv::Mat &grey, rc_image_measures *out, std::vector<uint8_t> *content) {
     if (grey.rows < 3 || grey.cols < 3) return;  // too small to have a Laplacian (and too_small anyway)
     const int tile = 64;
+    content->assign(size_t((grey.rows + tile - 1) / tile) * size_t((grey.cols + tile - 1) / tile), 0);
     std::vector<double> tiles, ratios;
     double sum = 0, squares = 0;
     long edges = 0;
@@ -123,6 +196,7 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
             const double grey_variance = double(grey_squares) / count - grey_mean * grey_mean;
             // A tile with content: not flat paper or sky (grey deviation over 8 levels).
             if (count >= tile * tile / 4 && grey_variance > 64) {
+                (*content)[size_t(top / tile) * size_t((grey.cols + tile - 1) / tile) + size_t(left / tile)] = 1;
                 const double mean = double(tile_sum) / count;
                 tiles.push_back(double(tile_squares) / count - mean * mean);
                 ratios.push_back(tiles.back() / grey_variance);
@@ -148,55 +222,46 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out) {
 // differences) and see how much the differences between neighbouring pixels shrink. A sharp image
 // loses most of them, a blurred one little. Per 64x64 tile with content (as measure_sharpness),
 // the larger of the two directions; the image's score is the 5th percentile, its sharpest tiles.
-void measure_blur_effect(const cv::Mat &grey, rc_image_measures *out) {
+void measure_blur_effect(const cv::Mat &grey, const std::vector<uint8_t> &content, rc_image_measures *out) {
     out->blur_effect = -1;
     if (grey.rows < 10 || grey.cols < 10) return;
     // Sums of 9 pixels (not means): whole numbers, so the comparison with 9x a difference is exact.
     cv::Mat down, across;
     cv::boxFilter(grey, down, CV_16U, cv::Size(1, 9), cv::Point(-1, -1), false);
     cv::boxFilter(grey, across, CV_16U, cv::Size(9, 1), cv::Point(-1, -1), false);
-    const int tile = 64;
+    const int tile = 64, columns = (grey.cols + tile - 1) / tile;
     std::vector<double> tiles;
-    for (int top = 0; top + 1 < grey.rows; top += tile) {
-        for (int left = 0; left + 1 < grey.cols; left += tile) {
+    for (int top = 0; top < grey.rows; top += tile) {
+        for (int left = 0; left < grey.cols; left += tile) {
+            // Only the tiles measure_sharpness found content in (flat paper or sky says nothing).
+            if (!content[size_t(top / tile) * size_t(columns) + size_t(left / tile)]) continue;
             const int bottom = std::min(grey.rows, top + tile), right = std::min(grey.cols, left + tile);
-            int64_t grey_sum = 0, grey_squares = 0;
             int64_t vertical = 0, vertical_kept = 0, horizontal = 0, horizontal_kept = 0;
             for (int row = top; row < bottom; ++row) {
                 const uint8_t *pixels = grey.ptr<uint8_t>(row);
                 const uint16_t *sums_across = across.ptr<uint16_t>(row);
-                int32_t row_grey = 0, row_squares = 0, row_horizontal = 0, row_horizontal_kept = 0;
-                for (int column = left; column < right; ++column) {
-                    row_grey += pixels[column];
-                    row_squares += int32_t(pixels[column]) * pixels[column];
-                }
+                int32_t row_horizontal = 0, row_horizontal_kept = 0;
                 for (int column = std::max(left, 1); column < right; ++column) {
                     const int32_t difference = 9 * std::abs(int32_t(pixels[column]) - pixels[column - 1]);
                     const int32_t blurred = std::abs(int32_t(sums_across[column]) - sums_across[column - 1]);
                     row_horizontal += difference;
                     row_horizontal_kept += std::max(0, difference - blurred);
                 }
-                if (row > 0) {
-                    const uint8_t *above = grey.ptr<uint8_t>(row - 1);
-                    const uint16_t *sums = down.ptr<uint16_t>(row), *sums_above = down.ptr<uint16_t>(row - 1);
-                    int32_t row_vertical = 0, row_vertical_kept = 0;
-                    for (int column = left; column < right; ++column) {
-                        const int32_t difference = 9 * std::abs(int32_t(pixels[column]) - above[column]);
-                        const int32_t blurred = std::abs(int32_t(sums[column]) - sums_above[column]);
-                        row_vertical += difference;
-                        row_vertical_kept += std::max(0, difference - blurred);
-                    }
-                    vertical += row_vertical;
-                    vertical_kept += row_vertical_kept;
-                }
-                grey_sum += row_grey;
-                grey_squares += row_squares;
                 horizontal += row_horizontal;
                 horizontal_kept += row_horizontal_kept;
+                if (row == 0) continue;
+                const uint8_t *above = grey.ptr<uint8_t>(row - 1);
+                const uint16_t *sums = down.ptr<uint16_t>(row), *sums_above = down.ptr<uint16_t>(row - 1);
+                int32_t row_vertical = 0, row_vertical_kept = 0;
+                for (int column = left; column < right; ++column) {
+                    const int32_t difference = 9 * std::abs(int32_t(pixels[column]) - above[column]);
+                    const int32_t blurred = std::abs(int32_t(sums[column]) - sums_above[column]);
+                    row_vertical += difference;
+                    row_vertical_kept += std::max(0, difference - blurred);
+                }
+                vertical += row_vertical;
+                vertical_kept += row_vertical_kept;
             }
-            const double count = double(bottom - top) * (right - left);
-            const double grey_mean = double(grey_sum) / count;
-            if (count < tile * tile / 4 || double(grey_squares) / count - grey_mean * grey_mean <= 64) continue;
             if (vertical <= 0 || horizontal <= 0) continue;
             tiles.push_back(std::max(double(vertical - vertical_kept) / double(vertical),
                                      double(horizontal - horizontal_kept) / double(horizontal)));
@@ -549,6 +614,49 @@ double colour_spread(const cv::Mat &bgr) {
     return std::max(spread(red_green), spread(yellow_blue));
 }
 
+// Scale first: every measure is taken at most `analysis_side` wide, so its cost and its value do
+// not depend on the resolution.
+cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
+    const int longer = std::max(image.cols, image.rows);
+    if (analysis_side <= 0 || longer <= analysis_side) return image;
+    const double factor = double(analysis_side) / longer;
+    // Under 2x, bilinear samples every source pixel's neighbourhood and costs a third of
+    // INTER_AREA's general path; beyond, INTER_AREA averages so nothing aliases.
+    cv::Mat small;
+    cv::resize(image, small, cv::Size(), factor, factor, factor >= 0.5 ? cv::INTER_LINEAR : cv::INTER_AREA);
+    return small;
+}
+
+// Colourfulness (mean |R-G| + |G-B| over 2) and colour spread of a BGR image.
+void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
+    int64_t difference = 0;
+    for (int row = 0; row < bgr.rows; ++row) {
+        const uint8_t *pixel = bgr.ptr<uint8_t>(row);
+        int32_t row_difference = 0;
+        for (int column = 0; column < bgr.cols; ++column, pixel += 3) {
+            row_difference += std::abs(int(pixel[2]) - int(pixel[1])) + std::abs(int(pixel[1]) - int(pixel[0]));
+        }
+        difference += row_difference;
+    }
+    out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
+    out->colour_spread = colour_spread(bgr);
+}
+
+// Everything measured on the grey image at analysis scale.
+void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_measures *out) {
+    std::vector<uint8_t> content;
+    measure_sharpness(scaled, out, &content);
+    // The blur effect says what the Laplacian cannot where it finds little detail; where it finds
+    // plenty (20x the default blur_threshold: in-focus pages sit at 900 and up), it is not taken.
+    if (out->sharpness < 400) measure_blur_effect(scaled, content, out); else out->blur_effect = -1;
+    long counts[256] = {0};
+    measure_histogram(scaled, counts, out);
+    measure_text_marks(scaled, counts, analysis_side, out);
+    measure_page_lines(scaled, out);
+    out->difference_hash = difference_hash(scaled);
+    thumbnail(scaled, out);
+}
+
 void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
     out->width = image.cols;
     out->height = image.rows;
@@ -558,16 +666,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     if (image.depth() != CV_8U) {
         image.convertTo(eight_bit, CV_8U, image.depth() == CV_16U ? 1.0 / 256.0 : 1.0);
     }
-    // Scale first: every measure is taken at most `analysis_side` wide, so its cost and its
-    // value do not depend on the resolution.
-    const int longer = std::max(eight_bit.cols, eight_bit.rows);
-    cv::Mat small = eight_bit;
-    if (analysis_side > 0 && longer > analysis_side) {
-        const double factor = double(analysis_side) / longer;
-        // Under 2x, bilinear samples every source pixel's neighbourhood and costs a third of
-        // INTER_AREA's general path; beyond, INTER_AREA averages so nothing aliases.
-        cv::resize(eight_bit, small, cv::Size(), factor, factor, factor >= 0.5 ? cv::INTER_LINEAR : cv::INTER_AREA);
-    }
+    const cv::Mat small = to_analysis_scale(eight_bit, analysis_side);
     cv::Mat scaled;
     if (small.channels() == 1) {
         scaled = small;
@@ -576,26 +675,9 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
         cv::Mat bgr;
         if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR); else bgr = small;
         cv::cvtColor(bgr, scaled, cv::COLOR_BGR2GRAY);
-        int64_t difference = 0;
-        for (int row = 0; row < bgr.rows; ++row) {
-            const uint8_t *pixel = bgr.ptr<uint8_t>(row);
-            int32_t row_difference = 0;
-            for (int column = 0; column < bgr.cols; ++column, pixel += 3) {
-                row_difference += std::abs(int(pixel[2]) - int(pixel[1])) + std::abs(int(pixel[1]) - int(pixel[0]));
-            }
-            difference += row_difference;
-        }
-        out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
-        out->colour_spread = colour_spread(bgr);
+        measure_colour(bgr, out);
     }
-    measure_sharpness(scaled, out);
-    measure_blur_effect(scaled, out);
-    long counts[256] = {0};
-    measure_histogram(scaled, counts, out);
-    measure_text_marks(scaled, counts, analysis_side, out);
-    measure_page_lines(scaled, out);
-    out->difference_hash = difference_hash(scaled);
-    thumbnail(scaled, out);
+    measure_grey(scaled, analysis_side, out);
 }
 
 }  // namespace
@@ -610,10 +692,27 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
     try {
         // Reduced decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR), so "grayscale" means a
         // colour file holding a grey picture, not a grey scan.
+        // A JPEG is decoded by libjpeg directly (see jpeg_bgr).
+        std::ifstream file(path, std::ios::binary);
+        char signature[2] = {0, 0};
+        if (file.read(signature, 2) && uint8_t(signature[0]) == 0xFF && uint8_t(signature[1]) == 0xD8) {
+            file.seekg(0);
+            const std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+            int width = 0, height = 0, components = 0;
+            unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components);
+            if (pixels != nullptr) {
+                struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
+                measure(cv::Mat(height, width, components == 3 ? CV_8UC3 : CV_8UC1, pixels), analysis_side, out);
+                out->status = 0;
+                return out->status;
+            }
+        }
+        file.close();
+        // EXIF orientation is the header check's to report: pixels are measured as stored.
         int flags = cv::IMREAD_UNCHANGED;
-        if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR;
-        if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR;
-        if (reduction == 8) flags = cv::IMREAD_REDUCED_GRAYSCALE_8 | cv::IMREAD_ANYCOLOR;
+        if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
+        if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
+        if (reduction == 8) flags = cv::IMREAD_REDUCED_GRAYSCALE_8 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         cv::Mat image = cv::imread(path, flags);
         if (image.empty()) {
             set_error(out, 1, "the decoder could not read this file");

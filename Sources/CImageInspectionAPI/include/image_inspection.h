@@ -69,7 +69,8 @@ typedef struct {
     /// The blur effect of the sharpest regions (Crete et al. 2007): how much of the differences
     /// between neighbouring pixels survives a 9-pixel box blur, taken away, over 64x64 tiles with
     /// content, the 5th percentile (the sharpest tiles). 0 crisp, 1 already as soft as the box;
-    /// unlike the Laplacian it does not depend on contrast. -1 when no tile has content.
+    /// unlike the Laplacian it does not depend on contrast. -1 when no tile has content, or when
+    /// the sharpest regions' Laplacian variance is 400 or more (plenty of detail: not taken).
     double blur_effect;
 } rc_image_measures;
 

@@ -39,7 +39,8 @@ public struct ImageMeasures: Sendable, Codable {
     public let sharpnessRatio: Double?
     public let colourSpread: Double?
     /// How little of the sharpest regions' detail a further blur takes away, whatever their
-    /// contrast (0 crisp, 1 soft; nil when no region has content; see image_inspection.h).
+    /// contrast (0 crisp, 1 soft; nil when no region has content, or when the Laplacian finds
+    /// plenty of detail, `sharpness` 400 and up; see image_inspection.h).
     public let blurEffect: Double?
 }
 

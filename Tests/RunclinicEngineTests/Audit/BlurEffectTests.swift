@@ -15,17 +15,27 @@ import Testing
 
     @Test func aFurtherBlurTakesLittleFromABlurredImage() throws {
         let measurer = try ImageMeasurer.shared()
-        func effect(_ name: String) throws -> Double {
-            try #require(try measurer.measure(path: Self.images.appendingPathComponent(name).path).blurEffect)
+        func measures(_ name: String) throws -> ImageMeasures {
+            try measurer.measure(path: Self.images.appendingPathComponent(name).path)
         }
-        // In focus: most of the differences go with a further blur; defocused, little does.
+        // In focus, the Laplacian finds plenty of detail and the blur effect is not taken.
         for sharp in ["page.jpg", "photo.jpg", "receipt.jpg", "page_photographed.jpg"] {
-            #expect(try effect(sharp) < 0.25, "\(sharp)")
+            let inFocus = try measures(sharp)
+            #expect(inFocus.sharpness >= 400 && inFocus.blurEffect == nil, "\(sharp)")
         }
-        #expect(try effect("photo_small_defocused.jpg") > 0.55)
-        #expect(try effect("photo_blurred.jpg") > 0.55)
-        // Its sensor noise keeps some crisp differences, but far fewer than the page had.
-        #expect(try effect("page_blurred.jpg") > 2 * effect("page.jpg"))
+        // Crisp but faint: a further blur still takes most of the differences away.
+        let faint = try measures("photo_faint.jpg")
+        let full = try measures("photo.jpg")
+        #expect(faint.sharpness < 400 && faint.sharpness < full.sharpness / 2)
+        #expect(try #require(faint.blurEffect) < 0.25)
+        // Defocused, a further blur takes little away; a small photo keeps some Laplacian
+        // variance at its own size, but not its crispness.
+        let small = try measures("photo_small_defocused.jpg")
+        #expect(small.sharpness > 10 && small.sharpness < 400)
+        #expect(try #require(small.blurEffect) > 0.55)
+        #expect(try #require(try measures("photo_blurred.jpg").blurEffect) > 0.55)
+        // The sensor noise on this one keeps some crisp differences.
+        #expect(try #require(try measures("page_blurred.jpg").blurEffect) > 0.3)
     }
 
     @Test func aSmallDefocusedPhotoIsBlurryByItsBlurEffectAlone() throws {
