@@ -113,6 +113,11 @@ struct AuditCommand: ParsableCommand {
             print("not opened: \(special.path) is a \(special.kind), not a regular file")
         }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
+        if summary.orientation.uncertain > 0 {
+            print(
+                "orientation: judged on \(summary.orientation.judged) images by their text; uncertain on \(summary.orientation.uncertain) (no text, or text that reads the same either way up): not guessed"
+            )
+        }
         if let report {
             print(
                 "gallery: \(try AuditGalleryWriter(directory: report).write(store: runStore, summary: summary, roots: paths))"

@@ -73,6 +73,7 @@ public struct AuditGalleryWriter: Sendable {
             "generated": ISO8601DateFormatter().string(from: Date()),
             "issues": issues, "hasIssues": !issues.isEmpty, "hasNotRegular": !summary.notRegularFiles.isEmpty,
             "notRegular": summary.notRegularFiles.map { "\($0.path) (\($0.kind))" },
+            "orientationJudged": summary.orientation.judged, "orientationUncertain": summary.orientation.uncertain,
         ]
         return try folder.write(
             try ReportTemplates.render("gallery.html", context), to: "audit_\(summary.auditID).html")

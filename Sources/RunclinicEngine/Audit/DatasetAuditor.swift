@@ -40,6 +40,8 @@ public struct DatasetAuditor: Sendable {
         /// Per issue: images found with it, and the first of them by path. The findings
         /// themselves are in the store (`RunStore.auditFindings`).
         public let counts: [(issue: ImageIssue, count: Int, example: String)]
+        /// Which way up the images stand, as far as their text lines say (see OrientationCoverage).
+        public let orientation: OrientationCoverage
         public let seconds: Double
 
         public var findingCount: Int { counts.reduce(0) { $0 + $1.count } }
@@ -71,6 +73,7 @@ public struct DatasetAuditor: Sendable {
             roots: paths, dataset: dataset, thresholds: "\(thresholds)", startedAt: started)
         var done = 0
         var reused = 0
+        var orientation = OrientationCoverage()
         let checks = self.checks
         let asked = checks.map(\.rawValue).sorted().joined(separator: ",")
         var fingerprint = DatasetFingerprint(
@@ -84,6 +87,7 @@ public struct DatasetAuditor: Sendable {
                     chunk, done: done, total: max(total, done + chunk.count), progress: progress,
                     isCancelled: isCancelled)
                 let judged = entries.map { check.findings(for: $0.inspection) }
+                for entry in entries { orientation.count(entry.inspection.measures) }
                 let images = zip(entries, judged).map { datasetImage($0, findings: $1) }
                 for image in images { fingerprint.combine(image) }
                 try store.storeAuditChunk(
@@ -117,7 +121,7 @@ public struct DatasetAuditor: Sendable {
         return Summary(
             auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
             unreadableFolders: files.unreadableFolders, notRegularFiles: files.notRegularFiles,
-            counts: try store.auditFindingCounts(auditID: auditID),
+            counts: try store.auditFindingCounts(auditID: auditID), orientation: orientation,
             seconds: WallClock.now() - started)
     }
 

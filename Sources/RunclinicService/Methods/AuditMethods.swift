@@ -56,6 +56,10 @@ extension RunclinicService {
                     "unreadable_folders": JSONValue(summary.unreadableFolders),
                     "not_regular_files": .array(
                         summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
+                    "orientation": [
+                        "judged": .int(Int64(summary.orientation.judged)),
+                        "uncertain": .int(Int64(summary.orientation.uncertain)),
+                    ],
                 ]
                 if let report { result["report"] = .string(report) }
                 return .object(result)

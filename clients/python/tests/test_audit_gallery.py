@@ -19,6 +19,9 @@ def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_sid
     # The duplicate group holds both files, side by side.
     group = re.search(r'<div class="group">(.*?)</div>\n', html, re.S).group(1)
     assert "photo.jpg" in group and "photo_copy.jpg" in group
+    orientation = result["orientation"]
+    assert f"judged on {orientation['judged']} images by their text lines; uncertain on {orientation['uncertain']}" in html
+    assert orientation["judged"] + orientation["uncertain"] >= 5
     done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
                            "--virtual-time-budget=5000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -29,4 +32,5 @@ def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_sid
     done = subprocess.run([binary, "audit", str(folder), "--db", str(tmp_path / "cli.db"), "--report", str(tmp_path / "cli")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "gallery: " in done.stdout
+    assert f"orientation: judged on {orientation['judged']} images by their text; uncertain on {orientation['uncertain']}" in done.stdout
     assert list((tmp_path / "cli").glob("audit_*.html"))
