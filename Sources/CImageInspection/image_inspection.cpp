@@ -627,17 +627,25 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
     return small;
 }
 
-// Colourfulness (mean |R-G| + |G-B| over 2) and colour spread of a BGR image.
+// Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a BGR image.
 void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
-    int64_t difference = 0;
+    int64_t difference = 0, paper = 0;
     for (int row = 0; row < bgr.rows; ++row) {
         const uint8_t *pixel = bgr.ptr<uint8_t>(row);
-        int32_t row_difference = 0;
+        int32_t row_difference = 0, row_paper = 0;
         for (int column = 0; column < bgr.cols; ++column, pixel += 3) {
-            row_difference += std::abs(int(pixel[2]) - int(pixel[1])) + std::abs(int(pixel[1]) - int(pixel[0]));
+            const int blue = pixel[0], green = pixel[1], red = pixel[2];
+            row_difference += std::abs(red - green) + std::abs(green - blue);
+            // JFIF's luma and chroma, in 1/1024ths: light and neutral is paper.
+            const int luma = 306 * red + 601 * green + 117 * blue;
+            const int chroma_red = 512 * red - 429 * green - 83 * blue;
+            const int chroma_blue = -173 * red - 339 * green + 512 * blue;
+            row_paper += luma > 140 * 1024 && std::abs(chroma_red) < 12 * 1024 && std::abs(chroma_blue) < 12 * 1024;
         }
         difference += row_difference;
+        paper += row_paper;
     }
+    out->paper_share = double(paper) / double(std::max(1, bgr.rows * bgr.cols));
     out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
     out->colour_spread = colour_spread(bgr);
 }
@@ -671,6 +679,7 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     if (small.channels() == 1) {
         scaled = small;
         out->colourfulness = 0;
+        out->paper_share = double(cv::countNonZero(small > 140)) / double(std::max(1, small.rows * small.cols));
     } else {
         cv::Mat bgr;
         if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR); else bgr = small;

@@ -72,6 +72,9 @@ typedef struct {
     /// unlike the Laplacian it does not depend on contrast. -1 when no tile has content, or when
     /// the sharpest regions' Laplacian variance is 400 or more (plenty of detail: not taken).
     double blur_effect;
+    /// Share of the image that looks like paper: light (grey level over 140) and neutral (both
+    /// chroma channels within 12 of grey). A page fills a third or more of its photograph with it.
+    double paper_share;
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

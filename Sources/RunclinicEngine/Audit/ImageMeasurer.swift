@@ -42,6 +42,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// contrast (0 crisp, 1 soft; nil when no region has content, or when the Laplacian finds
     /// plenty of detail, `sharpness` 400 and up; see image_inspection.h).
     public let blurEffect: Double?
+    /// Share of the image that is light, neutral paper (see image_inspection.h); nil in
+    /// inspections made before it was measured.
+    public let paperShare: Double?
 }
 
 /// The text lines of a page, found against its local background, and how upright they stand.
@@ -167,7 +170,7 @@ public final class ImageMeasurer: Sendable {
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,
-                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil)
+                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

@@ -6,6 +6,13 @@ import Foundation
 public struct ImageQualityCheck: Sendable {
     public var thresholds: ImageQualityThresholds
 
+    /// An image whose paper (light and neutral) covers this share is judged as a page for blur:
+    /// pages of the audit bench, scanned or photographed on a table, hold 0.4 and more.
+    static let pagePaperShare = 0.4
+    /// How much lower the blur-effect bar is for a page (in focus at 0.25 at most; under a
+    /// defocus disc at 0.41 and up).
+    static let pageBlurEffectAllowance = 0.15
+
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
     }
@@ -101,14 +108,14 @@ public struct ImageQualityCheck: Sendable {
             (clipped || faded) && (measures.sharpnessRatio ?? 1) < thresholds.blurredPageRatio
         // Or soft everywhere, whatever the contrast: a further blur takes little away from even
         // its sharpest regions (a small photo under a defocus disc keeps some Laplacian variance
-        // at its own size, but not its crispness). Grey pages (scans: grey and light) are crisp by
-        // nature: an in-focus page keeps its blur effect under 0.25, so for them the bar is lower.
+        // at its own size, but not its crispness). Paper is crisp by nature: an in-focus page,
+        // scanned or photographed, keeps its blur effect under 0.25, so for an image that is
+        // largely light, neutral paper the bar is lower.
         let blurEffect = measures.blurEffect ?? 0
+        let page = (measures.paperShare ?? 0) >= Self.pagePaperShare
         let softEverywhere =
             measures.sharpness < 2 * thresholds.blurThreshold && (measures.sharpnessRatio ?? 0) < 0.2
-            && (blurEffect >= thresholds.blurEffect
-                || (measures.colourfulness < 3 && measures.meanBrightness > 150
-                    && blurEffect >= thresholds.blurEffect - 0.2))
+            && blurEffect >= thresholds.blurEffect - (page ? Self.pageBlurEffectAllowance : 0)
         let blurred =
             !nearUniform
             && ((measures.sharpness < thresholds.blurThreshold

@@ -56,4 +56,17 @@ import Testing
         #expect(ImageQualityCheck(thresholds: lenient).findings(for: inspection).isEmpty)
         #expect(ImageQualityCheck().findings(for: Self.inspect("photo.jpg")).isEmpty)
     }
+
+    @Test func aDefocusedPageIsBlurryAtALowerBlurEffectThanAPhoto() throws {
+        let inspection = Self.inspect("page_photographed_defocused.jpg")
+        let measures = try #require(inspection.measures)
+        // Under the photo's bar, over the page's; the page's paper (light, neutral) says it is one.
+        let effect = try #require(measures.blurEffect)
+        #expect(effect < ImageQualityThresholds().blurEffect && effect >= 0.4)
+        #expect(try #require(measures.paperShare) >= 0.4)
+        #expect(ImageQualityCheck().findings(for: inspection).map(\.issue) == [.blurry])
+        // The photos have no such share of paper; the page in focus is not blurry.
+        #expect(try #require(Self.inspect("photo_small_defocused.jpg").measures?.paperShare) < 0.4)
+        #expect(ImageQualityCheck().findings(for: Self.inspect("page_photographed.jpg")).isEmpty)
+    }
 }
