@@ -142,9 +142,9 @@ def test_a_page_whose_ink_a_blur_spread_thin_is_blurry_not_washed_out(client, tm
     assert set(found.get("page_blurred.jpg", {})) == {"blurry"}, found
     assert "page.jpg" not in found
     # The ratio that tells them apart is a threshold like the others; so is the blur effect, which
-    # says the same of this grey page on its own.
+    # (its noise keeps some crisp differences) says the same of this page only under a lower bar.
     blurred = str(tmp_path / "page_blurred.jpg")
     accepted, rejected = client.filter_images([blurred], blurred_page_ratio=0.01)
-    assert [r["issue"] for r in rejected[blurred]] == ["blurry"] and "blur effect" in rejected[blurred][0]["detail"]
-    accepted, rejected = client.filter_images([blurred], blurred_page_ratio=0.01, blur_effect=1)
     assert [r["issue"] for r in rejected[blurred]] == ["overexposed"]
+    accepted, rejected = client.filter_images([blurred], blurred_page_ratio=0.01, blur_effect=0.5)
+    assert [r["issue"] for r in rejected[blurred]] == ["blurry"] and "blur effect" in rejected[blurred][0]["detail"]
