@@ -6,9 +6,7 @@
 //     decode_floor FOLDER ANALYSIS_SIDE THREADS   -> prints "<decoded> <failed>"
 #include <opencv2/imgcodecs.hpp>
 
-#include <csetjmp>
-#include <cstdlib>
-#include <jpeglib.h>
+#include "../Sources/CImageInspection/jpeg_bgr.h"
 
 #include <atomic>
 #include <cstdio>
@@ -39,52 +37,6 @@ static std::pair<int, int> header_size(const std::string &path) {
     return {0, 0};
 }
 
-struct JpegFailure {
-    jpeg_error_mgr manager;
-    jmp_buf back;
-};
-extern "C" {
-static void jpeg_failed(j_common_ptr info) { longjmp(reinterpret_cast<JpegFailure *>(info->err)->back, 1); }
-static void jpeg_quiet(j_common_ptr, int) {}
-}
-
-// libjpeg straight into BGR at 1/reduction; false when it cannot (OpenCV then tries).
-static bool decode_jpeg(const std::vector<unsigned char> &data, int reduction) {
-    jpeg_decompress_struct info;
-    JpegFailure failure;
-    unsigned char *volatile pixels = nullptr;
-    info.err = jpeg_std_error(&failure.manager);
-    failure.manager.error_exit = jpeg_failed;
-    failure.manager.emit_message = jpeg_quiet;
-    if (setjmp(failure.back)) {
-        jpeg_destroy_decompress(&info);
-        std::free(pixels);
-        return false;
-    }
-    jpeg_create_decompress(&info);
-    jpeg_mem_src(&info, data.data(), (unsigned long)data.size());
-    jpeg_read_header(&info, TRUE);
-    if (info.num_components == 3 && (info.jpeg_color_space == JCS_YCbCr || info.jpeg_color_space == JCS_RGB)) {
-        info.out_color_space = JCS_EXT_BGR;
-    } else if (info.num_components != 1) {
-        jpeg_destroy_decompress(&info);
-        return false;
-    }
-    info.scale_num = 1;
-    info.scale_denom = (unsigned int)reduction;
-    jpeg_start_decompress(&info);
-    const size_t stride = size_t(info.output_width) * size_t(info.output_components);
-    pixels = static_cast<unsigned char *>(std::malloc(stride * info.output_height));
-    while (info.output_scanline < info.output_height) {
-        JSAMPROW row = pixels + stride * info.output_scanline;
-        jpeg_read_scanlines(&info, &row, 1);
-    }
-    jpeg_finish_decompress(&info);
-    jpeg_destroy_decompress(&info);
-    std::free(pixels);
-    return true;
-}
-
 int main(int argc, char **argv) {
     if (argc < 4) return 2;
     const int side = std::stoi(argv[2]);
@@ -111,7 +63,9 @@ int main(int argc, char **argv) {
                     if (is_jpeg) {
                         std::ifstream file(files[index], std::ios::binary);
                         const std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-                        if (decode_jpeg(data, reduction)) { ++decoded; continue; }
+                        int decoded_width = 0, decoded_height = 0, components = 0;
+                        unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction, &decoded_width, &decoded_height, &components);
+                        if (pixels != nullptr) { std::free(pixels); ++decoded; continue; }
                     }
                     cv::Mat image = cv::imread(files[index], flags);
                     if (image.empty()) ++failed; else ++decoded;
