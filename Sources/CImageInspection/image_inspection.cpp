@@ -635,9 +635,8 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         return out->status;
     }
     try {
-        // Reduced decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR), so "grayscale" means a
-        // colour file holding a grey picture, not a grey scan.
-        // A JPEG is decoded by libjpeg directly (see jpeg_bgr).
+        // A JPEG is decoded by libjpeg directly (see jpeg_bgr); a grey one stays grey, so
+        // "grayscale" means a colour file holding a grey picture, not a grey scan.
         std::ifstream file(path, std::ios::binary);
         char signature[2] = {0, 0};
         if (file.read(signature, 2) && uint8_t(signature[0]) == 0xFF && uint8_t(signature[1]) == 0xD8) {
@@ -653,7 +652,9 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             }
         }
         file.close();
-        // EXIF orientation is the header check's to report: pixels are measured as stored.
+        // What libjpeg left (CMYK, corrupt) and every other format: OpenCV. Reduced decoding keeps
+        // a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header check's to report:
+        // pixels are measured as stored.
         int flags = cv::IMREAD_UNCHANGED;
         if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;

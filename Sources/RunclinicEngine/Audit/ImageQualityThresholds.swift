@@ -23,10 +23,10 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     public var blurredPageRatio = 0.12
     /// ...or the blur effect (Crete et al. 2007) of its sharpest regions over which an image with
     /// little detail (Laplacian variance under 2x blur_threshold, under 0.2 of its contrast) is
-    /// soft everywhere (0.15 less for a page, largely light and neutral paper): in-focus pages 0.25 at most, photos mostly
-    /// under 0.45; a defocus disc of 3 px or more leaves a small photo at 0.37-0.74 and a page at
-    /// 0.41 and up. (Not measured where `sharpness` is 400 or more, so this test stops at a
-    /// blur_threshold of 200.)
+    /// soft everywhere (0.15 less for a page, largely light and neutral paper): in-focus pages
+    /// 0.25 at most, photos mostly under 0.45; a defocus disc of 3 px or more leaves a small photo
+    /// at 0.37-0.74 and a page at 0.41 and up. (Not measured where `sharpness` is 400 or more, so
+    /// this test stops at a blur_threshold of 200.)
     public var blurEffect = 0.55
     /// Mean brightness (0-255) under which an image with half its pixels black is dark (a dim
     /// evening photo with its lights sits at 30-50; photos darkened past use under 30).
