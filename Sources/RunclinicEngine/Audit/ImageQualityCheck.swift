@@ -12,6 +12,9 @@ public struct ImageQualityCheck: Sendable {
     /// How much lower the blur-effect bar is for a page (in focus at 0.25 at most; under a
     /// defocus disc at 0.41 and up).
     static let pageBlurEffectAllowance = 0.15
+    /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
+    /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
+    static let nearlyBlackMean = 20.0
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
@@ -83,9 +86,10 @@ public struct ImageQualityCheck: Sendable {
             && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
                 || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
         // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all. An
-        // image with no detail at all (not even a dark frame's sensor noise) is said to be blank,
-        // whatever its brightness: that it is dim too is not the news.
-        let featureless = nearUniform && measures.sharpness < 1
+        // image with no detail at all (not even a dark frame's sensor noise) is said to be blank
+        // rather than dark, unless it is nearly black: that a dim, defocused frame is dim is not
+        // the news, that a black one is black is.
+        let featureless = nearUniform && measures.sharpness < 1 && measures.meanBrightness >= Self.nearlyBlackMean
         let dark =
             !featureless && measures.meanBrightness < thresholds.darkMean
             && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)

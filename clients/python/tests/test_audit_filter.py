@@ -23,6 +23,8 @@ def gallery(tmp_path):
         "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
         # Dim and without any detail (a lens cap, a frame of nothing): blank is the news, not dark.
         "dark_blank": png(tmp_path / "dark_blank.png", 200, 200, lambda x, y: 20 + (x + y) // 40),
+        # ...unless it is nearly black: then that it is black is the news.
+        "black_blank": png(tmp_path / "black_blank.png", 200, 200, lambda x, y: 8 + (x + y) // 60),
         "washed_out": png(tmp_path / "washed.png", 200, 200, lambda x, y: 236 + (x * y) % 19),
         "strip": png(tmp_path / "strip.png", 1800, 120, textured),
         "bomb": png(tmp_path / "bomb.png", 10, 10, textured, claimed=(60000, 60000)),
@@ -38,7 +40,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "dark_blank": {"low_information"},
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "dark_blank": {"low_information"}, "black_blank": {"dark"},
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
