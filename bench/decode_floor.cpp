@@ -17,9 +17,12 @@
 #include <vector>
 
 // Width and height from a PNG's IHDR or a JPEG's SOF marker, or {0, 0}.
-static std::pair<int, int> header_size(const std::string &path) {
+static std::vector<unsigned char> read_file(const std::string &path) {
     std::ifstream file(path, std::ios::binary);
-    std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    return std::vector<unsigned char>((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+static std::pair<int, int> header_size(const std::vector<unsigned char> &data) {
     if (data.size() >= 24 && data[0] == 0x89 && data[1] == 'P') {  // PNG: IHDR follows the signature
         return {(data[16] << 24) | (data[17] << 16) | (data[18] << 8) | data[19], (data[20] << 24) | (data[21] << 16) | (data[22] << 8) | data[23]};
     }
@@ -49,7 +52,8 @@ int main(int argc, char **argv) {
     for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&] {
             for (size_t index = next++; index < files.size(); index = next++) {
-                auto [width, height] = header_size(files[index]);
+                const std::vector<unsigned char> data = read_file(files[index]);
+                auto [width, height] = header_size(data);
                 const bool is_jpeg = files[index].size() > 4 && files[index].substr(files[index].size() - 4) == ".jpg";
                 int reduction = 1;
                 while (is_jpeg && reduction < 8 && std::max(width, height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
@@ -61,8 +65,6 @@ int main(int argc, char **argv) {
                     // Too-large headers are refused unread by every tool; skip them here too.
                     if (std::max(width, height) > 20000) { ++failed; continue; }
                     if (is_jpeg) {
-                        std::ifstream file(files[index], std::ios::binary);
-                        const std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
                         int decoded_width = 0, decoded_height = 0, components = 0;
                         unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction, &decoded_width, &decoded_height, &components);
                         if (pixels != nullptr) { std::free(pixels); ++decoded; continue; }

@@ -7,14 +7,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
-#include <csetjmp>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <exception>
 #include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "jpeg_bgr.h"
@@ -640,8 +637,12 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         std::ifstream file(path, std::ios::binary);
         char signature[2] = {0, 0};
         if (file.read(signature, 2) && uint8_t(signature[0]) == 0xFF && uint8_t(signature[1]) == 0xD8) {
+            // In one read of its size (a stream iterator copies it byte by byte).
+            file.seekg(0, std::ios::end);
+            std::vector<unsigned char> data(size_t(std::max<std::streamoff>(0, file.tellg())));
             file.seekg(0);
-            const std::vector<unsigned char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+            file.read(reinterpret_cast<char *>(data.data()), std::streamsize(data.size()));
+            data.resize(size_t(std::max<std::streamsize>(0, file.gcount())));
             int width = 0, height = 0, components = 0;
             unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components);
             if (pixels != nullptr) {

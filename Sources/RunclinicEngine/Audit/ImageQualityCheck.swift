@@ -141,7 +141,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
-                    "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \((measures.blurEffect ?? 0).shortDescription), at 1,024 px"
+                    "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \(blurEffect.shortDescription), at 1,024 px"
                 ))
         }
         if dark {
