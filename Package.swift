@@ -30,13 +30,17 @@ let package = Package(
         // The OpenCV shim: C++ with an extern "C" API that catches every exception.
         // The shim's C API (types only), which the engine uses without linking OpenCV.
         .target(name: "CImageInspectionAPI"),
+        // Nearest binary descriptors by Hamming distance, in C for the popcount instruction (which
+        // Swift's baseline x86-64 target does not use): keypoint matching, without OpenCV.
+        .target(name: "CDescriptorMatching"),
         .target(
             name: "CImageInspection",
             dependencies: ["CImageInspectionAPI"],
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
             linkerSettings: [
-                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
-                .linkedLibrary("jpeg"),
+                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_features2d"),
+                .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"),
             ]
         ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.
@@ -47,7 +51,8 @@ let package = Package(
         .target(
             name: "RunclinicEngine",
             dependencies: [
-                "CSQLite", "CLibPQ", "CImageInspectionAPI", "RunclinicJSON", "RunclinicText", logging,
+                "CSQLite", "CLibPQ", "CImageInspectionAPI", "CDescriptorMatching", "RunclinicJSON", "RunclinicText",
+                logging,
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

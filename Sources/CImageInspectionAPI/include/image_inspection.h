@@ -7,6 +7,19 @@
 extern "C" {
 #endif
 
+/// ORB keypoints of a grey image scaled to 320 px on its longer side (the keypoint frame,
+/// `frame_width` x `frame_height`): up to 128, each its position (x, y, in 1/64ths of a pixel of
+/// that frame) and its 256-bit descriptor. A copy cropped, resized or re-encoded keeps most of
+/// them in one geometry, which aligns the pair for the near-duplicate check where whole-frame
+/// thumbnails disagree.
+typedef struct {
+    int32_t count;
+    int32_t frame_width;
+    int32_t frame_height;
+    uint16_t positions[256];
+    uint8_t descriptors[4096];
+} rc_keypoints;
+
 /// What decoding and measuring one image found. All measures are taken on a greyscale copy
 /// scaled so its longer side is at most `analysis_side` pixels, so they do not depend on resolution.
 typedef struct {
@@ -75,6 +88,8 @@ typedef struct {
     /// Share of the image that looks like paper: light (grey level over 140) and neutral (both
     /// chroma channels within 12 of grey). A page fills a third or more of its photograph with it.
     double paper_share;
+    /// ORB keypoints of the picture (see rc_keypoints).
+    rc_keypoints keypoints;
 } rc_image_measures;
 
 /// Decodes and measures the image at `path`. Never throws: every C++ exception is caught and

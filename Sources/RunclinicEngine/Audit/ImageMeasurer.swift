@@ -45,6 +45,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// Share of the image that is light, neutral paper (see image_inspection.h); nil in
     /// inspections made before it was measured.
     public let paperShare: Double?
+    /// ORB keypoints (see ImageKeypoints), which align a cropped copy with its original; stored
+    /// in a column of their own, like the thumbnail.
+    public internal(set) var keypoints: Data?
 }
 
 /// The text lines of a page, found against its local background, and how upright they stand.
@@ -170,7 +173,8 @@ public final class ImageMeasurer: Sendable {
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,
-                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share)
+                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share,
+                keypoints: ImageKeypoints(result.keypoints).encoded)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)
         }

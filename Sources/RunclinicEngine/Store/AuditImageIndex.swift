@@ -94,6 +94,22 @@ struct AuditImageIndex {
         return found
     }
 
+    /// The stored keypoints of these images (those inspected and with keypoints).
+    func keypoints(_ ids: [Int64]) throws -> [Int64: ImageKeypoints] {
+        let query = try connection.prepare(
+            """
+            SELECT inspection.keypoints FROM audit_images AS image
+            JOIN image_inspections AS inspection ON inspection.path = image.path WHERE image.rowid = ?
+            """)
+        var found: [Int64: ImageKeypoints] = [:]
+        for id in ids {
+            query.reset()
+            query.bind(id, at: 1)
+            if try query.step(), let bytes = query.blob(at: 0) { found[id] = ImageKeypoints(encoded: Data(bytes)) }
+        }
+        return found
+    }
+
     func path(_ id: Int64) throws -> String {
         let query = try connection.prepare("SELECT path FROM audit_images WHERE rowid = ?")
         query.bind(id, at: 1)

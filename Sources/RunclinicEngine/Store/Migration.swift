@@ -266,5 +266,13 @@ extension Migration {
                     PRIMARY KEY (kind, source_store, source_id)
                 );
                 """),
+        Migration(
+            version: 11, name: "image keypoints",
+            sql: """
+                -- An inspection's ORB keypoints (see ImageKeypoints): they align a cropped copy with
+                -- its original for the near-duplicate check. Beside the thumbnail, out of the JSON.
+                ALTER TABLE image_inspections ADD COLUMN keypoints BLOB;
+                """,
+            postgresql: "ALTER TABLE image_inspections ADD COLUMN keypoints bytea;"),
     ]
 }

@@ -16,7 +16,8 @@ extension RunStore {
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try read { connection in
             let query = try connection.prepare(
-                "SELECT size, mtime, content_hash, inspection, thumbnail FROM image_inspections WHERE path = ?")
+                "SELECT size, mtime, content_hash, inspection, thumbnail, keypoints FROM image_inspections WHERE path = ?"
+            )
             var found: [String: CachedInspection] = [:]
             for path in paths {
                 query.reset()
@@ -26,7 +27,11 @@ extension RunStore {
                     inspection.version == ImageInspection.currentVersion
                 else { continue }
                 // The thumbnail lives in its own column (the JSON would be four times larger).
-                if inspection.measures != nil { inspection.measures?.thumbnail = Data(query.blob(at: 4) ?? []) }
+                // So do the keypoints.
+                if inspection.measures != nil {
+                    inspection.measures?.thumbnail = Data(query.blob(at: 4) ?? [])
+                    inspection.measures?.keypoints = query.blob(at: 5).map { Data($0) }
+                }
                 found[path] = CachedInspection(
                     size: Int(query.int64(at: 0)), mtime: query.double(at: 1),
                     contentHash: UInt64(bitPattern: query.int64(at: 2)), inspection: inspection)
@@ -64,12 +69,12 @@ extension RunStore {
             try state.writeNow {
                 let insert = try state.statement(
                     """
-                    INSERT INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO image_inspections (path, size, mtime, content_hash, inspection, inspected_at, thumbnail, thumbnail_range, keypoints)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,
                         content_hash = excluded.content_hash, inspection = excluded.inspection,
                         inspected_at = excluded.inspected_at, thumbnail = excluded.thumbnail,
-                        thumbnail_range = excluded.thumbnail_range
+                        thumbnail_range = excluded.thumbnail_range, keypoints = excluded.keypoints
                     """)
                 let now = WallClock.now()
                 for entry in inspections {
@@ -79,10 +84,12 @@ extension RunStore {
                     insert.bind(Int64(bitPattern: entry.contentHash), at: 4)
                     var stored = entry.inspection
                     stored.measures?.thumbnail = Data()  // kept in the thumbnail column
+                    stored.measures?.keypoints = nil  // and these in the keypoints column
                     insert.bind(String(decoding: try encoder.encode(stored), as: UTF8.self), at: 5)
                     insert.bind(now, at: 6)
                     insert.bind(entry.inspection.measures.map { Array($0.thumbnail) }, at: 7)
                     insert.bind(entry.inspection.measures?.thumbnailRange, at: 8)
+                    insert.bind(entry.inspection.measures?.keypoints.map { Array($0) }, at: 9)
                     try insert.run()
                 }
                 let image = try state.statement(

@@ -67,6 +67,7 @@ extension RunStore {
     private static let inspectionColumns: [(String, RowCopy.Kind)] = [
         ("path", .text), ("size", .integer), ("mtime", .real), ("content_hash", .integer), ("inspection", .text),
         ("inspected_at", .real), ("thumbnail", .blob), ("thumbnail_range", .real),
+        ("keypoints", .blob),
     ]
 
     public func copy(from source: RunStore) throws -> StoreCopySummary {

@@ -129,6 +129,25 @@ def test_a_folder_audit_finds_duplicates_and_reuses_what_did_not_change(client, 
     assert error.value.data["field"] == "issue"
 
 
+def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
+    # A photographed page and its copy cut by 8%, resized to 70% and re-encoded at quality 45:
+    # every cell of the whole-frame thumbnail moves, so only keypoints can align the pair.
+    for name in ("page_photographed.jpg", "page_photographed_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    audit = client.call("audit.run", path=str(tmp_path))
+    near = [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
+    assert [(f["path"], f["group"]) for f in near] == [
+        (str(tmp_path / "page_photographed_cropped.jpg"), str(tmp_path / "page_photographed.jpg"))]
+    assert "keypoints agree on a crop of it" in near[0]["detail"]
+    assert near[0]["threshold"] == 0.26 and 0 <= near[0]["score"] <= 0.26
+    # With one more image the dataset-wide checks run again, on the stored keypoints: the same pair.
+    shutil.copy(FIXTURES / "receipt_skewed.jpg", tmp_path / "receipt_skewed.jpg")
+    again = client.call("audit.run", path=str(tmp_path))
+    assert again["reused"] == 5 and again["images"] == 6
+    assert [(f["path"], f["group"]) for f in again["findings"] if f["issue"] == "near_duplicate"] == \
+        [(f["path"], f["group"]) for f in near]
+
+
 def all_findings(client, audit_id):
     """Every finding of an audit, paged through audit.findings."""
     found, offset = set(), 0

@@ -1,0 +1,140 @@
+import CDescriptorMatching
+import Foundation
+
+/// How one image's keypoints map onto another's: a similarity transform (scale, turn, shift) from
+/// the first image's keypoint frame to the second's, found by RANSAC among the keypoint matches
+/// that pass Lowe's ratio test, as OpenCV's `estimateAffinePartial2D` finds it.
+public struct KeypointAlignment: Sendable, Equatable {
+    /// Matches that passed the ratio test, and those the transform carries within 3 px.
+    public let matches: Int
+    public let inliers: Int
+    /// x' = a x - b y + tx, y' = b x + a y + ty.
+    public let a: Double
+    public let b: Double
+    public let tx: Double
+    public let ty: Double
+
+    public var scale: Double { (a * a + b * b).squareRoot() }
+    /// Degrees, counter-clockwise in image coordinates.
+    public var rotation: Double { atan2(b, a) * 180 / .pi }
+
+    public func apply(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
+        (a * x - b * y + tx, b * x + a * y + ty)
+    }
+
+    /// Lowe's ratio: a match counts when its nearest descriptor is clearly nearer than the next.
+    static let ratio: Float = 0.8
+    /// Pixels (in the keypoint frame) within which the transform must carry a match.
+    static let tolerance = 3.0
+    /// RANSAC stops once it is 99% sure no better transform is left, and after 2,000 samples.
+    static let confidence = 0.99
+    static let mostSamples = 2_000
+
+    /// The alignment of `first` onto `second`; nil when fewer than `leastInliers` matches pass the
+    /// ratio test (no transform is sought) or no transform carries two of them. Deterministic: the
+    /// same pair always aligns the same.
+    public static func between(
+        _ first: ImageKeypoints, _ second: ImageKeypoints, leastInliers: Int
+    ) -> KeypointAlignment? {
+        let (from, to) = matches(first, second)
+        guard from.count >= max(2, leastInliers) else { return nil }
+        var generator: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ bound: Int) -> Int {
+            generator = generator &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((generator >> 33) % UInt64(bound))
+        }
+        var best: (count: Int, model: Model)?
+        var samples = mostSamples
+        var drawn = 0
+        while drawn < samples {
+            drawn += 1
+            let i = random(from.count)
+            let j = random(from.count)
+            guard i != j, let model = Model(from[i], from[j], to[i], to[j]) else { continue }
+            let count = model.carried(from, to).count
+            guard count > best?.count ?? 0 else { continue }
+            best = (count, model)
+            let share = Double(count) / Double(from.count)
+            if share >= 1 { break }
+            samples = min(mostSamples, Int((log(1 - confidence) / log(1 - share * share)).rounded(.up)))
+        }
+        guard let best, best.count >= 2 else { return nil }
+        // Least squares over the inliers (exact for a similarity), kept when it carries as many.
+        let carried = best.model.carried(from, to)
+        let refined = Model(fitting: carried.map { from[$0] }, carried.map { to[$0] }) ?? best.model
+        let final = refined.carried(from, to).count >= best.count ? refined : best.model
+        return KeypointAlignment(
+            matches: from.count, inliers: max(best.count, final.carried(from, to).count), a: final.a, b: final.b,
+            tx: final.tx, ty: final.ty)
+    }
+
+    typealias Point = (x: Double, y: Double)
+
+    /// The pairs of positions whose descriptors pass the ratio test, first image to second.
+    static func matches(_ first: ImageKeypoints, _ second: ImageKeypoints) -> ([Point], [Point]) {
+        let (firstPositions, secondPositions) = (first.positions, second.positions)
+        let (firstDescriptors, secondDescriptors) = (first.descriptors, second.descriptors)
+        guard firstPositions.count >= 1, secondPositions.count >= 2 else { return ([], []) }
+        var nearest = [Int32](repeating: -1, count: firstPositions.count)
+        var distance = [Int32](repeating: 257, count: firstPositions.count)
+        var runnerUp = [Int32](repeating: 257, count: firstPositions.count)
+        rc_nearest_descriptors(
+            firstDescriptors, Int32(firstPositions.count), secondDescriptors, Int32(secondPositions.count),
+            &nearest, &distance, &runnerUp)
+        var from: [Point] = []
+        var to: [Point] = []
+        for index in firstPositions.indices
+        where nearest[index] >= 0 && Float(distance[index]) < ratio * Float(runnerUp[index]) {
+            from.append(firstPositions[index])
+            to.append(secondPositions[Int(nearest[index])])
+        }
+        return (from, to)
+    }
+
+    /// A similarity transform: q = c p + t, with c = a + ib as a complex number.
+    struct Model {
+        let a: Double, b: Double, tx: Double, ty: Double
+
+        /// The transform taking p1 to q1 and p2 to q2; nil when p1 and p2 coincide.
+        init?(_ p1: Point, _ p2: Point, _ q1: Point, _ q2: Point) {
+            let (px, py) = (p2.x - p1.x, p2.y - p1.y)
+            let (qx, qy) = (q2.x - q1.x, q2.y - q1.y)
+            let norm = px * px + py * py
+            guard norm > 1e-6 else { return nil }
+            a = (qx * px + qy * py) / norm
+            b = (qy * px - qx * py) / norm
+            tx = q1.x - (a * p1.x - b * p1.y)
+            ty = q1.y - (b * p1.x + a * p1.y)
+        }
+
+        /// The least-squares transform over these pairs (about their centroids).
+        init?(fitting from: [Point], _ to: [Point]) {
+            guard from.count >= 2 else { return nil }
+            let count = Double(from.count)
+            let (fx, fy) = (from.reduce(0) { $0 + $1.x } / count, from.reduce(0) { $0 + $1.y } / count)
+            let (gx, gy) = (to.reduce(0) { $0 + $1.x } / count, to.reduce(0) { $0 + $1.y } / count)
+            var (dot, cross, norm) = (0.0, 0.0, 0.0)
+            for (p, q) in zip(from, to) {
+                let (px, py, qx, qy) = (p.x - fx, p.y - fy, q.x - gx, q.y - gy)
+                dot += qx * px + qy * py
+                cross += qy * px - qx * py
+                norm += px * px + py * py
+            }
+            guard norm > 1e-6 else { return nil }
+            a = dot / norm
+            b = cross / norm
+            tx = gx - (a * fx - b * fy)
+            ty = gy - (b * fx + a * fy)
+        }
+
+        /// The indices of the pairs this transform carries within the tolerance.
+        func carried(_ from: [Point], _ to: [Point]) -> [Int] {
+            let limit = KeypointAlignment.tolerance * KeypointAlignment.tolerance
+            return from.indices.filter { index in
+                let (x, y) = (from[index].x, from[index].y)
+                let (dx, dy) = (a * x - b * y + tx - to[index].x, b * x + a * y + ty - to[index].y)
+                return dx * dx + dy * dy < limit
+            }
+        }
+    }
+}
