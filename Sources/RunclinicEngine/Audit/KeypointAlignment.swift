@@ -13,6 +13,8 @@ public struct KeypointAlignment: Sendable, Equatable {
     public let b: Double
     public let tx: Double
     public let ty: Double
+    /// Where the carried matches lie in the first image's keypoint frame.
+    public var carried: [Point] = []
 
     public var scale: Double { (a * a + b * b).squareRoot() }
     /// Degrees, counter-clockwise in image coordinates.
@@ -62,13 +64,60 @@ public struct KeypointAlignment: Sendable, Equatable {
         // Least squares over the inliers (exact for a similarity), kept when it carries as many.
         let carried = best.model.carried(from, to)
         let refined = Model(fitting: carried.map { from[$0] }, carried.map { to[$0] }) ?? best.model
-        let final = refined.carried(from, to).count >= best.count ? refined : best.model
+        let refinedCarried = refined.carried(from, to)
+        let (final, kept) = refinedCarried.count >= carried.count ? (refined, refinedCarried) : (best.model, carried)
         return KeypointAlignment(
-            matches: from.count, inliers: max(best.count, final.carried(from, to).count), a: final.a, b: final.b,
-            tx: final.tx, ty: final.ty)
+            matches: from.count, inliers: kept.count, a: final.a, b: final.b, tx: final.tx, ty: final.ty,
+            carried: kept.map { from[$0] })
     }
 
-    typealias Point = (x: Double, y: Double)
+    public struct Point: Sendable, Equatable {
+        public let x: Double
+        public let y: Double
+    }
+
+    /// The part of the first image's frame that the second image shows: the second frame mapped
+    /// back by the transform, cut to the first (left, top, right, bottom); nil when it is under
+    /// half the first frame's width or height (then the second is not a crop of the first).
+    public func sharedRegion(
+        _ firstFrame: (width: Int, height: Int), _ secondFrame: (width: Int, height: Int)
+    ) -> (Double, Double, Double, Double)? {
+        // The inverse similarity: p = conj(c) (q - t) / |c|^2, with c = a + ib.
+        let norm = a * a + b * b
+        guard norm > 0, firstFrame.width > 0, firstFrame.height > 0 else { return nil }
+        let (width, height) = (Double(firstFrame.width), Double(firstFrame.height))
+        let corners = [
+            (0.0, 0.0), (Double(secondFrame.width), 0), (0, Double(secondFrame.height)),
+            (Double(secondFrame.width), Double(secondFrame.height)),
+        ].map { corner in
+            let (dx, dy) = (corner.0 - tx, corner.1 - ty)
+            return ((a * dx + b * dy) / norm, (a * dy - b * dx) / norm)
+        }
+        let left = max(0, corners.map(\.0).min()!)
+        let right = min(width, corners.map(\.0).max()!)
+        let top = max(0, corners.map(\.1).min()!)
+        let bottom = min(height, corners.map(\.1).max()!)
+        guard right - left >= width / 2, bottom - top >= height / 2 else { return nil }
+        return (left, top, right, bottom)
+    }
+
+    /// Of the cells of a 3x3 grid over `region` that hold any of `keypoints` (the first image's),
+    /// the share that hold a carried match: near 1 when the match covers the picture, low when
+    /// it rests on one part (a background two pictures share).
+    public func coverage(
+        of keypoints: [(x: Double, y: Double)], in region: (Double, Double, Double, Double)
+    ) -> Double {
+        let (left, top, right, bottom) = region
+        let side = 3
+        func cell(_ x: Double, _ y: Double) -> Int? {
+            let column = Int(((x - left) / (right - left) * Double(side)).rounded(.down))
+            let row = Int(((y - top) / (bottom - top) * Double(side)).rounded(.down))
+            return (0..<side).contains(column) && (0..<side).contains(row) ? row * side + column : nil
+        }
+        let occupied = Set(keypoints.compactMap { cell($0.x, $0.y) })
+        let agreeing = Set(carried.compactMap { cell($0.x, $0.y) })
+        return occupied.isEmpty ? 0 : Double(agreeing.intersection(occupied).count) / Double(occupied.count)
+    }
 
     /// The pairs of positions whose descriptors pass the ratio test, first image to second.
     static func matches(_ first: ImageKeypoints, _ second: ImageKeypoints) -> ([Point], [Point]) {
@@ -85,8 +134,9 @@ public struct KeypointAlignment: Sendable, Equatable {
         var to: [Point] = []
         for index in firstPositions.indices
         where nearest[index] >= 0 && Float(distance[index]) < ratio * Float(runnerUp[index]) {
-            from.append(firstPositions[index])
-            to.append(secondPositions[Int(nearest[index])])
+            from.append(Point(x: firstPositions[index].x, y: firstPositions[index].y))
+            let match = secondPositions[Int(nearest[index])]
+            to.append(Point(x: match.x, y: match.y))
         }
         return (from, to)
     }

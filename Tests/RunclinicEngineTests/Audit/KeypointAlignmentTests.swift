@@ -62,6 +62,32 @@ import Testing
         #expect(KeypointAlignment.between(original, other, leastInliers: 22) == nil)
     }
 
+    @Test func agreeingKeypointsMustComeFromAcrossThePicture() throws {
+        // Two pictures sharing only a background strip along the top: the keypoints there agree
+        // on the identity, those on the rest (the different pictures) do not.
+        let shared = Self.randomDescriptors(30, seed: 3)
+        let strip: [(x: Double, y: Double)] = (0..<30).map { (index: Int) -> (x: Double, y: Double) in
+            (x: Double(index * 10 + 5), y: Double((index * 7) % 60) + 5)
+        }
+        let below: [(x: Double, y: Double)] = (0..<60).map { (index: Int) -> (x: Double, y: Double) in
+            (x: Double((index * 37) % 300) + 10, y: Double((index * 53) % 150) + 85)
+        }
+        let first = Self.keypoints(
+            frame: (320, 240), strip + below, descriptors: shared + Self.randomDescriptors(60, seed: 4))
+        let second = Self.keypoints(
+            frame: (320, 240), strip + below, descriptors: shared + Self.randomDescriptors(60, seed: 5))
+        let alignment = try #require(KeypointAlignment.between(first, second, leastInliers: 22))
+        #expect(alignment.inliers == 30 && abs(alignment.scale - 1) < 0.001)
+        let region = try #require(alignment.sharedRegion((320, 240), (320, 240)))
+        #expect(region == (0, 0, 320, 240))
+        // Keypoints in all 9 cells, agreeing ones in the top row only.
+        #expect(abs(alignment.coverage(of: first.positions, in: region) - 3.0 / 9.0) < 1e-9)
+        #expect(alignment.coverage(of: first.positions, in: region) < DatasetChecks.keypointCoverage)
+        // A copy: every keypoint agrees, so every cell does.
+        let copy = try #require(KeypointAlignment.between(first, first, leastInliers: 22))
+        #expect(copy.coverage(of: first.positions, in: region) == 1)
+    }
+
     @Test func malformedKeypointsAlignWithNothing() {
         let whole = Self.keypoints(
             frame: (320, 240), [(10, 10), (20, 20)], descriptors: Self.randomDescriptors(2, seed: 1))
