@@ -112,7 +112,7 @@ public enum DatasetChecks {
         var evidence: [Int64: (apart: Double, keypoints: Int?)] = [:]
         var normalised: [Int64: [Int8]] = [:]
         var keypoints: [Int64: ImageKeypoints] = [:]
-        var aligned: Set<[Int64]> = []  // pairs already aligned (a pair shares up to 16 bands)
+        var aligned: Set<AlignedPair> = []  // pairs already aligned (a pair shares up to 16 bands)
         func join(_ a: Int64, _ b: Int64, apart: Double, keypoints: Int? = nil) {
             let (ra, rb) = (root(a), root(b))
             parent[ra] = ra
@@ -167,14 +167,16 @@ public enum DatasetChecks {
                     let apart = thumbnailDistance(normalised[a.id], normalised[b.id], limit: Self.thumbnailRadius)
                     if apart <= Self.thumbnailRadius {
                         join(a.id, b.id, apart: apart)
-                    } else if bits <= Self.keypointHashBits, aligned.insert([a.id, b.id]).inserted {
+                    } else if bits <= Self.keypointHashBits,
+                        aligned.insert(AlignedPair(first: a.id, second: b.id)).inserted
+                    {
                         unaligned.append((a, b))
                     }
                 }
                 guard !unaligned.isEmpty else { return }
                 // A crop: align the pair by its keypoints, then compare what both show.
                 let missing = Set(unaligned.flatMap { [$0.0.id, $0.1.id] }).filter { keypoints[$0] == nil }
-                if keypoints.count + missing.count > Self.cachedThumbnails {
+                if keypoints.count + missing.count > Self.cachedKeypoints {
                     keypoints.removeAll(keepingCapacity: true)
                 }
                 for (id, stored) in try images.keypoints(Array(missing)) { keypoints[id] = stored }
@@ -283,6 +285,13 @@ public enum DatasetChecks {
 
     /// Normalised thumbnails held at once during near-duplicate grouping (2.3 KB each).
     static let cachedThumbnails = 8_192
+    /// Keypoint records held at once while aligning crops (4.6 KB each at most).
+    static let cachedKeypoints = 2_048
+    /// Two images by row id, for the set of pairs already aligned.
+    struct AlignedPair: Hashable {
+        let first: Int64
+        let second: Int64
+    }
     /// Steps per unit of deviation in a normalised thumbnail (values within +-4 deviations fit).
     static let quantum: Float = 32
 

@@ -39,9 +39,11 @@ public struct ImageKeypoints: Sendable, Equatable {
 
     /// The keypoints' positions in the frame (pixels) and their descriptors, 32 bytes each, in
     /// order; empty when the bytes are not a whole record.
-    var positions: [(x: Double, y: Double)] {
+    var positions: [KeypointAlignment.Point] {
         guard isWhole else { return [] }
-        return (0..<count).map { (Double(word(3 + 2 * $0)) / 64, Double(word(4 + 2 * $0)) / 64) }
+        return (0..<count).map {
+            KeypointAlignment.Point(x: Double(word(3 + 2 * $0)) / 64, y: Double(word(4 + 2 * $0)) / 64)
+        }
     }
 
     var descriptors: [UInt8] {

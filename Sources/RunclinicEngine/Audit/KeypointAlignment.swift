@@ -105,7 +105,7 @@ public struct KeypointAlignment: Sendable, Equatable {
     /// the share that hold a carried match: near 1 when the match covers the picture, low when
     /// it rests on one part (a background two pictures share).
     public func coverage(
-        of keypoints: [(x: Double, y: Double)], in region: (Double, Double, Double, Double)
+        of keypoints: [Point], in region: (Double, Double, Double, Double)
     ) -> Double {
         let (left, top, right, bottom) = region
         let side = 3
@@ -134,9 +134,8 @@ public struct KeypointAlignment: Sendable, Equatable {
         var to: [Point] = []
         for index in firstPositions.indices
         where nearest[index] >= 0 && Float(distance[index]) < ratio * Float(runnerUp[index]) {
-            from.append(Point(x: firstPositions[index].x, y: firstPositions[index].y))
-            let match = secondPositions[Int(nearest[index])]
-            to.append(Point(x: match.x, y: match.y))
+            from.append(firstPositions[index])
+            to.append(secondPositions[Int(nearest[index])])
         }
         return (from, to)
     }
