@@ -134,13 +134,14 @@ bench-audit: release .venv-audit/.installed
 # Real photographs and real PDF pages from Debian packages (bench/audit_photos, written without
 # reading the audit): the tune half beside CleanVision and fastdup, and the held-out half, which
 # is never tuned on. Each half is generated once (about 8 minutes, 1 GB in bench/out).
+# The generator's libraries are pinned to the versions that drew the halves of 2026-12-05.
 .venv-audit-photos/.installed:
 	$(PYTHON) -m venv .venv-audit-photos
-	.venv-audit-photos/bin/python -m pip install -q --disable-pip-version-check pillow numpy opencv-python-headless
+	.venv-audit-photos/bin/python -m pip install -q --disable-pip-version-check pillow==13.0.0 numpy==2.4.6 opencv-python-headless==5.1.0.95
 	touch $@
 
 bench/out/audit_photos/%/labels.json: .venv-audit-photos/.installed
-	@command -v pdftoppm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+	@command -v pdftoppm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 	.venv-audit-photos/bin/python bench/audit_photos/make_dataset.py --split $* --out bench/out/audit_photos/$* --cache bench/out/audit_photos_packages
 
 bench-audit-photos: release .venv-audit/.installed bench/out/audit_photos/tune/labels.json bench/out/audit_photos/heldout/labels.json
