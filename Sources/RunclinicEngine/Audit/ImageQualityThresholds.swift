@@ -28,9 +28,10 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// at 0.37-0.74 and a page at 0.41 and up. (Not measured where `sharpness` is 400 or more, so
     /// this test stops at a blur_threshold of 200.)
     public var blurEffect = 0.55
-    /// Mean brightness (0-255) under which an image with half its pixels black is dark (a dim
-    /// evening photo with its lights sits at 30-50; photos darkened past use under 30).
-    public var darkMean = 40.0
+    /// Mean brightness (0-255) under which an image with half its pixels black is dark. Photos
+    /// darkened past use sit under 30; dim evening photos, and crops of a landscape's shadowed
+    /// side, at 27-50 (a regenerated tune set called 13 such clean photos dark at 40).
+    public var darkMean = 30.0
     /// Mean brightness over which an image with three quarters of its pixels white and almost
     /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0

@@ -23,6 +23,8 @@ def gallery(tmp_path):
         "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
         # Dim and without any detail (a lens cap, a frame of nothing): blank is the news, not dark.
         "dark_blank": png(tmp_path / "dark_blank.png", 200, 200, lambda x, y: 20 + (x + y) // 40),
+        # A dim photo with its lights (mean 35, half its pixels black) is a night, not a fault.
+        "dim": png(tmp_path / "dim.png", 200, 200, lambda x, y: 200 if (x // 25 + y // 25) % 9 == 0 and (x + y) % 2 == 0 else textured(x, y) % 56),
         # ...unless it is nearly black: then that it is black is the news.
         "black_blank": png(tmp_path / "black_blank.png", 200, 200, lambda x, y: 8 + (x + y) // 60),
         "washed_out": png(tmp_path / "washed.png", 200, 200, lambda x, y: 236 + (x * y) % 19),
@@ -40,7 +42,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "dark_blank": {"low_information"}, "black_blank": {"dark"},
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
