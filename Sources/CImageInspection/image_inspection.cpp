@@ -61,6 +61,26 @@ uint64_t difference_hash(const cv::Mat &grey) {
     return hash;
 }
 
+// The variance of the 4-neighbour Laplacian of a side x side grid of cell means (inner cells) over
+// the grid's variance: how much of the picture's layout has edges at that scale (0 when flat).
+double coarse_detail(const std::vector<double> &cells, int side) {
+    double sum = 0, squares = 0;
+    for (const double cell : cells) { sum += cell; squares += cell * cell; }
+    const double count = double(cells.size()), variance = squares / count - (sum / count) * (sum / count);
+    if (variance < 1e-9) return 0;
+    double laplacian_sum = 0, laplacian_squares = 0;
+    for (int row = 1; row < side - 1; ++row) {
+        for (int column = 1; column < side - 1; ++column) {
+            const size_t at = size_t(row) * side + column;
+            const double value = cells[at - side] + cells[at + side] + cells[at - 1] + cells[at + 1] - 4 * cells[at];
+            laplacian_sum += value;
+            laplacian_squares += value * value;
+        }
+    }
+    const double inner = double(side - 2) * (side - 2);
+    return std::max(0.0, laplacian_squares / inner - (laplacian_sum / inner) * (laplacian_sum / inner)) / variance;
+}
+
 // 48x48 cell means, stretched to the full 0-255 range: a near-blank page's cells differ by a few
 // grey levels, which rounding to whole levels would drown (comparisons normalise contrast anyway).
 void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
@@ -69,6 +89,7 @@ void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
     const double range = std::max(1e-9, *highest - *lowest);
     out->thumbnail_range = *highest - *lowest;
     for (int cell = 0; cell < 48 * 48; ++cell) out->thumbnail[cell] = uint8_t(std::lround((cells[cell] - *lowest) * 255.0 / range));
+    out->coarse_detail = coarse_detail(cells, 48);
 }
 
 // ORB keypoints of the picture at 320 px on its longer side (see rc_keypoints), at that one scale:

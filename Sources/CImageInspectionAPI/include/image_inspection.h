@@ -88,6 +88,10 @@ typedef struct {
     /// Share of the image that looks like paper: light (grey level over 140) and neutral (both
     /// chroma channels within 12 of grey). A page fills a third or more of its photograph with it.
     double paper_share;
+    /// Detail left at the coarsest scale: over the 48x48 cell means, the variance of their
+    /// Laplacian over their own variance. A blur of a few pixels leaves a photo's layout crisp at
+    /// 48x48; a defocus of a twentieth of the frame and more leaves only smooth gradients (0 flat).
+    double coarse_detail;
     /// ORB keypoints of the picture (see rc_keypoints).
     rc_keypoints keypoints;
 } rc_image_measures;

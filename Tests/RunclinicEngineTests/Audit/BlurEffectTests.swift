@@ -69,4 +69,23 @@ import Testing
         #expect(try #require(Self.inspect("photo_small_defocused.jpg").measures?.paperShare) < 0.4)
         #expect(ImageQualityCheck().findings(for: Self.inspect("page_photographed.jpg")).isEmpty)
     }
+
+    @Test func aPhotoDefocusedPastItsLayoutHasNothingToLearnFrom() throws {
+        // Blurred by a few pixels (sigma 6 of 800), its layout stays crisp at 48x48: blurry.
+        let blurred = Self.inspect("photo_blurred.jpg")
+        #expect(try #require(blurred.measures?.coarseDetail) > 0.1)
+        #expect(ImageQualityCheck().findings(for: blurred).map(\.issue) == [.blurry])
+        // Defocused by 6% of its frame, only smooth gradients are left even there: no detail to
+        // learn from, which is the news, rather than that it is soft.
+        let defocused = Self.inspect("photo_defocused_far.jpg")
+        let coarse = try #require(defocused.measures?.coarseDetail)
+        #expect(coarse < ImageQualityCheck.defocusedCoarseDetail)
+        let findings = ImageQualityCheck().findings(for: defocused)
+        #expect(findings.map(\.issue) == [.lowInformation])
+        #expect(try #require(findings.first).detail.contains("defocused past any detail"))
+        // The photo in focus, and pages, keep far more.
+        for sharp in ["photo.jpg", "page.jpg", "page_photographed.jpg", "receipt.jpg"] {
+            #expect(try #require(Self.inspect(sharp).measures?.coarseDetail) > 0.3, "\(sharp)")
+        }
+    }
 }
