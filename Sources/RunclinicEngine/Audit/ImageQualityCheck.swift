@@ -177,8 +177,11 @@ public struct ImageQualityCheck: Sendable {
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
-        // missing part decodes grey: neither is said).
-        if measures.channels >= 3, contrast >= 40, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
+        // missing part decodes grey: neither is said). A picture of little contrast (a grey photo
+        // of a white flower spans 40 levels) counts too, unless it is near-uniform or blurred:
+        // then that is the news, and a blurred page's text no longer says it is a page.
+        let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
+        if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
             measures.colourfulness < thresholds.grayscaleColourfulness
         {
             found.append(

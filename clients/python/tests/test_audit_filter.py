@@ -16,6 +16,8 @@ def gallery(tmp_path):
         "photo": shutil.copy(FIXTURES / "photo.jpg", tmp_path / "photo.jpg"),
         "blurry": shutil.copy(FIXTURES / "photo_blurred.jpg", tmp_path / "blurry.jpg"),
         "small_defocused": shutil.copy(FIXTURES / "photo_small_defocused.jpg", tmp_path / "small_defocused.jpg"),
+        # A grey picture of little contrast (34 levels) in a colour file: still a grey picture.
+        "grey_faint": shutil.copy(FIXTURES / "photo_grey_faint.jpg", tmp_path / "grey_faint.jpg"),
         # Defocused by 6% of its frame: nothing left to learn from, not merely soft.
         "defocused_far": shutil.copy(FIXTURES / "photo_defocused_far.jpg", tmp_path / "defocused_far.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
@@ -44,7 +46,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
