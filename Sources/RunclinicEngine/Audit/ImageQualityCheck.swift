@@ -16,7 +16,7 @@ public struct ImageQualityCheck: Sendable {
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
     /// Coarse detail (the 48x48 grid's Laplacian variance over its variance) under which a blurred
-    /// image is blank rather than blurry: on a regenerated tune half, photos defocused by 5-8% of
+    /// or detail-less image is blank rather than blurry: on a regenerated tune half, photos defocused by 5-8% of
     /// their frame sit at 0.002-0.02, blurred photos and pages (0.4-0.9%) at 0.04 and up.
     static let defocusedCoarseDetail = 0.03
 
@@ -178,7 +178,7 @@ public struct ImageQualityCheck: Sendable {
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
         // missing part decodes grey: neither is said). A picture of little contrast (a grey photo
-        // of a white flower spans 40 levels) counts too, unless it is near-uniform or blurred:
+        // of a white flower spans under 40 levels) counts too, unless it is near-uniform or blurred:
         // then that is the news, and a blurred page's text no longer says it is a page.
         let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
         if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
