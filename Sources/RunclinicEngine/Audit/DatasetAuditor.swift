@@ -141,7 +141,12 @@ public struct DatasetAuditor: Sendable {
         // other such image: their pictures are not compared (byte-identical copies still are).
         let incomparable = findings.contains { $0.issue == .lowInformation || $0.issue == .truncated }
         guard !incomparable else { return image }
-        if measures.entropy >= thresholds.minimumEntropy { image.differenceHash = measures.differenceHash }
+        // A picture of few grey levels but with edges keeps its difference hash: a page brightened
+        // until its paper clips white has almost no histogram entropy left, but all its text.
+        if measures.entropy >= thresholds.minimumEntropy || measures.edgeDensity >= DatasetChecks.comparableEdgeDensity
+        {
+            image.differenceHash = measures.differenceHash
+        }
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
         image.textMarks = measures.textMarks
         return image

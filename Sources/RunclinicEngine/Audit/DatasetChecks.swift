@@ -63,7 +63,10 @@ public enum DatasetChecks {
     static let keypointCoverage = 0.6
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 5
+    static let version = 6
+    /// Edge density (Canny) from which an image of little histogram entropy still has a picture to
+    /// compare: the per-image checks call one under 0.01 edgeless.
+    static let comparableEdgeDensity = 0.01
     /// Images sharing one hash band that are still compared pair by pair.
     static let largestBucket = 2_000
 

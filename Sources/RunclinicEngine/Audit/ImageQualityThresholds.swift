@@ -36,7 +36,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0
     /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
-    /// checks: such an image's hash is not compared).
+    /// checks: such an image's difference hash is not compared, unless it has edges).
     public var minimumEntropy = 1.5
     /// Grey levels between the darkest and brightest parts of the 48x48 thumbnail under which an
     /// edgeless image with little change of colour is near-uniform.

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from runclinic import Client, RPCError
-from images import FIXTURES, cut, hostile, png, textured, with_exif_orientation
+from images import FIXTURES, cut, hostile, png, png_array, textured, with_exif_orientation
 
 
 @pytest.fixture
@@ -153,6 +153,32 @@ def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
     assert [(f["path"], f["group"]) for f in again["findings"] if f["issue"] == "near_duplicate"] == \
         [(f["path"], f["group"]) for f in near]
 
+
+
+def scanned_page(brightness, seed=5):
+    """A scanned page of word-like ink blocks on noisy paper (numpy array), brightened by `brightness`."""
+    import numpy
+
+    rng = numpy.random.default_rng(seed)
+    paper = 236 + rng.normal(0, 2.5, (1000, 760))
+    ink = numpy.zeros_like(paper, dtype=bool)
+    for line in range(40, 960, 26):
+        x = 50
+        while x < 700:
+            width = int(rng.integers(20, 90))
+            ink[line:line + 12, x:min(710, x + width)] = rng.random((12, min(710, x + width) - x)) < 0.55
+            x += width + int(rng.integers(8, 16))
+    return numpy.clip(numpy.where(ink, 45, paper) + brightness, 0, 255)
+
+
+def test_a_page_brightened_until_its_paper_clips_is_still_a_copy(client, tmp_path):
+    # Brightened by 22 levels, the paper clips to white: almost no histogram entropy is left, but
+    # all the text is, so the copy is still compared with its original.
+    png_array(tmp_path / "page_scanned.png", scanned_page(0))
+    png_array(tmp_path / "page_scanned_brighter.png", scanned_page(22))
+    audit = client.call("audit.run", path=str(tmp_path))
+    near = [(f["path"], f["group"]) for f in audit["findings"] if f["issue"] == "near_duplicate"]
+    assert near == [(str(tmp_path / "page_scanned_brighter.png"), str(tmp_path / "page_scanned.png"))]
 
 def all_findings(client, audit_id):
     """Every finding of an audit, paged through audit.findings."""
