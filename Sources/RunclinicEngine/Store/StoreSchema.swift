@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The connections a store opens, with the settings every runclinic connection uses.
 enum StoreSchema {
     static func openWriter(_ location: StoreLocation, sync: DiskSync) throws(DatabaseError) -> any DatabaseConnection {
@@ -27,7 +31,17 @@ enum StoreSchema {
     /// loss needs) and commits in ~25 µs instead of ~20 ms.
     static func configureWriter(_ connection: SQLiteConnection, sync: DiskSync) throws(DatabaseError) {
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
-        _ = try connection.scalarText("PRAGMA journal_mode=WAL")
+        // Switching to WAL needs the file to itself for a moment, and SQLite answers "busy" there
+        // without waiting: while another process opens the same new store, try again.
+        let deadline = WallClock.now() + Double(busyTimeoutMilliseconds) / 1_000
+        while true {
+            do throws(DatabaseError) {
+                _ = try connection.scalarText("PRAGMA journal_mode=WAL")
+                break
+            } catch  where error.code == sqliteBusy && WallClock.now() < deadline {
+                usleep(20_000)
+            }
+        }
         try connection.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         try connection.execute("PRAGMA foreign_keys=ON")
     }
@@ -40,4 +54,6 @@ enum StoreSchema {
     /// Another process (a second server on the same file) may hold the write lock for up to one
     /// commit window; waiting this long means clients never see "database is locked".
     static let busyTimeoutMilliseconds: Int32 = 30_000
+    /// SQLite's result code for a lock held by another connection (SQLITE_BUSY).
+    static let sqliteBusy: Int32 = 5
 }
