@@ -1,3 +1,5 @@
+import CSQLite
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -38,7 +40,7 @@ enum StoreSchema {
             do throws(DatabaseError) {
                 _ = try connection.scalarText("PRAGMA journal_mode=WAL")
                 break
-            } catch  where error.code == sqliteBusy && WallClock.now() < deadline {
+            } catch  where error.code == SQLITE_BUSY && WallClock.now() < deadline {
                 usleep(20_000)
             }
         }
@@ -54,6 +56,4 @@ enum StoreSchema {
     /// Another process (a second server on the same file) may hold the write lock for up to one
     /// commit window; waiting this long means clients never see "database is locked".
     static let busyTimeoutMilliseconds: Int32 = 30_000
-    /// SQLite's result code for a lock held by another connection (SQLITE_BUSY).
-    static let sqliteBusy: Int32 = 5
 }
