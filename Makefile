@@ -14,8 +14,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # neovim: the Neovim plugin's tests (headless). libpq-dev: the PostgreSQL store's client (its header
 # at build time; libpq5 is loaded when a postgresql:// store is opened); postgresql: the throw-away
 # cluster the tests start (initdb and pg_ctl, in a temporary folder, for the tests' duration).
-# libjpeg-dev: the image library decodes JPEGs with libjpeg(-turbo) directly, straight into BGR.
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev libjpeg-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim \
+# libjpeg-dev: the image library decodes JPEGs with libjpeg(-turbo) directly, straight into BGR;
+# libdeflate-dev: and the common PNG with libdeflate.
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev libjpeg-dev libdeflate-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim \
   libpq-dev postgresql
 # The wheel's binary: the Swift standard library, Foundation and SQLite linked in statically.
 STATIC_BUILD := .build/static

@@ -40,7 +40,7 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"),
                 .linkedLibrary("opencv_features2d"),
-                .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"),
+                .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"),
             ]
         ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.

@@ -73,7 +73,7 @@ def decode_floor(images: Path, scratch: Path) -> dict:
     on 2 threads, at the scale runclinic's checks use."""
     binary = scratch / "decode_floor"
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "opencv4"], capture_output=True, text=True, check=True).stdout.split()
-    subprocess.run(["g++", "-O2", "-std=c++17", str(HERE / "decode_floor.cpp"), "-o", str(binary), *flags, "-ljpeg", "-pthread"],
+    subprocess.run(["g++", "-O2", "-std=c++17", str(HERE / "decode_floor.cpp"), "-o", str(binary), *flags, "-ljpeg", "-ldeflate", "-pthread"],
                    check=True)
     started = time.perf_counter()
     result = subprocess.run([str(binary), str(images), "1024", "2"], capture_output=True, text=True, check=True)

@@ -1,12 +1,13 @@
 // The decode-only floor of the audit bench: every file of a folder decoded, on N threads, at the
 // scale runclinic's checks use and as runclinic decodes it: a JPEG by libjpeg straight into BGR
-// (at 1/2, 1/4 or 1/8 when its longer side is at least 4/3 of the analysis side), anything else
-// by the system OpenCV. Nothing measured.
+// (at 1/2, 1/4 or 1/8 when its longer side is at least 4/3 of the analysis side), the common PNG
+// with libdeflate (png_pixels), anything else by the system OpenCV. Nothing measured.
 //
 //     decode_floor FOLDER ANALYSIS_SIDE THREADS   -> prints "<decoded> <failed>"
 #include <opencv2/imgcodecs.hpp>
 
 #include "../Sources/CImageInspection/jpeg_bgr.h"
+#include "../Sources/CImageInspection/png_pixels.h"
 
 #include <atomic>
 #include <cstdio>
@@ -64,11 +65,11 @@ int main(int argc, char **argv) {
                 try {
                     // Too-large headers are refused unread by every tool; skip them here too.
                     if (std::max(width, height) > 20000) { ++failed; continue; }
-                    if (is_jpeg) {
-                        int decoded_width = 0, decoded_height = 0, components = 0;
-                        unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction, &decoded_width, &decoded_height, &components);
-                        if (pixels != nullptr) { std::free(pixels); ++decoded; continue; }
-                    }
+                    int decoded_width = 0, decoded_height = 0, components = 0;
+                    unsigned char *pixels =
+                        is_jpeg ? jpeg_bgr(data.data(), data.size(), reduction, &decoded_width, &decoded_height, &components)
+                                : png_pixels(data.data(), data.size(), size_t(1) << 30, &decoded_width, &decoded_height, &components);
+                    if (pixels != nullptr) { std::free(pixels); ++decoded; continue; }
                     cv::Mat image = cv::imread(files[index], flags);
                     if (image.empty()) ++failed; else ++decoded;
                 } catch (...) {

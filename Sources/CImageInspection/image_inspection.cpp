@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "jpeg_bgr.h"
+#include "png_pixels.h"
 
 namespace {
 
@@ -693,11 +694,15 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         return out->status;
     }
     try {
-        // A JPEG is decoded by libjpeg directly (see jpeg_bgr); a grey one stays grey, so
-        // "grayscale" means a colour file holding a grey picture, not a grey scan.
+        // A JPEG is decoded by libjpeg directly (see jpeg_bgr), the common PNG with libdeflate (see
+        // png_pixels); a grey one stays grey, so "grayscale" means a colour file holding a grey
+        // picture, not a grey scan.
         std::ifstream file(path, std::ios::binary);
-        char signature[2] = {0, 0};
-        if (file.read(signature, 2) && uint8_t(signature[0]) == 0xFF && uint8_t(signature[1]) == 0xD8) {
+        unsigned char signature[2] = {0, 0};
+        file.read(reinterpret_cast<char *>(signature), 2);
+        const bool jpeg = file.gcount() == 2 && signature[0] == 0xFF && signature[1] == 0xD8;
+        const bool png = file.gcount() == 2 && signature[0] == 0x89 && signature[1] == 'P';
+        if (jpeg || png) {
             // In one read of its size (a stream iterator copies it byte by byte).
             file.seekg(0, std::ios::end);
             std::vector<unsigned char> data(size_t(std::max<std::streamoff>(0, file.tellg())));
@@ -705,18 +710,20 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             file.read(reinterpret_cast<char *>(data.data()), std::streamsize(data.size()));
             data.resize(size_t(std::max<std::streamsize>(0, file.gcount())));
             int width = 0, height = 0, components = 0;
-            unsigned char *pixels = jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components);
+            unsigned char *pixels =
+                jpeg ? jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components)
+                     : png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &components);
             if (pixels != nullptr) {
                 struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
-                measure(cv::Mat(height, width, components == 3 ? CV_8UC3 : CV_8UC1, pixels), analysis_side, out);
+                measure(cv::Mat(height, width, CV_8UC(components), pixels), analysis_side, out);
                 out->status = 0;
                 return out->status;
             }
         }
         file.close();
-        // What libjpeg left (CMYK, corrupt) and every other format: OpenCV. Reduced decoding keeps
-        // a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header check's to report:
-        // pixels are measured as stored.
+        // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
+        // OpenCV. Reduced decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is
+        // the header check's to report: pixels are measured as stored.
         int flags = cv::IMREAD_UNCHANGED;
         if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
