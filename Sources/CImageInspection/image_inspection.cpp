@@ -587,18 +587,32 @@ void measure_text_marks(const cv::Mat &grey, const long counts[256], int32_t ana
 }
 
 // The spread of colour across the image: 16x16 cell means of two opponent channels (red-green
-// and yellow-blue), each from its 2nd to its 98th percentile; the larger of the two.
-double colour_spread(const cv::Mat &bgr) {
-    cv::Mat cells;
-    cv::resize(bgr, cells, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
-    std::vector<double> red_green, yellow_blue;
-    for (int row = 0; row < cells.rows; ++row) {
-        const uint8_t *pixel = cells.ptr<uint8_t>(row);
-        for (int column = 0; column < cells.cols; ++column, pixel += 3) {
-            const double blue = pixel[0], green = pixel[1], red = pixel[2];
-            red_green.push_back(red - green);
-            yellow_blue.push_back((red + green) / 2 - blue);
+// and yellow-blue), each from its 2nd to its 98th percentile; the larger of the two. Cell means
+// of each plane rounded to whole levels, as cv::resize's INTER_AREA gives them: at sizes that do
+// not divide by 16 it takes its slow general path, and a pixel now counts in one cell rather
+// than shared between two (a level or two of difference). An image under 64 pixels a side is
+// still resized (its cells would hold a few pixels each, or none).
+double colour_spread(const cv::Mat &bgr, const cv::Mat planes[3]) {
+    std::vector<double> cells[3];
+    if (std::min(bgr.cols, bgr.rows) < 64) {
+        cv::Mat resized;
+        cv::resize(bgr, resized, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
+        for (int plane = 0; plane < 3; ++plane) {
+            for (int row = 0; row < 16; ++row) {
+                for (int column = 0; column < 16; ++column) cells[plane].push_back(resized.at<cv::Vec3b>(row, column)[plane]);
+            }
         }
+    } else {
+        for (int plane = 0; plane < 3; ++plane) {
+            cells[plane] = cell_means(planes[plane], 16, 16);
+            for (double &cell : cells[plane]) cell = std::round(cell);
+        }
+    }
+    std::vector<double> red_green, yellow_blue;
+    for (size_t cell = 0; cell < cells[0].size(); ++cell) {
+        const double blue = cells[0][cell], green = cells[1][cell], red = cells[2][cell];
+        red_green.push_back(red - green);
+        yellow_blue.push_back((red + green) / 2 - blue);
     }
     auto spread = [](std::vector<double> &values) {
         std::sort(values.begin(), values.end());
@@ -623,12 +637,17 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
 
 // Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a BGR image.
 void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
+    // On separate planes the loop vectorises: the colour measures of the audit bench's tune half
+    // took 2.9 s of CPU so, 4.4 s on interleaved pixels.
+    cv::Mat planes[3];
+    cv::split(bgr, planes);
     int64_t difference = 0, paper = 0;
     for (int row = 0; row < bgr.rows; ++row) {
-        const uint8_t *pixel = bgr.ptr<uint8_t>(row);
+        const uint8_t *blues = planes[0].ptr<uint8_t>(row), *greens = planes[1].ptr<uint8_t>(row),
+                      *reds = planes[2].ptr<uint8_t>(row);
         int32_t row_difference = 0, row_paper = 0;
-        for (int column = 0; column < bgr.cols; ++column, pixel += 3) {
-            const int blue = pixel[0], green = pixel[1], red = pixel[2];
+        for (int column = 0; column < bgr.cols; ++column) {
+            const int blue = blues[column], green = greens[column], red = reds[column];
             row_difference += std::abs(red - green) + std::abs(green - blue);
             // JFIF's luma and chroma, in 1/1024ths: light and neutral is paper.
             const int luma = 306 * red + 601 * green + 117 * blue;
@@ -641,7 +660,7 @@ void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
     }
     out->paper_share = double(paper) / double(std::max(1, bgr.rows * bgr.cols));
     out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
-    out->colour_spread = colour_spread(bgr);
+    out->colour_spread = colour_spread(bgr, planes);
 }
 
 // Everything measured on the grey image at analysis scale.
