@@ -1,0 +1,112 @@
+// Where the image library's CPU goes: every file of a list decoded and measured on one thread, as
+// rc_measure_image does it, with each stage timed apart. It includes the library's source, so
+// it times the very functions the audit runs.
+//
+//     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/measure_stages.cpp \
+//         -o /tmp/measure_stages $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate
+//     find DIR -type f > /tmp/files.txt && /tmp/measure_stages /tmp/files.txt [ANALYSIS_SIDE]
+#include "../Sources/CImageInspection/image_inspection.cpp"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+
+namespace {
+using Clock = std::chrono::steady_clock;
+std::map<std::string, double> seconds;
+
+template <typename Work> void timed(const char *stage, Work work) {
+    const auto start = Clock::now();
+    work();
+    seconds[stage] += std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A JPEG's size from its header, as libjpeg reads it ({0, 0} when it cannot).
+std::pair<int, int> jpeg_size(const std::vector<unsigned char> &data) {
+    jpeg_decompress_struct info;
+    JpegFailure failure;
+    info.err = jpeg_std_error(&failure.manager);
+    failure.manager.error_exit = rc_jpeg_failed;
+    failure.manager.emit_message = rc_jpeg_quiet;
+    if (setjmp(failure.back)) {
+        jpeg_destroy_decompress(&info);
+        return {0, 0};
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data.data(), static_cast<unsigned long>(data.size()));
+    jpeg_read_header(&info, TRUE);
+    const std::pair<int, int> size{int(info.image_width), int(info.image_height)};
+    jpeg_destroy_decompress(&info);
+    return size;
+}
+
+std::vector<unsigned char> read_file(const std::string &path) {
+    std::ifstream file(path, std::ios::binary);
+    return std::vector<unsigned char>((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    const int side = argc > 2 ? std::stoi(argv[2]) : 1024;
+    std::vector<std::string> files;
+    std::ifstream list(argv[1]);
+    for (std::string path; list >> path;) files.push_back(path);
+    int measured = 0;
+    for (const std::string &path : files) {
+        try {
+            const std::vector<unsigned char> data = read_file(path);
+            const bool jpeg = data.size() > 2 && data[0] == 0xFF && data[1] == 0xD8;
+            int width = 0, height = 0, channels = 0;
+            unsigned char *pixels = nullptr;
+            cv::Mat image;
+            if (jpeg) {
+                // The reduction ImageMeasurer picks from the header: the longer side stays 3/4 of
+                // the analysis side or more.
+                const auto [full_width, full_height] = jpeg_size(data);
+                int reduction = 1;
+                while (reduction < 8 && std::max(full_width, full_height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
+                timed("decode: JPEG", [&] { pixels = jpeg_bgr(data.data(), data.size(), reduction, &width, &height, &channels); });
+            } else {
+                timed("decode: PNG (libdeflate)", [&] { pixels = png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &channels); });
+                if (pixels == nullptr) timed("decode: OpenCV", [&] { image = cv::imread(path, cv::IMREAD_UNCHANGED); });
+            }
+            if (pixels != nullptr) image = cv::Mat(height, width, CV_8UC(channels), pixels);
+            if (image.empty() || image.depth() != CV_8U) { std::free(pixels); continue; }
+            rc_image_measures out;
+            std::memset(&out, 0, sizeof(out));
+            cv::Mat small, grey;
+            timed("scale to analysis side", [&] { small = to_analysis_scale(image, side); });
+            if (small.channels() == 1) {
+                grey = small;
+            } else {
+                cv::Mat bgr = small;
+                if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR);
+                timed("grey", [&] { cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY); });
+                timed("colour", [&] { measure_colour(bgr, &out); });
+            }
+            std::vector<uint8_t> content;
+            long counts[256] = {0};
+            timed("sharpness", [&] { measure_sharpness(grey, &out, &content); });
+            timed("blur effect", [&] { if (out.sharpness < 400) measure_blur_effect(grey, content, &out); });
+            timed("histogram", [&] { measure_histogram(grey, counts, &out); });
+            timed("text marks", [&] { measure_text_marks(grey, counts, side, &out); });
+            timed("page lines", [&] { measure_page_lines(grey, &out); });
+            timed("difference hash", [&] { out.difference_hash = difference_hash(grey); });
+            timed("thumbnail", [&] { thumbnail(grey, &out); });
+            timed("keypoints", [&] { measure_keypoints(grey, &out); });
+            std::free(pixels);
+            ++measured;
+        } catch (const std::exception &) {
+            // What OpenCV throws on is the audit's to report, not this profile's.
+        }
+    }
+    double total = 0;
+    for (const auto &[stage, spent] : seconds) {
+        std::printf("%-26s %7.2f s\n", stage.c_str(), spent);
+        total += spent;
+    }
+    std::printf("%-26s %7.2f s (%d images)\n", "total", total, measured);
+    return 0;
+}
