@@ -15,10 +15,6 @@ public struct ImageQualityCheck: Sendable {
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
-    /// Coarse detail (the 48x48 grid's Laplacian variance over its variance) under which a blurred
-    /// or detail-less image is blank rather than blurry: on a regenerated tune half, photos defocused by 5-8% of
-    /// their frame sit at 0.002-0.02, blurred photos and pages (0.4-0.9%) at 0.04 and up.
-    static let defocusedCoarseDetail = 0.03
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
@@ -138,7 +134,7 @@ public struct ImageQualityCheck: Sendable {
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
         let defocusedPastLayout =
-            (measures.coarseDetail ?? 1) < Self.defocusedCoarseDetail && measures.edgeDensity < 0.01
+            (measures.coarseDetail ?? 1) < thresholds.minimumCoarseDetail && measures.edgeDensity < 0.01
             && (blurred || measures.sharpness < 1)
         if nearUniform, !dark, !washedOut {
             found.append(
@@ -149,7 +145,7 @@ public struct ImageQualityCheck: Sendable {
         } else if defocusedPastLayout, !dark, !washedOut, let coarse = measures.coarseDetail {
             found.append(
                 finding(
-                    path, .lowInformation, .warning, coarse, Self.defocusedCoarseDetail,
+                    path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
                     "defocused past any detail: even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
                 ))
         } else if blurred, !dark {

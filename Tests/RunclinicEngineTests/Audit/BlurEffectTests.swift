@@ -79,7 +79,7 @@ import Testing
         // learn from, which is the news, rather than that it is soft.
         let defocused = Self.inspect("photo_defocused_far.jpg")
         let coarse = try #require(defocused.measures?.coarseDetail)
-        #expect(coarse < ImageQualityCheck.defocusedCoarseDetail)
+        #expect(coarse < ImageQualityThresholds().minimumCoarseDetail)
         let findings = ImageQualityCheck().findings(for: defocused)
         #expect(findings.map(\.issue) == [.lowInformation])
         #expect(try #require(findings.first).detail.contains("defocused past any detail"))

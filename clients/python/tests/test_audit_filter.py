@@ -69,6 +69,9 @@ def test_thresholds_are_parameters(client, gallery):
     # The blur effect has its own threshold: past what the defocused photo reaches, it passes.
     accepted, rejected = client.filter_images([gallery["small_defocused"]], blur_effect=0.9)
     assert accepted == [gallery["small_defocused"]] and rejected == {}
+    # So has defocus past any detail: at a bar of 0 the check is off, and the photo passes.
+    accepted, rejected = client.filter_images([gallery["defocused_far"]], min_coarse_detail=0)
+    assert accepted == [gallery["defocused_far"]] and rejected == {}
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
