@@ -83,31 +83,31 @@ static unsigned char *png_pixels(const unsigned char *data, size_t size, size_t 
     if (columns == 0 || rows == 0 || columns > (1u << 24) || rows > (1u << 24)) return nullptr;
     if (size_t(columns) * rows > most_pixels) return nullptr;
 
-    // The chunks: IDAT's concatenated, every CRC checked, nothing after IEND read. A critical chunk
-    // other than the image's own, a transparency chunk, or IDATs not in one run: OpenCV's.
-    size_t compressed_size = 0, at = 8;
-    int idat_runs = 0;
-    bool in_idat = false, ended = false;
-    while (!ended) {
+    // The chunks: every CRC checked, nothing after IEND read, the IDATs' run found. A critical
+    // chunk other than the image's own, a transparency chunk, or IDATs not in one run: OpenCV's.
+    size_t compressed_size = 0, at = 8, idat_start = 0, idat_end = 0;
+    for (bool ended = false; !ended; at += 12 + big_endian(data + at)) {
         if (at + 12 > size) return nullptr;
         const size_t length = big_endian(data + at);
         if (length > size - at - 12) return nullptr;
         const unsigned char *type = data + at + 4;
         if (libdeflate_crc32(0, type, length + 4) != big_endian(data + at + 8 + length)) return nullptr;
-        const bool idat = std::memcmp(type, "IDAT", 4) == 0;
-        if (idat && !in_idat) ++idat_runs;
-        in_idat = idat;
-        if (idat) compressed_size += length;
-        else if (std::memcmp(type, "IEND", 4) == 0) ended = true;
-        else if ((at > 8 && type[0] >= 'A' && type[0] <= 'Z') || std::memcmp(type, "tRNS", 4) == 0) return nullptr;
-        at += 12 + length;
+        if (std::memcmp(type, "IDAT", 4) == 0) {
+            if (idat_end != 0 && idat_end != at) return nullptr;
+            if (idat_start == 0) idat_start = at;
+            idat_end = at + 12 + length;
+            compressed_size += length;
+        } else if (std::memcmp(type, "IEND", 4) == 0) {
+            ended = true;
+        } else if ((at > 8 && type[0] >= 'A' && type[0] <= 'Z') || std::memcmp(type, "tRNS", 4) == 0) {
+            return nullptr;
+        }
     }
-    if (idat_runs != 1) return nullptr;
+    if (idat_start == 0) return nullptr;
     unsigned char *compressed = static_cast<unsigned char *>(std::malloc(compressed_size + 1));
     if (compressed == nullptr) return nullptr;
     size_t gathered = 0;
-    for (at = 8; std::memcmp(data + at + 4, "IEND", 4) != 0; at += 12 + big_endian(data + at)) {
-        if (std::memcmp(data + at + 4, "IDAT", 4) != 0) continue;
+    for (at = idat_start; at < idat_end; at += 12 + big_endian(data + at)) {
         std::memcpy(compressed + gathered, data + at + 8, big_endian(data + at));
         gathered += big_endian(data + at);
     }
