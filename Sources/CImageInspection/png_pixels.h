@@ -22,16 +22,17 @@ inline uint32_t big_endian(const unsigned char *bytes) {
 }
 
 // Paeth with the pixel's size known, so that its bytes' chains (each byte depends on the one a
-// pixel back) run side by side; no branches, which the compiler turns into conditional moves.
+// pixel back) run side by side. The predictor is stb_image's form of it: the same choice as the
+// PNG specification's (checked on all 2^24 triples), in half the operations and no branches.
 template <size_t Step> inline void unpaeth(unsigned char *row, const unsigned char *above, size_t length) {
     for (size_t at = 0; at < Step && at < length; ++at) row[at] = uint8_t(row[at] + above[at]);
     for (size_t at = Step; at + Step <= length; at += Step) {
         for (size_t lane = 0; lane < Step; ++lane) {
             const int left = row[at + lane - Step], up = above[at + lane], corner = above[at + lane - Step];
-            // How far left + up - corner lies from each of the three; the nearest, ties to left, then up.
-            const int from_left = std::abs(up - corner), from_up = std::abs(left - corner),
-                      from_corner = std::abs(left + up - 2 * corner);
-            const int nearest = (from_left <= from_up && from_left <= from_corner) ? left : (from_up <= from_corner ? up : corner);
+            // The specification's three distances, compared as two thresholds on 3 x corner.
+            const int beyond = corner * 3 - (left + up);
+            const int low = left < up ? left : up, high = left < up ? up : left;
+            const int nearest = beyond <= low ? high : (high <= beyond ? low : corner);
             row[at + lane] = uint8_t(row[at + lane] + nearest);
         }
     }
