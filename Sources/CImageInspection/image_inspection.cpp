@@ -493,14 +493,18 @@ void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     cv::blur(background, background, cv::Size(15, 15));
     cv::Mat ink(grey.size(), CV_8U);
     int64_t inked = 0;
-    for (int row = 0; row < grey.rows; ++row) {
+    // The sizes are read once: a store through a byte pointer could change them as far as the
+    // compiler knows, which kept this loop from vectorising (a fifth of the page lines' CPU).
+    const int columns = grey.cols, rows = grey.rows;
+    for (int row = 0; row < rows; ++row) {
         const uint8_t *pixel = grey.ptr<uint8_t>(row), *paper = background.ptr<uint8_t>(row);
         uint8_t *mark = ink.ptr<uint8_t>(row);
         int row_inked = 0;
-        for (int column = 0; column < grey.cols; ++column) {
-            const int level = paper[column];
-            mark[column] = (level > 90 && level - int(pixel[column]) > std::max(30, level / 4)) ? 1 : 0;
-            row_inked += mark[column];
+        for (int column = 0; column < columns; ++column) {
+            const int level = paper[column], darker = level - int(pixel[column]);
+            const uint8_t inky = uint8_t((level > 90) & (darker > std::max(30, level / 4)));
+            mark[column] = inky;
+            row_inked += inky;
         }
         inked += row_inked;
     }
@@ -538,10 +542,11 @@ void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
         keep[size_t(label)] = extent <= 2.5 * size && stats.at<int>(label, cv::CC_STAT_AREA) >= 2 &&
                               background.at<uint8_t>(y, x) >= 0.8 * paper;
     }
-    for (int row = 0; row < grey.rows; ++row) {
+    const uint8_t *kept = keep.data();
+    for (int row = 0; row < rows; ++row) {
         const int *label = labels.ptr<int>(row);
         uint8_t *mark = ink.ptr<uint8_t>(row);
-        for (int column = 0; column < grey.cols; ++column) mark[column] = keep[size_t(label[column])];
+        for (int column = 0; column < columns; ++column) mark[column] = kept[label[column]];
     }
     // Turn the lines level: across the page by their lean, down the page by a quarter more.
     const double angle = lines.angle;
