@@ -304,6 +304,7 @@ void measure_histogram(const cv::Mat &grey, long counts[256], rc_image_measures 
     out->mean_brightness = sum / total;
     out->dark_fraction = dark / total;
     out->bright_fraction = bright / total;
+    out->clipped_fraction = double(counts[254] + counts[255]) / total;
     out->entropy = entropy;
 }
 

@@ -92,6 +92,9 @@ typedef struct {
     /// Laplacian over their own variance. A blur of a few pixels leaves a photo's layout crisp at
     /// 48x48; a defocus of a twentieth of the frame and more leaves only smooth gradients (0 flat).
     double coarse_detail;
+    /// Share of pixels blown to white (grey level 254 or 255): highlights clipped over a large
+    /// part of the picture, where a white page or a sky keeps a level or two of texture.
+    double clipped_fraction;
     /// ORB keypoints of the picture (see rc_keypoints).
     rc_keypoints keypoints;
 } rc_image_measures;

@@ -48,6 +48,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// Detail left at 48x48 (see image_inspection.h): under a few hundredths after a defocus of a
     /// twentieth of the frame; nil in inspections made before it was measured.
     public let coarseDetail: Double?
+    /// Share of pixels blown to white (grey 254-255; see image_inspection.h); nil in inspections
+    /// made before it was measured.
+    public let clippedFraction: Double?
     /// ORB keypoints (see ImageKeypoints), which align a cropped copy with its original; stored
     /// in a column of their own, like the thumbnail.
     public internal(set) var keypoints: Data?
@@ -177,7 +180,7 @@ public final class ImageMeasurer: Sendable {
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,
                 blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share,
-                coarseDetail: result.coarse_detail,
+                coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
                 keypoints: ImageKeypoints(result.keypoints).encoded)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)

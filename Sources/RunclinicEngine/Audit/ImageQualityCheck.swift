@@ -103,6 +103,13 @@ public struct ImageQualityCheck: Sendable {
         let faded =
             (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
+        // Or blown out: a large part of a colour picture at pure white and no true black left
+        // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
+        // white paper or a sky keeps a level or two of texture.
+        let clippedShare = measures.clippedFraction ?? 0
+        let blownOut =
+            clippedShare >= thresholds.overexposedClippedShare && measures.darkestLevel >= 20
+            && measures.colourfulness >= 3
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
         // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
         // (structure at 48x48, no detail at all, too little contrast left for the rest); or a page
@@ -130,7 +137,7 @@ public struct ImageQualityCheck: Sendable {
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
         // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
         let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
-        let washedOut = (clipped || faded) && (!nearUniform || whitedOut) && !blurred && !dark
+        let washedOut = (clipped || faded || blownOut) && (!nearUniform || whitedOut) && !blurred && !dark
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
         let defocusedPastLayout =
@@ -162,13 +169,19 @@ public struct ImageQualityCheck: Sendable {
                     "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"
                 ))
         }
-        if washedOut {
+        if washedOut, clipped || faded {
             found.append(
                 finding(
                     path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
                     clipped
                         ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
                         : "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
+                ))
+        } else if washedOut {
+            found.append(
+                finding(
+                    path, .overexposed, .warning, clippedShare, thresholds.overexposedClippedShare,
+                    "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
                 ))
         }
         found += orientationFindings(path, measures)

@@ -35,6 +35,11 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// Mean brightness over which an image with three quarters of its pixels white and almost
     /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0
+    /// Share of a colour image's pixels at pure white (grey 254-255) over which, with no true black
+    /// left, it is overexposed: highlights blown over a large part of the picture. On the audit
+    /// bench's tune half, clean colour photos and pages held 0.053 at most (but for a product
+    /// shot on white, 0.59, which keeps its shadows' black); washed-out ones up to 1.
+    public var overexposedClippedShare = 0.15
     /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
     /// checks: such an image's difference hash is not compared, unless it has edges).
     public var minimumEntropy = 1.5
@@ -60,7 +65,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     static let keys = [
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
         "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
-        "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail",
+        "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail", "overexposed_clipped_share",
     ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
@@ -97,6 +102,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "blur_effect": thresholds.blurEffect = number
             case "min_range": thresholds.minimumRange = number
             case "min_coarse_detail": thresholds.minimumCoarseDetail = number
+            case "overexposed_clipped_share": thresholds.overexposedClippedShare = number
             default: thresholds.grayscaleColourfulness = number
             }
         }

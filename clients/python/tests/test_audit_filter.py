@@ -20,6 +20,10 @@ def gallery(tmp_path):
         "grey_faint": shutil.copy(FIXTURES / "photo_grey_faint.jpg", tmp_path / "grey_faint.jpg"),
         # Defocused by 6% of its frame: nothing left to learn from, not merely soft.
         "defocused_far": shutil.copy(FIXTURES / "photo_defocused_far.jpg", tmp_path / "defocused_far.jpg"),
+        # A page photographed in too much light: a quarter of it pure white, its table not black.
+        "blown_out": shutil.copy(FIXTURES / "page_photographed_blown_out.jpg", tmp_path / "blown_out.jpg"),
+        # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
+        "product": shutil.copy(FIXTURES / "product_on_white.jpg", tmp_path / "product.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
         "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
@@ -46,7 +50,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
@@ -72,6 +76,11 @@ def test_thresholds_are_parameters(client, gallery):
     # So has defocus past any detail: at a bar of 0 the check is off, and the photo passes.
     accepted, rejected = client.filter_images([gallery["defocused_far"]], min_coarse_detail=0)
     assert accepted == [gallery["defocused_far"]] and rejected == {}
+    # And the share of pure white that makes a picture with no true black overexposed.
+    [reason] = client.filter_images([gallery["blown_out"]])[1][gallery["blown_out"]]
+    assert reason["issue"] == "overexposed" and reason["threshold"] == 0.15 and 0.2 < reason["score"] < 0.35
+    accepted, rejected = client.filter_images([gallery["blown_out"]], overexposed_clipped_share=0.5)
+    assert accepted == [gallery["blown_out"]] and rejected == {}
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
