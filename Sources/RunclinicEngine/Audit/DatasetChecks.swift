@@ -56,6 +56,14 @@ public enum DatasetChecks {
     static let keypointScales = 0.6...1.7
     static let keypointRotation = 5.0
     static let alignedRadius = 0.26
+    /// With twice the agreeing keypoints (44 and more), 0.30: the thumbnails of a page's fine print
+    /// blur apart when resampled, and a cropped, brightened copy of a scanned page (59 keypoints)
+    /// sat at 0.29 on the tune half.
+    static let wellAlignedRadius = 0.30
+    /// Keypoints that must agree before an alignment is taken at all: a similarity is fixed by two
+    /// matches, and a soft texture's copy keeps only a handful (5 of 9 on the tune half). So few
+    /// only confirm a crop whose aligned thumbnails are within `thumbnailRadius`.
+    static let fewestInliers = 4
     /// The agreeing keypoints must come from across the picture, not from one part of it (a
     /// shared background): of the cells of a 3x3 grid over the part both show that hold any of
     /// the first image's keypoints, 60% or more must hold an agreeing one. On the bench, copies
@@ -63,7 +71,7 @@ public enum DatasetChecks {
     static let keypointCoverage = 0.6
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 6
+    static let version = 7
     /// Edge density (Canny) from which an image of little histogram entropy still has a picture to
     /// compare: the per-image checks call one under 0.01 edgeless.
     static let comparableEdgeDensity = 0.01
@@ -112,16 +120,16 @@ public enum DatasetChecks {
         }
         // For each image paired so far, its closest pair: how far apart, and the keypoints that
         // agreed when a crop was aligned. Both ends are kept: either may end up under another root.
-        var evidence: [Int64: (apart: Double, keypoints: Int?)] = [:]
+        var evidence: [Int64: (apart: Double, keypoints: Int?, bar: Double)] = [:]
         var normalised: [Int64: [Int8]] = [:]
         var keypoints: [Int64: ImageKeypoints] = [:]
         var aligned: Set<AlignedPair> = []  // pairs already aligned (a pair shares up to 16 bands)
-        func join(_ a: Int64, _ b: Int64, apart: Double, keypoints: Int? = nil) {
+        func join(_ a: Int64, _ b: Int64, apart: Double, keypoints: Int? = nil, bar: Double = Self.thumbnailRadius) {
             let (ra, rb) = (root(a), root(b))
             parent[ra] = ra
             parent[rb] = rb
             if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-            for id in [a, b] where apart < evidence[id]?.apart ?? .infinity { evidence[id] = (apart, keypoints) }
+            for id in [a, b] where apart < evidence[id]?.apart ?? .infinity { evidence[id] = (apart, keypoints, bar) }
         }
         for band in 0..<16 {
             try images.forEachHashBucket(band: band, limit: Self.largestBucket) { members in
@@ -185,20 +193,27 @@ public enum DatasetChecks {
                 for (id, stored) in try images.keypoints(Array(missing)) { keypoints[id] = stored }
                 for (a, b) in unaligned where evidence[b.id] == nil || root(a.id) != root(b.id) {
                     guard let first = keypoints[a.id], let second = keypoints[b.id],
-                        let alignment = KeypointAlignment.between(first, second, leastInliers: Self.keypointInliers),
-                        alignment.inliers >= Self.keypointInliers,
+                        let alignment = KeypointAlignment.between(first, second, leastInliers: Self.fewestInliers),
+                        alignment.inliers >= Self.fewestInliers,
                         Self.keypointScales.contains(alignment.scale), abs(alignment.rotation) <= Self.keypointRotation
                     else { continue }
                     let stored = try images.thumbnails([a.id, b.id])
                     guard let firstThumbnail = stored[a.id], let secondThumbnail = stored[b.id],
                         let firstFrame = first.frame, let secondFrame = second.frame,
-                        let region = alignment.sharedRegion(firstFrame, secondFrame),
-                        alignment.coverage(of: first.positions, in: region) >= Self.keypointCoverage
+                        let region = alignment.sharedRegion(firstFrame, secondFrame)
                     else { continue }
                     let apart = alignedThumbnailDistance(
                         firstThumbnail, frame: firstFrame, secondThumbnail, frame: secondFrame, alignment: alignment)
-                    guard apart <= Self.alignedRadius else { continue }
-                    join(a.id, b.id, apart: apart, keypoints: alignment.inliers)
+                    // Keypoints enough, from across the picture, and thumbnails close where both show
+                    // the same; or, for a picture with few keypoints (a soft texture, a smooth scene),
+                    // thumbnails as close once aligned as an uncropped copy's must be.
+                    let bar =
+                        alignment.inliers >= Self.keypointInliers
+                            && alignment.coverage(of: first.positions, in: region) >= Self.keypointCoverage
+                        ? (alignment.inliers >= 2 * Self.keypointInliers ? Self.wellAlignedRadius : Self.alignedRadius)
+                        : Self.thumbnailRadius
+                    guard apart <= bar else { continue }
+                    join(a.id, b.id, apart: apart, keypoints: alignment.inliers, bar: bar)
                 }
             }
         }
@@ -214,7 +229,7 @@ public enum DatasetChecks {
             }
             var finding = AuditFinding(
                 path: try images.path(id), issue: .nearDuplicate, severity: .warning,
-                score: apart, threshold: agreeing == nil ? Self.thumbnailRadius : Self.alignedRadius,
+                score: apart, threshold: evidence[id]?.bar ?? Self.thumbnailRadius,
                 detail: "looks like \(original) (\(aligned ?? "thumbnails \(apart.shortDescription) apart"))")
             finding.group = original
             found.append(finding)

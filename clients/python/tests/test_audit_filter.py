@@ -167,6 +167,19 @@ def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
 
 
 
+def test_a_cropped_copy_of_a_soft_picture_is_found_by_its_aligned_thumbnails(client, tmp_path):
+    # A defocused photo has a handful of keypoints: too few to vouch for a crop, but enough to align
+    # the copy (cut by up to 5%, darkened), whose thumbnail then matches as an uncropped copy's must.
+    for name in ("photo_small_defocused.jpg", "photo_small_defocused_cropped.jpg", "receipt.jpg", "page.jpg"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    audit = client.call("audit.run", path=str(tmp_path))
+    near = [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
+    assert [(f["path"], f["group"]) for f in near] == [
+        (str(tmp_path / "photo_small_defocused_cropped.jpg"), str(tmp_path / "photo_small_defocused.jpg"))]
+    assert "keypoints agree on a crop of it" in near[0]["detail"]
+    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+
+
 def scanned_page(brightness, seed=5):
     """A scanned page of word-like ink blocks on noisy paper (numpy array), brightened by `brightness`."""
     import numpy
