@@ -105,12 +105,11 @@ public struct ImageQualityCheck: Sendable {
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
         // Or blown out: a large part of a colour picture at pure white and no true black left
         // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
-        // white paper or a sky keeps a level or two of texture. With no shadow left at all (nothing
-        // under 60), an eighth of that share at pure white is enough: lifted blacks and clipped
-        // highlights together are what too much light does; a hazy scene keeps its highlights.
+        // white paper or a sky keeps a level or two of texture.
         let clippedShare = measures.clippedFraction ?? 0
-        let clippedBar = thresholds.overexposedClippedShare / (measures.darkestLevel >= 60 ? 8 : 1)
-        let blownOut = measures.colourfulness >= 3 && measures.darkestLevel >= 20 && clippedShare >= clippedBar
+        let blownOut =
+            clippedShare >= thresholds.overexposedClippedShare && measures.darkestLevel >= 20
+            && measures.colourfulness >= 3
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
         // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
         // (structure at 48x48, no detail at all, too little contrast left for the rest); or a page
@@ -181,7 +180,7 @@ public struct ImageQualityCheck: Sendable {
         } else if washedOut {
             found.append(
                 finding(
-                    path, .overexposed, .warning, clippedShare, clippedBar,
+                    path, .overexposed, .warning, clippedShare, thresholds.overexposedClippedShare,
                     "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
                 ))
         }

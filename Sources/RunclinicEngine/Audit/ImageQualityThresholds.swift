@@ -38,9 +38,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// Share of a colour image's pixels at pure white (grey 254-255) over which, with no true black
     /// left, it is overexposed: highlights blown over a large part of the picture. On the audit
     /// bench's tune half, clean colour photos and pages held 0.053 at most (but for a product
-    /// shot on white, 0.59, which keeps its shadows' black); washed-out ones up to 1. With no
-    /// shadow left at all (nothing under 60), an eighth of it: of such colour images 1% or more
-    /// white on the tune half, 34 were washed out (0.017-0.73) and 4 clean (hazy, 0.015-0.053).
+    /// shot on white, 0.59, which keeps its shadows' black); washed-out ones up to 1.
     public var overexposedClippedShare = 0.15
     /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
     /// checks: such an image's difference hash is not compared, unless it has edges).
