@@ -147,13 +147,19 @@ def test_a_folder_audit_finds_duplicates_and_reuses_what_did_not_change(client, 
     assert error.value.data["field"] == "issue"
 
 
+def near_duplicates_among(client, folder, names):
+    """The near-duplicate findings of an audit of the fixtures `names` copied into `folder`."""
+    for name in names:
+        shutil.copy(FIXTURES / name, folder / name)
+    audit = client.call("audit.run", path=str(folder))
+    return [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
+
+
 def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
     # A photographed page and its copy cut by 8%, resized to 70% and re-encoded at quality 45:
     # every cell of the whole-frame thumbnail moves, so only keypoints can align the pair.
-    for name in ("page_photographed.jpg", "page_photographed_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"):
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    audit = client.call("audit.run", path=str(tmp_path))
-    near = [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
+    near = near_duplicates_among(client, tmp_path, (
+        "page_photographed.jpg", "page_photographed_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
     assert [(f["path"], f["group"]) for f in near] == [
         (str(tmp_path / "page_photographed_cropped.jpg"), str(tmp_path / "page_photographed.jpg"))]
     assert "keypoints agree on a crop of it" in near[0]["detail"]
@@ -166,14 +172,11 @@ def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
         [(f["path"], f["group"]) for f in near]
 
 
-
 def test_a_cropped_copy_of_a_soft_picture_is_found_by_its_aligned_thumbnails(client, tmp_path):
     # A defocused photo has a handful of keypoints: too few to vouch for a crop, but enough to align
     # the copy (cut by up to 5%, darkened), whose thumbnail then matches as an uncropped copy's must.
-    for name in ("photo_small_defocused.jpg", "photo_small_defocused_cropped.jpg", "receipt.jpg", "page.jpg"):
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    audit = client.call("audit.run", path=str(tmp_path))
-    near = [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
+    near = near_duplicates_among(client, tmp_path, (
+        "photo_small_defocused.jpg", "photo_small_defocused_cropped.jpg", "receipt.jpg", "page.jpg"))
     assert [(f["path"], f["group"]) for f in near] == [
         (str(tmp_path / "photo_small_defocused_cropped.jpg"), str(tmp_path / "photo_small_defocused.jpg"))]
     assert "keypoints agree on a crop of it" in near[0]["detail"]
