@@ -169,20 +169,19 @@ public struct ImageQualityCheck: Sendable {
                     "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"
                 ))
         }
-        if washedOut, clipped || faded {
+        if washedOut {
+            // Judged by its brightness when an earlier rule says so, else by its share of white.
+            let byBrightness = clipped || faded
+            let detail =
+                clipped
+                ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
+                : byBrightness
+                    ? "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
+                    : "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
             found.append(
                 finding(
-                    path, .overexposed, .warning, measures.meanBrightness, thresholds.overexposedMean,
-                    clipped
-                        ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
-                        : "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
-                ))
-        } else if washedOut {
-            found.append(
-                finding(
-                    path, .overexposed, .warning, clippedShare, thresholds.overexposedClippedShare,
-                    "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
-                ))
+                    path, .overexposed, .warning, byBrightness ? measures.meanBrightness : clippedShare,
+                    byBrightness ? thresholds.overexposedMean : thresholds.overexposedClippedShare, detail))
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
