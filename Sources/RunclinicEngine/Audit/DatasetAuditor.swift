@@ -141,9 +141,12 @@ public struct DatasetAuditor: Sendable {
         // other such image: their pictures are not compared (byte-identical copies still are).
         let incomparable = findings.contains { $0.issue == .lowInformation || $0.issue == .truncated }
         guard !incomparable else { return image }
-        // A picture of few grey levels but with edges keeps its difference hash: a page brightened
-        // until its paper clips white has almost no histogram entropy left, but all its text.
+        // A picture of few grey levels keeps its difference hash when it has edges (a page brightened
+        // until its paper clips white has almost no histogram entropy left, but all its text) or a
+        // layout (a faint, misty photo spans 27-32 levels at 48x48 with under 1.5 bits of entropy,
+        // and its copies are copies). A picture washed out to one level is compared with nothing.
         if measures.entropy >= thresholds.minimumEntropy || measures.edgeDensity >= DatasetChecks.comparableEdgeDensity
+            || measures.thumbnailRange >= thresholds.minimumRange
         {
             image.differenceHash = measures.differenceHash
         }

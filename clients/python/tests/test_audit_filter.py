@@ -183,6 +183,17 @@ def test_a_cropped_copy_of_a_soft_picture_is_found_by_its_aligned_thumbnails(cli
     assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
 
 
+def test_a_copy_of_a_misty_picture_is_found(client, tmp_path):
+    # Mist leaves a picture a few grey levels (1.35 bits of histogram entropy) and no edges, but
+    # its layout still spans 24 levels: its resized, darkened copy is a copy, and neither is
+    # taken for the photo it was made from.
+    near = near_duplicates_among(client, tmp_path, (
+        "photo_misty.png", "photo_misty_copy.png", "photo.jpg", "receipt.jpg", "page.jpg"))
+    assert [(f["path"], f["group"]) for f in near] == [
+        (str(tmp_path / "photo_misty_copy.png"), str(tmp_path / "photo_misty.png"))]
+    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+
+
 def scanned_page(brightness, seed=5):
     """A scanned page of word-like ink blocks on noisy paper (numpy array), brightened by `brightness`."""
     import numpy
