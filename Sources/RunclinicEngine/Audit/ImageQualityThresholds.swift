@@ -41,7 +41,8 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// shot on white, 0.59, which keeps its shadows' black); washed-out ones up to 1.
     public var overexposedClippedShare = 0.15
     /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
-    /// checks: such an image's difference hash is not compared, unless it has edges).
+    /// checks: such an image's difference hash is not compared, unless it has edges or its
+    /// thumbnail spans `minimumRange` grey levels or more).
     public var minimumEntropy = 1.5
     /// Grey levels between the darkest and brightest parts of the 48x48 thumbnail under which an
     /// edgeless image with little change of colour is near-uniform.
