@@ -63,11 +63,25 @@ import Testing
         // Under the photo's bar, over the page's; the page's paper (light, neutral) says it is one.
         let effect = try #require(measures.blurEffect)
         #expect(effect < ImageQualityThresholds().blurEffect && effect >= 0.4)
-        #expect(try #require(measures.paperShare) >= 0.4)
+        #expect(try #require(measures.paperShare) >= ImageQualityCheck.pagePaperShare)
         #expect(ImageQualityCheck().findings(for: inspection).map(\.issue) == [.blurry])
         // The photos have no such share of paper; the page in focus is not blurry.
-        #expect(try #require(Self.inspect("photo_small_defocused.jpg").measures?.paperShare) < 0.4)
+        #expect(
+            try #require(Self.inspect("photo_small_defocused.jpg").measures?.paperShare)
+                < ImageQualityCheck.pagePaperShare)
         #expect(ImageQualityCheck().findings(for: Self.inspect("page_photographed.jpg")).isEmpty)
+    }
+
+    @Test func aPagePhotographedInLamplightIsStillAPage() throws {
+        // Warm light falling off across the table leaves a third of the frame light and neutral:
+        // under the 0.4 that scanned pages and pages in daylight hold, over a fifth.
+        let inspection = Self.inspect("page_photographed_lamplit_defocused.jpg")
+        let measures = try #require(inspection.measures)
+        let paper = try #require(measures.paperShare)
+        #expect(paper >= ImageQualityCheck.pagePaperShare && paper < 0.4)
+        let effect = try #require(measures.blurEffect)
+        #expect(effect < ImageQualityThresholds().blurEffect && effect >= 0.4)
+        #expect(ImageQualityCheck().findings(for: inspection).map(\.issue) == [.blurry])
     }
 
     @Test func aPhotoDefocusedPastItsLayoutHasNothingToLearnFrom() throws {
