@@ -15,6 +15,12 @@ public struct ImageQualityCheck: Sendable {
     /// How much lower the blur-effect bar is for a page (in focus at 0.25 at most; under a
     /// defocus disc at 0.41 and up).
     static let pageBlurEffectAllowance = 0.15
+    /// Share of pure white (see `overexposed_clipped_share`) over which a picture that has lost its
+    /// colour is blown out, when it holds no characters. Copies of the tune half's photos under a
+    /// gain of 1.8-3 and an offset of 20-85 kept 0.55-0.94 of white and under 3 of colourfulness
+    /// when washed that far; no clean image of the tune half or the issue-4 set without text and
+    /// without black held half its pixels at white.
+    static let colourlessClippedShare = 0.5
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
@@ -108,11 +114,18 @@ public struct ImageQualityCheck: Sendable {
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
         // Or blown out: a large part of a colour picture at pure white and no true black left
         // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
-        // white paper or a sky keeps a level or two of texture.
+        // white paper or a sky keeps a level or two of texture. Washed out far enough, a picture
+        // loses its colour too: then half of it at pure white, without characters (a white page
+        // clips its paper but keeps its text), in a whole file (a cut-off page's missing part
+        // decodes grey, and its characters are no longer counted).
         let clippedShare = measures.clippedFraction ?? 0
+        let inColour = measures.colourfulness >= 3
+        let clippedBar =
+            inColour
+            ? thresholds.overexposedClippedShare : max(Self.colourlessClippedShare, thresholds.overexposedClippedShare)
         let blownOut =
-            clippedShare >= thresholds.overexposedClippedShare && measures.darkestLevel >= 20
-            && measures.colourfulness >= 3
+            clippedShare >= clippedBar && measures.darkestLevel >= 20
+            && (inColour || (measures.textMarks == nil && !header.isTruncated))
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
         // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
         // (structure at 48x48, no detail at all, too little contrast left for the rest); or a page
@@ -140,7 +153,12 @@ public struct ImageQualityCheck: Sendable {
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
         // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
         let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
-        let washedOut = (clipped || faded || blownOut) && (!nearUniform || whitedOut) && !blurred && !dark
+        // Blown out in colour, a picture loses its detail with its highlights: that it is washed
+        // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
+        // set called blurry was blown out in colour).
+        let washedOut =
+            (clipped || faded || blownOut) && (!nearUniform || whitedOut) && (!blurred || (blownOut && inColour))
+            && !dark
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
         let defocusedPastLayout =
@@ -158,7 +176,7 @@ public struct ImageQualityCheck: Sendable {
                     path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
                     "defocused past any detail: even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
                 ))
-        } else if blurred, !dark {
+        } else if blurred, !dark, !washedOut {
             found.append(
                 finding(
                     path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
@@ -184,7 +202,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .overexposed, .warning, byBrightness ? measures.meanBrightness : clippedShare,
-                    byBrightness ? thresholds.overexposedMean : thresholds.overexposedClippedShare, detail))
+                    byBrightness ? thresholds.overexposedMean : clippedBar, detail))
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's

@@ -22,6 +22,10 @@ def gallery(tmp_path):
         "defocused_far": shutil.copy(FIXTURES / "photo_defocused_far.jpg", tmp_path / "defocused_far.jpg"),
         # A page photographed in too much light: a quarter of it pure white, its table not black.
         "blown_out": shutil.copy(FIXTURES / "page_photographed_blown_out.jpg", tmp_path / "blown_out.jpg"),
+        # Washed so far that its colour went with its highlights: four fifths pure white, no text.
+        "washed_white": shutil.copy(FIXTURES / "photo_washed_white.jpg", tmp_path / "washed_white.jpg"),
+        # A soft photo blown out: its detail went with its highlights, which is the news.
+        "blurred_blown_out": shutil.copy(FIXTURES / "photo_blurred_blown_out.jpg", tmp_path / "blurred_blown_out.jpg"),
         # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
         "product": shutil.copy(FIXTURES / "product_on_white.jpg", tmp_path / "product.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
@@ -50,7 +54,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
@@ -81,6 +85,11 @@ def test_thresholds_are_parameters(client, gallery):
     assert reason["issue"] == "overexposed" and reason["threshold"] == 0.15 and 0.2 < reason["score"] < 0.35
     accepted, rejected = client.filter_images([gallery["blown_out"]], overexposed_clipped_share=0.5)
     assert accepted == [gallery["blown_out"]] and rejected == {}
+    # A picture that lost its colour too is held to half its pixels white, or to that bar if higher.
+    [reason] = client.filter_images([gallery["washed_white"]])[1][gallery["washed_white"]]
+    assert reason["issue"] == "overexposed" and reason["threshold"] == 0.5 and reason["score"] > 0.8
+    accepted, rejected = client.filter_images([gallery["washed_white"]], overexposed_clipped_share=0.9)
+    assert accepted == [gallery["washed_white"]] and rejected == {}
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
