@@ -44,10 +44,11 @@ public enum DatasetChecks {
     /// A copy cropped by up to a tenth moves every cell of the 48x48 thumbnail, so its thumbnails
     /// disagree; its keypoints align it instead. A pair whose hashes are within 20 bits (of 128;
     /// on the bench, cropped copies were 22 at most and mostly 3-16; of copies of the tune half's
-    /// pictures cropped by 4-10% and resized or re-encoded, 15 of 600 more were found at 20 than at
+    /// pictures cropped by 4-10% and resized or re-encoded, 13 of 600 more were found at 20 than at
     /// 16, 4 more at 24 for twice the cost again) and whose thumbnails differ is aligned by its
-    /// keypoints: it is a near-duplicate when 22 or more keypoints agree on one similarity transform (scale 0.6-1.7, turned 5 degrees at most) and the thumbnails, compared
-    /// over the part of the picture both show, are within 0.26. Measured on crops of the tune half
+    /// keypoints: it is a near-duplicate when 22 or more keypoints agree on one similarity
+    /// transform (scale 0.6-1.7, turned 5 degrees at most) and the thumbnails, compared over the
+    /// part of the picture both show, are within 0.26. Measured on crops of the tune half
     /// (4-10%, re-encoded, resized, brightened): copies had 22-127 agreeing keypoints and were
     /// 0.25 apart at most once aligned; distinct pages of one layout, photographed on one table,
     /// reached 39 agreeing keypoints (the table) but were 0.37 apart and more, and those 0.27
