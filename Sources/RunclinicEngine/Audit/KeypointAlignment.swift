@@ -176,28 +176,24 @@ public struct KeypointAlignment: Sendable, Equatable {
             ty = gy - (b * fx + a * fy)
         }
 
-        /// How many pairs this transform carries within the tolerance (as `carried`, without the
-        /// indices: RANSAC's samples need only the count, and their allocations were a fifth of a
-        /// near-duplicate search's time).
+        /// Whether this transform takes `p` to within the tolerance of `q`.
+        func carries(_ p: Point, to q: Point) -> Bool {
+            let (dx, dy) = (a * p.x - b * p.y + tx - q.x, b * p.x + a * p.y + ty - q.y)
+            return dx * dx + dy * dy < KeypointAlignment.tolerance * KeypointAlignment.tolerance
+        }
+
+        /// How many pairs this transform carries (as `carried`, without the indices: RANSAC's
+        /// samples need only the count, and their allocations were a fifth of a near-duplicate
+        /// search's time).
         func carriedCount(_ from: [Point], _ to: [Point]) -> Int {
-            let limit = KeypointAlignment.tolerance * KeypointAlignment.tolerance
             var count = 0
-            for index in from.indices {
-                let (x, y) = (from[index].x, from[index].y)
-                let (dx, dy) = (a * x - b * y + tx - to[index].x, b * x + a * y + ty - to[index].y)
-                if dx * dx + dy * dy < limit { count += 1 }
-            }
+            for index in from.indices where carries(from[index], to: to[index]) { count += 1 }
             return count
         }
 
         /// The indices of the pairs this transform carries within the tolerance.
         func carried(_ from: [Point], _ to: [Point]) -> [Int] {
-            let limit = KeypointAlignment.tolerance * KeypointAlignment.tolerance
-            return from.indices.filter { index in
-                let (x, y) = (from[index].x, from[index].y)
-                let (dx, dy) = (a * x - b * y + tx - to[index].x, b * x + a * y + ty - to[index].y)
-                return dx * dx + dy * dy < limit
-            }
+            from.indices.filter { carries(from[$0], to: to[$0]) }
         }
     }
 }
