@@ -14,13 +14,12 @@ Each writes DIR/images and DIR/rows.json, audits DIR/images with --runclinic (de
   reported is false.
 - blurry: a defocus disc of 0.55-1.2% of the longer side (3 px at least), JPEG quality 90.
 - overexposed: every channel multiplied by 1.8-3 and raised by 20-85 (washed out), quality 90.
-Needs NumPy and OpenCV (.venv-audit-photos, see README.md). Sets of different seeds share bases.
+Needs the generator's environment (.venv-audit-photos, see README.md). Sets of different seeds share bases.
 """
 
 import argparse
 import collections
 import json
-import math
 import os
 import random
 import re
@@ -29,6 +28,8 @@ import sys
 
 import cv2
 import numpy as np
+
+from make_dataset import disk_kernel  # the held-out and tune halves' defocus disc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TUNE = os.path.join(HERE, "..", "out", "audit_photos", "tune")
@@ -60,13 +61,6 @@ def near_duplicate_pair(rng, a):
             done["brightness"] = round(d, 1)
     done["quality"] = rng.randint(30, 60) if "recompress" in edits else rng.randint(75, 92)
     return np.ascontiguousarray(b), done
-
-
-def disc(radius):
-    k = int(math.ceil(radius))
-    y, x = np.mgrid[-k:k + 1, -k:k + 1]
-    kernel = (x * x + y * y <= radius * radius).astype(np.float32)
-    return kernel / kernel.sum()
 
 
 def make(kind, seed, out):
@@ -103,7 +97,7 @@ def make(kind, seed, out):
         elif kind == "blurry":
             radius = max(3.0, rng.uniform(0.0055, 0.012) * max(a.shape[:2]))
             row["name"], row["radius"] = f"x{index:04d}.jpg", round(radius, 2)
-            b = cv2.filter2D(a, -1, disc(radius), borderType=cv2.BORDER_REFLECT)
+            b = cv2.filter2D(a, -1, disk_kernel(radius), borderType=cv2.BORDER_REFLECT)
             cv2.imwrite(os.path.join(images, row["name"]), b, [cv2.IMWRITE_JPEG_QUALITY, 90])
         else:
             gain, offset = rng.uniform(1.8, 3.0), rng.uniform(20, 85)
