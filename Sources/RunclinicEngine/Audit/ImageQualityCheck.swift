@@ -21,6 +21,14 @@ public struct ImageQualityCheck: Sendable {
     /// when washed that far; no clean image of the tune half or the issue-4 set without text and
     /// without black held half its pixels at white.
     static let colourlessClippedShare = 0.5
+    /// Blacks lifted this far (the darkest level, at 1,024 px), with `overexposed_lifted_share` of a
+    /// colour picture at pure white and a tenth of it bright: both ends of its range lost, as a
+    /// gain and an offset (or flare, or a raised black level) leave a darker picture. A normal
+    /// exposure keeps its shadows or its highlights, and a hazy one clips no white. Copies of the
+    /// tune half's darker photos washed out so stayed under the blown-out share (seeds 7 and 8 of
+    /// bench/audit_photos/stress.py: 46 of their 132 misses found).
+    static let liftedDarkest = 40.0
+    static let liftedBrightFraction = 0.1
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
@@ -126,6 +134,11 @@ public struct ImageQualityCheck: Sendable {
         let blownOut =
             clippedShare >= clippedBar && measures.darkestLevel >= 20
             && (inColour || (measures.textMarks == nil && !header.isTruncated))
+        // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
+        let lifted =
+            inColour && !blownOut && clippedShare >= thresholds.overexposedLiftedShare
+            && measures.darkestLevel >= Self.liftedDarkest
+            && measures.brightFraction >= Self.liftedBrightFraction
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
         // photo with a few crisp edges keeps its ratio); or a page whose text smeared into grey
         // (structure at 48x48, no detail at all, too little contrast left for the rest); or a page
@@ -157,7 +170,8 @@ public struct ImageQualityCheck: Sendable {
         // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
         // set called blurry was blown out in colour).
         let washedOut =
-            (clipped || faded || blownOut) && (!nearUniform || whitedOut) && (!blurred || (blownOut && inColour))
+            (clipped || faded || blownOut || lifted) && (!nearUniform || whitedOut)
+            && (!blurred || (blownOut && inColour))
             && !dark
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
@@ -199,10 +213,13 @@ public struct ImageQualityCheck: Sendable {
                 : byBrightness
                     ? "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
                     : "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
+                        + (blownOut ? "" : ": its blacks lifted")
             found.append(
                 finding(
                     path, .overexposed, .warning, byBrightness ? measures.meanBrightness : clippedShare,
-                    byBrightness ? thresholds.overexposedMean : clippedBar, detail))
+                    byBrightness
+                        ? thresholds.overexposedMean : (blownOut ? clippedBar : thresholds.overexposedLiftedShare),
+                    detail))
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's

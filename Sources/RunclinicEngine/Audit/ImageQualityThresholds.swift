@@ -40,6 +40,11 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// bench's tune half, clean colour photos and pages held 0.053 at most (but for a product
     /// shot on white, 0.59, which keeps its shadows' black); washed-out ones up to 1.
     public var overexposedClippedShare = 0.15
+    /// Share of a colour image's pixels at pure white over which, with its blacks lifted (nothing
+    /// darker than grey 40) and a tenth of it bright, it is overexposed: both ends of its range
+    /// lost, as a gain and an offset leave a darker picture. No clean image of the audit bench's
+    /// tune half or the issue-4 set held 0.05 with its blacks lifted so.
+    public var overexposedLiftedShare = 0.05
     /// Histogram entropy (bits) under which an image says almost nothing (for the dataset-wide
     /// checks: such an image's difference hash is not compared, unless it has edges or its
     /// thumbnail spans `minimumRange` grey levels or more).
@@ -67,6 +72,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
         "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
         "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail", "overexposed_clipped_share",
+        "overexposed_lifted_share",
     ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
@@ -104,6 +110,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "min_range": thresholds.minimumRange = number
             case "min_coarse_detail": thresholds.minimumCoarseDetail = number
             case "overexposed_clipped_share": thresholds.overexposedClippedShare = number
+            case "overexposed_lifted_share": thresholds.overexposedLiftedShare = number
             default: thresholds.grayscaleColourfulness = number
             }
         }

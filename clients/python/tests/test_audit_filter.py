@@ -24,6 +24,8 @@ def gallery(tmp_path):
         "blown_out": shutil.copy(FIXTURES / "page_photographed_blown_out.jpg", tmp_path / "blown_out.jpg"),
         # Washed so far that its colour went with its highlights: four fifths pure white, no text.
         "washed_white": shutil.copy(FIXTURES / "photo_washed_white.jpg", tmp_path / "washed_white.jpg"),
+        # A dim photo washed out: its blacks lifted to 56 and a tenth of it pure white.
+        "dim_washed": shutil.copy(FIXTURES / "photo_dim_washed.jpg", tmp_path / "dim_washed.jpg"),
         # A soft photo blown out: its detail went with its highlights, which is the news.
         "blurred_blown_out": shutil.copy(FIXTURES / "photo_blurred_blown_out.jpg", tmp_path / "blurred_blown_out.jpg"),
         # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
@@ -54,7 +56,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
@@ -83,13 +85,23 @@ def test_thresholds_are_parameters(client, gallery):
     # And the share of pure white that makes a picture with no true black overexposed.
     [reason] = client.filter_images([gallery["blown_out"]])[1][gallery["blown_out"]]
     assert reason["issue"] == "overexposed" and reason["threshold"] == 0.15 and 0.2 < reason["score"] < 0.35
-    accepted, rejected = client.filter_images([gallery["blown_out"]], overexposed_clipped_share=0.5)
+    # Its table's blacks are lifted too: past the blown-out share, it is held to the lifted one.
+    [reason] = client.filter_images([gallery["blown_out"]], overexposed_clipped_share=0.5)[1][gallery["blown_out"]]
+    assert reason["threshold"] == 0.05 and "blacks lifted" in reason["detail"]
+    accepted, rejected = client.filter_images(
+        [gallery["blown_out"]], overexposed_clipped_share=0.5, overexposed_lifted_share=0.5)
     assert accepted == [gallery["blown_out"]] and rejected == {}
     # A picture that lost its colour too is held to half its pixels white, or to that bar if higher.
     [reason] = client.filter_images([gallery["washed_white"]])[1][gallery["washed_white"]]
     assert reason["issue"] == "overexposed" and reason["threshold"] == 0.5 and reason["score"] > 0.8
     accepted, rejected = client.filter_images([gallery["washed_white"]], overexposed_clipped_share=0.9)
     assert accepted == [gallery["washed_white"]] and rejected == {}
+    # With its blacks lifted, a twentieth of it at white is enough; the share is a threshold too.
+    [reason] = client.filter_images([gallery["dim_washed"]])[1][gallery["dim_washed"]]
+    assert reason["issue"] == "overexposed" and reason["threshold"] == 0.05 and 0.07 < reason["score"] < 0.15
+    assert "blacks lifted" in reason["detail"]
+    accepted, rejected = client.filter_images([gallery["dim_washed"]], overexposed_lifted_share=0.2)
+    assert accepted == [gallery["dim_washed"]] and rejected == {}
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
