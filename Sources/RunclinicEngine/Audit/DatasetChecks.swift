@@ -193,10 +193,20 @@ public enum DatasetChecks {
                     keypoints.removeAll(keepingCapacity: true)
                 }
                 for (id, stored) in try images.keypoints(Array(missing)) { keypoints[id] = stored }
-                for (a, b) in unaligned where evidence[b.id] == nil || root(a.id) != root(b.id) {
-                    guard let first = keypoints[a.id], let second = keypoints[b.id],
-                        let alignment = KeypointAlignment.between(first, second, leastInliers: Self.fewestInliers),
-                        alignment.inliers >= Self.fewestInliers,
+                // Aligned on every core first (most of this check's time), then judged in order as
+                // before: a pair joined meanwhile through another is skipped, so findings are the same.
+                let candidates = unaligned.compactMap { a, b -> (Hashes, Hashes, ImageKeypoints, ImageKeypoints)? in
+                    guard evidence[b.id] == nil || root(a.id) != root(b.id), let first = keypoints[a.id],
+                        let second = keypoints[b.id]
+                    else { return nil }
+                    return (a, b, first, second)
+                }
+                let alignments = candidates.concurrentMap {
+                    KeypointAlignment.between($0.2, $0.3, leastInliers: Self.fewestInliers)
+                }
+                for ((a, b, first, second), found) in zip(candidates, alignments)
+                where evidence[b.id] == nil || root(a.id) != root(b.id) {
+                    guard let alignment = found, alignment.inliers >= Self.fewestInliers,
                         Self.keypointScales.contains(alignment.scale), abs(alignment.rotation) <= Self.keypointRotation
                     else { continue }
                     let stored = try images.thumbnails([a.id, b.id])
