@@ -79,6 +79,11 @@ typedef struct {
     /// lines' ink: positive for upright Latin text, negative upside down, near 0 for capitals and
     /// digits alone (the same either way up); NaN when not a page or too few lines.
     double page_upright;
+    /// Once the lines are turned level, how much more the lines' right ends fall short of the
+    /// right margin than their left ends stand off the left one, over the text's width: positive
+    /// for flush-left text (paragraphs' last lines, code, ragged right), negative upside down;
+    /// NaN when not a page or under 8 lines.
+    double page_alignment;
     /// The blur effect of the sharpest regions (Crete et al. 2007): how much of the differences
     /// between neighbouring pixels survives a 9-pixel box blur, taken away, over 64x64 tiles with
     /// content, the 5th percentile (the sharpest tiles). 0 crisp, 1 already as soft as the box;

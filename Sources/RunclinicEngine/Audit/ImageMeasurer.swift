@@ -67,6 +67,10 @@ public struct PageLines: Sendable, Codable, Equatable {
     /// positive upright, negative upside down, near 0 for capitals and digits alone; nil when
     /// there are too few lines.
     public let upright: Double?
+    /// Once the lines are level: how much more their right ends fall short of the right margin
+    /// than their left ends stand off the left one, over the text's width: positive for text set
+    /// from the left (upright), negative upside down; nil under 8 lines.
+    public var alignment: Double? = nil
 }
 
 /// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
@@ -175,7 +179,8 @@ public final class ImageMeasurer: Sendable {
                     ? PageLines(
                         marks: Int(result.page_marks), angle: result.page_line_angle,
                         agreement: result.page_line_agreement,
-                        upright: result.page_upright.isFinite ? result.page_upright : nil)
+                        upright: result.page_upright.isFinite ? result.page_upright : nil,
+                        alignment: result.page_alignment.isFinite ? result.page_alignment : nil)
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,

@@ -256,7 +256,9 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .rotated, .warning, 180, nil,
-                    "upside down: the text's ascenders hang below its lines; turn it 180° to read it"))
+                    (measures.pageLines?.upright ?? 0) > -TextOrientation.minimumUpsideDownEvidence
+                        ? "upside down: its lines end flush at the right and ragged at the left, and what ascenders it has hang below them; turn it 180° to read it"
+                        : "upside down: the text's ascenders hang below its lines; turn it 180° to read it"))
         case nil where orientation.sideways:
             found.append(
                 finding(

@@ -32,6 +32,13 @@ public struct TextOrientation: Sendable, Equatable {
     /// and y (the issue-4 bench's) score from -0.03 to 0.02 upright.
     static let minimumUprightEvidence = 0.015
     static let minimumUpsideDownEvidence = 0.03
+    /// Or a third of that from the ascenders, with the lines flush at the right instead of the
+    /// left (PageLines.alignment): manuals of code and formulas, whose ascenders say little,
+    /// scored -0.01 to -0.03 upside down, and upright as low as -0.027; their alignment sits at
+    /// +0.25 upright and -0.13 to -0.25 upside down. Together, none of 3,450 upright pages of the
+    /// benches' tune halves and the issue-4 set read upside down.
+    static let weakUpsideDownEvidence = 0.01
+    static let flushRightAlignment = -0.1
 
     public init?(_ lines: PageLines?) {
         guard let lines, lines.marks >= Self.minimumMarks, lines.agreement >= Self.minimumAgreement,
@@ -47,6 +54,10 @@ public struct TextOrientation: Sendable, Equatable {
         case let score? where score >= Self.minimumUprightEvidence: turn = sideways ? 90 : 0
         case let score? where score <= -Self.minimumUprightEvidence && sideways: turn = 270
         case let score? where score <= -Self.minimumUpsideDownEvidence: turn = 180
+        case let score?
+        where !sideways && score <= -Self.weakUpsideDownEvidence
+            && (lines.alignment ?? 0) <= Self.flushRightAlignment:
+            turn = 180
         default: turn = nil
         }
     }

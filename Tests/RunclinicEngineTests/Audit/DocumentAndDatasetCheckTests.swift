@@ -6,8 +6,10 @@ import Testing
 @Suite struct DocumentAndDatasetCheckTests {
     static let images = ImageHeaderTests.images
 
-    static func lines(angle: Double, agreement: Double = 0.9, marks: Int = 300, upright: Double? = nil) -> PageLines {
-        PageLines(marks: marks, angle: angle, agreement: agreement, upright: upright)
+    static func lines(
+        angle: Double, agreement: Double = 0.9, marks: Int = 300, upright: Double? = nil, alignment: Double? = nil
+    ) -> PageLines {
+        PageLines(marks: marks, angle: angle, agreement: agreement, upright: upright, alignment: alignment)
     }
 
     @Test func textLineAnglesBecomeQuarterTurnsAndLean() throws {
@@ -33,6 +35,34 @@ import Testing
         // Capitals and digits read the same either way up: the turn is uncertain, not guessed.
         let capitals = TextOrientation(Self.lines(angle: 89, upright: 0.008))
         #expect(capitals?.sideways == true && capitals?.turn == nil)
+    }
+
+    @Test func linesFlushAtTheRightBackWeakAscenders() {
+        // Code and formulas say little by their ascenders; text set from the left, upside down,
+        // ends flush at the right.
+        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.02, alignment: -0.2))?.turn == 180)
+        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.02, alignment: 0.2))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.005, alignment: -0.3))?.turn == nil)
+        // Sideways, the ascenders alone say which quarter.
+        #expect(TextOrientation(Self.lines(angle: 89, upright: -0.012, alignment: -0.3))?.turn == nil)
+    }
+
+    @Test func codeUpsideDownIsToldByItsRaggedLeft() throws {
+        // A listing in a typewriter face: its ascenders say too little upside down (-0.027), its
+        // lines, flush at the left and ragged at the right, say it.
+        func inspect(_ name: String) -> ImageInspection {
+            ImageInspection.inspect(path: Self.images.appendingPathComponent(name).path)
+        }
+        let upright = try #require(inspect("page_code.jpg").measures?.pageLines)
+        #expect(try #require(upright.alignment) > 0.1)
+        #expect(ImageQualityCheck().findings(for: inspect("page_code.jpg")).isEmpty)
+        let upsideDown = inspect("page_code_upside_down.jpg")
+        let lines = try #require(upsideDown.measures?.pageLines)
+        #expect(try #require(lines.alignment) < -0.1)
+        #expect(try #require(lines.upright) > -TextOrientation.minimumUpsideDownEvidence)
+        let findings = ImageQualityCheck().findings(for: upsideDown)
+        #expect(findings.map(\.issue) == [.rotated] && findings.first?.score == 180)
+        #expect(findings.first?.detail.contains("ragged at the left") == true)
     }
 
     @Test func photosAndSparseMarksAreNotDocuments() {
