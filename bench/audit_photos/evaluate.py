@@ -131,7 +131,15 @@ CV_MAP = {"blurry": "blurry", "dark": "dark", "light": "overexposed", "low_infor
 
 
 def rel_of(path, data):
-    p = os.path.realpath(path if os.path.isabs(path) else os.path.join(data, "images", path))
+    if os.path.isabs(path):
+        p = path
+    else:
+        # a bare name is taken as inside DATA/images; fastdup 2.54 reports paths relative to the
+        # working directory instead (e.g. bench/out/.../images/x.jpg when run from the repo)
+        p = os.path.join(data, "images", path)
+        if not os.path.exists(p) and os.path.exists(path):
+            p = os.path.abspath(path)
+    p = os.path.realpath(p)
     return os.path.relpath(p, os.path.realpath(data))
 
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Labelled image-audit dataset from real Debian-packaged photographs and PDF pages.
 
-    make_dataset.py --split tune|heldout --out DIR [--count 2000] [--cache DIR]
+    make_dataset.py --split tune|heldout|fresh --out DIR [--count 2000] [--cache DIR]
 
 Writes DIR/images/*.{jpg,png} (neutral random names), DIR/labels.json (path relative to
 DIR -> list of planted issues; [] = clean), DIR/meta.json (per image: kind, planted issue,
 issues that are also acceptable, parameters) and DIR/sources.json (packages and versions).
 
-The two splits share no source package, no seed and not the same defect strengths:
-see README.md beside this file.  Sources are fetched with `apt-get download PKG` and
+The splits share no source package and no seed; tune and heldout differ in defect
+strengths too, and fresh (a third, blind half) uses heldout's strengths: see README.md
+beside this file.  Sources are fetched with `apt-get download PKG` and
 unpacked with `dpkg-deb -x` into --cache (nothing is installed).  Needs poppler-utils
 (pdftoppm, pdfinfo), numpy, Pillow and OpenCV.
 """
@@ -61,6 +62,40 @@ SPLITS = {
         "pdf_pkgs": ["octave-doc", "asymptote-doc", "texlive-humanities-doc"],
         "table_pkgs": ["ukui-wallpapers", "sway-backgrounds"],
         "blur": ("disk", 0.0055, 0.0120),         # defocus disc radius as a share of the longer side
+        "dark_mean": (5, 26),
+        "over_gain": (2.2, 3.0), "over_off": (35, 85),
+        "skew": (12, 35),
+        "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
+        "strip": (8, 16),
+        "scan_tilt": 2.0,
+        "low_defocus": (0.07, 0.11),
+    },
+    # A second tuning half for pages: the tune half's photographs and tables, but manuals of
+    # mathematics and drawing from packages no other half uses, at heldout's strengths.
+    "tune2": {
+        "seed": 2026_1205,
+        "photo_pkgs": ["enlightenment-data", "opencv-doc"],
+        "pdf_pkgs": ["texlive-latex-recommended-doc", "texlive-metapost-doc"],
+        "table_pkgs": ["gnome-backgrounds"],
+        "blur": ("disk", 0.0055, 0.0120),
+        "dark_mean": (5, 26),
+        "over_gain": (2.2, 3.0), "over_off": (35, 85),
+        "skew": (12, 35),
+        "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
+        "strip": (8, 16),
+        "scan_tilt": 2.0,
+        "low_defocus": (0.07, 0.11),
+    },
+    # A third half, drawn after the other two had been looked at too often to be blind:
+    # its own packages and seed, with heldout's defect strengths (the ones users meet).
+    "fresh": {
+        "seed": 2026_1206,
+        "photo_pkgs": ["tuxtype-data", "tuxpaint-data", "digikam-data", "pychess",
+                       "sddm-theme-maldives", "python3-sklearn"],
+        "pdf_pkgs": ["texlive-science-doc", "gap-doc", "pari-doc", "glpk-doc"],
+        "table_pkgs": ["foobillardplus-data"],
+        "table_tile_below": 800,                  # seamless game textures are tiled, not upscaled
+        "blur": ("disk", 0.0055, 0.0120),
         "dark_mean": (5, 26),
         "over_gain": (2.2, 3.0), "over_off": (35, 85),
         "skew": (12, 35),
@@ -203,6 +238,32 @@ def photo_sources(pkg, root):
                 except Exception:
                     return np.frombuffer(raw, dtype=np.uint8).reshape(768, 1024, 3)
             out.append((pkg + ":face", face))
+    elif pkg == "tuxtype-data":
+        # the landscape photos behind the typing lessons (backgrounds/*.jpg are space images)
+        for f in sorted(glob.glob(root + "/usr/share/tuxtype/images/kcas*.jpg")):
+            out.append((pkg + ":" + os.path.basename(f), lambda f=f: load_rgb(f)))
+    elif pkg == "tuxpaint-data":
+        # the photographs offered as colouring templates (bark, cliff, sheep, lighthouse, ...)
+        for f in sorted(glob.glob(root + "/usr/share/tuxpaint/templates/*.jpg")):
+            out.append((pkg + ":" + os.path.basename(f), lambda f=f: load_rgb(f)))
+    elif pkg == "digikam-data":
+        f = root + "/usr/share/digikam/about/images/body-background.jpg"     # a lake and a red hill
+        if os.path.exists(f):
+            out.append((pkg + ":body-background.jpg", lambda f=f: load_rgb(f)))
+    elif pkg == "pychess":
+        f = root + "/usr/share/pychess/glade/background.jpg"                  # chess pieces, shallow focus
+        if os.path.exists(f):
+            out.append((pkg + ":background.jpg", lambda f=f: load_rgb(f)))
+    elif pkg == "sddm-theme-maldives":
+        # background.jpg only: maldives.jpg is a screenshot of the login screen over it
+        f = root + "/usr/share/sddm/themes/maldives/background.jpg"
+        if os.path.exists(f):
+            out.append((pkg + ":background.jpg", lambda f=f: load_rgb(f)))
+    elif pkg == "python3-sklearn":
+        d = root + "/usr/lib/python3/dist-packages/sklearn/datasets/images/"
+        for n in ["china.jpg", "flower.jpg"]:
+            if os.path.exists(d + n):
+                out.append((pkg + ":" + n, lambda f=d + n: load_rgb(f)))
     return out
 
 
@@ -223,6 +284,23 @@ def pdf_sources(pkg, root):
     elif pkg == "asymptote-doc":
         fs = [f for f in sorted(glob.glob(root + "/usr/share/doc/asymptote/*.pdf"))
               if os.path.getsize(f) > 10000]
+    elif pkg == "texlive-science-doc":
+        # science package manuals (chemistry, units, matrices, algorithms): the 40 largest in
+        # Latin script (the few Japanese/Chinese/Russian/Greek translations are left out)
+        fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
+              if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
+        fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]
+    elif pkg in ("texlive-latex-recommended-doc", "texlive-metapost-doc"):
+        # LaTeX and MetaPost manuals (amsmath, beamer, metapost): the 40 largest, Latin script
+        fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
+              if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
+        fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]
+    elif pkg == "gap-doc":
+        fs = sorted(glob.glob(root + "/usr/share/gap/doc/*/manual.pdf"))     # ref, tut, hpc
+    elif pkg == "pari-doc":
+        fs = sorted(glob.glob(root + "/usr/share/pari/doc/*.pdf"))           # users, libpari, tutorials, refcards
+    elif pkg == "glpk-doc":
+        fs = sorted(glob.glob(root + "/usr/share/doc/glpk-doc/*.pdf"))       # glpk, gmpl (en, es, pt-BR), graphs
     return [f for f in fs if os.path.getsize(f) > 10000]
 
 
@@ -235,6 +313,10 @@ def table_sources(pkg, root):
             sorted(glob.glob(root + "/usr/share/backgrounds/*.png"))[:4]
     if pkg == "sway-backgrounds":
         return sorted(glob.glob(root + "/usr/share/backgrounds/sway/*2048x1536.png"))
+    if pkg == "foobillardplus-data":
+        # the billiard room's floor boards, plaster and flagstones (not the rug, the bricks)
+        d = root + "/usr/share/games/foobillardplus/data/"
+        return [d + n for n in ("floor.png", "ceiling.png", "corr2.png") if os.path.exists(d + n)]
     return []
 
 
@@ -559,8 +641,14 @@ class Gen:
         f = self.tables[int(rng.integers(0, len(self.tables)))]
         if f not in self.table_cache:
             t = load_rgb(f)
-            s = 1600 / max(t.shape[:2])
-            self.table_cache[f] = resize_to(t, int(t.shape[1] * s), int(t.shape[0] * s))
+            tile_below = self.cfg.get("table_tile_below")
+            if tile_below and max(t.shape[:2]) < tile_below:
+                # a small seamless texture: repeated at its own scale rather than upscaled
+                reps = (math.ceil(1600 / t.shape[0]), math.ceil(1600 / t.shape[1]), 1)
+                self.table_cache[f] = np.ascontiguousarray(np.tile(t, reps)[:1600, :1600])
+            else:
+                s = 1600 / max(t.shape[:2])
+                self.table_cache[f] = resize_to(t, int(t.shape[1] * s), int(t.shape[0] * s))
         t = self.table_cache[f]
         th, tw = t.shape[:2]
         cw, ch = int(tw * rng.uniform(0.5, 1.0)), 0
