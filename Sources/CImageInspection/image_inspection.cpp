@@ -439,17 +439,21 @@ double line_alignment(const cv::Mat &level) {
     for (int row = 0; row < height; ++row) most = std::max(most, ink[row]);
     const int floor = std::max(1, int(0.04 * most));
     std::vector<int> starts, ends;
-    cv::Mat columns;
     for (int row = 0; row < height;) {
         if (ink[row] <= floor) { ++row; continue; }
         int end = row;
         while (end < height && ink[end] > floor) ++end;
         if (end - row >= 3) {
-            cv::reduce(level(cv::Rect(0, row, width, end - row)), columns, 0, cv::REDUCE_MAX, -1);
-            const uint8_t *inked = columns.ptr<uint8_t>(0);
-            int first = 0, last = width - 1;
-            while (first < width && !inked[first]) ++first;
-            while (last > first && !inked[last]) --last;
+            // Each row is read from either side up to its first ink only: the margins, not the text.
+            int first = width, last = -1;
+            for (int line_row = row; line_row < end; ++line_row) {
+                const uint8_t *pixel = level.ptr<uint8_t>(line_row);
+                int left = 0, right = width - 1;
+                while (left < first && !pixel[left]) ++left;
+                if (left < first) first = left;
+                while (right > last && !pixel[right]) --right;
+                if (right > last) last = right;
+            }
             if (first < width) {
                 starts.push_back(first);
                 ends.push_back(last);
