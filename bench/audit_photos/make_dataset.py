@@ -41,6 +41,18 @@ MIN_PIXELS = 100_000
 # --------------------------------------------------------------------------------------
 # Split definitions: sources and defect strengths.  Nothing is shared between the halves.
 # --------------------------------------------------------------------------------------
+# The strengths users meet: the held-out half's, which tune2 and fresh share.
+HELDOUT_STRENGTHS = {
+    "blur": ("disk", 0.0055, 0.0120),             # defocus disc radius as a share of the longer side
+    "dark_mean": (5, 26),
+    "over_gain": (2.2, 3.0), "over_off": (35, 85),
+    "skew": (12, 35),
+    "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
+    "strip": (8, 16),
+    "scan_tilt": 2.0,
+    "low_defocus": (0.07, 0.11),
+}
+
 SPLITS = {
     "tune": {
         "seed": 11_2024,
@@ -61,14 +73,7 @@ SPLITS = {
         "photo_pkgs": ["lxqt-themes", "palapeli-data", "scratch", "python3-skimage", "python3-scipy"],
         "pdf_pkgs": ["octave-doc", "asymptote-doc", "texlive-humanities-doc"],
         "table_pkgs": ["ukui-wallpapers", "sway-backgrounds"],
-        "blur": ("disk", 0.0055, 0.0120),         # defocus disc radius as a share of the longer side
-        "dark_mean": (5, 26),
-        "over_gain": (2.2, 3.0), "over_off": (35, 85),
-        "skew": (12, 35),
-        "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
-        "strip": (8, 16),
-        "scan_tilt": 2.0,
-        "low_defocus": (0.07, 0.11),
+        **HELDOUT_STRENGTHS,
     },
     # A second tuning half for pages: the tune half's photographs and tables, but manuals of
     # mathematics and drawing from packages no other half uses, at heldout's strengths.
@@ -77,14 +82,7 @@ SPLITS = {
         "photo_pkgs": ["enlightenment-data", "opencv-doc"],
         "pdf_pkgs": ["texlive-latex-recommended-doc", "texlive-metapost-doc"],
         "table_pkgs": ["gnome-backgrounds"],
-        "blur": ("disk", 0.0055, 0.0120),
-        "dark_mean": (5, 26),
-        "over_gain": (2.2, 3.0), "over_off": (35, 85),
-        "skew": (12, 35),
-        "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
-        "strip": (8, 16),
-        "scan_tilt": 2.0,
-        "low_defocus": (0.07, 0.11),
+        **HELDOUT_STRENGTHS,
     },
     # A third half, drawn after the other two had been looked at too often to be blind:
     # its own packages and seed, with heldout's defect strengths (the ones users meet).
@@ -95,14 +93,7 @@ SPLITS = {
         "pdf_pkgs": ["texlive-science-doc", "gap-doc", "pari-doc", "glpk-doc"],
         "table_pkgs": ["foobillardplus-data"],
         "table_tile_below": 800,                  # seamless game textures are tiled, not upscaled
-        "blur": ("disk", 0.0055, 0.0120),
-        "dark_mean": (5, 26),
-        "over_gain": (2.2, 3.0), "over_off": (35, 85),
-        "skew": (12, 35),
-        "nd_crop": (0.04, 0.10), "nd_quality": (30, 60), "nd_scale": (0.45, 0.8), "nd_shift": (12, 22),
-        "strip": (8, 16),
-        "scan_tilt": 2.0,
-        "low_defocus": (0.07, 0.11),
+        **HELDOUT_STRENGTHS,
     },
 }
 
