@@ -423,6 +423,24 @@ int32_t count_text_marks(const cv::Mat &grey, int threshold, double shrink) {
     return int32_t(character_marks(stats, centroids, count, shrink, &size).size());
 }
 
+// The text lines of a profile (ink per row): runs of rows whose ink passes 4% of the fullest
+// row's, as [top, bottom) pairs; none when the fullest row holds under `least_peak`.
+std::vector<std::pair<int, int>> ink_bands(const int *ink, int rows, int least_peak) {
+    int most = 0;
+    for (int row = 0; row < rows; ++row) most = std::max(most, ink[row]);
+    std::vector<std::pair<int, int>> bands;
+    if (most < least_peak) return bands;
+    const int floor = std::max(1, int(0.04 * most));
+    for (int row = 0; row < rows;) {
+        if (ink[row] <= floor) { ++row; continue; }
+        int end = row;
+        while (end < rows && ink[end] > floor) ++end;
+        bands.emplace_back(row, end);
+        row = end;
+    }
+    return bands;
+}
+
 // Which side of level lines is flush: text is set from the left, so the lines' right ends
 // (paragraphs' last lines, code, a ragged right margin) fall short of the right margin more
 // than their left ends (indents, centred headings) stand off the left one. Where ascenders say
@@ -433,33 +451,24 @@ int32_t count_text_marks(const cv::Mat &grey, int threshold, double shrink) {
 double line_alignment(const cv::Mat &level) {
     cv::Mat profile;
     cv::reduce(level, profile, 1, cv::REDUCE_SUM, CV_32S);
-    const int *ink = profile.ptr<int>(0);
-    const int height = level.rows, width = level.cols;
-    int most = 0;
-    for (int row = 0; row < height; ++row) most = std::max(most, ink[row]);
-    const int floor = std::max(1, int(0.04 * most));
+    const int width = level.cols;
     std::vector<int> starts, ends;
-    for (int row = 0; row < height;) {
-        if (ink[row] <= floor) { ++row; continue; }
-        int end = row;
-        while (end < height && ink[end] > floor) ++end;
-        if (end - row >= 3) {
-            // Each row is read from either side up to its first ink only: the margins, not the text.
-            int first = width, last = -1;
-            for (int line_row = row; line_row < end; ++line_row) {
-                const uint8_t *pixel = level.ptr<uint8_t>(line_row);
-                int left = 0, right = width - 1;
-                while (left < first && !pixel[left]) ++left;
-                if (left < first) first = left;
-                while (right > last && !pixel[right]) --right;
-                if (right > last) last = right;
-            }
-            if (first < width) {
-                starts.push_back(first);
-                ends.push_back(last);
-            }
+    for (const auto &[top, bottom] : ink_bands(profile.ptr<int>(0), level.rows, 1)) {
+        if (bottom - top < 3) continue;
+        // Each row is read from either side up to its first ink only: the margins, not the text.
+        int first = width, last = -1;
+        for (int row = top; row < bottom; ++row) {
+            const uint8_t *pixel = level.ptr<uint8_t>(row);
+            int left = 0, right = width - 1;
+            while (left < first && !pixel[left]) ++left;
+            if (left < first) first = left;
+            while (right > last && !pixel[right]) --right;
+            if (right > last) last = right;
         }
-        row = end;
+        if (first < width) {
+            starts.push_back(first);
+            ends.push_back(last);
+        }
     }
     if (starts.size() < 8) return NAN;
     std::vector<int> sorted_starts = starts, sorted_ends = ends;
@@ -496,26 +505,16 @@ double upright_score(const cv::Mat &characters, double rotation, double *alignme
 
     const int strip = 48;
     double above = 0, below = 0, all = 0;
-    std::vector<std::pair<int, int>> lines;
     std::vector<int> line_heights;
     cv::Mat profile;
     for (int left = 0; left < turned_width; left += strip) {
         const cv::Mat part = level(cv::Rect(left, 0, std::min(strip, turned_width - left), turned_height));
         cv::reduce(part, profile, 1, cv::REDUCE_SUM, CV_32S);
         const int *ink = profile.ptr<int>(0);
-        int most = 0;
-        for (int row = 0; row < turned_height; ++row) most = std::max(most, ink[row]);
-        if (most < 5) continue;
-        const int floor = std::max(1, int(0.04 * most));
-        lines.clear();
+        const std::vector<std::pair<int, int>> lines = ink_bands(ink, turned_height, 5);
         line_heights.clear();
-        for (int row = 0; row < turned_height;) {
-            if (ink[row] <= floor) { ++row; continue; }
-            int end = row;
-            while (end < turned_height && ink[end] > floor) ++end;
-            lines.emplace_back(row, end);
-            if (end - row >= 3) line_heights.push_back(end - row);
-            row = end;
+        for (const auto &[top, bottom] : lines) {
+            if (bottom - top >= 3) line_heights.push_back(bottom - top);
         }
         if (line_heights.empty()) continue;
         std::nth_element(line_heights.begin(), line_heights.begin() + line_heights.size() / 2, line_heights.end());

@@ -256,7 +256,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .rotated, .warning, 180, nil,
-                    (measures.pageLines?.upright ?? 0) > -TextOrientation.minimumUpsideDownEvidence
+                    orientation.toldByAlignment
                         ? "upside down: its lines end flush at the right and ragged at the left, and what ascenders it has hang below them; turn it 180° to read it"
                         : "upside down: the text's ascenders hang below its lines; turn it 180° to read it"))
         case nil where orientation.sideways:

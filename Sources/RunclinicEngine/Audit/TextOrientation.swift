@@ -12,6 +12,8 @@ public struct TextOrientation: Sendable, Equatable {
     /// Degrees the page was turned clockwise (0, 90, 180 or 270); nil when its text does not say
     /// which way up it stands.
     public let turn: Int?
+    /// Upside down by weak ascenders and lines flush at the right (see flushRightAlignment).
+    public let toldByAlignment: Bool
 
     /// A page needs enough characters agreeing on one line direction: pages of the audit bench
     /// agree at 0.5-1.0, photographs at 0.16-0.31. Where agreement is weak (0.5-0.6: a table's
@@ -50,6 +52,7 @@ public struct TextOrientation: Sendable, Equatable {
         skew = across ? (lines.angle < 45 ? lines.angle : lines.angle - 180) : lines.angle - 90
         // Sideways lines are read after a quarter turn counter-clockwise: upright then means the
         // page had been turned a quarter clockwise.
+        var byAlignment = false
         switch lines.upright {
         case let score? where score >= Self.minimumUprightEvidence: turn = sideways ? 90 : 0
         case let score? where score <= -Self.minimumUprightEvidence && sideways: turn = 270
@@ -58,7 +61,9 @@ public struct TextOrientation: Sendable, Equatable {
         where !sideways && score <= -Self.weakUpsideDownEvidence
             && (lines.alignment ?? 0) <= Self.flushRightAlignment:
             turn = 180
+            byAlignment = true
         default: turn = nil
         }
+        toldByAlignment = byAlignment
     }
 }
