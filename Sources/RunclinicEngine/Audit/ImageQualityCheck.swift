@@ -136,7 +136,7 @@ public struct ImageQualityCheck: Sendable {
             && (inColour || (measures.textMarks == nil && !header.isTruncated))
         // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
         let lifted =
-            inColour && !blownOut && clippedShare >= thresholds.overexposedLiftedShare
+            inColour && clippedShare >= thresholds.overexposedLiftedShare
             && measures.darkestLevel >= Self.liftedDarkest
             && measures.brightFraction >= Self.liftedBrightFraction
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim
