@@ -84,6 +84,15 @@ SPLITS = {
         "table_pkgs": ["gnome-backgrounds"],
         **HELDOUT_STRENGTHS,
     },
+    # A third tuning half, for photographs at night and in low light (KDE's and MATE's
+    # wallpapers) and figure-heavy manuals (TikZ, publishers' classes), at heldout's strengths.
+    "tune3": {
+        "seed": 2026_1207,
+        "photo_pkgs": ["plasma-workspace-wallpapers", "mate-backgrounds"],
+        "pdf_pkgs": ["texlive-pictures-doc", "texlive-publishers-doc"],
+        "table_pkgs": ["mate-backgrounds"],
+        **HELDOUT_STRENGTHS,
+    },
     # A third half, drawn after the other two had been looked at too often to be blind:
     # its own packages and seed, with heldout's defect strengths (the ones users meet).
     "fresh": {
@@ -250,6 +259,16 @@ def photo_sources(pkg, root):
         f = root + "/usr/share/sddm/themes/maldives/background.jpg"
         if os.path.exists(f):
             out.append((pkg + ":background.jpg", lambda f=f: load_rgb(f)))
+    elif pkg == "plasma-workspace-wallpapers":
+        # each wallpaper's largest light version (the dark versions are the same scene)
+        for d in sorted(glob.glob(root + "/usr/share/wallpapers/*/contents/images")):
+            fs = glob.glob(d + "/*.jpg") + glob.glob(d + "/*.png")
+            if fs:
+                f = max(fs, key=lambda f: (os.path.getsize(f), f))
+                out.append((pkg + ":" + f.split("/")[-4], lambda f=f: load_rgb(f)))
+    elif pkg == "mate-backgrounds":
+        for f in sorted(glob.glob(root + "/usr/share/backgrounds/mate/nature/*.jpg")):
+            out.append((pkg + ":" + os.path.basename(f), lambda f=f: load_rgb(f)))
     elif pkg == "python3-sklearn":
         d = root + "/usr/lib/python3/dist-packages/sklearn/datasets/images/"
         for n in ["china.jpg", "flower.jpg"]:
@@ -281,7 +300,8 @@ def pdf_sources(pkg, root):
         fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
               if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
         fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]
-    elif pkg in ("texlive-latex-recommended-doc", "texlive-metapost-doc"):
+    elif pkg in ("texlive-latex-recommended-doc", "texlive-metapost-doc", "texlive-pictures-doc",
+                 "texlive-publishers-doc"):
         # LaTeX and MetaPost manuals (amsmath, beamer, metapost): the 40 largest, Latin script
         fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
               if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
@@ -304,6 +324,9 @@ def table_sources(pkg, root):
             sorted(glob.glob(root + "/usr/share/backgrounds/*.png"))[:4]
     if pkg == "sway-backgrounds":
         return sorted(glob.glob(root + "/usr/share/backgrounds/sway/*2048x1536.png"))
+    if pkg == "mate-backgrounds":
+        d = root + "/usr/share/backgrounds/mate/desktop/"
+        return [d + n for n in ("GreenTraditional.jpg", "Stripes.png") if os.path.exists(d + n)]
     if pkg == "foobillardplus-data":
         # the billiard room's floor boards, plaster and flagstones (not the rug, the bricks)
         d = root + "/usr/share/games/foobillardplus/data/"

@@ -41,13 +41,34 @@ public struct TextOrientation: Sendable, Equatable {
     /// benches' tune halves and the issue-4 set read upside down.
     static let weakUpsideDownEvidence = 0.01
     static let flushRightAlignment = -0.1
+    /// The margins speak for a full page of clear lines only: a table's columns or a figure's
+    /// labels end flush at the right too. The upside-down pages it told in the tune halves held
+    /// 600-1,230 marks at an agreement of 0.65-0.89; the two upright pages it misread (a table of
+    /// 216 marks, a photographed page at 0.58) did not.
+    static let alignmentMarks = 500
+    /// A page photographed in perspective has lines that converge, so fewer of its marks agree on
+    /// one direction (0.4-0.5 for leaning pages of the third tune half, their angle still within
+    /// 3 degrees). With many marks, such lines still tell how far the page leans, though not which
+    /// way up it stands: no photograph of the benches lined up 300 marks at 0.4.
+    static let leanOnlyMarks = 300
+    static let leanOnlyAgreement = 0.4
 
     public init?(_ lines: PageLines?) {
-        guard let lines, lines.marks >= Self.minimumMarks, lines.agreement >= Self.minimumAgreement,
+        guard let lines else { return nil }
+        let across = lines.angle < 45 || lines.angle >= 135
+        if across, lines.marks >= Self.leanOnlyMarks, lines.agreement >= Self.leanOnlyAgreement,
+            lines.agreement < Self.minimumAgreement
+        {
+            sideways = false
+            skew = lines.angle < 45 ? lines.angle : lines.angle - 180
+            turn = nil
+            toldByAlignment = false
+            return
+        }
+        guard lines.marks >= Self.minimumMarks, lines.agreement >= Self.minimumAgreement,
             lines.agreement >= Self.convincingAgreement || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence,
             lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement
         else { return nil }
-        let across = lines.angle < 45 || lines.angle >= 135
         sideways = !across
         skew = across ? (lines.angle < 45 ? lines.angle : lines.angle - 180) : lines.angle - 90
         // Sideways lines are read after a quarter turn counter-clockwise: upright then means the
@@ -59,7 +80,8 @@ public struct TextOrientation: Sendable, Equatable {
         case let score? where score <= -Self.minimumUpsideDownEvidence: turn = 180
         case let score?
         where !sideways && score <= -Self.weakUpsideDownEvidence
-            && (lines.alignment ?? 0) <= Self.flushRightAlignment:
+            && (lines.alignment ?? 0) <= Self.flushRightAlignment && lines.marks >= Self.alignmentMarks
+            && lines.agreement >= Self.convincingAgreement:
             turn = 180
             byAlignment = true
         default: turn = nil

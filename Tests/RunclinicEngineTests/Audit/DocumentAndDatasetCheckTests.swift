@@ -40,11 +40,27 @@ import Testing
     @Test func linesFlushAtTheRightBackWeakAscenders() {
         // Code and formulas say little by their ascenders; text set from the left, upside down,
         // ends flush at the right.
-        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.02, alignment: -0.2))?.turn == 180)
-        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.02, alignment: 0.2))?.turn == nil)
-        #expect(TextOrientation(Self.lines(angle: 1, upright: -0.005, alignment: -0.3))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 1, marks: 700, upright: -0.02, alignment: -0.2))?.turn == 180)
+        #expect(TextOrientation(Self.lines(angle: 1, marks: 700, upright: -0.02, alignment: 0.2))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 1, marks: 700, upright: -0.005, alignment: -0.3))?.turn == nil)
         // Sideways, the ascenders alone say which quarter.
-        #expect(TextOrientation(Self.lines(angle: 89, upright: -0.012, alignment: -0.3))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 89, marks: 700, upright: -0.012, alignment: -0.3))?.turn == nil)
+        // A table's columns end flush at the right too, and a photographed page's lines converge:
+        // the margins speak for a full page of clear lines only.
+        #expect(TextOrientation(Self.lines(angle: 1, marks: 216, upright: -0.02, alignment: -0.2))?.turn == nil)
+        #expect(
+            TextOrientation(Self.lines(angle: 1, agreement: 0.58, marks: 700, upright: -0.02, alignment: -0.2))?.turn
+                == nil)
+    }
+
+    @Test func linesThatConvergeInPerspectiveStillTellTheLean() throws {
+        // Many marks agreeing at 0.4-0.5: how far the page leans, not which way up it stands.
+        let leaning = try #require(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 480)))
+        #expect(!leaning.sideways && leaning.skew == -33 && leaning.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 200)) == nil)
+        #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.35, marks: 480)) == nil)
+        // Running down the page at that agreement, they say nothing (a quarter turn is not guessed).
+        #expect(TextOrientation(Self.lines(angle: 100, agreement: 0.45, marks: 480)) == nil)
     }
 
     @Test func codeUpsideDownIsToldByItsRaggedLeft() throws {
@@ -63,6 +79,18 @@ import Testing
         let findings = ImageQualityCheck().findings(for: upsideDown)
         #expect(findings.map(\.issue) == [.rotated] && findings.first?.score == 180)
         #expect(findings.first?.detail.contains("ragged at the left") == true)
+    }
+
+    @Test func aPagePhotographedInPerspectiveIsSaidToLean() throws {
+        // Its lines converge, so under half of its marks agree on one direction; there are
+        // enough of them to say how far it leans (32 degrees), not which way up it stands.
+        let inspection = ImageInspection.inspect(
+            path: Self.images.appendingPathComponent("page_photographed_leaning.jpg").path)
+        let lines = try #require(inspection.measures?.pageLines)
+        #expect(lines.agreement < TextOrientation.minimumAgreement && lines.marks >= TextOrientation.leanOnlyMarks)
+        let findings = ImageQualityCheck().findings(for: inspection)
+        #expect(findings.map(\.issue) == [.skewed])
+        #expect(abs((findings.first?.score ?? 0) - 32) < 2)
     }
 
     @Test func photosAndSparseMarksAreNotDocuments() {
