@@ -260,10 +260,11 @@ def photo_sources(pkg, root):
         if os.path.exists(f):
             out.append((pkg + ":background.jpg", lambda f=f: load_rgb(f)))
     elif pkg == "plasma-workspace-wallpapers":
-        # each wallpaper's largest light version (the dark versions are the same scene)
+        # each wallpaper's largest light version (the dark versions are the same scene); Grey
+        # and ColdRipple are grey pictures, which no clean colour photo may be
         for d in sorted(glob.glob(root + "/usr/share/wallpapers/*/contents/images")):
             fs = glob.glob(d + "/*.jpg") + glob.glob(d + "/*.png")
-            if fs:
+            if fs and d.split("/")[-3] not in ("Grey", "ColdRipple"):
                 f = max(fs, key=lambda f: (os.path.getsize(f), f))
                 out.append((pkg + ":" + f.split("/")[-4], lambda f=f: load_rgb(f)))
     elif pkg == "mate-backgrounds":

@@ -29,6 +29,11 @@ public struct ImageQualityCheck: Sendable {
     /// bench/audit_photos/stress.py: 46 of their 132 misses found).
     static let liftedDarkest = 40.0
     static let liftedBrightFraction = 0.1
+    /// Share of pure white over which an image that is nearly all white is washed out even with a
+    /// trace of structure left (its darkest level 200-235): pages photographed on a table and
+    /// photos of the third tune half washed out so clipped 0.92-0.99. Blank scanned pages clip
+    /// little with their noise; white pages that clip 0.8-0.93 keep their ink.
+    static let whitedOutClippedShare = 0.9
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
@@ -164,8 +169,12 @@ public struct ImageQualityCheck: Sendable {
                     || smearedPage))
                 || softEverywhere)
         // An image washed out to white is near-uniform too: nearly all white (mean 245 and up, no
-        // pixel under 235) it is washed out; a blank page under a scanner sits lower, with its noise.
-        let whitedOut = measures.meanBrightness >= 245 && measures.darkestLevel >= 235
+        // pixel under 235, or nine tenths of it at pure white) it is washed out; a blank page under
+        // a scanner sits lower, with its noise, and clips little of it (white pages of the benches
+        // that clip four fifths keep their ink, so they are not near-uniform).
+        let whitedOut =
+            measures.meanBrightness >= 245
+            && (measures.darkestLevel >= 235 || clippedShare >= Self.whitedOutClippedShare)
         // Blown out in colour, a picture loses its detail with its highlights: that it is washed
         // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
         // set called blurry was blown out in colour).

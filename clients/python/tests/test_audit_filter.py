@@ -24,6 +24,9 @@ def gallery(tmp_path):
         "blown_out": shutil.copy(FIXTURES / "page_photographed_blown_out.jpg", tmp_path / "blown_out.jpg"),
         # Washed so far that its colour went with its highlights: four fifths pure white, no text.
         "washed_white": shutil.copy(FIXTURES / "photo_washed_white.jpg", tmp_path / "washed_white.jpg"),
+        # A page photographed in grey light, washed out until 94% of it is pure white and a trace of
+        # its table is left (nothing darker than 225): nearly uniform, but washed out is the news.
+        "whited_out": shutil.copy(FIXTURES / "page_photographed_whited_out.jpg", tmp_path / "whited_out.jpg"),
         # A dim photo washed out: its blacks lifted to 56 and a tenth of it pure white.
         "dim_washed": shutil.copy(FIXTURES / "photo_dim_washed.jpg", tmp_path / "dim_washed.jpg"),
         # A soft photo blown out: its detail went with its highlights, which is the news.
@@ -56,7 +59,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
