@@ -34,6 +34,11 @@ public struct ImageQualityCheck: Sendable {
     /// photos of the third tune half washed out so clipped 0.92-0.99. Blank scanned pages clip
     /// little with their noise; white pages that clip 0.8-0.93 keep their ink.
     static let whitedOutClippedShare = 0.9
+    /// Characters from which a light image with white clipped and nothing black is a scan of small
+    /// print, not washed out: scanned at 80-100 dpi, its ink is grey (the darkest level of such
+    /// pages of the benches' tune halves, tinted by coloured boxes, sat at 60-84 with 178-1,045
+    /// characters), while the washed-out images of the benches held 90 characters at most.
+    static let printedPageMarks = 100
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
@@ -118,10 +123,12 @@ public struct ImageQualityCheck: Sendable {
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
-        // or blurred page is said as such.
+        // or blurred page is said as such. A page of print is not washed out by its white paper and
+        // grey ink (see printedPageMarks), only by ink gone light grey.
+        let printedPage = (measures.textMarks ?? 0) >= Self.printedPageMarks
         let clipped =
             measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
-            && measures.darkestLevel >= 60 && measures.colourfulness >= 3
+            && measures.darkestLevel >= 60 && measures.colourfulness >= 3 && !printedPage
         let faded =
             (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
             || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
@@ -137,11 +144,11 @@ public struct ImageQualityCheck: Sendable {
             inColour
             ? thresholds.overexposedClippedShare : max(Self.colourlessClippedShare, thresholds.overexposedClippedShare)
         let blownOut =
-            clippedShare >= clippedBar && measures.darkestLevel >= 20
+            clippedShare >= clippedBar && measures.darkestLevel >= 20 && !printedPage
             && (inColour || (measures.textMarks == nil && !header.isTruncated))
         // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
         let lifted =
-            inColour && clippedShare >= thresholds.overexposedLiftedShare
+            inColour && !printedPage && clippedShare >= thresholds.overexposedLiftedShare
             && measures.darkestLevel >= Self.liftedDarkest
             && measures.brightFraction >= Self.liftedBrightFraction
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim

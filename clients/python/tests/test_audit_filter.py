@@ -31,6 +31,9 @@ def gallery(tmp_path):
         "dim_washed": shutil.copy(FIXTURES / "photo_dim_washed.jpg", tmp_path / "dim_washed.jpg"),
         # A soft photo blown out: its detail went with its highlights, which is the news.
         "blurred_blown_out": shutil.copy(FIXTURES / "photo_blurred_blown_out.jpg", tmp_path / "blurred_blown_out.jpg"),
+        # Small print scanned at a low resolution, in tinted boxes: its paper clipped to white and its
+        # ink grey (nothing darker than 64), but a page of print, not a washed-out one.
+        "small_print": shutil.copy(FIXTURES / "page_small_print.jpg", tmp_path / "small_print.jpg"),
         # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
         "product": shutil.copy(FIXTURES / "product_on_white.jpg", tmp_path / "product.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
@@ -59,7 +62,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
