@@ -47,28 +47,31 @@ public struct TextOrientation: Sendable, Equatable {
     /// 216 marks, a photographed page at 0.58) did not.
     static let alignmentMarks = 500
     /// A page photographed in perspective has lines that converge, so fewer of its marks agree on
-    /// one direction (0.4-0.5 for leaning pages of the third tune half, their angle still within
-    /// 3 degrees). With many marks, such lines still tell how far the page leans, though not which
-    /// way up it stands: no photograph of the benches lined up 300 marks at 0.4.
+    /// one direction (0.4-0.6 for leaning pages of the third tune half, their angle still within
+    /// 3 degrees), and small print may not say which way up it stands. With many marks, such lines
+    /// still tell how far the page leans, though not which way up it stands: no photograph of the
+    /// benches lined up 300 marks at 0.4, and no upright page so judged leant past 10 degrees.
     static let leanOnlyMarks = 300
     static let leanOnlyAgreement = 0.4
 
     public init?(_ lines: PageLines?) {
         guard let lines else { return nil }
         let across = lines.angle < 45 || lines.angle >= 135
-        if across, lines.marks >= Self.leanOnlyMarks, lines.agreement >= Self.leanOnlyAgreement,
-            lines.agreement < Self.minimumAgreement
-        {
+        let judged =
+            lines.marks >= Self.minimumMarks && lines.agreement >= Self.minimumAgreement
+            && (lines.agreement >= Self.convincingAgreement
+                || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence)
+            && (lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement)
+        if !judged {
+            guard across, lines.marks >= Self.leanOnlyMarks, lines.agreement >= Self.leanOnlyAgreement else {
+                return nil
+            }
             sideways = false
             skew = lines.angle < 45 ? lines.angle : lines.angle - 180
             turn = nil
             toldByAlignment = false
             return
         }
-        guard lines.marks >= Self.minimumMarks, lines.agreement >= Self.minimumAgreement,
-            lines.agreement >= Self.convincingAgreement || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence,
-            lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement
-        else { return nil }
         sideways = !across
         skew = across ? (lines.angle < 45 ? lines.angle : lines.angle - 180) : lines.angle - 90
         // Sideways lines are read after a quarter turn counter-clockwise: upright then means the

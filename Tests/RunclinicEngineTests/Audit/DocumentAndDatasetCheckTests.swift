@@ -57,6 +57,10 @@ import Testing
         // Many marks agreeing at 0.4-0.5: how far the page leans, not which way up it stands.
         let leaning = try #require(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 480)))
         #expect(!leaning.sideways && leaning.skew == -33 && leaning.turn == nil)
+        // So do lines agreeing at 0.5-0.6 whose ascenders do not say which way up they stand.
+        let smallPrint = try #require(
+            TextOrientation(Self.lines(angle: 147, agreement: 0.55, marks: 480, upright: 0.002)))
+        #expect(smallPrint.skew == -33 && smallPrint.turn == nil)
         #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 200)) == nil)
         #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.35, marks: 480)) == nil)
         // Running down the page at that agreement, they say nothing (a quarter turn is not guessed).
@@ -209,6 +213,22 @@ import Testing
     @Test func onlySparsePagesMustAgreeOnTheirCharacterCounts() throws {
         let temporary = try TemporaryStore()
         let page: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 37) % 251) }
+        let blank = Array(page.reversed())
+        let otherBlank = blank.enumerated().map {
+            $0.offset % 4 == 0 ? UInt8(min(255, Int($0.element) + 18)) : $0.element
+        }
+        let sparse: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 53) % 241) }
+        let sparseResized = sparse.enumerated().map {
+            $0.offset % 16 == 0 ? UInt8(min(255, Int($0.element) + 6)) : $0.element
+        }
+        func distance(_ a: [UInt8], _ b: [UInt8]) -> Double {
+            DatasetChecks.thumbnailDistance(
+                DatasetChecks.normalisedThumbnail(a, range: 255), DatasetChecks.normalisedThumbnail(b, range: 255))
+        }
+        // Counts that disagree ask for thumbnails as close as a re-encoded copy's.
+        #expect(distance(blank, otherBlank) > DatasetChecks.copyThumbnailRadius)
+        #expect(distance(blank, otherBlank) < DatasetChecks.thumbnailRadius)
+        #expect(distance(sparse, sparseResized) < DatasetChecks.copyThumbnailRadius)
         func document(_ path: String, marks: Int) -> DatasetChecks.Image {
             var image = Self.image(path, hash: 0xFFFF_0000_FFFF_0000)
             image.textMarks = marks
@@ -219,14 +239,19 @@ import Testing
                 // A page of small print and its copy resized to two thirds: words merge differently.
                 (document("print.png", marks: 1_132), page),
                 (document("print_resized.jpg", marks: 387), page),
-                // Two near-blank pages of one layout: a few lines, counts 20% apart.
-                (document("blank_a.png", marks: 120), Array(page.reversed())),
-                (document("blank_b.png", marks: 150), Array(page.reversed())),
+                // Two near-blank pages of one layout: a few lines, counts 20% apart, thumbnails close.
+                (document("blank_a.png", marks: 120), blank),
+                (document("blank_b.png", marks: 150), otherBlank),
+                // A sparse page and its copy resized to under half: 13% fewer marks, the same thumbnail.
+                (document("sparse.png", marks: 38), sparse),
+                (document("sparse_resized.jpg", marks: 33), sparseResized),
             ], in: temporary)
         let found = try temporary.store.withAuditImages(auditID: auditID) { images in
             try DatasetChecks.nearDuplicates(images, radius: 12)
         }
-        #expect(found.map(\.path) == ["print_resized.jpg"] && found.first?.group == "print.png")
+        #expect(found.map(\.path) == ["print_resized.jpg", "sparse_resized.jpg"])
+        #expect(found.map(\.group) == ["print.png", "sparse.png"])
+        #expect(found.last?.threshold == DatasetChecks.copyThumbnailRadius)
     }
 
     @Test func oddSizesAreTwentyTimesOffTheMedian() throws {
