@@ -34,10 +34,11 @@ public struct ImageQualityCheck: Sendable {
     /// photos of the third tune half washed out so clipped 0.92-0.99. Blank scanned pages clip
     /// little with their noise; white pages that clip 0.8-0.93 keep their ink.
     static let whitedOutClippedShare = 0.9
-    /// Characters from which a light image with white clipped and nothing black is a scan of small
-    /// print, not washed out: scanned at 80-100 dpi, its ink is grey (the darkest level of such
-    /// pages of the benches' tune halves, tinted by coloured boxes, sat at 60-84 with 178-1,045
-    /// characters), while the washed-out images of the benches held 90 characters at most.
+    /// Characters from which a light image with its highlights clipped and nothing black is a scan
+    /// of small print, not washed out: scanned at 80-100 dpi, its ink is grey (the darkest level of
+    /// such pages of the benches' tune halves, tinted by coloured boxes, sat at 60-84 with 178-1,045
+    /// characters, and under 1% of them at pure white). A washed-out photo whose texture counts as
+    /// characters clips far more of itself, and is still told by its share of white.
     static let printedPageMarks = 100
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
@@ -123,7 +124,7 @@ public struct ImageQualityCheck: Sendable {
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
-        // or blurred page is said as such. A page of print is not washed out by its white paper and
+        // or blurred page is said as such. A page of print is not washed out by its light paper and
         // grey ink (see printedPageMarks), only by ink gone light grey.
         let printedPage = (measures.textMarks ?? 0) >= Self.printedPageMarks
         let clipped =
@@ -144,11 +145,11 @@ public struct ImageQualityCheck: Sendable {
             inColour
             ? thresholds.overexposedClippedShare : max(Self.colourlessClippedShare, thresholds.overexposedClippedShare)
         let blownOut =
-            clippedShare >= clippedBar && measures.darkestLevel >= 20 && !printedPage
+            clippedShare >= clippedBar && measures.darkestLevel >= 20
             && (inColour || (measures.textMarks == nil && !header.isTruncated))
         // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
         let lifted =
-            inColour && !printedPage && clippedShare >= thresholds.overexposedLiftedShare
+            inColour && clippedShare >= thresholds.overexposedLiftedShare
             && measures.darkestLevel >= Self.liftedDarkest
             && measures.brightFraction >= Self.liftedBrightFraction
         // Blurred: no sharp region, in absolute terms and against its own contrast (a soft, dim

@@ -31,8 +31,8 @@ def gallery(tmp_path):
         "dim_washed": shutil.copy(FIXTURES / "photo_dim_washed.jpg", tmp_path / "dim_washed.jpg"),
         # A soft photo blown out: its detail went with its highlights, which is the news.
         "blurred_blown_out": shutil.copy(FIXTURES / "photo_blurred_blown_out.jpg", tmp_path / "blurred_blown_out.jpg"),
-        # Small print scanned at a low resolution, in tinted boxes: its paper clipped to white and its
-        # ink grey (nothing darker than 64), but a page of print, not a washed-out one.
+        # Small print scanned at a low resolution, in tinted boxes: its highlights clipped and its ink
+        # grey (nothing darker than 65), but a page of print, not a washed-out one.
         "small_print": shutil.copy(FIXTURES / "page_small_print.jpg", tmp_path / "small_print.jpg"),
         # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
         "product": shutil.copy(FIXTURES / "product_on_white.jpg", tmp_path / "product.jpg"),
