@@ -239,13 +239,14 @@ public struct ImageQualityCheck: Sendable {
                     detail))
         }
         found += orientationFindings(path, measures)
-        // A grey picture in a colour file (a scanned page is grey by nature, and a cut-off file's
-        // missing part decodes grey: neither is said). A picture of little contrast (a grey photo
+        // A grey picture in a colour file (a scanned page is grey by nature, and so is one
+        // photographed on a grey table, and a cut-off file's missing part decodes grey: none of
+        // these is said). A picture of little contrast (a grey photo
         // of a white flower spans under 40 levels) counts too, unless it is near-uniform or blurred:
         // then that is the news, and a blurred page's text no longer says it is a page.
         let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
         if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
-            measures.colourfulness < thresholds.grayscaleColourfulness
+            !Self.photographedPage(measures), measures.colourfulness < thresholds.grayscaleColourfulness
         {
             found.append(
                 finding(
@@ -254,6 +255,17 @@ public struct ImageQualityCheck: Sendable {
         }
         return found
     }
+
+    /// A page photographed, by its text: lines of 200 marks or more that agree (see
+    /// TextOrientation), on paper (see pagePaperShare). Grey pages photographed on a neutral table
+    /// in the third tune half held 276-1,493 such marks on 0.6-0.99 of paper; the grey photos of
+    /// the benches whose texture lined up did so with 143-164.
+    static func photographedPage(_ measures: ImageMeasures) -> Bool {
+        guard let lines = measures.pageLines else { return false }
+        return lines.marks >= Self.pageLineMarks && lines.agreement >= TextOrientation.convincingAgreement
+            && (measures.paperShare ?? 0) >= Self.pagePaperShare
+    }
+    static let pageLineMarks = 200
 
     /// Documents only: a page turned a quarter or upside down, and text lines that lean.
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {

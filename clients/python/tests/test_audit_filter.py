@@ -31,6 +31,8 @@ def gallery(tmp_path):
         "dim_washed": shutil.copy(FIXTURES / "photo_dim_washed.jpg", tmp_path / "dim_washed.jpg"),
         # A soft photo blown out: its detail went with its highlights, which is the news.
         "blurred_blown_out": shutil.copy(FIXTURES / "photo_blurred_blown_out.jpg", tmp_path / "blurred_blown_out.jpg"),
+        # A grey page photographed on a grey table: grey by nature, a page and not a grey picture.
+        "grey_page": shutil.copy(FIXTURES / "page_photographed_grey.jpg", tmp_path / "grey_page.jpg"),
         # Small print scanned at a low resolution, in tinted boxes: its highlights clipped and its ink
         # grey (nothing darker than 65), but a page of print, not a washed-out one.
         "small_print": shutil.copy(FIXTURES / "page_small_print.jpg", tmp_path / "small_print.jpg"),
@@ -62,7 +64,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
