@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Labelled image-audit dataset from real Debian-packaged photographs and PDF pages.
 
-    make_dataset.py --split tune|heldout|fresh --out DIR [--count 2000] [--cache DIR]
+    make_dataset.py --split tune|tune2|tune3|heldout|fresh --out DIR [--count 2000] [--cache DIR]
 
 Writes DIR/images/*.{jpg,png} (neutral random names), DIR/labels.json (path relative to
 DIR -> list of planted issues; [] = clean), DIR/meta.json (per image: kind, planted issue,
@@ -295,15 +295,11 @@ def pdf_sources(pkg, root):
     elif pkg == "asymptote-doc":
         fs = [f for f in sorted(glob.glob(root + "/usr/share/doc/asymptote/*.pdf"))
               if os.path.getsize(f) > 10000]
-    elif pkg == "texlive-science-doc":
-        # science package manuals (chemistry, units, matrices, algorithms): the 40 largest in
-        # Latin script (the few Japanese/Chinese/Russian/Greek translations are left out)
-        fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
-              if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
-        fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]
-    elif pkg in ("texlive-latex-recommended-doc", "texlive-metapost-doc", "texlive-pictures-doc",
-                 "texlive-publishers-doc"):
-        # LaTeX and MetaPost manuals (amsmath, beamer, metapost): the 40 largest, Latin script
+    elif pkg in ("texlive-science-doc", "texlive-latex-recommended-doc", "texlive-metapost-doc",
+                 "texlive-pictures-doc", "texlive-publishers-doc"):
+        # TeX Live's package manuals (science: chemistry, units, algorithms; amsmath, beamer,
+        # metapost; TikZ, pgfplots; publishers' classes): the 40 largest in Latin script (the few
+        # Japanese/Chinese/Russian/Greek translations are left out)
         fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
               if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
         fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]

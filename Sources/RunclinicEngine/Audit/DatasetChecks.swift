@@ -141,7 +141,7 @@ public enum DatasetChecks {
         for band in 0..<16 {
             try images.forEachHashBucket(band: band, limit: Self.largestBucket) { members in
                 // The pairs whose hashes are close, then their thumbnails (read for this bucket only).
-                var pairs: [(Hashes, Hashes, bits: Int, bar: Double)] = []
+                var pairs: [(Hashes, Hashes, bits: Int, countsAgree: Bool)] = []
                 // Plain arrays for the pair loop (a missing average hash counts as 64 bits off).
                 let differences = members.map(\.differenceHash)
                 let averages = members.map { $0.averageHash ?? 0 }
@@ -153,18 +153,18 @@ public enum DatasetChecks {
                         let averageBits = averaged[a] && averaged[b] ? (averages[a] ^ averages[b]).nonzeroBitCount : 64
                         let bits = (differences[a] ^ differences[b]).nonzeroBitCount + averageBits
                         guard bits <= 2 * radius else { continue }
-                        var bar = Self.thumbnailRadius
+                        var countsAgree = true
                         if let first = members[a].textMarks, let second = members[b].textMarks,
                             min(first, second) < Self.sparsePage,
                             Double(min(first, second)) < Self.textMarksAgreement * Double(max(first, second))
                         {
-                            bar = Self.copyThumbnailRadius
+                            countsAgree = false
                         }
                         // Already joined through another band: nothing to learn.
                         guard evidence[members[b].id] == nil || root(members[a].id) != root(members[b].id) else {
                             continue
                         }
-                        pairs.append((members[a], members[b], bits, bar))
+                        pairs.append((members[a], members[b], bits, countsAgree))
                     }
                 }
                 guard !pairs.isEmpty else { return }
@@ -182,11 +182,12 @@ public enum DatasetChecks {
                     normalised[id] = normalisedThumbnail(stored.bytes, range: stored.range)
                 }
                 var unaligned: [(Hashes, Hashes)] = []
-                for (a, b, bits, bar) in pairs {
+                for (a, b, bits, countsAgree) in pairs {
+                    let bar = countsAgree ? Self.thumbnailRadius : Self.copyThumbnailRadius
                     let apart = thumbnailDistance(normalised[a.id], normalised[b.id], limit: bar)
                     if apart <= bar {
                         join(a.id, b.id, apart: apart, bar: bar)
-                    } else if bar == Self.thumbnailRadius, bits <= Self.keypointHashBits,
+                    } else if countsAgree, bits <= Self.keypointHashBits,
                         aligned.insert(AlignedPair(first: a.id, second: b.id)).inserted
                     {
                         unaligned.append((a, b))

@@ -241,9 +241,9 @@ public struct ImageQualityCheck: Sendable {
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and so is one
         // photographed on a grey table, and a cut-off file's missing part decodes grey: none of
-        // these is said). A picture of little contrast (a grey photo
-        // of a white flower spans under 40 levels) counts too, unless it is near-uniform or blurred:
-        // then that is the news, and a blurred page's text no longer says it is a page.
+        // these is said). A picture of little contrast (a grey photo of a white flower spans under
+        // 40 levels) counts too, unless it is near-uniform or blurred: then that is the news, and a
+        // blurred page's text no longer says it is a page.
         let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
         if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
             !Self.photographedPage(measures), measures.colourfulness < thresholds.grayscaleColourfulness

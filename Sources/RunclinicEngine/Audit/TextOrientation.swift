@@ -57,23 +57,22 @@ public struct TextOrientation: Sendable, Equatable {
     public init?(_ lines: PageLines?) {
         guard let lines else { return nil }
         let across = lines.angle < 45 || lines.angle >= 135
+        sideways = !across
+        skew = across ? (lines.angle < 45 ? lines.angle : lines.angle - 180) : lines.angle - 90
         let judged =
             lines.marks >= Self.minimumMarks && lines.agreement >= Self.minimumAgreement
             && (lines.agreement >= Self.convincingAgreement
                 || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence)
             && (lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement)
         if !judged {
+            // The lean alone (see leanOnlyMarks).
             guard across, lines.marks >= Self.leanOnlyMarks, lines.agreement >= Self.leanOnlyAgreement else {
                 return nil
             }
-            sideways = false
-            skew = lines.angle < 45 ? lines.angle : lines.angle - 180
             turn = nil
             toldByAlignment = false
             return
         }
-        sideways = !across
-        skew = across ? (lines.angle < 45 ? lines.angle : lines.angle - 180) : lines.angle - 90
         // Sideways lines are read after a quarter turn counter-clockwise: upright then means the
         // page had been turned a quarter clockwise.
         var byAlignment = false
