@@ -40,6 +40,12 @@ public struct ImageQualityCheck: Sendable {
     /// characters, and under 1% of them at pure white). A washed-out photo whose texture counts as
     /// characters clips far more of itself, and is still told by its share of white.
     static let printedPageMarks = 100
+    /// Grey levels across the 48x48 thumbnail under which a picture with no edges, no change of
+    /// colour and no detail even at that scale (under `min_coarse_detail`) is near-uniform: a wall
+    /// lit from one side spans 20-25 levels at 48x48 and keeps a little texture (a Laplacian
+    /// variance of 1-5). Of the benches' tune halves and the issue-4 set, only such walls, all
+    /// planted, have no edges, a smooth layout and 20-60 levels with any texture at all.
+    static let fadingGradientRange = 60.0
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
@@ -107,12 +113,17 @@ public struct ImageQualityCheck: Sendable {
         // Near-uniform: no edges and, seen at 48x48, under 20 grey levels between the darkest and
         // brightest parts and little change of colour (scanner noise on a blank page, a flat wall
         // with a faint gradient; a picture whose regions differ only in hue is not), or no
-        // detail at all at any contrast (extreme defocus).
+        // detail at all at any contrast (extreme defocus), or a gradient of under 60 levels that
+        // is smooth even at 48x48 (see fadingGradientRange).
         let colourSpread = measures.colourSpread ?? 0
+        let fadingGradient =
+            measures.edgeDensity < 0.01 && (measures.coarseDetail ?? 1) < thresholds.minimumCoarseDetail
+            && measures.thumbnailRange < Self.fadingGradientRange && colourSpread < 10
         let nearUniform =
-            measures.edgeDensity < 0.01
-            && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
-                || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50))
+            fadingGradient
+            || (measures.edgeDensity < 0.01
+                && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
+                    || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50)))
         // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all. An
         // image with no detail at all (not even a dark frame's sensor noise) is said to be blank
         // rather than dark, unless it is nearly black: that a dim, defocused frame is dim is not
@@ -195,7 +206,15 @@ public struct ImageQualityCheck: Sendable {
         let defocusedPastLayout =
             (measures.coarseDetail ?? 1) < thresholds.minimumCoarseDetail && measures.edgeDensity < 0.01
             && (blurred || measures.sharpness < 1)
-        if nearUniform, !dark, !washedOut {
+        if nearUniform, !dark, !washedOut, measures.thumbnailRange >= thresholds.minimumRange, fadingGradient,
+            let coarse = measures.coarseDetail
+        {
+            found.append(
+                finding(
+                    path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
+                    "a faint gradient: \(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges, and even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
+                ))
+        } else if nearUniform, !dark, !washedOut {
             found.append(
                 finding(
                     path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,

@@ -20,6 +20,8 @@ def gallery(tmp_path):
         "grey_faint": shutil.copy(FIXTURES / "photo_grey_faint.jpg", tmp_path / "grey_faint.jpg"),
         # Defocused by 6% of its frame: nothing left to learn from, not merely soft.
         "defocused_far": shutil.copy(FIXTURES / "photo_defocused_far.jpg", tmp_path / "defocused_far.jpg"),
+        # A wall lit from one side: 23 grey levels across, no edges, smooth even at 48x48.
+        "wall": shutil.copy(FIXTURES / "photo_wall_lit.jpg", tmp_path / "wall.jpg"),
         # A page photographed in too much light: a quarter of it pure white, its table not black.
         "blown_out": shutil.copy(FIXTURES / "page_photographed_blown_out.jpg", tmp_path / "blown_out.jpg"),
         # Washed so far that its colour went with its highlights: four fifths pure white, no text.
@@ -64,7 +66,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
@@ -90,6 +92,11 @@ def test_thresholds_are_parameters(client, gallery):
     # So has defocus past any detail: at a bar of 0 the check is off, and the photo passes.
     accepted, rejected = client.filter_images([gallery["defocused_far"]], min_coarse_detail=0)
     assert accepted == [gallery["defocused_far"]] and rejected == {}
+    # The same bar says when a faint gradient is smooth enough to be nearly uniform.
+    [reason] = client.filter_images([gallery["wall"]])[1][gallery["wall"]]
+    assert reason["threshold"] == 0.03 and reason["score"] < 0.03 and "faint gradient" in reason["detail"]
+    accepted, rejected = client.filter_images([gallery["wall"]], min_coarse_detail=0)
+    assert accepted == [gallery["wall"]] and rejected == {}
     # And the share of pure white that makes a picture with no true black overexposed.
     [reason] = client.filter_images([gallery["blown_out"]])[1][gallery["blown_out"]]
     assert reason["issue"] == "overexposed" and reason["threshold"] == 0.15 and 0.2 < reason["score"] < 0.35
