@@ -116,9 +116,10 @@ public struct ImageQualityCheck: Sendable {
         // detail at all at any contrast (extreme defocus), or a gradient of under 60 levels that
         // is smooth even at 48x48 (see fadingGradientRange).
         let colourSpread = measures.colourSpread ?? 0
-        let fadingGradient =
+        // No edges, and no detail even at 48x48 (see min_coarse_detail).
+        let smoothLayout =
             measures.edgeDensity < 0.01 && (measures.coarseDetail ?? 1) < thresholds.minimumCoarseDetail
-            && measures.thumbnailRange < Self.fadingGradientRange && colourSpread < 10
+        let fadingGradient = smoothLayout && measures.thumbnailRange < Self.fadingGradientRange && colourSpread < 10
         let nearUniform =
             fadingGradient
             || (measures.edgeDensity < 0.01
@@ -203,23 +204,21 @@ public struct ImageQualityCheck: Sendable {
             && !dark
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
-        let defocusedPastLayout =
-            (measures.coarseDetail ?? 1) < thresholds.minimumCoarseDetail && measures.edgeDensity < 0.01
-            && (blurred || measures.sharpness < 1)
-        if nearUniform, !dark, !washedOut, measures.thumbnailRange >= thresholds.minimumRange, fadingGradient,
-            let coarse = measures.coarseDetail
-        {
-            found.append(
-                finding(
-                    path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
-                    "a faint gradient: \(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges, and even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
-                ))
-        } else if nearUniform, !dark, !washedOut {
-            found.append(
-                finding(
-                    path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
-                    "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"
-                ))
+        let defocusedPastLayout = smoothLayout && (blurred || measures.sharpness < 1)
+        if nearUniform, !dark, !washedOut {
+            if fadingGradient, measures.thumbnailRange >= thresholds.minimumRange, let coarse = measures.coarseDetail {
+                found.append(
+                    finding(
+                        path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
+                        "a faint gradient: \(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges, and even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
+                    ))
+            } else {
+                found.append(
+                    finding(
+                        path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
+                        "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"
+                    ))
+            }
         } else if defocusedPastLayout, !dark, !washedOut, let coarse = measures.coarseDetail {
             found.append(
                 finding(
