@@ -32,7 +32,25 @@ public final class UnixSocketListener: @unchecked Sendable {
         guard descriptor >= 0 else {
             throw ListenError(description: "cannot create a socket: \(String(cString: strerror(errno)))")
         }
-        var address = Self.address(for: path)
+        // Bound under a private name and published only once listening: a client that waits for
+        // the file to appear, then connects, is never refused.
+        let staging = Self.stagingPath(for: path) ?? path
+        // Left by a killed server that had our process number: private to us, so removed.
+        if staging != path { unlink(staging) }
+        do {
+            try Self.bindAndListen(descriptor, at: staging, publishedAs: path)
+            if staging != path { try Self.publish(staging, as: path) }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        fileDescriptor = descriptor
+        var made = stat()
+        socketFile = lstat(path, &made) == 0 ? (UInt64(made.st_dev), UInt64(made.st_ino)) : nil
+    }
+
+    private static func bindAndListen(_ descriptor: Int32, at staging: String, publishedAs path: String) throws {
+        var address = address(for: staging)
         let previousMask = umask(0o177)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -41,19 +59,32 @@ public final class UnixSocketListener: @unchecked Sendable {
         }
         umask(previousMask)
         guard bound == 0 else {
+            throw ListenError(description: "cannot listen on \(path): \(String(cString: strerror(errno)))")
+        }
+        chmod(staging, 0o600)
+        guard listen(descriptor, SOMAXCONN) == 0 else {
             let reason = String(cString: strerror(errno))
-            Glibc.close(descriptor)
+            unlink(staging)
             throw ListenError(description: "cannot listen on \(path): \(reason)")
         }
-        chmod(path, 0o600)
-        guard listen(descriptor, 64) == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(descriptor)
-            throw ListenError(description: "cannot listen on \(path): \(reason)")
-        }
-        fileDescriptor = descriptor
-        var made = stat()
-        socketFile = lstat(path, &made) == 0 ? (UInt64(made.st_dev), UInt64(made.st_ino)) : nil
+    }
+
+    /// A name beside `path` for the socket before it listens, or nil when it would not fit.
+    private static func stagingPath(for path: String) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = ".runclinic-\(String(getpid(), radix: 36)).sock"
+        let staging = directory.isEmpty ? name : directory + "/" + name
+        return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
+    }
+
+    /// Gives the listening socket its public name. A link, unlike a rename, never replaces a
+    /// socket another server put there meanwhile.
+    private static func publish(_ staging: String, as path: String) throws {
+        defer { unlink(staging) }
+        if link(staging, path) == 0 { return }
+        let linkError = errno
+        if linkError != EEXIST && rename(staging, path) == 0 { return }
+        throw ListenError(description: "cannot listen on \(path): \(String(cString: strerror(linkError)))")
     }
 
     static func address(for path: String) -> sockaddr_un {

@@ -43,6 +43,27 @@ def test_socket_file_is_private_and_removed_on_stop(socket_server):
     assert not os.path.exists(path)
 
 
+def test_the_socket_file_appears_only_once_it_accepts(binary, db, short_tmp):
+    # Scripts wait for the file, then connect: the file must never exist before the server listens.
+    path = str(short_tmp / "early.sock")
+    for _ in range(20):
+        process = subprocess.Popen(
+            [binary, "serve", "--db", str(db), "--socket", path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        try:
+            while not os.path.exists(path):
+                assert process.poll() is None, process.stderr.read()
+            connection = socket.socket(socket.AF_UNIX)
+            connection.connect(path)
+            connection.close()
+            assert not [name for name in os.listdir(short_tmp) if name.startswith(".runclinic-")]
+        finally:
+            process.terminate()
+            process.wait(10)
+        assert not os.path.exists(path)
+
+
 def test_a_stopping_server_removes_only_its_own_socket(socket_server, short_tmp):
     """What was put at the socket path since the server started (a file, another server's socket)
     is not the server's to delete."""
