@@ -53,6 +53,12 @@ public struct TextOrientation: Sendable, Equatable {
     /// benches lined up 300 marks at 0.4, and no upright page so judged leant past 10 degrees.
     static let leanOnlyMarks = 300
     static let leanOnlyAgreement = 0.4
+    /// Lines that run down the page say it was turned a quarter even when they agree too weakly
+    /// to say which way (pages photographed sideways in perspective: 236-590 marks at 0.49-0.56
+    /// in the tune halves). No upright page or photograph of the benches read sideways with 200
+    /// marks at more than 0.36.
+    static let quarterOnlyMarks = 200
+    static let quarterOnlyAgreement = 0.45
 
     public init?(_ lines: PageLines?) {
         guard let lines else { return nil }
@@ -65,10 +71,11 @@ public struct TextOrientation: Sendable, Equatable {
                 || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence)
             && (lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement)
         if !judged {
-            // The lean alone (see leanOnlyMarks).
-            guard across, lines.marks >= Self.leanOnlyMarks, lines.agreement >= Self.leanOnlyAgreement else {
-                return nil
-            }
+            // The lean alone (see leanOnlyMarks), or a quarter turn of either way (quarterOnlyMarks).
+            let leanOnly = across && lines.marks >= Self.leanOnlyMarks && lines.agreement >= Self.leanOnlyAgreement
+            let quarterOnly =
+                !across && lines.marks >= Self.quarterOnlyMarks && lines.agreement >= Self.quarterOnlyAgreement
+            guard leanOnly || quarterOnly else { return nil }
             turn = nil
             toldByAlignment = false
             return

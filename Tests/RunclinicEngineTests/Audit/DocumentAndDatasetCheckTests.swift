@@ -63,8 +63,16 @@ import Testing
         #expect(smallPrint.skew == -33 && smallPrint.turn == nil)
         #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 200)) == nil)
         #expect(TextOrientation(Self.lines(angle: 147, agreement: 0.35, marks: 480)) == nil)
-        // Running down the page at that agreement, they say nothing (a quarter turn is not guessed).
-        #expect(TextOrientation(Self.lines(angle: 100, agreement: 0.45, marks: 480)) == nil)
+    }
+
+    @Test func linesRunningDownThePageInPerspectiveTellAQuarterTurn() throws {
+        // Agreeing at 0.45-0.6, they say the page was turned a quarter, not which way.
+        let sideways = try #require(TextOrientation(Self.lines(angle: 91, agreement: 0.5, marks: 430, upright: 0.011)))
+        #expect(sideways.sideways && sideways.turn == nil && abs(sideways.skew - 1) < 1e-9)
+        #expect(TextOrientation(Self.lines(angle: 100, agreement: 0.45, marks: 200))?.sideways == true)
+        // Too few marks, or too weak an agreement (an upright page read sideways at 0.36): nothing.
+        #expect(TextOrientation(Self.lines(angle: 91, agreement: 0.6, marks: 160)) == nil)
+        #expect(TextOrientation(Self.lines(angle: 91, agreement: 0.4, marks: 440)) == nil)
     }
 
     @Test func codeUpsideDownIsToldByItsRaggedLeft() throws {
@@ -97,12 +105,29 @@ import Testing
         #expect(abs((findings.first?.score ?? 0) - 32) < 2)
     }
 
+    @Test func aPagePhotographedSidewaysInPerspectiveIsSaidToBeTurnedAQuarter() throws {
+        // Its lines run down the page and converge: about half of its marks agree, and its
+        // ascenders do not say which way it was turned, so the turn is told, not its direction.
+        let inspection = ImageInspection.inspect(
+            path: Self.images.appendingPathComponent("page_photographed_sideways.jpg").path)
+        let lines = try #require(inspection.measures?.pageLines)
+        #expect(
+            lines.agreement < TextOrientation.convincingAgreement && lines.marks >= TextOrientation.quarterOnlyMarks)
+        #expect(abs(lines.upright ?? 0) < TextOrientation.minimumUprightEvidence)
+        let findings = ImageQualityCheck().findings(for: inspection)
+        #expect(findings.map(\.issue) == [.rotated])
+        #expect(abs((findings.first?.score ?? 0) - 92) < 3)
+        #expect(findings.first?.detail.contains("turned a quarter: the text lines run down the page") == true)
+    }
+
     @Test func photosAndSparseMarksAreNotDocuments() {
         #expect(TextOrientation(Self.lines(angle: 90, agreement: 0.24)) == nil)  // a photo's edges disagree
         #expect(TextOrientation(Self.lines(angle: 90, marks: 12)) == nil)
         #expect(TextOrientation(nil) == nil)
-        // Weak agreement (a table's grain among the marks) counts only with text that says which way up.
-        #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55)) == nil)
+        // Weak agreement (a table's grain among the marks) counts only with text that says which way
+        // up, or with many marks running down the page (see quarterOnlyMarks).
+        #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55, marks: 190)) == nil)
+        #expect(TextOrientation(Self.lines(angle: 30, agreement: 0.55, marks: 290)) == nil)
         #expect(TextOrientation(Self.lines(angle: 120, agreement: 0.55, upright: 0.03)) != nil)
         // Few marks must line up well: wood grain lines up 150 marks at 0.5-0.66.
         #expect(TextOrientation(Self.lines(angle: 88, agreement: 0.66, marks: 150, upright: 0.016)) == nil)
