@@ -13,10 +13,12 @@
 #include <algorithm>
 #include <exception>
 #include <fstream>
+#include <malloc.h>
 #include <vector>
 
 #include "jpeg_bgr.h"
 #include "png_pixels.h"
+#include "vector_dispatch.h"
 
 namespace {
 
@@ -28,7 +30,7 @@ void set_error(rc_image_measures *out, int32_t status, const char *message) {
 
 // Mean grey level of each cell of a columns x rows grid laid over the image, in one pass
 // (cv::resize with INTER_AREA to a tiny size takes the slow general path).
-std::vector<double> cell_means(const cv::Mat &grey, int columns, int rows) {
+RC_HOT std::vector<double> cell_means(const cv::Mat &grey, int columns, int rows) {
     std::vector<uint64_t> sums(size_t(columns) * rows, 0);
     std::vector<int> edges(columns + 1);
     for (int column = 0; column <= columns; ++column) edges[column] = column * grey.cols / columns;
@@ -53,7 +55,7 @@ std::vector<double> cell_means(const cv::Mat &grey, int columns, int rows) {
 }
 
 // 64-bit difference hash: is each cell of a 9x8 grid brighter than its right neighbour?
-uint64_t difference_hash(const cv::Mat &grey) {
+RC_HOT uint64_t difference_hash(const cv::Mat &grey) {
     const std::vector<double> cells = cell_means(grey, 9, 8);
     uint64_t hash = 0;
     for (int row = 0; row < 8; ++row) {
@@ -84,7 +86,7 @@ double coarse_detail(const std::vector<double> &cells, int side) {
 
 // 48x48 cell means, stretched to the full 0-255 range: a near-blank page's cells differ by a few
 // grey levels, which rounding to whole levels would drown (comparisons normalise contrast anyway).
-void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
+RC_HOT void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
     const std::vector<double> cells = cell_means(grey, 48, 48);
     const auto [lowest, highest] = std::minmax_element(cells.begin(), cells.end());
     const double range = std::max(1e-9, *highest - *lowest);
@@ -134,7 +136,7 @@ void measure_keypoints(const cv::Mat &grey, rc_image_measures *out) {
 // Sharpness per 64x64 tile from one 16-bit Laplacian: the whole image's variance, the 95th
 // percentile over tiles with content, and the share of strong edges.
 // `content` gets, for each tile (row by row), whether it holds content.
-void measure_sharpness(const cv::Mat &grey, rc_image_measures *out, std::vector<uint8_t> *content) {
+RC_HOT void measure_sharpness(const cv::Mat &grey, rc_image_measures *out, std::vector<uint8_t> *content) {
     if (grey.rows < 3 || grey.cols < 3) return;  // too small to have a Laplacian (and too_small anyway)
     const int tile = 64;
     content->assign(size_t((grey.rows + tile - 1) / tile) * size_t((grey.cols + tile - 1) / tile), 0);
@@ -216,7 +218,7 @@ void measure_sharpness(const cv::Mat &grey, rc_image_measures *out, std::vector<
 // differences) and see how much the differences between neighbouring pixels shrink. A sharp image
 // loses most of them, a blurred one little. Per 64x64 tile with content (as measure_sharpness),
 // the larger of the two directions; the image's score is the 5th percentile, its sharpest tiles.
-void measure_blur_effect(const cv::Mat &grey, const std::vector<uint8_t> &content, rc_image_measures *out) {
+RC_HOT void measure_blur_effect(const cv::Mat &grey, const std::vector<uint8_t> &content, rc_image_measures *out) {
     out->blur_effect = -1;
     if (grey.rows < 10 || grey.cols < 10) return;
     // Sums of 9 pixels (not means): whole numbers, so the comparison with 9x a difference is exact.
@@ -541,7 +543,7 @@ double upright_score(const cv::Mat &characters, double rotation, double *alignme
 // How a page lies, from ink found against its local background: a photographed page lies on a
 // table, in uneven light, where one threshold for the whole image splits paper from table rather
 // than ink from paper. Ink is what is clearly darker than the brightest nearby paper.
-void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
+RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     out->page_upright = NAN;
     out->page_alignment = NAN;
     cv::Mat background;
@@ -653,7 +655,7 @@ void measure_text_marks(const cv::Mat &grey, const long counts[256], int32_t ana
 // not divide by 16 it takes its slow general path, and a pixel now counts in one cell rather
 // than shared between two (a level or two of difference). An image under 64 pixels a side is
 // still resized (its cells would hold a few pixels each, or none).
-double colour_spread(const cv::Mat &bgr, const cv::Mat planes[3]) {
+RC_HOT double colour_spread(const cv::Mat &bgr, const cv::Mat planes[3]) {
     std::vector<double> cells[3];
     if (std::min(bgr.cols, bgr.rows) < 64) {
         cv::Mat resized;
@@ -697,7 +699,7 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
 }
 
 // Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a BGR image.
-void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
+RC_HOT void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
     // On separate planes the loop vectorises: the colour measures of the audit bench's tune half
     // took 2.9 s of CPU so, 4.4 s on interleaved pixels.
     cv::Mat planes[3];
@@ -725,7 +727,7 @@ void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
 }
 
 // Everything measured on the grey image at analysis scale.
-void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_measures *out) {
+RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_measures *out) {
     std::vector<uint8_t> content;
     measure_sharpness(scaled, out, &content);
     // The blur effect says what the Laplacian cannot where it finds little detail; where it finds
@@ -740,7 +742,7 @@ void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_measure
     measure_keypoints(scaled, out);
 }
 
-void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
+RC_HOT void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
     out->width = image.cols;
     out->height = image.rows;
     out->channels = image.channels();
@@ -764,11 +766,37 @@ void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out
     measure_grey(scaled, analysis_side, out);
 }
 
+RC_AVX2 void measure_avx2(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
+    measure(image, analysis_side, out);
+}
+
+// Everything measured, by the AVX2 build of the hot loops where the processor has it.
+void measure_image(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
+    if (rc_has_avx2()) measure_avx2(image, analysis_side, out); else measure(image, analysis_side, out);
+}
+
+RC_AVX2 unsigned char *png_pixels_avx2(const unsigned char *data, size_t size, size_t most_pixels, int *width,
+                                       int *height, int *channels) {
+    return png_pixels(data, size, most_pixels, width, height, channels);
+}
+
+unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pixels, int *width, int *height,
+                          int *channels) {
+    return rc_has_avx2() ? png_pixels_avx2(data, size, most_pixels, width, height, channels)
+                         : png_pixels(data, size, most_pixels, width, height, channels);
+}
+
 }  // namespace
 
 extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
     if (out == nullptr) return 2;
     std::memset(out, 0, sizeof(*out));
+    // Every image allocates buffers of megabytes, which glibc maps afresh (and the kernel zeroes,
+    // page by page) each time and unmaps once freed: 340,000 page faults for the 1,990 images of
+    // the audit bench's tune3 half. Kept in the heap, up to 128 MB free, they are reused: 50,000.
+    // Only a buffer past 64 MB (a 21-megapixel image) is mapped apart.
+    static const bool buffers_kept = (mallopt(M_MMAP_THRESHOLD, 64 << 20), mallopt(M_TRIM_THRESHOLD, 128 << 20), true);
+    (void)buffers_kept;
     if (path == nullptr) {
         set_error(out, 2, "no path");
         return out->status;
@@ -792,10 +820,10 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             int width = 0, height = 0, components = 0;
             unsigned char *pixels =
                 jpeg ? jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components)
-                     : png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &components);
+                     : decode_png(data.data(), data.size(), size_t(1) << 30, &width, &height, &components);
             if (pixels != nullptr) {
                 struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
-                measure(cv::Mat(height, width, CV_8UC(components), pixels), analysis_side, out);
+                measure_image(cv::Mat(height, width, CV_8UC(components), pixels), analysis_side, out);
                 out->status = 0;
                 return out->status;
             }
@@ -813,7 +841,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             set_error(out, 1, "the decoder could not read this file");
             return out->status;
         }
-        measure(image, analysis_side, out);
+        measure_image(image, analysis_side, out);
         out->status = 0;
     } catch (const cv::Exception &error) {
         set_error(out, 1, error.what());

@@ -14,6 +14,7 @@
 
 #include <libdeflate.h>
 
+#include "vector_dispatch.h"
 
 namespace png_pixels_detail {
 
@@ -24,7 +25,7 @@ inline uint32_t big_endian(const unsigned char *bytes) {
 // Paeth with the pixel's size known, so that its bytes' chains (each byte depends on the one a
 // pixel back) run side by side. The predictor is stb_image's form of it: the same choice as the
 // PNG specification's (checked on all 2^24 triples), in half the operations and no branches.
-template <size_t Step> inline void unpaeth(unsigned char *row, const unsigned char *above, size_t length) {
+template <size_t Step> RC_HOT void unpaeth(unsigned char *row, const unsigned char *above, size_t length) {
     for (size_t at = 0; at < Step && at < length; ++at) row[at] = uint8_t(row[at] + above[at]);
     for (size_t at = Step; at + Step <= length; at += Step) {
         for (size_t lane = 0; lane < Step; ++lane) {
@@ -40,7 +41,7 @@ template <size_t Step> inline void unpaeth(unsigned char *row, const unsigned ch
 
 // One row's filter undone in place (`row` holds the filtered bytes; `above` the previous row,
 // unfiltered, or zeros). Sub, Average and Paeth depend on the byte a pixel back, so they are serial.
-inline bool unfilter(unsigned char filter, unsigned char *row, const unsigned char *above, size_t length, size_t step) {
+RC_HOT bool unfilter(unsigned char filter, unsigned char *row, const unsigned char *above, size_t length, size_t step) {
     switch (filter) {
     case 0:
         return true;
@@ -70,7 +71,7 @@ inline bool unfilter(unsigned char filter, unsigned char *row, const unsigned ch
 // OpenCV would: grey stays one channel, RGB becomes BGR and RGBA BGRA. Every chunk's CRC and the
 // stream's Adler-32 are checked. Returns nullptr for anything else, or an image of
 // more than `most_pixels` pixels, and OpenCV then decides.
-static unsigned char *png_pixels(const unsigned char *data, size_t size, size_t most_pixels, int *width, int *height,
+RC_HOT static unsigned char *png_pixels(const unsigned char *data, size_t size, size_t most_pixels, int *width, int *height,
                                  int *channels) {
     using png_pixels_detail::big_endian;
     static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -124,7 +125,7 @@ static unsigned char *png_pixels(const unsigned char *data, size_t size, size_t 
                    libdeflate_zlib_decompress(inflater, compressed, compressed_size, pixels, filtered_size, &inflated) ==
                        LIBDEFLATE_SUCCESS &&
                    inflated == filtered_size;
-    auto settle = [&](size_t row) {
+    auto settle = [&](size_t row) __attribute__((always_inline)) {
         unsigned char *settled = pixels + row * length;
         std::memmove(settled, pixels + row * (length + 1) + 1, length);
         for (size_t at = 0; step > 1 && at < length; at += step) std::swap(settled[at], settled[at + 2]);
