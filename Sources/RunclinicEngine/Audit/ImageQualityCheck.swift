@@ -12,6 +12,9 @@ public struct ImageQualityCheck: Sendable {
     /// more (at 0.4, half of them were judged as photos, and their defocused copies passed). Of
     /// its photos, 19% hold 0.2 or more.
     static let pagePaperShare = 0.2
+    /// Marks in agreeing lines from which an image on paper is a page photographed (see
+    /// photographedPage).
+    static let pageLineMarks = 200
     /// How much lower the blur-effect bar is for a page (in focus at 0.25 at most; under a
     /// defocus disc at 0.41 and up).
     static let pageBlurEffectAllowance = 0.15
@@ -177,7 +180,7 @@ public struct ImageQualityCheck: Sendable {
         // scanned or photographed, keeps its blur effect under 0.25, so for an image that is
         // largely light, neutral paper the bar is lower.
         let blurEffect = measures.blurEffect ?? 0
-        let page = (measures.paperShare ?? 0) >= Self.pagePaperShare
+        let page = Self.onPaper(measures)
         let softEverywhere =
             measures.sharpness < 2 * thresholds.blurThreshold && (measures.sharpnessRatio ?? 0) < 0.2
             && blurEffect >= thresholds.blurEffect - (page ? Self.pageBlurEffectAllowance : 0)
@@ -281,9 +284,14 @@ public struct ImageQualityCheck: Sendable {
     static func photographedPage(_ measures: ImageMeasures) -> Bool {
         guard let lines = measures.pageLines else { return false }
         return lines.marks >= Self.pageLineMarks && lines.agreement >= TextOrientation.convincingAgreement
-            && (measures.paperShare ?? 0) >= Self.pagePaperShare
+            && onPaper(measures)
     }
-    static let pageLineMarks = 200
+
+    /// Light, neutral paper covers enough of the image for it to be judged as a page (see
+    /// pagePaperShare).
+    static func onPaper(_ measures: ImageMeasures) -> Bool {
+        (measures.paperShare ?? 0) >= Self.pagePaperShare
+    }
 
     /// Documents only: a page turned a quarter or upside down, and text lines that lean.
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
