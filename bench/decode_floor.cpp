@@ -66,9 +66,10 @@ int main(int argc, char **argv) {
                     // Too-large headers are refused unread by every tool; skip them here too.
                     if (std::max(width, height) > 20000) { ++failed; continue; }
                     int decoded_width = 0, decoded_height = 0, components = 0;
+                    size_t row_bytes = 0;
                     unsigned char *pixels =
                         is_jpeg ? jpeg_bgr(data.data(), data.size(), reduction, &decoded_width, &decoded_height, &components)
-                                : png_pixels(data.data(), data.size(), size_t(1) << 30, &decoded_width, &decoded_height, &components);
+                                : png_pixels(data.data(), data.size(), size_t(1) << 30, &decoded_width, &decoded_height, &components, &row_bytes);
                     if (pixels != nullptr) { std::free(pixels); ++decoded; continue; }
                     cv::Mat image = cv::imread(files[index], flags);
                     if (image.empty()) ++failed; else ++decoded;

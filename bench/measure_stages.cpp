@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
             const std::vector<unsigned char> data = read_file(path);
             const bool jpeg = data.size() > 2 && data[0] == 0xFF && data[1] == 0xD8;
             int width = 0, height = 0, channels = 0;
+            size_t row_bytes = 0;
             unsigned char *pixels = nullptr;
             cv::Mat image;
             if (jpeg) {
@@ -69,10 +70,15 @@ int main(int argc, char **argv) {
                 while (reduction < 8 && std::max(full_width, full_height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
                 timed("decode: JPEG", [&] { pixels = jpeg_bgr(data.data(), data.size(), reduction, &width, &height, &channels); });
             } else {
-                timed("decode: PNG (libdeflate)", [&] { pixels = png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &channels); });
+                timed("decode: PNG (libdeflate)", [&] { pixels = png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &channels, &row_bytes); });
                 if (pixels == nullptr) timed("decode: OpenCV", [&] { image = cv::imread(path, cv::IMREAD_UNCHANGED); });
             }
-            if (pixels != nullptr) image = cv::Mat(height, width, CV_8UC(channels), pixels);
+            // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
+            const ChannelOrder order = jpeg || pixels == nullptr ? ChannelOrder::bgr : ChannelOrder::rgb;
+            if (pixels != nullptr) {
+                image = jpeg ? cv::Mat(height, width, CV_8UC(channels), pixels)
+                             : cv::Mat(height, width, CV_8UC(channels), pixels + 1, row_bytes);
+            }
             if (image.empty() || image.depth() != CV_8U) { std::free(pixels); continue; }
             rc_image_measures out;
             std::memset(&out, 0, sizeof(out));
@@ -81,10 +87,11 @@ int main(int argc, char **argv) {
             if (small.channels() == 1) {
                 grey = small;
             } else {
-                cv::Mat bgr = small;
-                if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR);
-                timed("grey", [&] { cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY); });
-                timed("colour", [&] { measure_colour(bgr, &out); });
+                const bool rgb = order == ChannelOrder::rgb;
+                cv::Mat colour = small;
+                if (small.channels() == 4) cv::cvtColor(small, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
+                timed("grey", [&] { cv::cvtColor(colour, grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY); });
+                timed("colour", [&] { measure_colour(colour, order, &out); });
             }
             std::vector<uint8_t> content;
             long counts[256] = {0};

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <algorithm>
 #include <exception>
+#include <utility>
 #include <fstream>
 #include <malloc.h>
 #include <vector>
@@ -21,6 +22,9 @@
 #include "vector_dispatch.h"
 
 namespace {
+
+// The order of a colour image's channels: OpenCV's and libjpeg's BGR, or a PNG's RGB as stored.
+enum class ChannelOrder { bgr, rgb };
 
 void set_error(rc_image_measures *out, int32_t status, const char *message) {
     out->status = status;
@@ -655,14 +659,15 @@ void measure_text_marks(const cv::Mat &grey, const long counts[256], int32_t ana
 // not divide by 16 it takes its slow general path, and a pixel now counts in one cell rather
 // than shared between two (a level or two of difference). An image under 64 pixels a side is
 // still resized (its cells would hold a few pixels each, or none).
-RC_HOT double colour_spread(const cv::Mat &bgr, const cv::Mat planes[3]) {
+RC_HOT double colour_spread(const cv::Mat &image, ChannelOrder order, const cv::Mat planes[3]) {
     std::vector<double> cells[3];
-    if (std::min(bgr.cols, bgr.rows) < 64) {
+    if (std::min(image.cols, image.rows) < 64) {
         cv::Mat resized;
-        cv::resize(bgr, resized, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
+        cv::resize(image, resized, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
         for (int plane = 0; plane < 3; ++plane) {
+            const int channel = order == ChannelOrder::rgb ? 2 - plane : plane;
             for (int row = 0; row < 16; ++row) {
-                for (int column = 0; column < 16; ++column) cells[plane].push_back(resized.at<cv::Vec3b>(row, column)[plane]);
+                for (int column = 0; column < 16; ++column) cells[plane].push_back(resized.at<cv::Vec3b>(row, column)[channel]);
             }
         }
     } else {
@@ -698,18 +703,19 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
     return small;
 }
 
-// Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a BGR image.
-RC_HOT void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
+// Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a colour image.
+RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_measures *out) {
     // On separate planes the loop vectorises: the colour measures of the audit bench's tune half
-    // took 2.9 s of CPU so, 4.4 s on interleaved pixels.
+    // took 2.9 s of CPU so, 4.4 s on interleaved pixels. Planes in B, G, R order.
     cv::Mat planes[3];
-    cv::split(bgr, planes);
+    cv::split(image, planes);
+    if (order == ChannelOrder::rgb) std::swap(planes[0], planes[2]);
     int64_t difference = 0, paper = 0;
-    for (int row = 0; row < bgr.rows; ++row) {
+    for (int row = 0; row < image.rows; ++row) {
         const uint8_t *blues = planes[0].ptr<uint8_t>(row), *greens = planes[1].ptr<uint8_t>(row),
                       *reds = planes[2].ptr<uint8_t>(row);
         int32_t row_difference = 0, row_paper = 0;
-        for (int column = 0; column < bgr.cols; ++column) {
+        for (int column = 0; column < image.cols; ++column) {
             const int blue = blues[column], green = greens[column], red = reds[column];
             row_difference += std::abs(red - green) + std::abs(green - blue);
             // JFIF's luma and chroma, in 1/1024ths: light and neutral is paper.
@@ -721,9 +727,9 @@ RC_HOT void measure_colour(const cv::Mat &bgr, rc_image_measures *out) {
         difference += row_difference;
         paper += row_paper;
     }
-    out->paper_share = double(paper) / double(std::max(1, bgr.rows * bgr.cols));
-    out->colourfulness = double(difference) / (2.0 * std::max(1, bgr.rows * bgr.cols));
-    out->colour_spread = colour_spread(bgr, planes);
+    out->paper_share = double(paper) / double(std::max(1, image.rows * image.cols));
+    out->colourfulness = double(difference) / (2.0 * std::max(1, image.rows * image.cols));
+    out->colour_spread = colour_spread(image, order, planes);
 }
 
 // Everything measured on the grey image at analysis scale.
@@ -742,7 +748,7 @@ RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_
     measure_keypoints(scaled, out);
 }
 
-RC_HOT void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
+RC_HOT void measure(const cv::Mat &image, ChannelOrder order, int32_t analysis_side, rc_image_measures *out) {
     out->width = image.cols;
     out->height = image.rows;
     out->channels = image.channels();
@@ -758,32 +764,33 @@ RC_HOT void measure(const cv::Mat &image, int32_t analysis_side, rc_image_measur
         out->colourfulness = 0;
         out->paper_share = double(cv::countNonZero(small > 140)) / double(std::max(1, small.rows * small.cols));
     } else {
-        cv::Mat bgr;
-        if (small.channels() == 4) cv::cvtColor(small, bgr, cv::COLOR_BGRA2BGR); else bgr = small;
-        cv::cvtColor(bgr, scaled, cv::COLOR_BGR2GRAY);
-        measure_colour(bgr, out);
+        const bool rgb = order == ChannelOrder::rgb;
+        cv::Mat colour = small;
+        if (small.channels() == 4) cv::cvtColor(small, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
+        cv::cvtColor(colour, scaled, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
+        measure_colour(colour, order, out);
     }
     measure_grey(scaled, analysis_side, out);
 }
 
-RC_AVX2 void measure_avx2(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
-    measure(image, analysis_side, out);
+RC_AVX2 void measure_avx2(const cv::Mat &image, ChannelOrder order, int32_t analysis_side, rc_image_measures *out) {
+    measure(image, order, analysis_side, out);
 }
 
 // Everything measured, by the AVX2 build of the hot loops where the processor has it.
-void measure_image(const cv::Mat &image, int32_t analysis_side, rc_image_measures *out) {
-    if (rc_has_avx2()) measure_avx2(image, analysis_side, out); else measure(image, analysis_side, out);
+void measure_image(const cv::Mat &image, ChannelOrder order, int32_t analysis_side, rc_image_measures *out) {
+    if (rc_has_avx2()) measure_avx2(image, order, analysis_side, out); else measure(image, order, analysis_side, out);
 }
 
 RC_AVX2 unsigned char *png_pixels_avx2(const unsigned char *data, size_t size, size_t most_pixels, int *width,
-                                       int *height, int *channels) {
-    return png_pixels(data, size, most_pixels, width, height, channels);
+                                       int *height, int *channels, size_t *row_bytes) {
+    return png_pixels(data, size, most_pixels, width, height, channels, row_bytes);
 }
 
 unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pixels, int *width, int *height,
-                          int *channels) {
-    return rc_has_avx2() ? png_pixels_avx2(data, size, most_pixels, width, height, channels)
-                         : png_pixels(data, size, most_pixels, width, height, channels);
+                          int *channels, size_t *row_bytes) {
+    return rc_has_avx2() ? png_pixels_avx2(data, size, most_pixels, width, height, channels, row_bytes)
+                         : png_pixels(data, size, most_pixels, width, height, channels, row_bytes);
 }
 
 }  // namespace
@@ -818,12 +825,16 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             file.read(reinterpret_cast<char *>(data.data()), std::streamsize(data.size()));
             data.resize(size_t(std::max<std::streamsize>(0, file.gcount())));
             int width = 0, height = 0, components = 0;
+            size_t row_bytes = 0;
             unsigned char *pixels =
                 jpeg ? jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components)
-                     : decode_png(data.data(), data.size(), size_t(1) << 30, &width, &height, &components);
+                     : decode_png(data.data(), data.size(), size_t(1) << 30, &width, &height, &components, &row_bytes);
             if (pixels != nullptr) {
                 struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
-                measure_image(cv::Mat(height, width, CV_8UC(components), pixels), analysis_side, out);
+                // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
+                const cv::Mat image = jpeg ? cv::Mat(height, width, CV_8UC(components), pixels)
+                                           : cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes);
+                measure_image(image, jpeg ? ChannelOrder::bgr : ChannelOrder::rgb, analysis_side, out);
                 out->status = 0;
                 return out->status;
             }
@@ -841,7 +852,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             set_error(out, 1, "the decoder could not read this file");
             return out->status;
         }
-        measure_image(image, analysis_side, out);
+        measure_image(image, ChannelOrder::bgr, analysis_side, out);
         out->status = 0;
     } catch (const cv::Exception &error) {
         set_error(out, 1, error.what());
