@@ -17,6 +17,7 @@
 #include <malloc.h>
 #include <vector>
 
+#include "ink_components.h"
 #include "jpeg_bgr.h"
 #include "png_pixels.h"
 #include "vector_dispatch.h"
@@ -423,8 +424,10 @@ TextLines line_direction(std::vector<Mark> characters, double size, int columns_
 int32_t count_text_marks(const cv::Mat &grey, int threshold, double shrink) {
     cv::Mat ink;
     cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
-    cv::Mat labels, stats, centroids;
-    const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    cv::Mat stats, centroids;
+    std::vector<ink_components_detail::Run> runs;
+    std::vector<int> run_labels;
+    const int count = ink_components(ink, stats, centroids, runs, run_labels);
     double size = 0;
     return int32_t(character_marks(stats, centroids, count, shrink, &size).size());
 }
@@ -575,8 +578,10 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     // follows is most of this function's cost.
     const double ink_share = double(inked) / std::max(1, grey.rows * grey.cols);
     if (ink_share < 0.002 || ink_share > 0.35) return;
-    cv::Mat labels, stats, centroids;
-    const int count = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    cv::Mat stats, centroids;
+    std::vector<ink_components_detail::Run> runs;
+    std::vector<int> run_labels;
+    const int count = ink_components(ink, stats, centroids, runs, run_labels);
     double size = 0;
     std::vector<Mark> characters = character_marks(stats, centroids, count, 1, &size);
     if (characters.empty()) return;
@@ -604,12 +609,7 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
         keep[size_t(label)] = extent <= 2.5 * size && stats.at<int>(label, cv::CC_STAT_AREA) >= 2 &&
                               background.at<uint8_t>(y, x) >= 0.8 * paper;
     }
-    const uint8_t *kept = keep.data();
-    for (int row = 0; row < rows; ++row) {
-        const int *label = labels.ptr<int>(row);
-        uint8_t *mark = ink.ptr<uint8_t>(row);
-        for (int column = 0; column < columns; ++column) mark[column] = kept[label[column]];
-    }
+    paint_components(ink, runs, run_labels, keep);
     // Turn the lines level: across the page by their lean, down the page by a quarter more.
     const double angle = lines.angle;
     const double rotation = angle < 45 ? angle : (angle >= 135 ? angle - 180 : angle);
