@@ -19,14 +19,14 @@ double opencv_seconds = 0, runs_seconds = 0;
 long compared = 0, different = 0;
 
 void compare(const cv::Mat &binary, const std::string &what) {
-    cv::Mat labels, opencv_stats, opencv_centroids, stats, centroids;
-    std::vector<ink_components_detail::Run> runs;
-    std::vector<int> run_labels;
+    cv::Mat labels, opencv_stats, opencv_centroids;
     const auto start = Clock::now();
     const int opencv_count = cv::connectedComponentsWithStats(binary, labels, opencv_stats, opencv_centroids, 8, CV_32S);
     const auto middle = Clock::now();
-    const int count = ink_components(binary, stats, centroids, runs, run_labels);
+    const InkComponents components(binary);
     const auto end = Clock::now();
+    const cv::Mat &stats = components.stats, &centroids = components.centroids;
+    const int count = components.count;
     opencv_seconds += std::chrono::duration<double>(middle - start).count();
     runs_seconds += std::chrono::duration<double>(end - middle).count();
     ++compared;

@@ -462,12 +462,9 @@ TextLines line_direction(std::vector<Mark> characters, double size, int columns_
 int32_t count_text_marks(const cv::Mat &grey, int threshold, double shrink) {
     cv::Mat ink;
     cv::threshold(grey, ink, threshold, 255, cv::THRESH_BINARY_INV);
-    cv::Mat stats, centroids;
-    std::vector<ink_components_detail::Run> runs;
-    std::vector<int> run_labels;
-    const int count = ink_components(ink, stats, centroids, runs, run_labels);
+    const InkComponents components(ink);
     double size = 0;
-    return int32_t(character_marks(stats, centroids, count, shrink, &size).size());
+    return int32_t(character_marks(components.stats, components.centroids, components.count, shrink, &size).size());
 }
 
 // The text lines of a profile (ink per row): runs of rows whose ink passes 4% of the fullest
@@ -616,12 +613,11 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     // follows is most of this function's cost.
     const double ink_share = double(inked) / std::max(1, grey.rows * grey.cols);
     if (ink_share < 0.002 || ink_share > 0.35) return;
-    cv::Mat stats, centroids;
-    std::vector<ink_components_detail::Run> runs;
-    std::vector<int> run_labels;
-    const int count = ink_components(ink, stats, centroids, runs, run_labels);
+    const InkComponents components(ink);
+    const cv::Mat &stats = components.stats;
+    const int count = components.count;
     double size = 0;
-    std::vector<Mark> characters = character_marks(stats, centroids, count, 1, &size);
+    std::vector<Mark> characters = character_marks(stats, components.centroids, count, 1, &size);
     if (characters.empty()) return;
     // Only marks on the paper: a table's grain is darker than the page lying on it.
     std::vector<int> paper_levels;
@@ -647,7 +643,7 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
         keep[size_t(label)] = extent <= 2.5 * size && stats.at<int>(label, cv::CC_STAT_AREA) >= 2 &&
                               background.at<uint8_t>(y, x) >= 0.8 * paper;
     }
-    paint_components(ink, runs, run_labels, keep);
+    components.paint(ink, keep);
     // Turn the lines level: across the page by their lean, down the page by a quarter more.
     const double angle = lines.angle;
     const double rotation = angle < 45 ? angle : (angle >= 135 ? angle - 180 : angle);
@@ -758,8 +754,6 @@ RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_me
         if (order == ChannelOrder::rgb) std::swap(planes[0], planes[2]);
     }
     std::vector<uint8_t> row_planes(by_row ? size_t(width) * 3 : 0);
-    uint8_t *const row_first = row_planes.data(), *const row_second = row_first + (by_row ? width : 0),
-                   *const row_third = row_second + (by_row ? width : 0);
     CellGrid grids[3] = {CellGrid(image.cols, image.rows, 16, 16), CellGrid(image.cols, image.rows, 16, 16),
                          CellGrid(image.cols, image.rows, 16, 16)};
     int64_t difference = 0, paper = 0;
@@ -767,14 +761,15 @@ RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_me
         const uint8_t *blues, *greens, *reds;
         if (by_row) {
             const uint8_t *pixels = image.ptr<uint8_t>(row);
+            uint8_t *first = row_planes.data(), *second = first + width, *third = second + width;
             for (int column = 0; column < width; ++column) {
-                row_first[column] = pixels[3 * column];
-                row_second[column] = pixels[3 * column + 1];
-                row_third[column] = pixels[3 * column + 2];
+                first[column] = pixels[3 * column];
+                second[column] = pixels[3 * column + 1];
+                third[column] = pixels[3 * column + 2];
             }
-            blues = order == ChannelOrder::rgb ? row_third : row_first;
-            greens = row_second;
-            reds = order == ChannelOrder::rgb ? row_first : row_third;
+            blues = order == ChannelOrder::rgb ? third : first;
+            greens = second;
+            reds = order == ChannelOrder::rgb ? first : third;
         } else {
             blues = planes[0].ptr<uint8_t>(row);
             greens = planes[1].ptr<uint8_t>(row);

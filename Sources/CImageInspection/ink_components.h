@@ -61,17 +61,35 @@ RC_HOT void row_runs(const uint8_t *pixels, int columns, int row, std::vector<Ru
 
 }  // namespace ink_components_detail
 
-// Labels the nonzero pixels of `binary` (8-bit) into components, 8-connected, and fills `stats`
-// (count x 5, CV_32S: left, top, width, height, area) and `centroids` (count x 2, CV_64F) as
-// cv::connectedComponentsWithStats does, label 0 being the background (its row is not filled:
-// nothing here reads it). Labels follow OpenCV's order, that of each component's first 2x2 block
-// in a raster scan of blocks, so the marks come out in the same order. `runs` and `run_labels`
-// get every run and its label, to paint a choice of components back (paint_components).
-// Returns the number of labels, background included.
-RC_HOT int ink_components(const cv::Mat &binary, cv::Mat &stats, cv::Mat &centroids,
-                          std::vector<ink_components_detail::Run> &runs, std::vector<int> &run_labels) {
+// The components of the nonzero pixels of a binary image (8-bit), 8-connected: `stats` (count x 5,
+// CV_32S: left, top, width, height, area) and `centroids` (count x 2, CV_64F) as
+// cv::connectedComponentsWithStats gives them, label 0 being the background (its row is not
+// filled: nothing here reads it). Labels follow OpenCV's order, that of each component's first
+// 2x2 block in a raster scan of blocks, so the marks come out in the same order. Each run keeps
+// its label, to paint a choice of components back (paint).
+struct InkComponents {
+    cv::Mat stats, centroids;
+    int count = 0;  // labels, background included
+
+    RC_HOT explicit InkComponents(const cv::Mat &binary);
+
+    // `binary` cleared, then 1 on the runs of the labels `keep` marks.
+    RC_HOT void paint(cv::Mat &binary, const std::vector<uint8_t> &keep) const {
+        binary.setTo(0);
+        for (size_t run = 0; run < runs_.size(); ++run) {
+            if (!keep[size_t(run_labels_[run])]) continue;
+            std::memset(binary.ptr<uint8_t>(runs_[run].row) + runs_[run].start, 1, size_t(runs_[run].end - runs_[run].start));
+        }
+    }
+
+private:
+    std::vector<ink_components_detail::Run> runs_;
+    std::vector<int> run_labels_;
+};
+
+RC_HOT InkComponents::InkComponents(const cv::Mat &binary) {
     using namespace ink_components_detail;
-    runs.clear();
+    std::vector<Run> &runs = runs_;
     size_t previous_first = 0, previous_end = 0;
     std::vector<int> parent;
     for (int row = 0; row < binary.rows; ++row) {
@@ -114,16 +132,16 @@ RC_HOT int ink_components(const cv::Mat &binary, cv::Mat &stats, cv::Mat &centro
     std::vector<int> label_of(firsts.size());
     for (size_t rank = 0; rank < order.size(); ++rank) label_of[size_t(order[rank])] = int(rank) + 1;
 
-    const int count = int(firsts.size()) + 1;
+    count = int(firsts.size()) + 1;
     stats.create(count, 5, CV_32S);
     centroids.create(count, 2, CV_64F);
     std::vector<int64_t> left(size_t(count), INT64_MAX), top(size_t(count), INT64_MAX), right(size_t(count), -1),
         bottom(size_t(count), -1), area(size_t(count), 0), sum_x(size_t(count), 0), sum_y(size_t(count), 0);
-    run_labels.resize(runs.size());
+    run_labels_.resize(runs.size());
     for (size_t run = 0; run < runs.size(); ++run) {
         const Run &r = runs[run];
         const size_t label = size_t(label_of[size_t(component[run])]);
-        run_labels[run] = int(label);
+        run_labels_[run] = int(label);
         const int64_t length = r.end - r.start;
         left[label] = std::min<int64_t>(left[label], r.start);
         right[label] = std::max<int64_t>(right[label], r.end - 1);
@@ -144,17 +162,6 @@ RC_HOT int ink_components(const cv::Mat &binary, cv::Mat &stats, cv::Mat &centro
         row[cv::CC_STAT_AREA] = int(area[size_t(label)]);
         centroids.at<double>(label, 0) = double(sum_x[size_t(label)]) / double(area[size_t(label)]);
         centroids.at<double>(label, 1) = double(sum_y[size_t(label)]) / double(area[size_t(label)]);
-    }
-    return count;
-}
-
-// `binary` cleared, then 1 on the runs of the labels `keep` marks.
-RC_HOT void paint_components(cv::Mat &binary, const std::vector<ink_components_detail::Run> &runs,
-                             const std::vector<int> &run_labels, const std::vector<uint8_t> &keep) {
-    binary.setTo(0);
-    for (size_t run = 0; run < runs.size(); ++run) {
-        if (!keep[size_t(run_labels[run])]) continue;
-        std::memset(binary.ptr<uint8_t>(runs[run].row) + runs[run].start, 1, size_t(runs[run].end - runs[run].start));
     }
 }
 
