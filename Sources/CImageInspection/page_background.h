@@ -47,9 +47,14 @@ RC_HOT void page_background(const cv::Mat &grey, cv::Mat &background) {
     // leaves every maximum as it is). Row p's window of 15 rows starts at p - 7.
     constexpr int ring = 16;
     std::vector<uint8_t> two_rows(ring * width), four_rows(ring * width), eight_rows(ring * width);
-    auto grey_row = [&](int row) __attribute__((always_inline)) { return grey.ptr<uint8_t>(std::clamp(row, 0, rows - 1)); };
-    auto at = [&](std::vector<uint8_t> &rows_of, int row) __attribute__((always_inline)) { return rows_of.data() + size_t((row % ring + ring) % ring) * width; };
-    auto add_row = [&](int row) __attribute__((always_inline)) {  // once `row` is read: the windows that end at it
+    auto grey_row = [&](int row) __attribute__((always_inline)) {
+        return grey.ptr<uint8_t>(std::clamp(row, 0, rows - 1));
+    };
+    auto at = [&](std::vector<uint8_t> &rows_of, int row) __attribute__((always_inline)) {
+        return rows_of.data() + size_t((row % ring + ring) % ring) * width;
+    };
+    // Once `row` is read: the windows of 2, 4 and 8 rows that end at it.
+    auto add_row = [&](int row) __attribute__((always_inline)) {
         const size_t width_here = width;  // a local: stores through bytes could change a captured one
         uint8_t *two = at(two_rows, row - 1), *four = at(four_rows, row - 3), *eight = at(eight_rows, row - 7);
         const uint8_t *previous = grey_row(row - 1), *current = grey_row(row);
@@ -70,7 +75,9 @@ RC_HOT void page_background(const cv::Mat &grey, cv::Mat &background) {
         uint8_t *maximum = column_max.data() + radius;
         const uint8_t *eights = at(eight_rows, row - radius), *fours = at(four_rows, row + 1),
                       *twos = at(two_rows, row + 5), *last = grey_row(row + radius);
-        for (size_t x = 0; x < width_here; ++x) maximum[x] = std::max(std::max(eights[x], fours[x]), std::max(twos[x], last[x]));
+        for (size_t x = 0; x < width_here; ++x) {
+            maximum[x] = std::max(std::max(eights[x], fours[x]), std::max(twos[x], last[x]));
+        }
         // Past the ends, the end values: a window there holds only values it already holds.
         for (int offset = 1; offset <= radius; ++offset) {
             maximum[-offset] = maximum[0];
