@@ -8,6 +8,7 @@
 //         -o /tmp/ink_components_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate
 //     find DIR -type f > /tmp/files.txt && /tmp/ink_components_check /tmp/files.txt
 #include "../Sources/CImageInspection/image_inspection.cpp"
+#include "grey_images.h"
 
 #include <chrono>
 #include <cstdio>
@@ -42,15 +43,7 @@ void compare(const cv::Mat &binary, const std::string &what) {
 
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
-    std::ifstream list(argv[1]);
-    for (std::string path; list >> path;) {
-        cv::Mat image;
-        try {
-            image = cv::imread(path, cv::IMREAD_GRAYSCALE);
-        } catch (const cv::Exception &) {
-            continue;  // what OpenCV refuses to decode (a decompression bomb) has nothing to label
-        }
-        if (image.empty()) continue;
+    each_grey_image(argv[1], [](const std::string &path, const cv::Mat &image) {
         const cv::Mat grey = to_analysis_scale(image, 1024);
         // The page's ink as measure_page_lines finds it.
         cv::Mat background;
@@ -70,7 +63,7 @@ int main(int argc, char **argv) {
         cv::Mat dark;
         cv::threshold(grey, dark, 128, 255, cv::THRESH_BINARY_INV);
         compare(dark, path + " (threshold)");
-    }
+    });
     std::printf("%ld binary images, %ld different; OpenCV %.2f s, runs %.2f s\n", compared, different, opencv_seconds, runs_seconds);
     return different == 0 ? 0 : 1;
 }

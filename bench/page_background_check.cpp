@@ -6,6 +6,7 @@
 //         -o /tmp/page_background_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate
 //     find DIR -type f > /tmp/files.txt && /tmp/page_background_check /tmp/files.txt
 #include "../Sources/CImageInspection/image_inspection.cpp"
+#include "grey_images.h"
 
 #include <chrono>
 #include <cstdio>
@@ -36,15 +37,7 @@ void compare(const cv::Mat &grey, const std::string &what) {
 
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
-    std::ifstream list(argv[1]);
-    for (std::string path; list >> path;) {
-        cv::Mat image;
-        try {
-            image = cv::imread(path, cv::IMREAD_GRAYSCALE);
-        } catch (const cv::Exception &) {
-            continue;  // what OpenCV refuses to decode (a decompression bomb)
-        }
-        if (image.empty()) continue;
+    each_grey_image(argv[1], [](const std::string &path, const cv::Mat &image) {
         compare(to_analysis_scale(image, 1024), path);
         if (compared % 50 == 1) {
             for (const int side : {1, 2, 5, 8, 14, 15, 16, 17, 23, 31}) {
@@ -55,7 +48,7 @@ int main(int argc, char **argv) {
                 }
             }
         }
-    }
+    });
     std::printf("%ld images, %ld different; OpenCV %.2f s, one pass %.2f s\n", compared, different, opencv_seconds, one_pass_seconds);
     return different == 0 ? 0 : 1;
 }
