@@ -50,8 +50,10 @@ RC_HOT void page_background(const cv::Mat &grey, cv::Mat &background) {
     auto grey_row = [&](int row) __attribute__((always_inline)) {
         return grey.ptr<uint8_t>(std::clamp(row, 0, rows - 1));
     };
+    // Where a row lives in a ring (rows above the image have negative numbers).
+    auto slot = [&](int row) __attribute__((always_inline)) { return size_t((row % ring + ring) % ring) * width; };
     auto at = [&](std::vector<uint8_t> &rows_of, int row) __attribute__((always_inline)) {
-        return rows_of.data() + size_t((row % ring + ring) % ring) * width;
+        return rows_of.data() + slot(row);
     };
     // Once `row` is read: the windows of 2, 4 and 8 rows that end at it.
     auto add_row = [&](int row) __attribute__((always_inline)) {
@@ -94,14 +96,14 @@ RC_HOT void page_background(const cv::Mat &grey, cv::Mat &background) {
                 dilated_row[cv::borderInterpolate(columns - 1 + offset, columns, cv::BORDER_REFLECT_101)];
         }
         windows_of_15(dilated_wide.data(), columns, sum_two.data(), sum_four.data(), sum_eight.data(),
-                      sums.data() + size_t(row % ring) * width, plus);
+                      sums.data() + slot(row), plus);
     };
 
     // The blur's vertical sums, slid down the rows: each row's is the one above's, less the row
     // that leaves the window and plus the one that enters (reflected rows included), exact in
     // 16 bits since every true sum is at most 225 x 255.
     auto horizontal = [&](int row) __attribute__((always_inline)) {
-        return sums.data() + size_t(cv::borderInterpolate(row, rows, cv::BORDER_REFLECT_101) % ring) * width;
+        return sums.data() + slot(cv::borderInterpolate(row, rows, cv::BORDER_REFLECT_101));
     };
     int read = -radius - 1;  // the last row whose row windows are made
     int summed = -1;         // the last row whose horizontal sums are in `sums`

@@ -1,5 +1,6 @@
-// The library's hot loops (sharpness, blur effect, colour, ink, cell means, PNG rows) built twice:
-// for AVX2, taken where the processor has it, and for the x86-64 baseline a wheel must run on.
+// The library's hot loops (sharpness, blur effect, colour, ink, cell means, a page's background
+// and ink components, PNG rows) built twice: for AVX2, taken where the processor has it, and for
+// the x86-64 baseline a wheel must run on.
 // Each hot function is inlined (RC_HOT) into an AVX2 entry (RC_AVX2) and a baseline one, and the
 // caller picks one at run time. The loops are whole-number arithmetic and AVX2 brings no fused
 // multiply-add, so both give the same measures, bit for bit (all of the audit bench's tune3
