@@ -333,6 +333,7 @@ void measure_histogram(const cv::Mat &grey, long counts[256], rc_image_measures 
     double entropy = 0, sum = 0, dark = 0, bright = 0, seen = 0;
     out->darkest_level = -1;
     out->brightest_level = 255;
+    out->highlight_level = 255;
     for (int value = 0; value < 256; ++value) {
         const double count = double(counts[value]);
         sum += count * value;
@@ -345,6 +346,7 @@ void measure_histogram(const cv::Mat &grey, long counts[256], rc_image_measures 
         const double before = seen;
         seen += count;
         if (out->darkest_level < 0 && seen >= total * 0.001) out->darkest_level = value;
+        if (before < total * 0.99 && seen >= total * 0.99) out->highlight_level = value;
         if (before < total * 0.999 && seen >= total * 0.999) out->brightest_level = value;
     }
     out->mean_brightness = sum / total;

@@ -46,6 +46,9 @@ typedef struct {
     /// dark pixel left, a white page keeps its ink.
     double darkest_level;
     double brightest_level;
+    /// The grey level under which 99% of the pixels lie: the image's highlights. A night scene
+    /// keeps its lights and lit sky; a photo underexposed loses them with everything else.
+    double highlight_level;
     /// Characters of a document (light paper, dark ink, split by one threshold), counted at half
     /// the analysis side whatever the decoded size; 0 when not a document or under 30.
     int32_t text_marks;

@@ -51,6 +51,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// Share of pixels blown to white (grey 254-255; see image_inspection.h); nil in inspections
     /// made before it was measured.
     public let clippedFraction: Double?
+    /// The grey level under which 99% of the pixels lie, the image's highlights (see
+    /// image_inspection.h); nil in inspections made before it was measured.
+    public let highlightLevel: Double?
     /// ORB keypoints (see ImageKeypoints), which align a cropped copy with its original; stored
     /// in a column of their own, like the thumbnail.
     public internal(set) var keypoints: Data?
@@ -186,6 +189,7 @@ public final class ImageMeasurer: Sendable {
                 colourSpread: result.colour_spread,
                 blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share,
                 coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
+                highlightLevel: result.highlight_level,
                 keypoints: ImageKeypoints(result.keypoints).encoded)
         case 1: throw .undecodable(error)
         default: throw .internalError(error)

@@ -128,14 +128,15 @@ public struct ImageQualityCheck: Sendable {
             || (measures.edgeDensity < 0.01
                 && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
                     || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50)))
-        // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all. An
-        // image with no detail at all (not even a dark frame's sensor noise) is said to be blank
-        // rather than dark, unless it is nearly black: that a dim, defocused frame is dim is not
-        // the news, that a black one is black is.
+        // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all,
+        // and no highlights left (see dark_highlight). An image with no detail at all (not even a
+        // dark frame's sensor noise) is said to be blank rather than dark, unless it is nearly
+        // black: that a dim, defocused frame is dim is not the news, that a black one is black is.
         let featureless = nearUniform && measures.sharpness < 1 && measures.meanBrightness >= Self.nearlyBlackMean
         let dark =
             !featureless && measures.meanBrightness < thresholds.darkMean
             && (measures.darkFraction >= 0.5 || measures.brightestLevel < 60)
+            && (measures.highlightLevel ?? 0) < thresholds.darkHighlight
         // Washed out: highlights clipped (0.1% of pixels at white) with nothing dark left (0.1% of
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
@@ -239,7 +240,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .dark, .warning, measures.meanBrightness, thresholds.darkMean,
-                    "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black"
+                    "mean brightness \(measures.meanBrightness.shortDescription), \(Int(measures.darkFraction * 100))% of pixels black, highlights (the brightest 1%) at grey \(Int(measures.highlightLevel ?? 0)) or under"
                 ))
         }
         if washedOut {

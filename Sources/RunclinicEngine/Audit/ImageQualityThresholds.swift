@@ -32,6 +32,12 @@ public struct ImageQualityThresholds: Sendable, Equatable {
     /// darkened past use sit under 30; dim evening photos, and crops of a landscape's shadowed
     /// side, at 27-50 (a regenerated tune set called 13 such clean photos dark at 40).
     public var darkMean = 30.0
+    /// Grey level under which the brightest 1% of a dark image must lie (CleanVision calls an
+    /// image dark under 0.32 of white, 82, by this percentile alone). A photo underexposed, or
+    /// darkened, loses its highlights with the rest; a night scene keeps its lights, its stars and
+    /// its lit sky, and a moonlit or shadowed landscape its sunlit parts: as dark on average, it
+    /// is not too dark to see.
+    public var darkHighlight = 90.0
     /// Mean brightness over which an image with three quarters of its pixels white and almost
     /// none dark is washed out; a white page with text keeps its black ink, so it is not.
     public var overexposedMean = 225.0
@@ -70,7 +76,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
 
     static let keys = [
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
-        "dark_mean", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
+        "dark_mean", "dark_highlight", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
         "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail", "overexposed_clipped_share",
         "overexposed_lifted_share",
     ]
@@ -101,6 +107,7 @@ public struct ImageQualityThresholds: Sendable, Equatable {
             case "max_aspect_ratio": thresholds.maximumAspectRatio = number
             case "blur_threshold": thresholds.blurThreshold = number
             case "dark_mean": thresholds.darkMean = number
+            case "dark_highlight": thresholds.darkHighlight = number
             case "overexposed_mean": thresholds.overexposedMean = number
             case "min_entropy": thresholds.minimumEntropy = number
             case "max_rotation": thresholds.maximumRotation = number

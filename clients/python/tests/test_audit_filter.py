@@ -40,6 +40,11 @@ def gallery(tmp_path):
         "small_print": shutil.copy(FIXTURES / "page_small_print.jpg", tmp_path / "small_print.jpg"),
         # Three quarters pure white by design, with black shadows: a product shot, not overexposed.
         "product": shutil.copy(FIXTURES / "product_on_white.jpg", tmp_path / "product.jpg"),
+        # A night sky over a village: nearly all of it black, but its stars, windows and lamp are
+        # bright (the brightest 1% at grey 206). Dark by nature, and nothing is lost to see.
+        "night": shutil.copy(FIXTURES / "photo_night.jpg", tmp_path / "night.jpg"),
+        # A photo underexposed (gamma 1.4, gain 0.22): its highlights went down with the rest.
+        "underexposed": shutil.copy(FIXTURES / "photo_underexposed.jpg", tmp_path / "underexposed.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
         "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
@@ -66,7 +71,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
@@ -117,6 +122,13 @@ def test_thresholds_are_parameters(client, gallery):
     assert "blacks lifted" in reason["detail"]
     accepted, rejected = client.filter_images([gallery["dim_washed"]], overexposed_lifted_share=0.2)
     assert accepted == [gallery["dim_washed"]] and rejected == {}
+    # A dark image must have lost its highlights too: the level of its brightest 1% is a bar.
+    [reason] = client.filter_images([gallery["underexposed"]])[1][gallery["underexposed"]]
+    assert reason["issue"] == "dark" and reason["threshold"] == 30 and "highlights (the brightest 1%) at grey" in reason["detail"]
+    accepted, rejected = client.filter_images([gallery["underexposed"]], dark_highlight=40)
+    assert accepted == [gallery["underexposed"]] and rejected == {}
+    [reason] = client.filter_images([gallery["night"]], dark_highlight=255)[1][gallery["night"]]
+    assert reason["issue"] == "dark"
     with pytest.raises(RPCError) as error:
         client.filter_images([gallery["tiny"]], blur=3)
     assert error.value.code == -32602 and error.value.data["field"] == "thresholds.blur"
