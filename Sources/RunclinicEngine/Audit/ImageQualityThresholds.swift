@@ -76,9 +76,9 @@ public struct ImageQualityThresholds: Sendable, Equatable {
 
     static let keys = [
         "min_resolution", "min_width", "min_height", "max_pixels", "max_aspect_ratio", "blur_threshold",
-        "dark_mean", "dark_highlight", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation", "blur_ratio",
-        "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail", "overexposed_clipped_share",
-        "overexposed_lifted_share",
+        "dark_mean", "dark_highlight", "overexposed_mean", "min_entropy", "grayscale_colourfulness", "max_rotation",
+        "blur_ratio", "min_range", "blurred_page_ratio", "blur_effect", "min_coarse_detail",
+        "overexposed_clipped_share", "overexposed_lifted_share",
     ]
 
     /// Reads thresholds in snake case (the `thresholds` param, or a config file's `audit:` section).
