@@ -28,6 +28,9 @@ namespace {
 // The order of a colour image's channels: OpenCV's and libjpeg's BGR, or a PNG's RGB as stored.
 enum class ChannelOrder { bgr, rgb };
 
+// Where blue (0), green (1) or red (2) lies among a pixel's channels.
+constexpr int channel_of(int colour, ChannelOrder order) { return order == ChannelOrder::rgb ? 2 - colour : colour; }
+
 void set_error(rc_image_measures *out, int32_t status, const char *message) {
     out->status = status;
     std::strncpy(out->error, message, sizeof(out->error) - 1);
@@ -701,7 +704,7 @@ RC_HOT double colour_spread(const cv::Mat &image, ChannelOrder order, CellGrid g
         cv::Mat resized;
         cv::resize(image, resized, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
         for (int plane = 0; plane < 3; ++plane) {
-            const int channel = order == ChannelOrder::rgb ? 2 - plane : plane;
+            const int channel = channel_of(plane, order);
             for (int row = 0; row < 16; ++row) {
                 for (int column = 0; column < 16; ++column) cells[plane].push_back(resized.at<cv::Vec3b>(row, column)[channel]);
             }
@@ -750,17 +753,14 @@ RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_me
     // there than a row at a time.
     const int width = image.cols;
     const bool by_row = rc_has_avx2();
-    cv::Mat planes[3];  // B, G, R
-    if (!by_row) {
-        cv::split(image, planes);
-        if (order == ChannelOrder::rgb) std::swap(planes[0], planes[2]);
-    }
+    cv::Mat planes[3];  // in the image's channel order
+    if (!by_row) cv::split(image, planes);
     std::vector<uint8_t> row_planes(by_row ? size_t(width) * 3 : 0);
     CellGrid grids[3] = {CellGrid(image.cols, image.rows, 16, 16), CellGrid(image.cols, image.rows, 16, 16),
                          CellGrid(image.cols, image.rows, 16, 16)};
     int64_t difference = 0, paper = 0;
     for (int row = 0; row < image.rows; ++row) {
-        const uint8_t *blues, *greens, *reds;
+        const uint8_t *channels[3];  // this row's, in the image's channel order
         if (by_row) {
             const uint8_t *pixels = image.ptr<uint8_t>(row);
             uint8_t *first = row_planes.data(), *second = first + width, *third = second + width;
@@ -769,14 +769,14 @@ RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_me
                 second[column] = pixels[3 * column + 1];
                 third[column] = pixels[3 * column + 2];
             }
-            blues = order == ChannelOrder::rgb ? third : first;
-            greens = second;
-            reds = order == ChannelOrder::rgb ? first : third;
+            channels[0] = first;
+            channels[1] = second;
+            channels[2] = third;
         } else {
-            blues = planes[0].ptr<uint8_t>(row);
-            greens = planes[1].ptr<uint8_t>(row);
-            reds = planes[2].ptr<uint8_t>(row);
+            for (int channel = 0; channel < 3; ++channel) channels[channel] = planes[channel].ptr<uint8_t>(row);
         }
+        const uint8_t *blues = channels[channel_of(0, order)], *greens = channels[1],
+                      *reds = channels[channel_of(2, order)];
         grids[0].add_row(row, blues);
         grids[1].add_row(row, greens);
         grids[2].add_row(row, reds);
