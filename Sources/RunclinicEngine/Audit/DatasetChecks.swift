@@ -76,9 +76,19 @@ public enum DatasetChecks {
     /// the first image's keypoints, 60% or more must hold an agreeing one. On the bench, copies
     /// covered 0.67 and more; distinct pages photographed on one table, 0.5 at most.
     static let keypointCoverage = 0.6
+    /// A cropped copy of a smooth picture keeps too few keypoints to be aligned by them (a soft
+    /// wallpaper's crops kept 0-6). So a pair whose hashes are within 12 bits, one of which has
+    /// fewer keypoints than `keypointInliers`, is also laid over itself as a crop (see
+    /// ThumbnailRegistration): a near-duplicate when the thumbnails are then within 0.07, closer
+    /// than an uncropped copy must be, since the search tries some 300 crops. On the tune halves
+    /// and two near-duplicate stress sets (1,660 pairs within 12 bits whose thumbnails differ),
+    /// cropped copies of smooth pictures registered at 0.01-0.07 and every distinct pair at 0.10
+    /// or more.
+    static let registrationHashBits = 12
+    static let registeredRadius = 0.07
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 9
+    static let version = 10
     /// Edge density (Canny) from which an image of little histogram entropy still has a picture to
     /// compare: the per-image checks call one under 0.01 edgeless.
     static let comparableEdgeDensity = 0.01
@@ -127,16 +137,23 @@ public enum DatasetChecks {
         }
         // For each image paired so far, its closest pair: how far apart, and the keypoints that
         // agreed when a crop was aligned. Both ends are kept: either may end up under another root.
-        var evidence: [Int64: (apart: Double, keypoints: Int?, bar: Double)] = [:]
+        var evidence: [Int64: (apart: Double, keypoints: Int?, bar: Double, cropped: Bool)] = [:]
         var normalised: [Int64: [Int8]] = [:]
         var keypoints: [Int64: ImageKeypoints] = [:]
         var aligned: Set<AlignedPair> = []  // pairs already aligned (a pair shares up to 16 bands)
-        func join(_ a: Int64, _ b: Int64, apart: Double, keypoints: Int? = nil, bar: Double = Self.thumbnailRadius) {
+        typealias Frame = (width: Int, height: Int)
+        var unregistered: [(first: Int64, second: Int64, firstFrame: Frame, secondFrame: Frame)] = []
+        func join(
+            _ a: Int64, _ b: Int64, apart: Double, keypoints: Int? = nil, bar: Double = Self.thumbnailRadius,
+            cropped: Bool = false
+        ) {
             let (ra, rb) = (root(a), root(b))
             parent[ra] = ra
             parent[rb] = rb
             if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-            for id in [a, b] where apart < evidence[id]?.apart ?? .infinity { evidence[id] = (apart, keypoints, bar) }
+            for id in [a, b] where apart < evidence[id]?.apart ?? .infinity {
+                evidence[id] = (apart, keypoints, bar, cropped)
+            }
         }
         for band in 0..<16 {
             try images.forEachHashBucket(band: band, limit: Self.largestBucket) { members in
@@ -181,7 +198,7 @@ public enum DatasetChecks {
                 for (id, stored) in try images.thumbnails(needed.filter { normalised[$0] == nil }) {
                     normalised[id] = normalisedThumbnail(stored.bytes, range: stored.range)
                 }
-                var unaligned: [(Hashes, Hashes)] = []
+                var unaligned: [(Hashes, Hashes, bits: Int)] = []
                 for (a, b, bits, countsAgree) in pairs {
                     let bar = countsAgree ? Self.thumbnailRadius : Self.copyThumbnailRadius
                     let apart = thumbnailDistance(normalised[a.id], normalised[b.id], limit: bar)
@@ -190,7 +207,7 @@ public enum DatasetChecks {
                     } else if countsAgree, bits <= Self.keypointHashBits,
                         aligned.insert(AlignedPair(first: a.id, second: b.id)).inserted
                     {
-                        unaligned.append((a, b))
+                        unaligned.append((a, b, bits))
                     }
                 }
                 guard !unaligned.isEmpty else { return }
@@ -202,7 +219,7 @@ public enum DatasetChecks {
                 for (id, stored) in try images.keypoints(Array(missing)) { keypoints[id] = stored }
                 // Aligned on every core first (most of this check's time), then judged in order as
                 // before: a pair joined meanwhile through another is skipped, so findings are the same.
-                let candidates = unaligned.compactMap { a, b -> (Hashes, Hashes, ImageKeypoints, ImageKeypoints)? in
+                let candidates = unaligned.compactMap { a, b, _ -> (Hashes, Hashes, ImageKeypoints, ImageKeypoints)? in
                     guard evidence[b.id] == nil || root(a.id) != root(b.id), let first = keypoints[a.id],
                         let second = keypoints[b.id]
                     else { return nil }
@@ -234,6 +251,26 @@ public enum DatasetChecks {
                     guard apart <= bar else { continue }
                     join(a.id, b.id, apart: apart, keypoints: alignment.inliers, bar: bar)
                 }
+                // Close hashes still apart, one picture too smooth for keypoints: a crop of it may
+                // still lie over the other. Laid over at the end, on every core.
+                for (a, b, bits) in unaligned where bits <= Self.registrationHashBits {
+                    guard evidence[b.id] == nil || root(a.id) != root(b.id), let first = keypoints[a.id],
+                        let second = keypoints[b.id], min(first.found, second.found) < Self.keypointInliers,
+                        let firstFrame = first.frame, let secondFrame = second.frame
+                    else { continue }
+                    unregistered.append((a.id, b.id, firstFrame, secondFrame))
+                }
+            }
+        }
+        unregistered.removeAll { root($0.first) == root($0.second) }
+        if !unregistered.isEmpty {
+            let thumbnails = try images.thumbnails(Array(Set(unregistered.flatMap { [$0.first, $0.second] })))
+            let registrations = unregistered.concurrentMap { pair -> Double in
+                guard let first = thumbnails[pair.first], let second = thumbnails[pair.second] else { return .infinity }
+                return ThumbnailRegistration.distance(first, frame: pair.firstFrame, second, frame: pair.secondFrame)
+            }
+            for (pair, apart) in zip(unregistered, registrations) where apart <= Self.registeredRadius {
+                join(pair.first, pair.second, apart: apart, bar: Self.registeredRadius, cropped: true)
             }
         }
         var found: [AuditFinding] = []
@@ -243,9 +280,10 @@ public enum DatasetChecks {
             let apart = evidence[id]?.apart ?? Self.thumbnailRadius
             let agreeing = evidence[id]?.keypoints
             let original = try images.path(group)
-            let aligned = agreeing.map {
-                "\($0) keypoints agree on a crop of it; thumbnails \(apart.shortDescription) apart where both show the same"
-            }
+            let shared = "thumbnails \(apart.shortDescription) apart where both show the same"
+            let aligned =
+                agreeing.map { "\($0) keypoints agree on a crop of it; \(shared)" }
+                ?? (evidence[id]?.cropped == true ? "laid over a crop of it: \(shared)" : nil)
             var finding = AuditFinding(
                 path: try images.path(id), issue: .nearDuplicate, severity: .warning,
                 score: apart, threshold: evidence[id]?.bar ?? Self.thumbnailRadius,

@@ -46,6 +46,9 @@ public struct ImageKeypoints: Sendable, Equatable {
         }
     }
 
+    /// How many keypoints were found (0 when the bytes are not a whole record).
+    var found: Int { isWhole ? count : 0 }
+
     var descriptors: [UInt8] {
         guard isWhole else { return [] }
         let start = encoded.startIndex + 6 + 4 * count

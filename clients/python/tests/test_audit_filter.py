@@ -231,6 +231,18 @@ def test_a_cropped_copy_of_a_soft_picture_is_found_by_its_aligned_thumbnails(cli
     assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
 
 
+def test_a_cropped_copy_of_a_smooth_picture_is_found_by_laying_one_over_the_other(client, tmp_path):
+    # A soft abstract wallpaper has 4 keypoints: none can align its copy (cut by up to 5%,
+    # brightened, re-encoded), whose thumbnail cells all moved. Laid over a crop of the original,
+    # the thumbnails agree; the photo, receipt and page beside them match nothing.
+    near = near_duplicates_among(client, tmp_path, (
+        "photo_soft_wallpaper.jpg", "photo_soft_wallpaper_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
+    assert [(f["path"], f["group"]) for f in near] == [
+        (str(tmp_path / "photo_soft_wallpaper_cropped.jpg"), str(tmp_path / "photo_soft_wallpaper.jpg"))]
+    assert "laid over a crop of it" in near[0]["detail"]
+    assert near[0]["threshold"] == 0.07 and 0 <= near[0]["score"] <= 0.07
+
+
 def test_a_copy_of_a_misty_picture_is_found(client, tmp_path):
     # Mist leaves a picture a few grey levels (1.35 bits of histogram entropy) and no edges, but
     # its layout still spans 24 levels: its resized, darkened copy is a copy, and neither is
