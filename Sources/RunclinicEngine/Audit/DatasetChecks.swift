@@ -252,10 +252,10 @@ public enum DatasetChecks {
                     join(a.id, b.id, apart: apart, keypoints: alignment.inliers, bar: bar)
                 }
                 // Close hashes still apart, one picture too smooth for keypoints: a crop of it may
-                // still lie over the other. Laid over at the end, on every core.
+                // still lie over the other. Laid over at the end, on every core, unless joined by then.
                 for (a, b, bits) in unaligned where bits <= Self.registrationHashBits {
-                    guard evidence[b.id] == nil || root(a.id) != root(b.id), let first = keypoints[a.id],
-                        let second = keypoints[b.id], min(first.found, second.found) < Self.keypointInliers,
+                    guard let first = keypoints[a.id], let second = keypoints[b.id],
+                        min(first.found, second.found) < Self.keypointInliers,
                         let firstFrame = first.frame, let secondFrame = second.frame
                     else { continue }
                     unregistered.append((a.id, b.id, firstFrame, secondFrame))
