@@ -48,6 +48,10 @@ def gallery(tmp_path):
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
         "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
+        # Under the minimum size, too small is all that is said: its exposure, detail and blur are
+        # measured over too few pixels to be judged against the bars.
+        "tiny_washed": png(tmp_path / "tiny_washed.png", 60, 40, lambda x, y: 236 + (x * y) % 19),
+        "tiny_flat": png(tmp_path / "tiny_flat.png", 40, 60, lambda x, y: 128),
         "dark": png(tmp_path / "dark.png", 200, 200, lambda x, y: (x * y) % 25),
         "flat": png(tmp_path / "flat.png", 200, 200, lambda x, y: 128),
         # Dim and without any detail (a lens cap, a frame of nothing): blank is the news, not dark.
@@ -73,7 +77,7 @@ def gallery(tmp_path):
 EXPECTED = {
     "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
-    "tiny": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
+    "tiny": {"too_small"}, "tiny_washed": {"too_small"}, "tiny_flat": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
 }
 
