@@ -316,6 +316,53 @@ RC_HOT void measure_blur_effect(const cv::Mat &grey, const std::vector<uint8_t> 
     out->blur_effect = tiles[at];
 }
 
+// Detail kept from a quarter of the scale to half of it (see detail_retention in
+// image_inspection.h): natural pictures are alike at every scale, so a sharp one and a soft
+// subject in focus keep their detail in proportion; a blur has a size, and takes the scales under
+// it. Read at half and a quarter, not at full scale, where JPEG's blocks and noise speak for
+// blurred and sharp pictures alike.
+RC_HOT void measure_detail_retention(const cv::Mat &grey, const std::vector<uint8_t> &content, rc_image_measures *out) {
+    out->detail_retention = -1;
+    if (grey.rows < 64 || grey.cols < 64) return;
+    // In floating point: rounded to whole levels, a smooth picture's half and quarter would hold
+    // little but the rounding, whose Laplacian is the same at every scale.
+    cv::Mat fine, half, quarter, half_laplacian, quarter_laplacian;
+    grey.convertTo(fine, CV_32F);
+    cv::pyrDown(fine, half);
+    cv::pyrDown(half, quarter);
+    cv::Laplacian(half, half_laplacian, CV_32F, 1);
+    cv::Laplacian(quarter, quarter_laplacian, CV_32F, 1);
+    auto variance = [](const cv::Mat &laplacian, int left, int top, int side) {
+        const int right = std::min(laplacian.cols, left + side), bottom = std::min(laplacian.rows, top + side);
+        if (right - left < 2 || bottom - top < 2) return -1.0;
+        cv::Scalar mean, deviation;
+        cv::meanStdDev(laplacian(cv::Rect(left, top, right - left, bottom - top)), mean, deviation);
+        return deviation[0] * deviation[0];
+    };
+    const int tile = 64, columns = (grey.cols + tile - 1) / tile;
+    std::vector<std::pair<double, double>> tiles;  // (variance at a quarter, at half over it)
+    for (int top = 0; top < grey.rows; top += tile) {
+        for (int left = 0; left < grey.cols; left += tile) {
+            if (!content[size_t(top / tile) * size_t(columns) + size_t(left / tile)]) continue;
+            const double at_half = variance(half_laplacian, left / 2, top / 2, tile / 2);
+            const double at_quarter = variance(quarter_laplacian, left / 4, top / 4, tile / 4);
+            if (at_half < 0 || at_quarter < 0) continue;
+            tiles.emplace_back(at_quarter, at_half / std::max(at_quarter, 1e-6));
+        }
+    }
+    if (tiles.empty()) return;
+    const size_t most = std::max<size_t>(1, tiles.size() / 10);
+    std::partial_sort(tiles.begin(), tiles.begin() + most, tiles.end(),
+                      [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::vector<double> ratios;
+    for (size_t index = 0; index < most; ++index) ratios.push_back(tiles[index].second);
+    // The lower median: a small image has few such tiles (two of a 320x240 photo's twenty), and
+    // one of them keeping its detail is not enough to speak for the picture.
+    const size_t middle = (ratios.size() - 1) / 2;
+    std::nth_element(ratios.begin(), ratios.begin() + middle, ratios.end());
+    out->detail_retention = ratios[middle];
+}
+
 void measure_histogram(const cv::Mat &grey, long counts[256], rc_image_measures *out) {
     // Four interleaved histograms: runs of one grey level (paper) would otherwise wait on the
     // same counter at every pixel.
@@ -805,6 +852,9 @@ RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_
     // The blur effect says what the Laplacian cannot where it finds little detail; where it finds
     // plenty (20x the default blur_threshold: in-focus pages sit at 900 and up), it is not taken.
     if (out->sharpness < 400) measure_blur_effect(scaled, content, out); else out->blur_effect = -1;
+    // The detail kept across scales speaks only for pictures that could be called blurry (under
+    // 5x the default blur_threshold); it costs a float pyramid of the whole image.
+    if (out->sharpness < 100) measure_detail_retention(scaled, content, out);
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
     measure_text_marks(scaled, counts, analysis_side, out);
@@ -864,6 +914,7 @@ unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pi
 extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
     if (out == nullptr) return 2;
     std::memset(out, 0, sizeof(*out));
+    out->detail_retention = -1;  // measured only where the Laplacian finds little detail
     // Every image allocates buffers of megabytes, which glibc maps afresh (and the kernel zeroes,
     // page by page) each time and unmaps once freed: 340,000 page faults for the 1,990 images of
     // the audit bench's tune3 half. Kept in the heap, up to 128 MB free, they are reused: 58,000.

@@ -42,6 +42,11 @@ public struct ImageMeasures: Sendable, Codable {
     /// contrast (0 crisp, 1 soft; nil when no region has content, or when the Laplacian finds
     /// plenty of detail, `sharpness` 400 and up; see image_inspection.h).
     public let blurEffect: Double?
+    /// Detail kept from a quarter of the analysis scale to half of it, in the regions with the
+    /// most (see image_inspection.h): a picture in focus keeps it in proportion, a blur of a few
+    /// pixels does not; nil when not measured (`sharpness` 100 and up: plenty of detail) and in
+    /// earlier inspections.
+    public var detailRetention: Double? = nil
     /// Share of the image that is light, neutral paper (see image_inspection.h); nil in
     /// inspections made before it was measured.
     public let paperShare: Double?
@@ -187,7 +192,9 @@ public final class ImageMeasurer: Sendable {
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,
-                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil, paperShare: result.paper_share,
+                blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil,
+                detailRetention: result.detail_retention >= 0 ? result.detail_retention : nil,
+                paperShare: result.paper_share,
                 coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
                 highlightLevel: result.highlight_level,
                 keypoints: ImageKeypoints(result.keypoints).encoded)

@@ -52,6 +52,17 @@ public struct ImageQualityCheck: Sendable {
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
+    /// Detail retention (see image_inspection.h) from which a soft picture is in focus, the
+    /// spectral slope's cue (as in Vu and Chandler's S3): in the tune halves, nine crops at 100% of
+    /// petals, grass, clouds and sand that the other tests called blurry kept 0.22-0.55, and the
+    /// photos blurred by a disc of 3-20 pixels or a Gaussian 0.07-0.23 (the two over 0.22 were
+    /// missed by the other tests too). Text breaks the rule (its strokes have one size: blurred
+    /// pages kept up to 0.4), so pages are not held to it.
+    static let keptDetailRetention = 0.22
+    /// Share of light, neutral paper from which an image is a page filling its frame: 1,924 of the
+    /// 2,035 clean scans and receipts of the tune halves; the washed-out pictures there that clip
+    /// under 1% of their pixels hold 0.34 at most.
+    static let fadedPrintPaperShare = 0.9
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
@@ -207,10 +218,19 @@ public struct ImageQualityCheck: Sendable {
         // Blown out in colour, a picture loses its detail with its highlights: that it is washed
         // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
         // set called blurry was blown out in colour).
+        // Paper that fills the image without a pixel of it clipped, its ink faint: faded print (a
+        // thermal receipt, a light scan of a near-blank page), not an exposure. Light enough to
+        // fade a page's ink, an exposure clips its paper to white: the washed-out pages of the
+        // tune halves clipped 0.98 and more of it.
+        let fadedPrint = (measures.paperShare ?? 0) >= Self.fadedPrintPaperShare && clippedShare < 0.01
         let washedOut =
-            (clipped || faded || blownOut || lifted) && (!nearUniform || whitedOut)
+            (clipped || (faded && !fadedPrint) || blownOut || lifted) && (!nearUniform || whitedOut)
             && (!blurred || (blownOut && inColour))
             && !dark
+        // A picture, not a page, whose detail holds up from a quarter of its scale to half of it
+        // is a soft subject in focus, not a blurred one (see keptDetailRetention). Defocused past
+        // its layout, a picture has no detail left at either scale to compare.
+        let keptDetail = !page && (measures.detailRetention ?? 0) >= Self.keptDetailRetention
         // Defocused past its own layout: blurred, or without any detail, and smooth even at 48x48.
         // An extreme defocus leaves nothing to learn from, which is the news, not that it is soft.
         let defocusedPastLayout = smoothLayout && (blurred || measures.sharpness < 1)
@@ -234,7 +254,7 @@ public struct ImageQualityCheck: Sendable {
                     path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
                     "defocused past any detail: even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
                 ))
-        } else if blurred, !dark, !washedOut {
+        } else if blurred, !dark, !washedOut, !keptDetail {
             found.append(
                 finding(
                     path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,

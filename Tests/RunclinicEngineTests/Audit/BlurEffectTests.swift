@@ -102,4 +102,22 @@ import Testing
             #expect(try #require(Self.inspect(sharp).measures?.coarseDetail) > 0.3, "\(sharp)")
         }
     }
+
+    @Test func aSoftSkyInFocusKeepsItsDetailAcrossScalesAndIsNotBlurry() throws {
+        // A cloudy sky alike at every scale, soft at 100%: by the Laplacian and the blur effect it
+        // would be blurry, but its detail holds from a quarter of its scale to half of it.
+        let sky = Self.inspect("photo_soft_clouds.jpg")
+        let measures = try #require(sky.measures)
+        #expect(measures.sharpness < ImageQualityThresholds().blurThreshold)
+        #expect(try #require(measures.sharpnessRatio) < ImageQualityThresholds().blurRatio)
+        #expect(try #require(measures.detailRetention) >= ImageQualityCheck.keptDetailRetention)
+        #expect(ImageQualityCheck().findings(for: sky).isEmpty)
+        // The same sky under a defocus disc of 6 pixels lost its finer scale's detail: blurry.
+        let defocused = Self.inspect("photo_soft_clouds_defocused.jpg")
+        #expect(try #require(defocused.measures?.detailRetention) < 0.15)
+        #expect(ImageQualityCheck().findings(for: defocused).map(\.issue) == [.blurry])
+        // In focus with plenty of detail, it is not measured; blurred pages are not held to it.
+        #expect(try #require(Self.inspect("photo.jpg").measures).detailRetention == nil)
+        #expect(ImageQualityCheck().findings(for: Self.inspect("page_blurred.jpg")).map(\.issue) == [.blurry])
+    }
 }

@@ -141,10 +141,11 @@ def test_a_page_whose_ink_a_blur_spread_thin_is_blurry_not_washed_out(client, tm
         found.setdefault(finding["path"].rsplit("/", 1)[-1], {})[finding["issue"]] = finding
     assert set(found.get("page_blurred.jpg", {})) == {"blurry"}, found
     assert "page.jpg" not in found
-    # The ratio that tells them apart is a threshold like the others; so is the blur effect, which
-    # (its noise keeps some crisp differences) says the same of this page only under a lower bar.
+    # The ratio that tells them apart is a threshold like the others; past it, the page is not
+    # washed out either, since none of its paper is clipped (its ink faded, see faded print). The
+    # blur effect (its noise keeps some crisp differences) says it is blurry under a lower bar.
     blurred = str(tmp_path / "page_blurred.jpg")
     accepted, rejected = client.filter_images([blurred], blurred_page_ratio=0.01)
-    assert [r["issue"] for r in rejected[blurred]] == ["overexposed"]
+    assert accepted == [blurred] and rejected == {}
     accepted, rejected = client.filter_images([blurred], blurred_page_ratio=0.01, blur_effect=0.5)
     assert [r["issue"] for r in rejected[blurred]] == ["blurry"] and "blur effect" in rejected[blurred][0]["detail"]
