@@ -97,6 +97,7 @@ int main(int argc, char **argv) {
             long counts[256] = {0};
             timed("sharpness", [&] { measure_sharpness(grey, &out, &content); });
             timed("blur effect", [&] { if (out.sharpness < 400) measure_blur_effect(grey, content, &out); });
+            timed("detail retention", [&] { if (out.sharpness < 100) measure_detail_retention(grey, content, &out); });
             timed("histogram", [&] { measure_histogram(grey, counts, &out); });
             timed("text marks", [&] { measure_text_marks(grey, counts, side, &out); });
             timed("page lines", [&] { measure_page_lines(grey, &out); });

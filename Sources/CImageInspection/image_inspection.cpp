@@ -354,8 +354,18 @@ RC_HOT void measure_detail_retention(const cv::Mat &grey, const std::vector<uint
     const size_t most = std::max<size_t>(1, tiles.size() / 10);
     std::partial_sort(tiles.begin(), tiles.begin() + most, tiles.end(),
                       [](const auto &a, const auto &b) { return a.first > b.first; });
-    std::vector<double> ratios;
-    for (size_t index = 0; index < most; ++index) ratios.push_back(tiles[index].second);
+    std::vector<double> ratios, quarters;
+    for (size_t index = 0; index < most; ++index) {
+        ratios.push_back(tiles[index].second);
+        quarters.push_back(tiles[index].first);
+    }
+    // Detail at a quarter to keep, above JPEG's noise (a Laplacian variance of 10, a deviation of
+    // about 3 grey levels): a picture defocused so far that both scales hold only noise keeps the
+    // noise's proportion, whatever it was (0.2-0.6 for photos blurred by 3-11 pixels, with 0.3-3.5
+    // left at a quarter; soft subjects in focus keep 50-900 there).
+    const size_t lower = (quarters.size() - 1) / 2;
+    std::nth_element(quarters.begin(), quarters.begin() + lower, quarters.end());
+    if (quarters[lower] < 10) return;
     // The lower median: a small image has few such tiles (two of a 320x240 photo's twenty), and
     // one of them keeping its detail is not enough to speak for the picture.
     const size_t middle = (ratios.size() - 1) / 2;

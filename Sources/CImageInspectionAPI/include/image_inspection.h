@@ -98,7 +98,8 @@ typedef struct {
     /// variance at half over that at a quarter. A picture in focus holds detail in proportion at
     /// every scale (0.3-1.7), a soft subject too (petals, cloud, grain); a blur of a few pixels
     /// takes the finer scale's and leaves the coarser's (under 0.2). -1 when not measured: no
-    /// tile with content, or the sharpest regions' Laplacian variance is 100 or more.
+    /// tile with content, the sharpest regions' Laplacian variance is 100 or more, or those tiles
+    /// hold under 10 of it at a quarter (noise, whose proportion says nothing).
     double detail_retention;
     /// Share of the image that looks like paper: light (grey level over 140) and neutral (both
     /// chroma channels within 12 of grey). A page fills a third or more of its photograph with it.
