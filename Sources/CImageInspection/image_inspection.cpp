@@ -361,7 +361,7 @@ RC_HOT void measure_detail_retention(const cv::Mat &grey, const std::vector<uint
     }
     // Detail at a quarter to keep, above JPEG's noise (a Laplacian variance of 10, a deviation of
     // about 3 grey levels): a picture defocused so far that both scales hold only noise keeps the
-    // noise's proportion, whatever it was (0.2-0.6 for photos blurred by 3-11 pixels, with 0.3-3.5
+    // noise's proportion, whatever it was (0.24-0.6 for photos blurred by 3-11 pixels, with 0.3-3.5
     // left at a quarter; soft subjects in focus keep 50-900 there).
     const size_t lower = (quarters.size() - 1) / 2;
     std::nth_element(quarters.begin(), quarters.begin() + lower, quarters.end());

@@ -109,7 +109,8 @@ public struct ImageQualityCheck: Sendable {
         }
         let width = measures.width
         let height = measures.height
-        if width < thresholds.minimumWidth || height < thresholds.minimumHeight {
+        let tooSmall = width < thresholds.minimumWidth || height < thresholds.minimumHeight
+        if tooSmall {
             found.append(
                 finding(
                     path, .tooSmall, .warning, Double(min(width, height)),
@@ -124,11 +125,12 @@ public struct ImageQualityCheck: Sendable {
                     path, .oddAspectRatio, .warning, aspect, thresholds.maximumAspectRatio,
                     "aspect ratio 1:\(aspect.shortDescription)"))
         }
-        // Too small to be judged any further: its blur, exposure, detail and colour are measured
-        // over a few hundred pixels (a 30x30 crop holds one percentile's pixel), upscaled to the
-        // 48x48 and 1,024 px the bars are set at. On the three tune halves, 30 of the 93 images
-        // under the minimum were called blurry, blank or washed out besides, none of them planted.
-        if width < thresholds.minimumWidth || height < thresholds.minimumHeight { return found }
+        // Too small to be judged any further: its blur, exposure, detail and colour would be
+        // measured over a few hundred pixels (a 30x30 image has one pixel in its darkest 0.1%),
+        // where the bars are set for 48x48 cells and 1,024 px. On the three tune halves, 30 of the
+        // 93 images under the minimum were called blurry, blank or washed out besides, none of
+        // them planted so.
+        if tooSmall { return found }
         let contrast = measures.brightestLevel - measures.darkestLevel
         // Near-uniform: no edges and, seen at 48x48, under 20 grey levels between the darkest and
         // brightest parts and little change of colour (scanner noise on a blank page, a flat wall
@@ -216,14 +218,14 @@ public struct ImageQualityCheck: Sendable {
         let whitedOut =
             measures.meanBrightness >= 245
             && (measures.darkestLevel >= 235 || clippedShare >= Self.whitedOutClippedShare)
-        // Blown out in colour, a picture loses its detail with its highlights: that it is washed
-        // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
-        // set called blurry was blown out in colour).
         // Paper that fills the image without a pixel of it clipped, its ink faint: faded print (a
         // thermal receipt, a light scan of a near-blank page), not an exposure. Light enough to
         // fade a page's ink, an exposure clips its paper to white: the washed-out pages of the
         // tune halves clipped 0.98 and more of it.
         let fadedPrint = (measures.paperShare ?? 0) >= Self.fadedPrintPaperShare && clippedShare < 0.01
+        // Blown out in colour, a picture loses its detail with its highlights: that it is washed
+        // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
+        // set called blurry was blown out in colour).
         let washedOut =
             (clipped || (faded && !fadedPrint) || blownOut || lifted) && (!nearUniform || whitedOut)
             && (!blurred || (blownOut && inColour))
