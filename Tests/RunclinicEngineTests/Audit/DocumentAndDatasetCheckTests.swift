@@ -246,6 +246,10 @@ import Testing
         let sparseResized = sparse.enumerated().map {
             $0.offset % 16 == 0 ? UInt8(min(255, Int($0.element) + 6)) : $0.element
         }
+        let printed: [UInt8] = (0..<2304).map { (index: Int) -> UInt8 in UInt8((index * 29) % 239) }
+        let printedResized = printed.enumerated().map {
+            $0.offset % 4 == 0 ? UInt8(min(255, Int($0.element) + 18)) : $0.element
+        }
         func distance(_ a: [UInt8], _ b: [UInt8]) -> Double {
             DatasetChecks.thumbnailDistance(
                 DatasetChecks.normalisedThumbnail(a, range: 255), DatasetChecks.normalisedThumbnail(b, range: 255))
@@ -253,6 +257,8 @@ import Testing
         // Counts that disagree ask for thumbnails as close as a re-encoded copy's.
         #expect(distance(blank, otherBlank) > DatasetChecks.copyThumbnailRadius)
         #expect(distance(blank, otherBlank) < DatasetChecks.thumbnailRadius)
+        #expect(distance(printed, printedResized) > DatasetChecks.copyThumbnailRadius)
+        #expect(distance(printed, printedResized) < DatasetChecks.thumbnailRadius)
         #expect(distance(sparse, sparseResized) < DatasetChecks.copyThumbnailRadius)
         func document(_ path: String, marks: Int) -> DatasetChecks.Image {
             var image = Self.image(path, hash: 0xFFFF_0000_FFFF_0000)
@@ -270,13 +276,17 @@ import Testing
                 // A sparse page and its copy resized to under half: 13% fewer marks, the same thumbnail.
                 (document("sparse.png", marks: 38), sparse),
                 (document("sparse_resized.jpg", marks: 33), sparseResized),
+                // A page of 382 marks and its copy resized to 60%, whose merged print counts 154:
+                // one of the two is not sparse, so their counts are no guide.
+                (document("printed.png", marks: 382), printed),
+                (document("printed_resized.jpg", marks: 154), printedResized),
             ], in: temporary)
         let found = try temporary.store.withAuditImages(auditID: auditID) { images in
             try DatasetChecks.nearDuplicates(images, radius: 12)
         }
-        #expect(found.map(\.path) == ["print_resized.jpg", "sparse_resized.jpg"])
-        #expect(found.map(\.group) == ["print.png", "sparse.png"])
-        #expect(found.last?.threshold == DatasetChecks.copyThumbnailRadius)
+        #expect(found.map(\.path) == ["print_resized.jpg", "sparse_resized.jpg", "printed_resized.jpg"])
+        #expect(found.map(\.group) == ["print.png", "sparse.png", "printed.png"])
+        #expect(found.map(\.threshold) == [0.1, DatasetChecks.copyThumbnailRadius, DatasetChecks.thumbnailRadius])
     }
 
     @Test func oddSizesAreTwentyTimesOffTheMedian() throws {
