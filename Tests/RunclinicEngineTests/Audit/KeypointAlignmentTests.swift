@@ -143,4 +143,27 @@ import Testing
             DatasetChecks.alignedThumbnailDistance(
                 (original, 255), frame: (320, 320), (copy, 255), frame: (320, 320), alignment: far) == .infinity)
     }
+    @Test func smoothedThumbnailsForgiveTextLinesMovedByAFractionOfARow() {
+        // A receipt's layout with its text lines 2.2 thumbnail rows apart, and a crop that moved
+        // them down by 0.6 of a row (4 px of the 320 px frame): the lines alias in both 48x48
+        // thumbnails, each its own way. Smoothed, the two agree on the layout; another layout
+        // with the same lines does not.
+        func layout(_ x: Double, _ y: Double) -> Double { 60 * sin(x / 9) * cos(y / 11) }
+        func otherLayout(_ x: Double, _ y: Double) -> Double { 60 * sin(x / 7 + 1) * cos(y / 5) }
+        func lines(_ y: Double) -> Double { 50 * sin(2 * .pi * y / 2.2) }
+        func thumbnail(_ value: (Double, Double) -> Double) -> [UInt8] {
+            (0..<2304).map { UInt8(128 + value(Double($0 % 48) + 0.5, Double($0 / 48) + 0.5)) }
+        }
+        let receipt = thumbnail { x, y in layout(x, y) + lines(y) }
+        let copy = thumbnail { x, y in layout(x, y + 0.6) + lines(y + 0.6) }
+        let other = thumbnail { x, y in otherLayout(x, y + 0.6) + lines(y + 0.6) }
+        let moved = KeypointAlignment(matches: 40, inliers: 40, a: 1, b: 0, tx: 0, ty: -4)
+        func distance(_ second: [UInt8], smoothed: Bool) -> Double {
+            DatasetChecks.alignedThumbnailDistance(
+                (receipt, 255), frame: (320, 320), (second, 255), frame: (320, 320), alignment: moved, smoothed: smoothed)
+        }
+        #expect(distance(copy, smoothed: false) > DatasetChecks.alignedRadius)
+        #expect(distance(copy, smoothed: true) < DatasetChecks.alignedRadius / 2)
+        #expect(distance(other, smoothed: true) > DatasetChecks.wellAlignedRadius)
+    }
 }
