@@ -42,14 +42,6 @@ public enum DatasetChecks {
     /// original, 0.009-0.019 apart; pages and photos of the benches' tune halves and the issue-4
     /// set whose counts differed by 10% or more were 0.06 apart and more.
     static let copyThumbnailRadius = 0.03
-    /// Two pictures (not pages) whose hashes agree in all but 4 of their 128 bits are near-duplicates
-    /// with thumbnails within 0.15: a textured picture resized and re-encoded (to 64-73% at JPEG
-    /// quality 33-91) keeps its hashes but its 48x48 thumbnail drifts 0.10-0.15, and such a copy
-    /// keeps too few keypoints to be aligned. On the tune halves and three near-duplicate stress
-    /// sets, distinct pictures that close in hash were 0.21 apart and more. Pages are left out:
-    /// near-blank pages with a few lines at the top hash alike and sit 0.146 apart.
-    static let agreeingHashBits = 4
-    static let agreeingHashRadius = 0.15
 
     /// Hash bits a candidate pair may differ in (on average over its two hashes) before its
     /// thumbnails are compared. Within 7 bits two hashes are sure to share one of the eight bands;
@@ -97,7 +89,7 @@ public enum DatasetChecks {
     static let registeredRadius = 0.07
     /// Changes whenever what the checks find from the same images changes: an audit copies an
     /// earlier audit's dataset-wide findings only when they were found by this version.
-    static let version = 12
+    static let version = 13
     /// Edge density (Canny) from which an image of little histogram entropy still has a picture to
     /// compare: the per-image checks call one under 0.01 edgeless.
     static let comparableEdgeDensity = 0.01
@@ -209,10 +201,7 @@ public enum DatasetChecks {
                 }
                 var unaligned: [(Hashes, Hashes, bits: Int)] = []
                 for (a, b, bits, countsAgree) in pairs {
-                    let agreeingPictures = bits <= Self.agreeingHashBits && a.textMarks == nil && b.textMarks == nil
-                    let bar =
-                        !countsAgree
-                        ? Self.copyThumbnailRadius : (agreeingPictures ? Self.agreeingHashRadius : Self.thumbnailRadius)
+                    let bar = countsAgree ? Self.thumbnailRadius : Self.copyThumbnailRadius
                     let apart = thumbnailDistance(normalised[a.id], normalised[b.id], limit: bar)
                     if apart <= bar {
                         join(a.id, b.id, apart: apart, bar: bar)
