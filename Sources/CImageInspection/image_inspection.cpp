@@ -156,8 +156,10 @@ void measure_keypoints(const cv::Mat &grey, rc_image_measures *out) {
         cv::pyrDown(frame, half);
         frame = half;
     }
+    // A smaller image is enlarged to the frame too: ORB looks at one scale (one pyramid level),
+    // so a copy resized to half is matched only where both are brought to one size.
     const int longer = std::max(frame.cols, frame.rows);
-    if (longer > frame_side) {
+    if (longer != frame_side) {
         const double factor = double(frame_side) / longer;
         cv::Mat resized;
         cv::resize(frame, resized, cv::Size(std::max(1, int(std::lround(frame.cols * factor))), std::max(1, int(std::lround(frame.rows * factor)))), 0, 0, cv::INTER_LINEAR);

@@ -251,6 +251,18 @@ def test_a_cropped_copy_of_a_smooth_picture_is_found_by_laying_one_over_the_othe
     assert near[0]["threshold"] == 0.07 and 0 <= near[0]["score"] <= 0.07
 
 
+def test_a_small_copy_of_a_textured_picture_is_matched_by_keypoints_at_one_size(client, tmp_path):
+    # Fine texture resized to 64% (218 px) at JPEG quality 33: its thumbnail drifts past 0.1, and
+    # keypoints found at each image's own size (one pyramid level) did not match. Both brought to
+    # the same 320 px frame, they align, and the thumbnails agree where both show the same.
+    near = near_duplicates_among(client, tmp_path, (
+        "photo_textured.jpg", "photo_textured_copy.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
+    assert [(f["path"], f["group"]) for f in near] == [
+        (str(tmp_path / "photo_textured_copy.jpg"), str(tmp_path / "photo_textured.jpg"))]
+    assert "keypoints agree on a crop of it" in near[0]["detail"]
+    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+
+
 def test_a_copy_of_a_misty_picture_is_found(client, tmp_path):
     # Mist leaves a picture a few grey levels (1.35 bits of histogram entropy) and no edges, but
     # its layout still spans 24 levels: its resized, darkened copy is a copy, and neither is
