@@ -328,8 +328,9 @@ public enum DatasetChecks {
                 for line in 0..<side {
                     for position in 0..<side {
                         let (before, after) = (max(position - 1, 0), min(position + 1, side - 1))
-                        out[index(line, position)] =
-                            (values[index(line, before)] + 2 * values[index(line, position)] + values[index(line, after)]) / 4
+                        let (left, middle, right) =
+                            (values[index(line, before)], values[index(line, position)], values[index(line, after)])
+                        out[index(line, position)] = (left + 2 * middle + right) / 4
                     }
                 }
                 return out

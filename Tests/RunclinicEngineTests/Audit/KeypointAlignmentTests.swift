@@ -160,7 +160,8 @@ import Testing
         let moved = KeypointAlignment(matches: 40, inliers: 40, a: 1, b: 0, tx: 0, ty: -4)
         func distance(_ second: [UInt8], smoothed: Bool) -> Double {
             DatasetChecks.alignedThumbnailDistance(
-                (receipt, 255), frame: (320, 320), (second, 255), frame: (320, 320), alignment: moved, smoothed: smoothed)
+                (receipt, 255), frame: (320, 320), (second, 255), frame: (320, 320), alignment: moved,
+                smoothed: smoothed)
         }
         #expect(distance(copy, smoothed: false) > DatasetChecks.alignedRadius)
         #expect(distance(copy, smoothed: true) < DatasetChecks.alignedRadius / 2)
