@@ -211,15 +211,20 @@ def near_duplicates_among(client, folder, names):
     return [f for f in audit["findings"] if f["issue"] == "near_duplicate"]
 
 
+def assert_only_pair(near, folder, copy, original, threshold, how=None):
+    """`near` holds one finding: `copy` looks like `original`, within `threshold`, told `how`."""
+    assert [(f["path"], f["group"]) for f in near] == [(str(folder / copy), str(folder / original))]
+    assert near[0]["threshold"] == threshold and 0 <= near[0]["score"] <= threshold
+    assert how is None or how in near[0]["detail"]
+
+
 def test_a_cropped_copy_is_found_by_its_keypoints(client, tmp_path):
     # A photographed page and its copy cut by 8%, resized to 70% and re-encoded at quality 45:
     # every cell of the whole-frame thumbnail moves, so only keypoints can align the pair.
     near = near_duplicates_among(client, tmp_path, (
         "page_photographed.jpg", "page_photographed_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
-    assert [(f["path"], f["group"]) for f in near] == [
-        (str(tmp_path / "page_photographed_cropped.jpg"), str(tmp_path / "page_photographed.jpg"))]
-    assert "keypoints agree on a crop of it" in near[0]["detail"]
-    assert near[0]["threshold"] == 0.26 and 0 <= near[0]["score"] <= 0.26
+    assert_only_pair(near, tmp_path, "page_photographed_cropped.jpg", "page_photographed.jpg",
+                     0.26, "keypoints agree on a crop of it")
     # With one more image the dataset-wide checks run again, on the stored keypoints: the same pair.
     shutil.copy(FIXTURES / "receipt_skewed.jpg", tmp_path / "receipt_skewed.jpg")
     again = client.call("audit.run", path=str(tmp_path))
@@ -233,10 +238,8 @@ def test_a_cropped_copy_of_a_soft_picture_is_found_by_its_aligned_thumbnails(cli
     # the copy (cut by up to 5%, darkened), whose thumbnail then matches as an uncropped copy's must.
     near = near_duplicates_among(client, tmp_path, (
         "photo_small_defocused.jpg", "photo_small_defocused_cropped.jpg", "receipt.jpg", "page.jpg"))
-    assert [(f["path"], f["group"]) for f in near] == [
-        (str(tmp_path / "photo_small_defocused_cropped.jpg"), str(tmp_path / "photo_small_defocused.jpg"))]
-    assert "keypoints agree on a crop of it" in near[0]["detail"]
-    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+    assert_only_pair(near, tmp_path, "photo_small_defocused_cropped.jpg", "photo_small_defocused.jpg",
+                     0.1, "keypoints agree on a crop of it")
 
 
 def test_a_cropped_copy_of_a_smooth_picture_is_found_by_laying_one_over_the_other(client, tmp_path):
@@ -245,10 +248,8 @@ def test_a_cropped_copy_of_a_smooth_picture_is_found_by_laying_one_over_the_othe
     # the thumbnails agree; the photo, receipt and page beside them match nothing.
     near = near_duplicates_among(client, tmp_path, (
         "photo_soft_wallpaper.jpg", "photo_soft_wallpaper_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
-    assert [(f["path"], f["group"]) for f in near] == [
-        (str(tmp_path / "photo_soft_wallpaper_cropped.jpg"), str(tmp_path / "photo_soft_wallpaper.jpg"))]
-    assert "laid over a crop of it" in near[0]["detail"]
-    assert near[0]["threshold"] == 0.07 and 0 <= near[0]["score"] <= 0.07
+    assert_only_pair(near, tmp_path, "photo_soft_wallpaper_cropped.jpg", "photo_soft_wallpaper.jpg",
+                     0.07, "laid over a crop of it")
 
 
 def test_a_small_copy_of_a_textured_picture_is_matched_by_keypoints_at_one_size(client, tmp_path):
@@ -257,10 +258,8 @@ def test_a_small_copy_of_a_textured_picture_is_matched_by_keypoints_at_one_size(
     # the same 320 px frame, they align, and the thumbnails agree where both show the same.
     near = near_duplicates_among(client, tmp_path, (
         "photo_textured.jpg", "photo_textured_copy.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
-    assert [(f["path"], f["group"]) for f in near] == [
-        (str(tmp_path / "photo_textured_copy.jpg"), str(tmp_path / "photo_textured.jpg"))]
-    assert "keypoints agree on a crop of it" in near[0]["detail"]
-    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+    assert_only_pair(near, tmp_path, "photo_textured_copy.jpg", "photo_textured.jpg",
+                     0.1, "keypoints agree on a crop of it")
 
 
 def test_a_copy_of_a_misty_picture_is_found(client, tmp_path):
@@ -269,9 +268,7 @@ def test_a_copy_of_a_misty_picture_is_found(client, tmp_path):
     # taken for the photo it was made from.
     near = near_duplicates_among(client, tmp_path, (
         "photo_misty.png", "photo_misty_copy.png", "photo.jpg", "receipt.jpg", "page.jpg"))
-    assert [(f["path"], f["group"]) for f in near] == [
-        (str(tmp_path / "photo_misty_copy.png"), str(tmp_path / "photo_misty.png"))]
-    assert near[0]["threshold"] == 0.1 and 0 <= near[0]["score"] <= 0.1
+    assert_only_pair(near, tmp_path, "photo_misty_copy.png", "photo_misty.png", 0.1)
 
 
 def scanned_page(brightness, seed=5):
