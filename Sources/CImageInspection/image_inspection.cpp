@@ -143,21 +143,20 @@ RC_HOT void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
 }
 
 // ORB keypoints of the picture at 320 px on its longer side (see rc_keypoints), at that one scale:
-// both copies are brought to the same size first, so their scales differ by what a crop adds (a
-// tenth, which the descriptors bear), not by the files' resolutions. On crops of the bench's tune
+// both copies are brought to the same size first, a smaller one enlarged, so their scales differ
+// by what a crop adds (a tenth, which the descriptors bear), not by the files' resolutions (a
+// 400 px picture and its copy at 184 px matched at neither's size). On crops of the bench's tune
 // half, three pyramid levels found one more pair of 92 and cost twice as much.
 void measure_keypoints(const cv::Mat &grey, rc_image_measures *out) {
     const int frame_side = 320;
     // Halved by pyrDown while twice the frame or more (a Gaussian and every other pixel: a fifth
-    // of INTER_AREA's cost at other ratios), then bilinear for the rest, which is under 2x.
+    // of INTER_AREA's cost at other ratios), then bilinear to the frame: down by under 2x, or up.
     cv::Mat frame = grey;
     while (std::max(frame.cols, frame.rows) >= 2 * frame_side) {
         cv::Mat half;
         cv::pyrDown(frame, half);
         frame = half;
     }
-    // A smaller image is enlarged to the frame too: ORB looks at one scale (one pyramid level),
-    // so a copy resized to half is matched only where both are brought to one size.
     const int longer = std::max(frame.cols, frame.rows);
     if (longer != frame_side) {
         const double factor = double(frame_side) / longer;
