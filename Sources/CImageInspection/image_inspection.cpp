@@ -865,7 +865,7 @@ RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_
     if (out->sharpness < 400) measure_blur_effect(scaled, content, out); else out->blur_effect = -1;
     // The detail kept across scales speaks only for pictures that could be called blurry (under
     // 5x the default blur_threshold); it costs a float pyramid of the whole image.
-    if (out->sharpness < 100) measure_detail_retention(scaled, content, out);
+    if (out->sharpness < 100) measure_detail_retention(scaled, content, out); else out->detail_retention = -1;
     long counts[256] = {0};
     measure_histogram(scaled, counts, out);
     measure_text_marks(scaled, counts, analysis_side, out);
@@ -925,7 +925,6 @@ unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pi
 extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
     if (out == nullptr) return 2;
     std::memset(out, 0, sizeof(*out));
-    out->detail_retention = -1;  // measured only where the Laplacian finds little detail
     // Every image allocates buffers of megabytes, which glibc maps afresh (and the kernel zeroes,
     // page by page) each time and unmaps once freed: 340,000 page faults for the 1,990 images of
     // the audit bench's tune3 half. Kept in the heap, up to 128 MB free, they are reused: 58,000.
