@@ -82,16 +82,17 @@ int main(int argc, char **argv) {
             if (image.empty() || image.depth() != CV_8U) { std::free(pixels); continue; }
             rc_image_measures out;
             std::memset(&out, 0, sizeof(out));
-            cv::Mat small, grey;
-            timed("scale to analysis side", [&] { small = to_analysis_scale(image, side); });
-            if (small.channels() == 1) {
-                grey = small;
+            cv::Mat grey;
+            if (image.channels() == 1) {
+                timed("scale to analysis side", [&] { grey = to_analysis_scale(image, side); });
             } else {
                 const bool rgb = order == ChannelOrder::rgb;
-                cv::Mat colour = small;
-                if (small.channels() == 4) cv::cvtColor(small, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
-                timed("grey", [&] { cv::cvtColor(colour, grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY); });
-                timed("colour", [&] { measure_colour(colour, order, &out); });
+                cv::Mat colour = image, full_grey;
+                if (image.channels() == 4) cv::cvtColor(image, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
+                timed("grey", [&] { cv::cvtColor(colour, full_grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY); });
+                timed("scale to analysis side", [&] { grey = to_analysis_scale(full_grey, side); });
+                const int longer = std::max(colour.cols, colour.rows);
+                timed("colour", [&] { measure_colour(colour, order, std::max(1, (longer + side / 4) / (side / 2)), &out); });
             }
             std::vector<uint8_t> content;
             long counts[256] = {0};

@@ -549,6 +549,45 @@ std::vector<std::pair<int, int>> ink_bands(const int *ink, int rows, int least_p
     return bands;
 }
 
+// The characters' ink turned level by `rotation` degrees (counter-clockwise, about the page's
+// centre, onto a canvas that holds the whole turned page), kept as profiles: the ink of each of
+// its rows, of each row of each strip `strip` pixels wide, and where each row's ink starts and
+// ends. Each ink pixel is carried to its nearest pixel on the canvas: cv::warpAffine sampled
+// every pixel of the canvas, most of them paper, which took a millisecond a page.
+struct LevelInk {
+    int width = 0, height = 0, strip = 0;
+    std::vector<int> rows, first, last;  // first = width and last = -1 on a row without ink
+    std::vector<int> strips;             // strip by strip, `height` rows each
+
+    template <typename EachRun> LevelInk(int page_width, int page_height, double rotation, int strip_width, EachRun each_run) {
+        cv::Mat turn = cv::getRotationMatrix2D(cv::Point2f(page_width / 2.0f, page_height / 2.0f), rotation, 1.0);
+        const double cosine = std::abs(turn.at<double>(0, 0)), sine = std::abs(turn.at<double>(0, 1));
+        width = int(page_height * sine + page_width * cosine);
+        height = int(page_height * cosine + page_width * sine);
+        strip = strip_width;
+        turn.at<double>(0, 2) += width / 2.0 - page_width / 2.0;
+        turn.at<double>(1, 2) += height / 2.0 - page_height / 2.0;
+        const double *m = turn.ptr<double>(0);
+        rows.assign(size_t(height), 0);
+        first.assign(size_t(height), width);
+        last.assign(size_t(height), -1);
+        const int strip_count = (width + strip - 1) / strip;
+        strips.assign(size_t(strip_count) * size_t(height), 0);
+        each_run([&](int row, int start, int end) {
+            // Along a run, x and y on the canvas grow by the matrix's first column per pixel.
+            double x = m[0] * start + m[1] * row + m[2], y = m[3] * start + m[4] * row + m[5];
+            for (int column = start; column < end; ++column, x += m[0], y += m[3]) {
+                const int across = int(std::floor(x + 0.5)), down = int(std::floor(y + 0.5));
+                if (across < 0 || across >= width || down < 0 || down >= height) continue;
+                rows[size_t(down)] += 1;
+                first[size_t(down)] = std::min(first[size_t(down)], across);
+                last[size_t(down)] = std::max(last[size_t(down)], across);
+                strips[size_t(across / strip) * size_t(height) + size_t(down)] += 1;
+            }
+        });
+    }
+};
+
 // Which side of level lines is flush: text is set from the left, so the lines' right ends
 // (paragraphs' last lines, code, a ragged right margin) fall short of the right margin more
 // than their left ends (indents, centred headings) stand off the left one. Where ascenders say
@@ -556,24 +595,17 @@ std::vector<std::pair<int, int>> ink_bands(const int *ink, int rows, int least_p
 // whole width; the margins are the 10th percentile of their starts and the 90th of their ends.
 // Returns (mean shortfall at the right - mean stand-off at the left) / the text's width: about
 // +0.25 for upright pages of the audit bench, -0.2 upside down; NaN under 8 lines.
-double line_alignment(const cv::Mat &level) {
-    cv::Mat profile;
-    cv::reduce(level, profile, 1, cv::REDUCE_SUM, CV_32S);
-    const int width = level.cols;
+double line_alignment(const LevelInk &level) {
     std::vector<int> starts, ends;
-    for (const auto &[top, bottom] : ink_bands(profile.ptr<int>(0), level.rows, 1)) {
+    for (const auto &[top, bottom] : ink_bands(level.rows.data(), level.height, 1)) {
         if (bottom - top < 3) continue;
-        // Each row is read from either side up to its first ink only: the margins, not the text.
-        int first = width, last = -1;
+        // The margins, not the text: where the line's first ink starts and its last ends.
+        int first = level.width, last = -1;
         for (int row = top; row < bottom; ++row) {
-            const uint8_t *pixel = level.ptr<uint8_t>(row);
-            int left = 0, right = width - 1;
-            while (left < first && !pixel[left]) ++left;
-            if (left < first) first = left;
-            while (right > last && !pixel[right]) --right;
-            if (right > last) last = right;
+            first = std::min(first, level.first[size_t(row)]);
+            last = std::max(last, level.last[size_t(row)]);
         }
-        if (first < width) {
+        if (first < level.width) {
             starts.push_back(first);
             ends.push_back(last);
         }
@@ -593,33 +625,20 @@ double line_alignment(const cv::Mat &level) {
     return (shortfall - stand_off) / (double(starts.size()) * (right - left));
 }
 
-// Whether text stands upright once its lines are turned level by `rotation` degrees
-// (counter-clockwise): Latin script has more ink above its x-height band (ascenders, dots,
-// accents) than below it (descenders), upside down the reverse. Lines are read in strips 48
-// pixels wide, narrow enough that a photographed page's perspective does not smear them.
+// Whether text stands upright once its lines are turned level (see LevelInk): Latin script has
+// more ink above its x-height band (ascenders, dots, accents) than below it (descenders), upside
+// down the reverse. Lines are read in strips 48 pixels wide, narrow enough that a photographed
+// page's perspective does not smear them.
 // Returns (ink above the bands - ink below) / all the lines' ink: near 0 for text of capitals
 // and digits alone, which is the same either way up; NaN when there are too few lines.
 // Also sets `alignment` (see line_alignment).
-double upright_score(const cv::Mat &characters, double rotation, double *alignment) {
-    const int width = characters.cols, height = characters.rows;
-    cv::Mat turn = cv::getRotationMatrix2D(cv::Point2f(width / 2.0f, height / 2.0f), rotation, 1.0);
-    const double cosine = std::abs(turn.at<double>(0, 0)), sine = std::abs(turn.at<double>(0, 1));
-    const int turned_width = int(height * sine + width * cosine), turned_height = int(height * cosine + width * sine);
-    turn.at<double>(0, 2) += turned_width / 2.0 - width / 2.0;
-    turn.at<double>(1, 2) += turned_height / 2.0 - height / 2.0;
-    cv::Mat level;
-    cv::warpAffine(characters, level, turn, cv::Size(turned_width, turned_height), cv::INTER_NEAREST);
+double upright_score(const LevelInk &level, double *alignment) {
     *alignment = line_alignment(level);
-
-    const int strip = 48;
     double above = 0, below = 0, all = 0;
     std::vector<int> line_heights;
-    cv::Mat profile;
-    for (int left = 0; left < turned_width; left += strip) {
-        const cv::Mat part = level(cv::Rect(left, 0, std::min(strip, turned_width - left), turned_height));
-        cv::reduce(part, profile, 1, cv::REDUCE_SUM, CV_32S);
-        const int *ink = profile.ptr<int>(0);
-        const std::vector<std::pair<int, int>> lines = ink_bands(ink, turned_height, 5);
+    for (size_t strip = 0; strip * size_t(level.height) < level.strips.size(); ++strip) {
+        const int *ink = level.strips.data() + strip * size_t(level.height);
+        const std::vector<std::pair<int, int>> lines = ink_bands(ink, level.height, 5);
         line_heights.clear();
         for (const auto &[top, bottom] : lines) {
             if (bottom - top >= 3) line_heights.push_back(bottom - top);
@@ -706,11 +725,12 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
         keep[size_t(label)] = extent <= 2.5 * size && stats.at<int>(label, cv::CC_STAT_AREA) >= 2 &&
                               background.at<uint8_t>(y, x) >= 0.8 * paper;
     }
-    components.paint(ink, keep);
     // Turn the lines level: across the page by their lean, down the page by a quarter more.
     const double angle = lines.angle;
     const double rotation = angle < 45 ? angle : (angle >= 135 ? angle - 180 : angle);
-    out->page_upright = upright_score(ink, rotation, &out->page_alignment);
+    const LevelInk level(grey.cols, grey.rows, rotation, 48,
+                         [&](auto visit) { components.each_run(keep, visit); });
+    out->page_upright = upright_score(level, &out->page_alignment);
 }
 
 // The characters of a document: light paper and dark ink. Near-duplicate pages are told apart by
@@ -800,39 +820,29 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
     return small;
 }
 
-// Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a colour image.
-RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_measures *out) {
+// Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a colour image, read
+// from every `step`-th row: they are shares and means over the picture, which half its rows state
+// as well as all of them.
+RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, int step, rc_image_measures *out) {
     // On separate planes the loop vectorises: the colour measures of the audit bench's tune half
-    // took 2.9 s of CPU so, 4.4 s on interleaved pixels. With AVX2, each row is split into its
-    // planes here (the compiler vectorises that with AVX2's shuffles, not with SSE2), and they
-    // stay in the cache for the loop and the cell grids: cv::split of the whole image wrote three
-    // planes that outgrew the cache, so each pass over them went to memory. Colour took 1.11 s so
-    // on the tune half, 0.74 s by rows. Without AVX2 the whole image is split, which is faster
-    // there than a row at a time.
-    const int width = image.cols;
-    const bool by_row = rc_has_avx2();
-    cv::Mat planes[3];  // in the image's channel order
-    if (!by_row) cv::split(image, planes);
-    std::vector<uint8_t> row_planes(by_row ? size_t(width) * 3 : 0);
-    CellGrid grids[3] = {CellGrid(image.cols, image.rows, 16, 16), CellGrid(image.cols, image.rows, 16, 16),
-                         CellGrid(image.cols, image.rows, 16, 16)};
+    // took 2.9 s of CPU so, 4.4 s on interleaved pixels. Each row is split into its planes here
+    // (the compiler vectorises that with AVX2's shuffles), and they stay in the cache for the loop
+    // and the cell grids: cv::split of the whole image wrote three planes that outgrew the cache,
+    // so each pass over them went to memory.
+    const int width = image.cols, height = (image.rows + step - 1) / step;
+    std::vector<uint8_t> row_planes(size_t(width) * 3);
+    CellGrid grids[3] = {CellGrid(width, height, 16, 16), CellGrid(width, height, 16, 16),
+                         CellGrid(width, height, 16, 16)};
     int64_t difference = 0, paper = 0;
-    for (int row = 0; row < image.rows; ++row) {
-        const uint8_t *channels[3];  // this row's, in the image's channel order
-        if (by_row) {
-            const uint8_t *pixels = image.ptr<uint8_t>(row);
-            uint8_t *first = row_planes.data(), *second = first + width, *third = second + width;
-            for (int column = 0; column < width; ++column) {
-                first[column] = pixels[3 * column];
-                second[column] = pixels[3 * column + 1];
-                third[column] = pixels[3 * column + 2];
-            }
-            channels[0] = first;
-            channels[1] = second;
-            channels[2] = third;
-        } else {
-            for (int channel = 0; channel < 3; ++channel) channels[channel] = planes[channel].ptr<uint8_t>(row);
+    for (int row = 0; row < height; ++row) {
+        const uint8_t *pixels = image.ptr<uint8_t>(row * step);
+        uint8_t *first = row_planes.data(), *second = first + width, *third = second + width;
+        for (int column = 0; column < width; ++column) {
+            first[column] = pixels[3 * column];
+            second[column] = pixels[3 * column + 1];
+            third[column] = pixels[3 * column + 2];
         }
+        const uint8_t *channels[3] = {first, second, third};  // in the image's channel order
         const uint8_t *blues = channels[channel_of(0, order)], *greens = channels[1],
                       *reds = channels[channel_of(2, order)];
         grids[0].add_row(row, blues);
@@ -851,8 +861,8 @@ RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, rc_image_me
         difference += row_difference;
         paper += row_paper;
     }
-    out->paper_share = double(paper) / double(std::max(1, image.rows * image.cols));
-    out->colourfulness = double(difference) / (2.0 * std::max(1, image.rows * image.cols));
+    out->paper_share = double(paper) / double(std::max(1, width * height));
+    out->colourfulness = double(difference) / (2.0 * std::max(1, width * height));
     out->colour_spread = colour_spread(image, order, grids);
 }
 
@@ -884,18 +894,22 @@ RC_HOT void measure(const cv::Mat &image, ChannelOrder order, int32_t analysis_s
     if (image.depth() != CV_8U) {
         image.convertTo(eight_bit, CV_8U, image.depth() == CV_16U ? 1.0 / 256.0 : 1.0);
     }
-    const cv::Mat small = to_analysis_scale(eight_bit, analysis_side);
     cv::Mat scaled;
-    if (small.channels() == 1) {
-        scaled = small;
+    if (eight_bit.channels() == 1) {
+        scaled = to_analysis_scale(eight_bit, analysis_side);
         out->colourfulness = 0;
-        out->paper_share = double(cv::countNonZero(small > 140)) / double(std::max(1, small.rows * small.cols));
+        out->paper_share = double(cv::countNonZero(scaled > 140)) / double(std::max(1, scaled.rows * scaled.cols));
     } else {
+        // Grey first, then scaled: scaling one plane costs a third of scaling three. Colour is
+        // read where it was decoded, from rows about half the analysis side apart or closer.
         const bool rgb = order == ChannelOrder::rgb;
-        cv::Mat colour = small;
-        if (small.channels() == 4) cv::cvtColor(small, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
-        cv::cvtColor(colour, scaled, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
-        measure_colour(colour, order, out);
+        cv::Mat colour = eight_bit;
+        if (eight_bit.channels() == 4) cv::cvtColor(eight_bit, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
+        cv::Mat grey;
+        cv::cvtColor(colour, grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
+        scaled = to_analysis_scale(grey, analysis_side);
+        const int longer = std::max(colour.cols, colour.rows);
+        measure_colour(colour, order, analysis_side > 1 ? std::max(1, (longer + analysis_side / 4) / (analysis_side / 2)) : 1, out);
     }
     measure_grey(scaled, analysis_side, out);
 }

@@ -66,19 +66,17 @@ RC_HOT void row_runs(const uint8_t *pixels, int columns, int row, std::vector<Ru
 // cv::connectedComponentsWithStats gives them, label 0 being the background (its row is not
 // filled: nothing here reads it). Labels follow OpenCV's order, that of each component's first
 // 2x2 block in a raster scan of blocks, so the marks come out in the same order. Each run keeps
-// its label, to paint a choice of components back (paint).
+// its label, to read a choice of components back (each_run).
 struct InkComponents {
     cv::Mat stats, centroids;
     int count = 0;  // labels, background included
 
     RC_HOT explicit InkComponents(const cv::Mat &binary);
 
-    // `binary` cleared, then 1 on the runs of the labels `keep` marks.
-    RC_HOT void paint(cv::Mat &binary, const std::vector<uint8_t> &keep) const {
-        binary.setTo(0);
+    // `visit(row, start, end)` for each run of the labels `keep` marks, [start, end) on `row`.
+    template <typename Visit> void each_run(const std::vector<uint8_t> &keep, Visit visit) const {
         for (size_t run = 0; run < runs_.size(); ++run) {
-            if (!keep[size_t(run_labels_[run])]) continue;
-            std::memset(binary.ptr<uint8_t>(runs_[run].row) + runs_[run].start, 1, size_t(runs_[run].end - runs_[run].start));
+            if (keep[size_t(run_labels_[run])]) visit(runs_[run].row, runs_[run].start, runs_[run].end);
         }
     }
 
