@@ -54,11 +54,11 @@ public struct TextOrientation: Sendable, Equatable {
     static let leanOnlyMarks = 300
     static let leanOnlyAgreement = 0.4
     /// Lines that run down the page say it was turned a quarter even when they agree too weakly
-    /// to say which way (pages photographed sideways in perspective: 236-590 marks at 0.49-0.56
+    /// to say which way (pages photographed sideways in perspective: 236-611 marks at 0.44-0.56
     /// in the tune halves). No upright page or photograph of the benches read sideways with 200
     /// marks at more than 0.36.
     static let quarterOnlyMarks = 200
-    static let quarterOnlyAgreement = 0.45
+    static let quarterOnlyAgreement = 0.42
 
     public init?(_ lines: PageLines?) {
         guard let lines else { return nil }
