@@ -86,6 +86,7 @@ public struct DatasetAuditor: Sendable {
                 let entries = try inspect(
                     chunk, done: done, total: max(total, done + chunk.count), progress: progress,
                     isCancelled: isCancelled)
+                let inspected = Self.milliseconds(since: chunkStarted)
                 let judged = entries.map { check.findings(for: $0.inspection) }
                 for entry in entries { orientation.count(entry.inspection.measures) }
                 let images = zip(entries, judged).map { datasetImage($0, findings: $1) }
@@ -98,7 +99,7 @@ public struct DatasetAuditor: Sendable {
                     images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
                 done += chunk.count
                 Self.logger.debug(
-                    "images \(done - chunk.count)-\(done): inspected and stored in \(Self.milliseconds(since: chunkStarted)) ms"
+                    "images \(done - chunk.count)-\(done): inspected in \(inspected) ms, judged and stored in \(Self.milliseconds(since: chunkStarted) - inspected) ms"
                 )
                 reused += entries.filter(\.reused).count
             }
