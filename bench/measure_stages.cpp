@@ -91,8 +91,8 @@ int main(int argc, char **argv) {
                 if (image.channels() == 4) cv::cvtColor(image, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
                 timed("grey", [&] { cv::cvtColor(colour, full_grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY); });
                 timed("scale to analysis side", [&] { grey = to_analysis_scale(full_grey, side); });
-                const int longer = std::max(colour.cols, colour.rows);
-                timed("colour", [&] { measure_colour(colour, order, std::max(1, (longer + side / 4) / (side / 2)), &out); });
+                const int step = colour_row_step(std::max(colour.cols, colour.rows), side);
+                timed("colour", [&] { measure_colour(colour, order, step, &out); });
             }
             std::vector<uint8_t> content;
             long counts[256] = {0};

@@ -820,9 +820,16 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
     return small;
 }
 
+// Which rows the colour measures read of an image `longer` pixels on its longer side: every one
+// under 3/4 of the analysis side, then every second, third... so that they lie no more than about
+// half the analysis side apart.
+int colour_row_step(int longer, int32_t analysis_side) {
+    return analysis_side > 1 ? std::max(1, (longer + analysis_side / 4) / (analysis_side / 2)) : 1;
+}
+
 // Colourfulness (mean |R-G| + |G-B| over 2), colour spread and paper share of a colour image, read
-// from every `step`-th row: they are shares and means over the picture, which half its rows state
-// as well as all of them.
+// from every `step`-th row (see colour_row_step): they are shares and means over the picture,
+// which half its rows state as well as all of them.
 RC_HOT void measure_colour(const cv::Mat &image, ChannelOrder order, int step, rc_image_measures *out) {
     // On separate planes the loop vectorises: the colour measures of the audit bench's tune half
     // took 2.9 s of CPU so, 4.4 s on interleaved pixels. Each row is split into its planes here
@@ -901,15 +908,14 @@ RC_HOT void measure(const cv::Mat &image, ChannelOrder order, int32_t analysis_s
         out->paper_share = double(cv::countNonZero(scaled > 140)) / double(std::max(1, scaled.rows * scaled.cols));
     } else {
         // Grey first, then scaled: scaling one plane costs a third of scaling three. Colour is
-        // read where it was decoded, from rows about half the analysis side apart or closer.
+        // read where it was decoded.
         const bool rgb = order == ChannelOrder::rgb;
         cv::Mat colour = eight_bit;
         if (eight_bit.channels() == 4) cv::cvtColor(eight_bit, colour, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2BGR);
         cv::Mat grey;
         cv::cvtColor(colour, grey, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
         scaled = to_analysis_scale(grey, analysis_side);
-        const int longer = std::max(colour.cols, colour.rows);
-        measure_colour(colour, order, analysis_side > 1 ? std::max(1, (longer + analysis_side / 4) / (analysis_side / 2)) : 1, out);
+        measure_colour(colour, order, colour_row_step(std::max(colour.cols, colour.rows), analysis_side), out);
     }
     measure_grey(scaled, analysis_side, out);
 }
