@@ -551,27 +551,27 @@ std::vector<std::pair<int, int>> ink_bands(const int *ink, int rows, int least_p
 
 // The characters' ink turned level by `rotation` degrees (counter-clockwise, about the page's
 // centre, onto a canvas that holds the whole turned page), kept as profiles: the ink of each of
-// its rows, of each row of each strip `strip` pixels wide, and where each row's ink starts and
+// its rows, of each row of each strip `strip_width` pixels wide, and where each row's ink starts and
 // ends. Each ink pixel is carried to its nearest pixel on the canvas: cv::warpAffine sampled
 // every pixel of the canvas, most of them paper, which took a millisecond a page.
 struct LevelInk {
-    int width = 0, height = 0, strip = 0;
+    int width = 0, height = 0;
     std::vector<int> rows, first, last;  // first = width and last = -1 on a row without ink
     std::vector<int> strips;             // strip by strip, `height` rows each
 
-    template <typename EachRun> LevelInk(int page_width, int page_height, double rotation, int strip_width, EachRun each_run) {
+    template <typename EachRun>
+    LevelInk(int page_width, int page_height, double rotation, int strip_width, EachRun each_run) {
         cv::Mat turn = cv::getRotationMatrix2D(cv::Point2f(page_width / 2.0f, page_height / 2.0f), rotation, 1.0);
         const double cosine = std::abs(turn.at<double>(0, 0)), sine = std::abs(turn.at<double>(0, 1));
         width = int(page_height * sine + page_width * cosine);
         height = int(page_height * cosine + page_width * sine);
-        strip = strip_width;
         turn.at<double>(0, 2) += width / 2.0 - page_width / 2.0;
         turn.at<double>(1, 2) += height / 2.0 - page_height / 2.0;
         const double *m = turn.ptr<double>(0);
         rows.assign(size_t(height), 0);
         first.assign(size_t(height), width);
         last.assign(size_t(height), -1);
-        const int strip_count = (width + strip - 1) / strip;
+        const int strip_count = (width + strip_width - 1) / strip_width;
         strips.assign(size_t(strip_count) * size_t(height), 0);
         each_run([&](int row, int start, int end) {
             // Along a run, x and y on the canvas grow by the matrix's first column per pixel.
@@ -582,7 +582,7 @@ struct LevelInk {
                 rows[size_t(down)] += 1;
                 first[size_t(down)] = std::min(first[size_t(down)], across);
                 last[size_t(down)] = std::max(last[size_t(down)], across);
-                strips[size_t(across / strip) * size_t(height) + size_t(down)] += 1;
+                strips[size_t(across / strip_width) * size_t(height) + size_t(down)] += 1;
             }
         });
     }
