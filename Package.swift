@@ -37,10 +37,12 @@ let package = Package(
             name: "CImageInspection",
             dependencies: ["CImageInspectionAPI"],
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            // OpenCV's codecs are not linked: the shim loads them only for a format its own
+            // decoders leave (see load_imread), since they bring ~130 shared objects with them.
             linkerSettings: [
-                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"),
-                .linkedLibrary("opencv_features2d"),
+                .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_features2d"),
                 .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"),
+                .linkedLibrary("dl"),
             ]
         ),
         // A small JSON codec that reads and writes NaN/Infinity like Python's json module.

@@ -7,6 +7,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +17,8 @@
 #include <utility>
 #include <fstream>
 #include <malloc.h>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "ink_components.h"
@@ -940,6 +944,58 @@ unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pi
                          : png_pixels(data, size, most_pixels, width, height, channels, row_bytes);
 }
 
+// The 64-bit hash of a file's bytes the audit finds byte-identical copies by: FNV-1a over 8-byte
+// little-endian words, then over the bytes left, finished with MurmurHash3's mixer. The same
+// function as DatasetAuditor.contentHash, here so the bytes read to decode need not be read again.
+uint64_t content_hash(const unsigned char *bytes, size_t count) {
+    uint64_t hash = 0xCBF29CE484222325ull;
+    const uint64_t prime = 0x00000100000001B3ull;
+    const size_t words = count / 8;
+    for (size_t word = 0; word < words; ++word) {
+        uint64_t value;
+        std::memcpy(&value, bytes + 8 * word, 8);
+        hash = (hash ^ value) * prime;
+    }
+    for (size_t byte = 8 * words; byte < count; ++byte) hash = (hash ^ uint64_t(bytes[byte])) * prime;
+    hash ^= hash >> 33;
+    hash *= 0xFF51AFD7ED558CCDull;
+    hash ^= hash >> 33;
+    hash *= 0xC4CEB9FE1A85EC53ull;
+    hash ^= hash >> 33;
+    return hash;
+}
+
+// OpenCV's image codecs, for the formats libjpeg and png_pixels leave, loaded on first need:
+// linked, they would bring GDAL and ~130 other shared objects into every worker (60 ms of CPU at
+// each start), for files most datasets never hold. They lie beside the OpenCV core this library
+// was linked with, under the same version suffix.
+using imread_function = cv::Mat (*)(const std::string &, int);
+
+imread_function load_imread(std::string *missing) {
+    static std::string failure;
+    static const imread_function function = [] () -> imread_function {
+        Dl_info core{};
+        std::string name = "libopencv_imgcodecs.so";
+        if (dladdr(reinterpret_cast<void *>(&cv::getVersionString), &core) != 0 && core.dli_fname != nullptr) {
+            const std::string path = core.dli_fname;
+            const size_t at = path.rfind("opencv_core");
+            if (at != std::string::npos) name = path.substr(0, at) + "opencv_imgcodecs" + path.substr(at + 11);
+        }
+        void *library = dlopen(name.c_str(), RTLD_LAZY | RTLD_LOCAL);
+        if (library == nullptr) {
+            const char *why = dlerror();
+            failure = why != nullptr ? why : name + ": cannot be loaded";
+            return nullptr;
+        }
+        // cv::imread(const std::string &, int), by its name in the C++ ABI.
+        void *symbol = dlsym(library, "_ZN2cv6imreadERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi");
+        if (symbol == nullptr) failure = name + ": has no cv::imread";
+        return reinterpret_cast<imread_function>(symbol);
+    }();
+    if (function == nullptr && missing != nullptr) *missing = failure;
+    return function;
+}
+
 }  // namespace
 
 extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
@@ -956,26 +1012,32 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         return out->status;
     }
     try {
+        // The whole file in one read of its size (a stream iterator copies it byte by byte), into
+        // a buffer not zeroed first; its hash is taken here, so the audit need not read it again.
+        std::ifstream file(path, std::ios::binary | std::ios::ate);
+        const size_t size = size_t(std::max<std::streamoff>(0, file.tellg()));
+        const std::unique_ptr<unsigned char[]> bytes(new unsigned char[std::max<size_t>(1, size)]);
+        file.seekg(0);
+        file.read(reinterpret_cast<char *>(bytes.get()), std::streamsize(size));
+        const size_t read = size_t(std::max<std::streamsize>(0, file.gcount()));
+        const bool whole = file.good() && read == size;
+        file.close();
+        const unsigned char *data = bytes.get();
+        if (whole) {
+            out->content_hash = content_hash(data, read);
+            out->content_hashed = 1;
+        }
         // A JPEG is decoded by libjpeg directly (see jpeg_bgr), the common PNG with libdeflate (see
         // png_pixels); a grey one stays grey, so "grayscale" means a colour file holding a grey
         // picture, not a grey scan.
-        std::ifstream file(path, std::ios::binary);
-        unsigned char signature[2] = {0, 0};
-        file.read(reinterpret_cast<char *>(signature), 2);
-        const bool jpeg = file.gcount() == 2 && signature[0] == 0xFF && signature[1] == 0xD8;
-        const bool png = file.gcount() == 2 && signature[0] == 0x89 && signature[1] == 'P';
+        const bool jpeg = read >= 2 && data[0] == 0xFF && data[1] == 0xD8;
+        const bool png = read >= 2 && data[0] == 0x89 && data[1] == 'P';
         if (jpeg || png) {
-            // In one read of its size (a stream iterator copies it byte by byte).
-            file.seekg(0, std::ios::end);
-            std::vector<unsigned char> data(size_t(std::max<std::streamoff>(0, file.tellg())));
-            file.seekg(0);
-            file.read(reinterpret_cast<char *>(data.data()), std::streamsize(data.size()));
-            data.resize(size_t(std::max<std::streamsize>(0, file.gcount())));
             int width = 0, height = 0, components = 0;
             size_t row_bytes = 0;
             unsigned char *pixels =
-                jpeg ? jpeg_bgr(data.data(), data.size(), reduction > 1 ? reduction : 1, &width, &height, &components)
-                     : decode_png(data.data(), data.size(), size_t(1) << 30, &width, &height, &components, &row_bytes);
+                jpeg ? jpeg_bgr(data, read, reduction > 1 ? reduction : 1, &width, &height, &components)
+                     : decode_png(data, read, size_t(1) << 30, &width, &height, &components, &row_bytes);
             if (pixels != nullptr) {
                 struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
                 // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
@@ -986,15 +1048,20 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
                 return out->status;
             }
         }
-        file.close();
         // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
         // OpenCV. Reduced decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is
         // the header check's to report: pixels are measured as stored.
+        std::string missing;
+        const imread_function imread = load_imread(&missing);
+        if (imread == nullptr) {
+            set_error(out, 3, missing.c_str());
+            return out->status;
+        }
         int flags = cv::IMREAD_UNCHANGED;
         if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 8) flags = cv::IMREAD_REDUCED_GRAYSCALE_8 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
-        cv::Mat image = cv::imread(path, flags);
+        cv::Mat image = imread(path, flags);
         if (image.empty()) {
             set_error(out, 1, "the decoder could not read this file");
             return out->status;

@@ -23,9 +23,14 @@ typedef struct {
 /// What decoding and measuring one image found. All measures are taken on a greyscale copy
 /// scaled so its longer side is at most `analysis_side` pixels, so they do not depend on resolution.
 typedef struct {
-    /// 0: measured; 1: the decoder could not read it; 2: an internal error (see `error`).
+    /// 0: measured; 1: the decoder could not read it; 2: an internal error; 3: an image library
+    /// this format needs could not be loaded (see `error`).
     int32_t status;
     char error[256];
+    /// The hash of the file's bytes (see DatasetAuditor.contentHash), when `content_hashed` is 1:
+    /// the whole file was read to decode it, so the audit need not read it again.
+    uint64_t content_hash;
+    int32_t content_hashed;
     int32_t width;
     int32_t height;
     int32_t channels;

@@ -217,15 +217,18 @@ public struct DatasetAuditor: Sendable {
                 path: path, size: size, mtime: mtime, contentHash: cached.contentHash, inspection: cached.inspection,
                 reused: true)
         }
+        let inspection = inspector.inspect(path: path, maximumPixels: maximumPixels, isCancelled: isCancelled)
         return Entry(
-            path: path, size: size, mtime: mtime, contentHash: regular ? contentHash(path) : 0,
-            inspection: inspector.inspect(path: path, maximumPixels: maximumPixels, isCancelled: isCancelled),
+            path: path, size: size, mtime: mtime,
+            contentHash: regular ? inspection.contentHash ?? contentHash(path) : 0, inspection: inspection,
             reused: false)
     }
 
     /// A 64-bit hash of the file's bytes: byte-identical files share it (and their size). FNV-1a
     /// over 8-byte words (a byte at a time it cost more than judging a whole re-audit), finished
-    /// with MurmurHash3's mixer so every input bit reaches every output bit.
+    /// with MurmurHash3's mixer so every input bit reaches every output bit. The decoder takes
+    /// the same hash of the bytes it reads (content_hash in image_inspection.cpp); this one is
+    /// for the files it did not read whole.
     static func contentHash(_ path: String) -> UInt64 {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) else { return 0 }
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325

@@ -15,21 +15,25 @@ public struct ImageHeader: Sendable, Equatable, Codable {
     public var exifOrientation: Int?
     public var byteCount: Int
 
-    /// Reads the first 256 KiB and the last 64 bytes of the file.
+    /// Reads the first 16 KiB and the last 64 bytes of the file, and the first 256 KiB when the
+    /// size is not in the first 16 (a JPEG's frame header can follow large EXIF and ICC segments).
     public static func read(path: String) throws -> ImageHeader {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
         defer { try? handle.close() }
         let size = Int(try handle.seekToEnd())
-        try handle.seek(toOffset: 0)
-        let head = [UInt8](try handle.read(upToCount: 256 * 1024) ?? Data())
         var tail: [UInt8] = []
         if size > 0 {
             try handle.seek(toOffset: UInt64(max(0, size - 64)))
             tail = [UInt8](try handle.read(upToCount: 64) ?? Data())
         }
-        return parse(head: head, tail: tail, byteCount: size)
+        let shortHead = 16 * 1024
+        try handle.seek(toOffset: 0)
+        let header = parse(head: [UInt8](try handle.read(upToCount: shortHead) ?? Data()), tail: tail, byteCount: size)
+        guard header.width == nil, size > shortHead else { return header }
+        try handle.seek(toOffset: 0)
+        return parse(head: [UInt8](try handle.read(upToCount: 256 * 1024) ?? Data()), tail: tail, byteCount: size)
     }
 
     public static func parse(head: [UInt8], tail: [UInt8], byteCount: Int) -> ImageHeader {

@@ -25,6 +25,9 @@ public struct ImageInspection: Sendable, Codable {
     /// The image library itself could not be loaded: nothing is known about the file, which is
     /// no finding of it (DatasetAuditor turns this into an error).
     public var libraryError: String?
+    /// The hash of the file's bytes (see DatasetAuditor.contentHash), taken by the decoder from
+    /// the bytes it read; nil where it did not read them all. Stored in a column of its own.
+    public var contentHash: UInt64?
 
     /// Reads the header and, unless it claims too many pixels, decodes and measures the image.
     public static func inspect(path: String, maximumPixels: Int = ImageQualityThresholds().maximumPixels)
@@ -58,7 +61,8 @@ public struct ImageInspection: Sendable, Codable {
         inspection.header = header
         if let pixels = header.pixelCount, pixels > maximumPixels { return inspection }
         do {
-            inspection.measures = try ImageMeasurer.shared().measure(path: path, header: header)
+            (inspection.measures, inspection.contentHash) = try ImageMeasurer.shared().measureFile(
+                path: path, header: header)
         } catch ImageMeasurer.Failure.libraryMissing(let detail) {
             inspection.libraryError = detail
         } catch {

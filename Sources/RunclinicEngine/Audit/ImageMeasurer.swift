@@ -160,6 +160,14 @@ public final class ImageMeasurer: Sendable {
     public func measure(path: String, analysisSide: Int = 1024, header: ImageHeader? = nil) throws(Failure)
         -> ImageMeasures
     {
+        try measureFile(path: path, analysisSide: analysisSide, header: header).measures
+    }
+
+    /// The measures, and the hash of the file's bytes (see DatasetAuditor.contentHash) when the
+    /// decoder read the whole file: taken from the bytes it read, so they are not read twice.
+    public func measureFile(path: String, analysisSide: Int = 1024, header: ImageHeader? = nil) throws(Failure)
+        -> (measures: ImageMeasures, contentHash: UInt64?)
+    {
         var reduction: Int32 = 1
         if header?.format == .jpeg, let width = header?.width, let height = header?.height {
             while reduction < 8, max(width, height) / Int(reduction * 2) >= analysisSide * 3 / 4 { reduction *= 2 }
@@ -171,7 +179,7 @@ public final class ImageMeasurer: Sendable {
         }
         switch status {
         case 0:
-            return ImageMeasures(
+            let measures = ImageMeasures(
                 width: reduction > 1 ? header?.width ?? Int(result.width) : Int(result.width),
                 height: reduction > 1 ? header?.height ?? Int(result.height) : Int(result.height),
                 channels: Int(result.channels),
@@ -198,7 +206,9 @@ public final class ImageMeasurer: Sendable {
                 coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
                 highlightLevel: result.highlight_level,
                 keypoints: ImageKeypoints(result.keypoints).encoded)
+            return (measures, result.content_hashed == 1 ? result.content_hash : nil)
         case 1: throw .undecodable(error)
+        case 3: throw .libraryMissing(error)
         default: throw .internalError(error)
         }
     }

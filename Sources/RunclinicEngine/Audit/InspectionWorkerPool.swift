@@ -46,8 +46,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         return InspectionWorkerPool(command: [executable, "inspect-worker"])
     }
 
-    /// One more thread than cores: while a worker decodes, its calling thread hashes the next file
-    /// and reads the last answer, so the cores stay busy.
+    /// One more thread than cores: while one worker's answer crosses its pipe and is read, the
+    /// others decode, so the cores stay busy.
     public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount + 1 }
 
     public func inspect(path: String, maximumPixels: Int) -> ImageInspection {

@@ -85,6 +85,7 @@ extension RunStore {
                     var stored = entry.inspection
                     stored.measures?.thumbnail = Data()  // kept in the thumbnail column
                     stored.measures?.keypoints = nil  // and these in the keypoints column
+                    stored.contentHash = nil  // and this in content_hash
                     insert.bind(String(decoding: try encoder.encode(stored), as: UTF8.self), at: 5)
                     insert.bind(now, at: 6)
                     insert.bind(entry.inspection.measures.map { Array($0.thumbnail) }, at: 7)

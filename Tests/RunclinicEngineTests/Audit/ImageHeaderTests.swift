@@ -33,6 +33,32 @@ import Testing
         #expect(header.exifOrientation == 6 && header.width == 600)
     }
 
+    @Test func aFrameHeaderBehindLargeSegmentsIsStillRead() throws {
+        // A 40 KiB APP2 segment (an ICC profile's place) pushes the frame header past the first
+        // read of the file, 16 KiB, so the header is read again, 256 KiB long.
+        let receipt = try Self.bytes("receipt.jpg")
+        let payload = [UInt8](repeating: 0x41, count: 40 * 1024)
+        let app2: [UInt8] = [0xFF, 0xE2, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        let padded = Array(receipt.prefix(2)) + app2 + Array(receipt.dropFirst(2))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("header-\(UUID().uuidString).jpg")
+        try Data(padded).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let header = try ImageHeader.read(path: file.path)
+        #expect(header.format == .jpeg && header.width == 600 && header.height == 1400 && !header.isTruncated)
+        #expect(header.byteCount == padded.count)
+    }
+
+    @Test func theDecoderHashesTheBytesItReadAsTheAuditorDoes() throws {
+        // A JPEG and a PNG (read by the shim's own decoders) and a PPM (by OpenCV's codecs): the
+        // hash taken from the bytes decoded is the one the auditor takes reading the file itself.
+        for name in ["photo.jpg", "photo_pixels.png", "photo_pixels.ppm"] {
+            let path = Self.images.appendingPathComponent(name).path
+            let measured = try ImageMeasurer.shared().measureFile(path: path)
+            #expect(measured.contentHash == DatasetAuditor.contentHash(path), "\(name)")
+            #expect(ImageInspection.inspect(path: path).contentHash == DatasetAuditor.contentHash(path), "\(name)")
+        }
+    }
+
     @Test func pngSizeFromIHDRWithoutDecoding() {
         var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
         bytes += [0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60, 8, 0, 0, 0, 0]  // 60000 x 60000
