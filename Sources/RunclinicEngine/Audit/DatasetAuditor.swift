@@ -47,9 +47,10 @@ public struct DatasetAuditor: Sendable {
         public var findingCount: Int { counts.reduce(0) { $0 + $1.count } }
     }
 
-    /// Images inspected, stored and judged per chunk: memory holds one chunk's inspections; the
-    /// dataset-wide checks then read what they need back from the store.
-    static let chunkSize = 512
+    /// Images inspected, stored and judged per chunk: memory holds two chunks' inspections (one
+    /// being stored, the next being inspected); the dataset-wide checks then read what they need
+    /// back from the store.
+    var chunkSize = 512
 
     public func run(
         paths: [String], recursive: Bool = true, dataset: String? = nil,
@@ -79,14 +80,28 @@ public struct DatasetAuditor: Sendable {
         var fingerprint = DatasetFingerprint(
             version: DatasetChecks.version, thresholds: "\(thresholds) checks: \(asked)")
         do {
-            while true {
-                let chunk = files.next(Self.chunkSize)
-                if chunk.isEmpty { break }
-                let chunkStarted = WallClock.now()
-                let entries = try inspect(
-                    chunk, done: done, total: max(total, done + chunk.count), progress: progress,
-                    isCancelled: isCancelled)
-                let inspected = Self.milliseconds(since: chunkStarted)
+            let inspection = ChunkedInspection(
+                workers: workers, maximumPixels: thresholds.maximumPixels, inspector: inspector,
+                progress: { progress($0, max(total, $0)) }, isCancelled: isCancelled)
+            defer { inspection.stop() }
+            // The next chunk is queued before this one is taken, so the threads go on to it while
+            // this one is judged and stored.
+            var chunk = files.next(chunkSize)
+            if !chunk.isEmpty { inspection.add(chunk, cached: try store.cachedInspections(paths: chunk)) }
+            var number = 0
+            while !chunk.isEmpty {
+                let next = files.next(chunkSize)
+                if next.isEmpty {
+                    inspection.close()
+                } else {
+                    inspection.add(next, cached: try store.cachedInspections(paths: next))
+                }
+                let waitStarted = WallClock.now()
+                let entries = try inspection.take(number)
+                if let missing = entries.lazy.compactMap(\.inspection.libraryError).first {
+                    throw EngineError.imageLibraryUnavailable(missing)
+                }
+                let storeStarted = WallClock.now()
                 let judged = entries.map { check.findings(for: $0.inspection) }
                 for entry in entries { orientation.count(entry.inspection.measures) }
                 let images = zip(entries, judged).map { datasetImage($0, findings: $1) }
@@ -99,9 +114,11 @@ public struct DatasetAuditor: Sendable {
                     images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
                 done += chunk.count
                 Self.logger.debug(
-                    "images \(done - chunk.count)-\(done): inspected in \(inspected) ms, judged and stored in \(Self.milliseconds(since: chunkStarted) - inspected) ms"
+                    "images \(done - chunk.count)-\(done): waited \(Int((storeStarted - waitStarted) * 1_000)) ms for their inspections, judged and stored them in \(Self.milliseconds(since: storeStarted)) ms"
                 )
                 reused += entries.filter(\.reused).count
+                chunk = next
+                number += 1
             }
             if isCancelled() { throw EngineError.cancelled }
             let store = self.store
@@ -154,42 +171,6 @@ public struct DatasetAuditor: Sendable {
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
         image.textMarks = measures.textMarks
         return image
-    }
-
-    /// Inspects one chunk on `workers` threads (plain threads, not concurrentPerform: the
-    /// inspector may want more threads than cores), reusing stored inspections of unchanged files.
-    func inspect(
-        _ images: [String], done: Int, total: Int, progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void,
-        isCancelled: @escaping @Sendable () -> Bool
-    ) throws -> [Entry] {
-        let cached = try store.cachedInspections(paths: images)
-        let results = Results(count: images.count)
-        let maximumPixels = thresholds.maximumPixels
-        let inspector = self.inspector
-        let finished = DispatchGroup()
-        for _ in 0..<workers {
-            finished.enter()
-            let thread = Thread {
-                while !isCancelled(), let index = results.claim() {
-                    results.set(
-                        index,
-                        Self.inspect(
-                            images[index], cached: cached[images[index]], maximumPixels: maximumPixels,
-                            inspector: inspector, isCancelled: isCancelled))
-                    progress(done + results.completed(), total)
-                }
-                finished.leave()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        finished.wait()
-        if isCancelled() { throw EngineError.cancelled }
-        let entries = results.all()
-        if let missing = entries.lazy.compactMap(\.inspection.libraryError).first {
-            throw EngineError.imageLibraryUnavailable(missing)
-        }
-        return entries
     }
 
     struct Entry: Sendable {
@@ -246,34 +227,5 @@ public struct DatasetAuditor: Sendable {
         hash &*= 0xC4CE_B9FE_1A85_EC53
         hash ^= hash >> 33
         return hash
-    }
-
-    /// Results filled in by the workers.
-    final class Results: @unchecked Sendable {
-        private let lock = NSLock()
-        private var entries: [Entry?]
-        private var done = 0
-        private var next = 0
-
-        init(count: Int) { entries = Array(repeating: nil, count: count) }
-
-        func set(_ index: Int, _ entry: Entry) {
-            lock.withLock {
-                entries[index] = entry
-                done += 1
-            }
-        }
-
-        /// The next image no thread has taken yet.
-        func claim() -> Int? {
-            lock.withLock {
-                guard next < entries.count else { return nil }
-                defer { next += 1 }
-                return next
-            }
-        }
-
-        func completed() -> Int { lock.withLock { done } }
-        func all() -> [Entry] { lock.withLock { entries.compactMap { $0 } } }
     }
 }
