@@ -22,7 +22,7 @@ SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev libjpeg-dev libdeflate-dev chrom
 STATIC_BUILD := .build/static
 LIBDIR := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
-.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import bench-dashboard bench-store clean
+.PHONY: all deps system-deps venv build release wheel test framework-test lint format swift-test shim-check python-test demo bench bench-audit bench-audit-photos bench-changepoints bench-rootcause bench-realruns bench-analyze bench-compare bench-import bench-dashboard bench-store clean
 
 all: build
 
@@ -57,6 +57,18 @@ release: system-deps
 swift-test: build
 	$(SWIFT) test
 
+# The image library's own versions of OpenCV operations (the page background, the area resize),
+# checked pixel for pixel against OpenCV's on the fixture images.
+SHIM_CHECK := .build/shim-check
+shim-check: system-deps
+	@mkdir -p $(SHIM_CHECK)
+	find Tests/Fixtures/images -type f | sort > $(SHIM_CHECK)/files.txt
+	for check in page_background_check area_resize_check; do \
+	  clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/$$check.cpp -o $(SHIM_CHECK)/$$check \
+	    $$(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -ldl && \
+	  $(SHIM_CHECK)/$$check $(SHIM_CHECK)/files.txt 2>/dev/null || exit 1; \
+	done
+
 # dist/runclinic-<version>-py3-none-manylinux_<glibc>_<arch>.whl: the client, the server and its
 # image library. SwiftPM links libcurl and libsqlite3 by name: a folder searched first that holds
 # libcurl's .so and SQLite's .a makes the one dynamic (system) and the other static.
@@ -90,7 +102,7 @@ framework-test: build $(FRAMEWORK_VENV)/.installed
 	cd clients/python && RUNCLINIC_BIN=$(CURDIR)/$(DEBUG_BIN) KERAS_BACKEND=jax \
 	  $(FRAMEWORK_VENV)/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests_frameworks
 
-test: lint swift-test python-test framework-test
+test: lint swift-test shim-check python-test framework-test
 
 # Formatting (.swift-format: 120 columns, 4 spaces), checked in CI. `make format` rewrites.
 lint:

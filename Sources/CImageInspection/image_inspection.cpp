@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "area_resize.h"
 #include "ink_components.h"
 #include "jpeg_bgr.h"
 #include "page_background.h"
@@ -767,7 +768,7 @@ void measure_text_marks(const cv::Mat &grey, const long counts[256], int32_t ana
     if (longer > labelling_side) {
         const double factor = double(labelling_side) / longer;
         cv::Mat small;
-        cv::resize(grey, small, cv::Size(), factor, factor, cv::INTER_AREA);
+        area_resize(grey, small, factor);
         out->text_marks = count_text_marks(small, threshold, 1 / factor);
     } else {
         out->text_marks = count_text_marks(grey, threshold, 1);
@@ -820,7 +821,8 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
     // Under 2x, bilinear samples every source pixel's neighbourhood and costs a third of
     // INTER_AREA's general path; beyond, INTER_AREA averages so nothing aliases.
     cv::Mat small;
-    cv::resize(image, small, cv::Size(), factor, factor, factor >= 0.5 ? cv::INTER_LINEAR : cv::INTER_AREA);
+    if (factor >= 0.5) cv::resize(image, small, cv::Size(), factor, factor, cv::INTER_LINEAR);
+    else area_resize(image, small, factor);
     return small;
 }
 
