@@ -1018,7 +1018,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         // a buffer not zeroed first; its hash is taken here, so the audit need not read it again.
         std::ifstream file(path, std::ios::binary | std::ios::ate);
         const size_t size = size_t(std::max<std::streamoff>(0, file.tellg()));
-        const std::unique_ptr<unsigned char[]> bytes(new unsigned char[std::max<size_t>(1, size)]);
+        std::unique_ptr<unsigned char[]> bytes(new unsigned char[std::max<size_t>(1, size)]);
         file.seekg(0);
         file.read(reinterpret_cast<char *>(bytes.get()), std::streamsize(size));
         const size_t read = size_t(std::max<std::streamsize>(0, file.gcount()));
@@ -1051,8 +1051,10 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             }
         }
         // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
-        // OpenCV. Reduced decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is
-        // the header check's to report: pixels are measured as stored.
+        // OpenCV, which reads the file itself (the bytes read here are let go first). Reduced
+        // decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header
+        // check's to report: pixels are measured as stored.
+        bytes.reset();
         std::string missing;
         const imread_function imread = load_imread(&missing);
         if (imread == nullptr) {
