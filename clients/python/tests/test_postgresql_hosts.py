@@ -80,9 +80,14 @@ def test_trainers_on_two_machines_log_to_one_store_that_a_third_reads(binary, ho
     steps = 1500
     errors = []
 
+    # Each machine's wrapper is written before any trainer starts: a file open for writing while
+    # another thread forks is inherited by that child until it execs, and running the file then
+    # fails with "Text file busy".
+    wrappers = {machine: on_machine(hosts, machine, binary) for machine in ("a", "b")}
+
     def train(machine):
         try:
-            with Client.spawn(db=url(hosts, machine), binary=on_machine(hosts, machine, binary)) as client:
+            with Client.spawn(db=url(hosts, machine), binary=wrappers[machine]) as client:
                 assert client.call("initialize")["store"]["kind"] == "postgresql"
                 for index in range(3):
                     run = client.call("run.start", name=f"{machine}-{index}", project="team",
@@ -109,7 +114,7 @@ def test_trainers_on_two_machines_log_to_one_store_that_a_third_reads(binary, ho
         trainer.join(120)
     assert not errors
     # A loss gone NaN on machine b reaches the editor on the fourth, through the database.
-    with Client.spawn(db=url(hosts, "b"), binary=on_machine(hosts, "b", binary)) as trainer:
+    with Client.spawn(db=url(hosts, "b"), binary=wrappers["b"]) as trainer:
         run = trainer.call("run.start", name="b-diverged", project="alerts")["run_id"]
         trainer.call("monitor.log", run=run, step=1, metrics={"loss": float("nan")})
     alert = editor.wait_for_notification("monitor.alert", timeout=10)
