@@ -48,13 +48,12 @@ inline std::vector<Share> shares(int source_size, int destination_size, double s
 
 }  // namespace area_resize_detail
 
-RC_HOT void area_resize_general(const cv::Mat &source, cv::Mat &destination, cv::Size size, double scale_x,
-                                double scale_y) {
+RC_HOT void area_resize_general(const cv::Mat &source, cv::Mat &destination, cv::Size size, double scale) {
     // Products and sums rounded apart (no fused multiply-add), as OpenCV's baseline build has them.
 #pragma clang fp contract(off)
     using area_resize_detail::Share;
-    const std::vector<Share> across = area_resize_detail::shares(source.cols, size.width, scale_x);
-    const std::vector<Share> down = area_resize_detail::shares(source.rows, size.height, scale_y);
+    const std::vector<Share> across = area_resize_detail::shares(source.cols, size.width, scale);
+    const std::vector<Share> down = area_resize_detail::shares(source.rows, size.height, scale);
     // The shares laid out slot by slot: slot s holds each destination column's s-th share. A
     // column with fewer shares is padded with a share of 0, which adds +0 and leaves its sum as it
     // is; so the columns are summed side by side, without a branch.
@@ -114,7 +113,7 @@ inline void area_resize(const cv::Mat &grey, cv::Mat &small, double factor) {
         cv::resize(grey, small, cv::Size(), factor, factor, cv::INTER_AREA);
         return;
     }
-    area_resize_general(grey, small, size, scale, scale);
+    area_resize_general(grey, small, size, scale);
 }
 
 #endif

@@ -98,6 +98,7 @@ public struct DatasetAuditor: Sendable {
                 }
                 let waitStarted = WallClock.now()
                 let entries = try inspection.take(number)
+                let waited = Self.milliseconds(since: waitStarted)
                 if let missing = entries.lazy.compactMap(\.inspection.libraryError).first {
                     throw EngineError.imageLibraryUnavailable(missing)
                 }
@@ -114,7 +115,7 @@ public struct DatasetAuditor: Sendable {
                     images: images, findings: judged.flatMap { $0 }.filter { checks.contains($0.issue) })
                 done += chunk.count
                 Self.logger.debug(
-                    "images \(done - chunk.count)-\(done): waited \(Int((storeStarted - waitStarted) * 1_000)) ms for their inspections, judged and stored them in \(Self.milliseconds(since: storeStarted)) ms"
+                    "images \(done - chunk.count)-\(done): waited \(waited) ms for their inspections, judged and stored them in \(Self.milliseconds(since: storeStarted)) ms"
                 )
                 reused += entries.filter(\.reused).count
                 chunk = next
