@@ -64,6 +64,11 @@ public struct ImageQualityCheck: Sendable {
     /// 2,035 clean scans and receipts of the tune halves; the washed-out pictures there that clip
     /// under 1% of their pixels hold 0.34 at most.
     static let fadedPrintPaperShare = 0.9
+    /// Agreement of the marks' lines (see TextOrientation) under which character-sized marks are
+    /// texture, not text: grey photos of leaves and gravel whose blobs count as characters lined up
+    /// at 0.18-0.24 (one in the third tune half, one in the issue-4 set, both planted grey and
+    /// missed for it); the grey pages of the tune halves (colourfulness under 1) at 0.52 and up.
+    static let scatteredMarksAgreement = 0.35
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
@@ -295,7 +300,7 @@ public struct ImageQualityCheck: Sendable {
         // 40 levels) counts too, unless it is near-uniform or blurred: then that is the news, and a
         // blurred page's text no longer says it is a page.
         let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
-        if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, measures.textMarks == nil,
+        if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, !Self.holdsText(measures),
             !Self.photographedPage(measures), measures.colourfulness < thresholds.grayscaleColourfulness
         {
             found.append(
@@ -314,6 +319,14 @@ public struct ImageQualityCheck: Sendable {
         guard let lines = measures.pageLines else { return false }
         return lines.marks >= Self.pageLineMarks && lines.agreement >= TextOrientation.convincingAgreement
             && onPaper(measures)
+    }
+
+    /// Characters that read as text: counted (see text_marks), unless enough of them were set in
+    /// lines and those lines do not agree, as the blobs of a texture's grain lie every which way.
+    static func holdsText(_ measures: ImageMeasures) -> Bool {
+        guard measures.textMarks != nil else { return false }
+        guard let lines = measures.pageLines, lines.marks >= TextOrientation.minimumMarks else { return true }
+        return lines.agreement >= Self.scatteredMarksAgreement
     }
 
     /// Light, neutral paper covers enough of the image for it to be judged as a page (see

@@ -22,6 +22,9 @@ def gallery(tmp_path):
         "defocused_sky": shutil.copy(FIXTURES / "photo_soft_clouds_defocused.jpg", tmp_path / "defocused_sky.jpg"),
         # A grey picture of little contrast (34 levels) in a colour file: still a grey picture.
         "grey_faint": shutil.copy(FIXTURES / "photo_grey_faint.jpg", tmp_path / "grey_faint.jpg"),
+        # Grey gravel in a colour file: its stones are the size of characters, but they lie every
+        # which way, not in lines, so it is a grey picture and not a page.
+        "grey_gravel": shutil.copy(FIXTURES / "photo_grey_gravel.jpg", tmp_path / "grey_gravel.jpg"),
         # Defocused by 6% of its frame: nothing left to learn from, not merely soft.
         "defocused_far": shutil.copy(FIXTURES / "photo_defocused_far.jpg", tmp_path / "defocused_far.jpg"),
         # A wall lit from one side: 23 grey levels across, no edges, smooth even at 48x48.
@@ -79,7 +82,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "soft_sky": set(), "defocused_sky": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "soft_sky": set(), "defocused_sky": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "grey_gravel": {"grayscale"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "tiny_washed": {"too_small"}, "tiny_flat": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
