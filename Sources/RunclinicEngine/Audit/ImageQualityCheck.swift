@@ -67,6 +67,7 @@ public struct ImageQualityCheck: Sendable {
     /// Agreement of the marks' lines (see TextOrientation) under which character-sized marks are
     /// texture, not text: grey photos of leaves and gravel whose blobs count as characters lined up
     /// at 0.18-0.24 (one in the third tune half, one in the issue-4 set, both planted grey and
+    /// missed for it), and a washed-out photo of snowy trees at 0.24 (planted washed out, and
     /// missed for it); the grey pages of the tune halves (colourfulness under 1) at 0.52 and up.
     static let scatteredMarksAgreement = 0.35
 
@@ -165,8 +166,8 @@ public struct ImageQualityCheck: Sendable {
         // pixels under 60 at most) and 30% of the pixels bright, in colour (a white scan clips its
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
         // or blurred page is said as such. A page of print is not washed out by its light paper and
-        // grey ink (see printedPageMarks), only by ink gone light grey.
-        let printedPage = (measures.textMarks ?? 0) >= Self.printedPageMarks
+        // grey ink (see printedPageMarks and holdsText), only by ink gone light grey.
+        let printedPage = Self.holdsText(measures) && (measures.textMarks ?? 0) >= Self.printedPageMarks
         let clipped =
             measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
             && measures.darkestLevel >= 60 && measures.colourfulness >= 3 && !printedPage
@@ -176,8 +177,8 @@ public struct ImageQualityCheck: Sendable {
         // Or blown out: a large part of a colour picture at pure white and no true black left
         // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
         // white paper or a sky keeps a level or two of texture. Washed out far enough, a picture
-        // loses its colour too: then half of it at pure white, without characters (a white page
-        // clips its paper but keeps its text), in a whole file (a cut-off page's missing part
+        // loses its colour too: then half of it at pure white, without text (see holdsText: a white
+        // page clips its paper but keeps its text), in a whole file (a cut-off page's missing part
         // decodes grey, and its characters are no longer counted).
         let clippedShare = measures.clippedFraction ?? 0
         let inColour = measures.colourfulness >= 3
@@ -186,7 +187,7 @@ public struct ImageQualityCheck: Sendable {
             ? thresholds.overexposedClippedShare : max(Self.colourlessClippedShare, thresholds.overexposedClippedShare)
         let blownOut =
             clippedShare >= clippedBar && measures.darkestLevel >= 20
-            && (inColour || (measures.textMarks == nil && !header.isTruncated))
+            && (inColour || (!Self.holdsText(measures) && !header.isTruncated))
         // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
         let lifted =
             inColour && clippedShare >= thresholds.overexposedLiftedShare
