@@ -167,7 +167,8 @@ public struct ImageQualityCheck: Sendable {
         // paper but is grey and keeps its ink); or nothing darker than light grey left. A blank
         // or blurred page is said as such. A page of print is not washed out by its light paper and
         // grey ink (see printedPageMarks and holdsText), only by ink gone light grey.
-        let printedPage = Self.holdsText(measures) && (measures.textMarks ?? 0) >= Self.printedPageMarks
+        let holdsText = Self.holdsText(measures)
+        let printedPage = holdsText && (measures.textMarks ?? 0) >= Self.printedPageMarks
         let clipped =
             measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
             && measures.darkestLevel >= 60 && measures.colourfulness >= 3 && !printedPage
@@ -187,7 +188,7 @@ public struct ImageQualityCheck: Sendable {
             ? thresholds.overexposedClippedShare : max(Self.colourlessClippedShare, thresholds.overexposedClippedShare)
         let blownOut =
             clippedShare >= clippedBar && measures.darkestLevel >= 20
-            && (inColour || (!Self.holdsText(measures) && !header.isTruncated))
+            && (inColour || (!holdsText && !header.isTruncated))
         // Or lifted: no shadow left at all and some white clipped (see liftedDarkest).
         let lifted =
             inColour && clippedShare >= thresholds.overexposedLiftedShare
@@ -301,7 +302,7 @@ public struct ImageQualityCheck: Sendable {
         // 40 levels) counts too, unless it is near-uniform or blurred: then that is the news, and a
         // blurred page's text no longer says it is a page.
         let pictureContrast = contrast >= 40 || (contrast >= 20 && !nearUniform && !blurred)
-        if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, !Self.holdsText(measures),
+        if measures.channels >= 3, pictureContrast, !dark, !washedOut, !header.isTruncated, !holdsText,
             !Self.photographedPage(measures), measures.colourfulness < thresholds.grayscaleColourfulness
         {
             found.append(
