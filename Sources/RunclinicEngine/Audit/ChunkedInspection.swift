@@ -122,11 +122,12 @@ final class ChunkedInspection: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next image no thread has taken, moving on to the next chunk when one runs out (called
-    /// with the lock held).
+    /// The next image no thread has taken, moving on to the next chunk when one runs out or was
+    /// already taken by the auditor: a thread held up between a chunk's last image and this call
+    /// (a slow progress report) may find it gone. Called with the lock held.
     private func claim() -> (Chunk, Int)? {
-        while claiming < added, let chunk = chunks[claiming] {
-            if nextImage < chunk.images.count {
+        while claiming < added {
+            if let chunk = chunks[claiming], nextImage < chunk.images.count {
                 defer { nextImage += 1 }
                 return (chunk, nextImage)
             }

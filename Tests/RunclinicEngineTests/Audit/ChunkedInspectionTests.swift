@@ -58,6 +58,20 @@ import Testing
         #expect(progress.withLock { $0.sorted() } == Array(1...12))
     }
 
+    @Test(arguments: [1, 3]) func threadsGoOnToTheNextChunkAfterItIsTaken(workers: Int) throws {
+        // A slow progress report (a client's notification) holds a thread between finishing a
+        // chunk's last image and looking for its next one, so the auditor takes the chunk first.
+        // The threads still go on to the next chunk.
+        let folder = try Self.dataset()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let temporary = try TemporaryStore()
+        var auditor = DatasetAuditor(store: temporary.store, workers: workers)
+        auditor.chunkSize = 3
+        let result = try auditor.run(paths: [folder.path], progress: { _, _ in Thread.sleep(forTimeInterval: 0.05) })
+        #expect(result.images == 12)
+        #expect(try Self.findings(temporary.store, result.auditID).contains { $0.hasPrefix("photo_copy_2.jpg duplicate") })
+    }
+
     @Test func aCancelledAuditStopsAndKeepsNothing() throws {
         let folder = try Self.dataset()
         defer { try? FileManager.default.removeItem(at: folder) }
