@@ -69,7 +69,8 @@ import Testing
         auditor.chunkSize = 3
         let result = try auditor.run(paths: [folder.path], progress: { _, _ in Thread.sleep(forTimeInterval: 0.05) })
         #expect(result.images == 12)
-        #expect(try Self.findings(temporary.store, result.auditID).contains { $0.hasPrefix("photo_copy_2.jpg duplicate") })
+        let findings = try Self.findings(temporary.store, result.auditID)
+        #expect(findings.contains { $0.hasPrefix("photo_copy_2.jpg duplicate") })
     }
 
     @Test func aCancelledAuditStopsAndKeepsNothing() throws {
