@@ -22,25 +22,6 @@ template <typename Work> void timed(const char *stage, Work work) {
     seconds[stage] += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// A JPEG's size from its header, as libjpeg reads it ({0, 0} when it cannot).
-std::pair<int, int> jpeg_size(const std::vector<unsigned char> &data) {
-    jpeg_decompress_struct info;
-    JpegFailure failure;
-    info.err = jpeg_std_error(&failure.manager);
-    failure.manager.error_exit = rc_jpeg_failed;
-    failure.manager.emit_message = rc_jpeg_quiet;
-    if (setjmp(failure.back)) {
-        jpeg_destroy_decompress(&info);
-        return {0, 0};
-    }
-    jpeg_create_decompress(&info);
-    jpeg_mem_src(&info, data.data(), static_cast<unsigned long>(data.size()));
-    jpeg_read_header(&info, TRUE);
-    const std::pair<int, int> size{int(info.image_width), int(info.image_height)};
-    jpeg_destroy_decompress(&info);
-    return size;
-}
-
 std::vector<unsigned char> read_file(const std::string &path) {
     std::ifstream file(path, std::ios::binary);
     return std::vector<unsigned char>((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -65,7 +46,8 @@ int main(int argc, char **argv) {
             if (jpeg) {
                 // The reduction ImageMeasurer picks from the header: the longer side stays 3/4 of
                 // the analysis side or more.
-                const auto [full_width, full_height] = jpeg_size(data);
+                int full_width = 0, full_height = 0;
+                jpeg_dimensions(data.data(), data.size(), &full_width, &full_height);
                 int reduction = 1;
                 while (reduction < 8 && std::max(full_width, full_height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
                 timed("decode: JPEG", [&] { pixels = jpeg_bgr(data.data(), data.size(), reduction, &width, &height, &channels); });

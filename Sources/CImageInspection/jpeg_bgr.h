@@ -74,4 +74,26 @@ static unsigned char *jpeg_bgr(const unsigned char *data, size_t size, int reduc
     return pixels;
 }
 
+// A JPEG's size from its header, as libjpeg reads it ({0, 0} when it cannot): the bench's tools
+// pick the reduction the audit does from it (see ImageMeasurer).
+static inline void jpeg_dimensions(const unsigned char *data, size_t size, int *width, int *height) {
+    jpeg_decompress_struct info;
+    JpegFailure failure;
+    info.err = jpeg_std_error(&failure.manager);
+    failure.manager.error_exit = rc_jpeg_failed;
+    failure.manager.emit_message = rc_jpeg_quiet;
+    *width = 0;
+    *height = 0;
+    if (setjmp(failure.back)) {
+        jpeg_destroy_decompress(&info);
+        return;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    *width = int(info.image_width);
+    *height = int(info.image_height);
+    jpeg_destroy_decompress(&info);
+}
+
 #endif
