@@ -16,6 +16,7 @@
 #include "image_inspection.h"
 #include "ink_components.h"
 #include "page_background.h"
+#include "text_orientation_model.h"
 #include "vector_dispatch.h"
 
 namespace {
@@ -268,12 +269,21 @@ double upright_score(const LevelInk &level, double *alignment) {
     return (above - below) / all;
 }
 
+// Where the patches the orientation network reads go besides, for bench/orientation's training
+// data: that many per page, for every page whose lines are turned level. Null in the audit.
+struct OrientationPatchSink {
+    std::vector<float> patches;
+    int per_page = orientation_patches_per_page;
+};
+thread_local OrientationPatchSink *orientation_patch_sink = nullptr;
+
 // How a page lies, from ink found against its local background: a photographed page lies on a
 // table, in uneven light, where one threshold for the whole image splits paper from table rather
 // than ink from paper. Ink is what is clearly darker than the brightest nearby paper.
 RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     out->page_upright = NAN;
     out->page_alignment = NAN;
+    out->page_upside_down = NAN;
     cv::Mat background;
     page_background(grey, background);  // cv::dilate 15x15, then cv::blur 15x15, in one pass
     cv::Mat ink(grey.size(), CV_8U);
@@ -334,6 +344,23 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     const LevelInk level(grey.cols, grey.rows, rotation, 48,
                          [&](auto visit) { components.each_run(keep, visit); });
     out->page_upright = upright_score(level, &out->page_alignment);
+    // Where the ascenders do not settle which way up the text stands, its characters' shapes may.
+    // The audit (TextOrientation) takes 0.015 to call a page upright, or upside down once turned a
+    // quarter, and 0.03 to call it upside down.
+    const bool sideways = angle >= 45 && angle < 135;
+    const double upright = out->page_upright;
+    const bool settled = upright >= 0.015 || upright <= (sideways ? -0.015 : -0.03);
+    OrientationPatchSink *sink = orientation_patch_sink;
+    if (sink != nullptr || !settled) {
+        std::vector<cv::Point2f> centres;
+        centres.reserve(on_paper.size());
+        for (const Mark &mark : on_paper) centres.emplace_back(mark.x, mark.y);
+        std::vector<float> patches;
+        orientation_patches(grey, centres, rotation, sink != nullptr ? sink->per_page : orientation_patches_per_page,
+                            patches);
+        out->page_upside_down = upside_down_logit(patches);
+        if (sink != nullptr) sink->patches.insert(sink->patches.end(), patches.begin(), patches.end());
+    }
 }
 
 // The characters of a document: light paper and dark ink. Near-duplicate pages are told apart by

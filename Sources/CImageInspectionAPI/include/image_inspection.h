@@ -92,6 +92,12 @@ typedef struct {
     /// for flush-left text (paragraphs' last lines, code, ragged right), negative upside down;
     /// NaN when not a page or under 8 lines.
     double page_alignment;
+    /// Once the lines are turned level, a small network's mean logit over patches of its
+    /// characters (text_orientation_model.h): positive when the text stands upside down, negative
+    /// upright. Read only where the ascenders (page_upright) do not settle it: under 0.015
+    /// upright, and under 0.03 upside down (0.015 for lines that run down the page); NaN
+    /// elsewhere, and when not a page.
+    double page_upside_down;
     /// The blur effect of the sharpest regions (Crete et al. 2007): how much of the differences
     /// between neighbouring pixels survives a 9-pixel box blur, taken away, over 64x64 tiles with
     /// content, the 5th percentile (the sharpest tiles). 0 crisp, 1 already as soft as the box;

@@ -79,6 +79,10 @@ public struct PageLines: Sendable, Codable, Equatable {
     /// than their left ends stand off the left one, over the text's width: positive for text set
     /// from the left (upright), negative upside down; nil under 8 lines.
     public var alignment: Double? = nil
+    /// Once the lines are level: the orientation network's mean logit over patches of the page's
+    /// characters (text_orientation_model.h), positive when the text reads upside down, negative
+    /// upright. Taken only where the ascenders do not settle it (see TextOrientation); nil elsewhere.
+    public var upsideDown: Double? = nil
 }
 
 /// The OpenCV shim, loaded with dlopen on first use: linking it would load ~150 shared objects
@@ -196,7 +200,8 @@ public final class ImageMeasurer: Sendable {
                         marks: Int(result.page_marks), angle: result.page_line_angle,
                         agreement: result.page_line_agreement,
                         upright: result.page_upright.isFinite ? result.page_upright : nil,
-                        alignment: result.page_alignment.isFinite ? result.page_alignment : nil)
+                        alignment: result.page_alignment.isFinite ? result.page_alignment : nil,
+                        upsideDown: result.page_upside_down.isFinite ? result.page_upside_down : nil)
                     : nil,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,

@@ -337,6 +337,16 @@ public struct ImageQualityCheck: Sendable {
         (measures.paperShare ?? 0) >= Self.pagePaperShare
     }
 
+    /// Why a page reads upside down, as its finding says it.
+    private static func upsideDownEvidence(_ evidence: TextOrientation.Evidence?) -> String {
+        switch evidence {
+        case .alignment?:
+            return "its lines end flush at the right and ragged at the left, and what ascenders it has hang below them"
+        case .characterShapes?: return "the shapes of its characters read upside down"
+        case .ascenders?, nil: return "the text's ascenders hang below its lines"
+        }
+    }
+
     /// Documents only: a page turned a quarter or upside down, and text lines that lean.
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
         guard let orientation = TextOrientation(measures.pageLines) else { return [] }
@@ -355,9 +365,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .rotated, .warning, 180, nil,
-                    orientation.toldByAlignment
-                        ? "upside down: its lines end flush at the right and ragged at the left, and what ascenders it has hang below them; turn it 180° to read it"
-                        : "upside down: the text's ascenders hang below its lines; turn it 180° to read it"))
+                    "upside down: \(Self.upsideDownEvidence(orientation.toldBy)); turn it 180° to read it"))
         case nil where orientation.sideways:
             found.append(
                 finding(

@@ -3,7 +3,8 @@ import Foundation
 /// How a page lies, read from its text lines: how far it was turned (0, 90, 180 or 270 degrees
 /// clockwise) and how far its lines lean from the nearest axis. The line angle tells a quarter
 /// turn from none; which way up the text stands comes from its ascenders and descenders (see
-/// PageLines.upright), and where they do not say, the turn is uncertain rather than guessed.
+/// PageLines.upright), where they say too little from the shapes of its characters (see
+/// PageLines.upsideDown), and where neither says, the turn is uncertain rather than guessed.
 public struct TextOrientation: Sendable, Equatable {
     /// The lines run down the page: turned 90 or 270 degrees.
     public let sideways: Bool
@@ -12,8 +13,17 @@ public struct TextOrientation: Sendable, Equatable {
     /// Degrees the page was turned clockwise (0, 90, 180 or 270); nil when its text does not say
     /// which way up it stands.
     public let turn: Int?
-    /// Upside down by weak ascenders and lines flush at the right (see flushRightAlignment).
-    public let toldByAlignment: Bool
+    /// What told which way up the text stands; nil when `turn` is.
+    public let toldBy: Evidence?
+
+    public enum Evidence: Sendable, Equatable {
+        /// The ascenders above the lines against the descenders below (PageLines.upright).
+        case ascenders
+        /// Weak ascenders and lines flush at the right (see flushRightAlignment).
+        case alignment
+        /// The shapes of its characters, read by the orientation network (see networkMargin).
+        case characterShapes
+    }
 
     /// A page needs enough characters agreeing on one line direction: pages of the audit bench
     /// agree at 0.5-1.0, photographs at 0.16-0.31. Where agreement is weak (0.5-0.6: a table's
@@ -59,6 +69,9 @@ public struct TextOrientation: Sendable, Equatable {
     /// marks at more than 0.36.
     static let quarterOnlyMarks = 200
     static let quarterOnlyAgreement = 0.42
+    /// Where the ascenders do not decide, the orientation network's mean logit over 16 patches
+    /// of the page's characters (PageLines.upsideDown) does, this far from 0 either way.
+    static let networkMargin = 1.5
 
     public init?(_ lines: PageLines?) {
         guard let lines else { return nil }
@@ -68,7 +81,8 @@ public struct TextOrientation: Sendable, Equatable {
         let judged =
             lines.marks >= Self.minimumMarks && lines.agreement >= Self.minimumAgreement
             && (lines.agreement >= Self.convincingAgreement
-                || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence)
+                || abs(lines.upright ?? 0) >= Self.minimumUprightEvidence
+                || abs(lines.upsideDown ?? 0) >= Self.networkMargin)
             && (lines.marks >= Self.fewMarks || lines.agreement >= Self.fewMarksAgreement)
         if !judged {
             // The lean alone (see leanOnlyMarks), or a quarter turn of either way (quarterOnlyMarks).
@@ -77,24 +91,24 @@ public struct TextOrientation: Sendable, Equatable {
                 !across && lines.marks >= Self.quarterOnlyMarks && lines.agreement >= Self.quarterOnlyAgreement
             guard leanOnly || quarterOnly else { return nil }
             turn = nil
-            toldByAlignment = false
+            toldBy = nil
             return
         }
         // Sideways lines are read after a quarter turn counter-clockwise: upright then means the
         // page had been turned a quarter clockwise.
-        var byAlignment = false
+        let network = lines.upsideDown ?? 0
         switch lines.upright {
-        case let score? where score >= Self.minimumUprightEvidence: turn = sideways ? 90 : 0
-        case let score? where score <= -Self.minimumUprightEvidence && sideways: turn = 270
-        case let score? where score <= -Self.minimumUpsideDownEvidence: turn = 180
+        case let score? where score >= Self.minimumUprightEvidence: (turn, toldBy) = (sideways ? 90 : 0, .ascenders)
+        case let score? where score <= -Self.minimumUprightEvidence && sideways: (turn, toldBy) = (270, .ascenders)
+        case let score? where score <= -Self.minimumUpsideDownEvidence: (turn, toldBy) = (180, .ascenders)
         case let score?
         where !sideways && score <= -Self.weakUpsideDownEvidence
             && (lines.alignment ?? 0) <= Self.flushRightAlignment && lines.marks >= Self.alignmentMarks
             && lines.agreement >= Self.convincingAgreement:
-            turn = 180
-            byAlignment = true
-        default: turn = nil
+            (turn, toldBy) = (180, .alignment)
+        case _ where network >= Self.networkMargin: (turn, toldBy) = (sideways ? 270 : 180, .characterShapes)
+        case _ where network <= -Self.networkMargin: (turn, toldBy) = (sideways ? 90 : 0, .characterShapes)
+        default: (turn, toldBy) = (nil, nil)
         }
-        toldByAlignment = byAlignment
     }
 }

@@ -7,9 +7,12 @@ import Testing
     static let images = ImageHeaderTests.images
 
     static func lines(
-        angle: Double, agreement: Double = 0.9, marks: Int = 300, upright: Double? = nil, alignment: Double? = nil
+        angle: Double, agreement: Double = 0.9, marks: Int = 300, upright: Double? = nil, alignment: Double? = nil,
+        upsideDown: Double? = nil
     ) -> PageLines {
-        PageLines(marks: marks, angle: angle, agreement: agreement, upright: upright, alignment: alignment)
+        PageLines(
+            marks: marks, angle: angle, agreement: agreement, upright: upright, alignment: alignment,
+            upsideDown: upsideDown)
     }
 
     @Test func textLineAnglesBecomeQuarterTurnsAndLean() throws {
@@ -53,6 +56,25 @@ import Testing
                 == nil)
     }
 
+    @Test func characterShapesTellTheTurnWhereAscendersDoNot() {
+        // Weak ascenders: the orientation network's logit decides, upside down when positive.
+        let upsideDown = TextOrientation(Self.lines(angle: 1, upright: -0.02, upsideDown: 2.5))
+        #expect(upsideDown?.turn == 180 && upsideDown?.toldBy == .characterShapes)
+        #expect(TextOrientation(Self.lines(angle: 1, upright: 0.005, upsideDown: -2.5))?.turn == 0)
+        // Sideways lines are read after a quarter turn counter-clockwise, as with the ascenders.
+        #expect(TextOrientation(Self.lines(angle: 89, upright: 0.003, upsideDown: 2.5))?.turn == 270)
+        #expect(TextOrientation(Self.lines(angle: 89, upsideDown: -2.5))?.turn == 90)
+        // Near 0 the shapes do not say: uncertain, not guessed.
+        let unsure = TextOrientation(Self.lines(angle: 89, upright: 0.003, upsideDown: 0.4))
+        #expect(unsure?.sideways == true && unsure?.turn == nil && unsure?.toldBy == nil)
+        // Where the ascenders do say, they are heard first.
+        let ascenders = TextOrientation(Self.lines(angle: 1, upright: 0.04, upsideDown: 3))
+        #expect(ascenders?.turn == 0 && ascenders?.toldBy == .ascenders)
+        // Lines agreeing weakly (0.5-0.6) are a page when its characters say which way up it stands.
+        #expect(TextOrientation(Self.lines(angle: 2, agreement: 0.55, upright: 0.002, upsideDown: 0.4))?.turn == nil)
+        #expect(TextOrientation(Self.lines(angle: 2, agreement: 0.55, upright: 0.002, upsideDown: 2.5))?.turn == 180)
+    }
+
     @Test func linesThatConvergeInPerspectiveStillTellTheLean() throws {
         // Many marks agreeing at 0.4-0.5: how far the page leans, not which way up it stands.
         let leaning = try #require(TextOrientation(Self.lines(angle: 147, agreement: 0.45, marks: 480)))
@@ -93,6 +115,25 @@ import Testing
         let findings = ImageQualityCheck().findings(for: upsideDown)
         #expect(findings.map(\.issue) == [.rotated] && findings.first?.score == 180)
         #expect(findings.first?.detail.contains("ragged at the left") == true)
+    }
+
+    @Test func aTypewrittenPageUpsideDownIsToldByItsCharacterShapes() throws {
+        // Small print in a typewriter face: upright its ascenders say so (0.021), upside down they
+        // say too little (-0.020) and its lines are ragged at neither side; the orientation
+        // network reads it upside down.
+        func lines(_ name: String) throws -> (ImageInspection, PageLines) {
+            let inspection = ImageInspection.inspect(path: Self.images.appendingPathComponent(name).path)
+            return (inspection, try #require(inspection.measures?.pageLines))
+        }
+        let (upright, uprightLines) = try lines("page_typewriter.jpg")
+        #expect(try #require(uprightLines.upright) >= TextOrientation.minimumUprightEvidence)
+        #expect(ImageQualityCheck().findings(for: upright).isEmpty)
+        let (upsideDown, upsideDownLines) = try lines("page_typewriter_upside_down.jpg")
+        #expect(try #require(upsideDownLines.upright) > -TextOrientation.minimumUpsideDownEvidence)
+        #expect(try #require(upsideDownLines.upsideDown) >= TextOrientation.networkMargin)
+        let findings = ImageQualityCheck().findings(for: upsideDown)
+        #expect(findings.map(\.issue) == [.rotated] && findings.first?.score == 180)
+        #expect(findings.first?.detail.contains("the shapes of its characters read upside down") == true)
     }
 
     @Test func aPagePhotographedInPerspectiveIsSaidToLean() throws {
