@@ -102,7 +102,7 @@ def main():
             xs.append(patches[first:first + count])
             ys.append(torch.full((count,), float(label)))
     x, y = torch.cat(xs), torch.cat(ys)
-    print(f"{len(x)} patches from {sum(len(v) for v in xs) and len(xs)} pages", flush=True)
+    print(f"{len(x)} patches from {len(xs)} pages", flush=True)
     net = Net()
     optimiser = torch.optim.Adam(net.parameters(), 2e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, args.epochs)
