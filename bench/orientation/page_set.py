@@ -1,0 +1,61 @@
+"""More pages for the orientation network to learn from: pages of TeX Live manuals that no half of
+the audit bench draws on (LaTeX's base documentation, and the German and other European language
+packages' manuals), scanned, photographed and cut into receipts by the bench's own generator
+(bench/audit_photos/make_dataset.py), about a quarter of them turned a quarter or a half. Every page
+is clean otherwise; meta.json records each turn as the halves' does, so train.py reads it as a half.
+
+    .venv-audit-photos/bin/python bench/orientation/page_set.py --out bench/out/audit_photos/orient_pages
+
+Needs the generator's environment and tools (bench/audit_photos/README.md)."""
+import argparse
+import glob
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "audit_photos"))
+import make_dataset  # noqa: E402
+
+PACKAGES = ["texlive-latex-base-doc", "texlive-lang-european", "texlive-lang-german"]
+LARGEST = 60  # manuals per package, the largest first
+
+bench_pdf_sources = make_dataset.pdf_sources
+
+
+def pdf_sources(pkg, root):
+    """The bench's sources, and the largest manuals in Latin script of PACKAGES."""
+    if pkg not in PACKAGES:
+        return bench_pdf_sources(pkg, root)
+    found = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
+             if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))
+             and os.path.getsize(f) > 10000]
+    return sorted(found, key=lambda f: (-os.path.getsize(f), f))[:LARGEST]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--count", type=int, default=2500)
+    parser.add_argument("--cache", default=os.path.join(HERE, "..", "out", "audit_photos_packages"))
+    args = parser.parse_args()
+    if os.path.exists(os.path.join(args.out, "meta.json")):
+        sys.exit(f"{args.out} already holds a set; remove it first")
+    make_dataset.pdf_sources = pdf_sources
+    make_dataset.SPLITS["orientation_pages"] = {
+        "seed": 2026_1208,
+        "photo_pkgs": [],
+        "pdf_pkgs": PACKAGES,
+        "table_pkgs": ["gnome-backgrounds"],
+        **make_dataset.HELDOUT_STRENGTHS,
+    }
+    # Documents only: scans, receipts and photographed pages, upright or turned.
+    make_dataset.MIX = [
+        ("clean_scan", 720), ("clean_receipt", 160), ("clean_camera_doc", 560), ("clean_camera_receipt", 80),
+        ("rot_scan", 240), ("rot_camera_doc", 240),
+    ]
+    make_dataset.Gen("orientation_pages", args.out, args.count, args.cache).run()
+
+
+if __name__ == "__main__":
+    main()
