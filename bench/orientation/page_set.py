@@ -5,6 +5,9 @@ packages' manuals), scanned, photographed and cut into receipts by the bench's o
 is clean otherwise; meta.json records each turn as the halves' does, so train.py reads it as a half.
 
     .venv-audit-photos/bin/python bench/orientation/page_set.py --out bench/out/audit_photos/orient_pages
+    .venv-audit-photos/bin/python bench/orientation/page_set.py --out bench/out/audit_photos/orient_pages2 \
+        --seed 20261209 --packages texlive-fonts-extra-doc texlive-lang-french texlive-lang-spanish \
+        texlive-lang-italian texlive-lang-portuguese texlive-lang-polish
 
 Needs the generator's environment and tools (bench/audit_photos/README.md)."""
 import argparse
@@ -18,14 +21,16 @@ sys.path.insert(0, os.path.join(HERE, "..", "audit_photos"))
 import make_dataset  # noqa: E402
 
 PACKAGES = ["texlive-latex-base-doc", "texlive-lang-european", "texlive-lang-german"]
+SEED = 2026_1208
 LARGEST = 60  # manuals per package, the largest first
 
 bench_pdf_sources = make_dataset.pdf_sources
+asked = set()  # the packages of --packages
 
 
 def pdf_sources(pkg, root):
-    """The bench's sources, and the largest manuals in Latin script of PACKAGES."""
-    if pkg not in PACKAGES:
+    """The bench's sources, and the largest manuals in Latin script of the packages asked for."""
+    if pkg not in asked:
         return bench_pdf_sources(pkg, root)
     found = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
              if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))
@@ -37,15 +42,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--count", type=int, default=2500)
+    parser.add_argument("--packages", nargs="+", default=PACKAGES,
+                        help="TeX Live packages whose manuals to draw on (none that a half of the bench uses)")
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--cache", default=os.path.join(HERE, "..", "out", "audit_photos_packages"))
     args = parser.parse_args()
     if os.path.exists(os.path.join(args.out, "meta.json")):
         sys.exit(f"{args.out} already holds a set; remove it first")
+    drawn_on = {pkg for split in make_dataset.SPLITS.values() for pkg in split["pdf_pkgs"]}
+    if drawn_on & set(args.packages):
+        sys.exit(f"a half of the bench draws on {sorted(drawn_on & set(args.packages))}: pick others")
+    asked.update(args.packages)
     make_dataset.pdf_sources = pdf_sources
     make_dataset.SPLITS["orientation_pages"] = {
-        "seed": 2026_1208,
+        "seed": args.seed,
         "photo_pkgs": [],
-        "pdf_pkgs": PACKAGES,
+        "pdf_pkgs": args.packages,
         "table_pkgs": ["gnome-backgrounds"],
         **make_dataset.HELDOUT_STRENGTHS,
     }
