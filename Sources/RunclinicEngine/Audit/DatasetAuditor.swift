@@ -170,6 +170,7 @@ public struct DatasetAuditor: Sendable {
             image.differenceHash = measures.differenceHash
         }
         image.averageHash = DatasetChecks.averageHash(Array(measures.thumbnail))
+        image.perceptualHash = DatasetChecks.perceptualHash(Array(measures.thumbnail))
         image.textMarks = measures.textMarks
         return image
     }

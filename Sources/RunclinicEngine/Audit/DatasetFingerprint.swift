@@ -19,7 +19,7 @@ struct DatasetFingerprint {
         for value in [image.width, image.height, image.textMarks] {
             combine(value.map { UInt64(bitPattern: Int64($0)) } ?? .max)
         }
-        for hash in [image.differenceHash, image.averageHash] {
+        for hash in [image.differenceHash, image.averageHash, image.perceptualHash] {
             combine(hash == nil ? 0 : 1)
             combine(hash ?? 0)
         }

@@ -12,6 +12,7 @@ struct AuditImageIndex {
         let id: Int64
         let differenceHash: UInt64
         let averageHash: UInt64?
+        let perceptualHash: UInt64?
         let textMarks: Int?
     }
 
@@ -38,14 +39,15 @@ struct AuditImageIndex {
     }
 
     /// The images that share one 8-bit band of a hash (`band` 0-7 of the difference hash, 8-15 of
-    /// the average hash), a bucket at a time, each in row order. Only the first (by path) of
+    /// the average hash, 16-23 of the perceptual hash), a bucket at a time, each in row order. Only the first (by path) of
     /// byte-identical images takes part: the others are duplicates already. A bucket larger than
     /// `limit` is skipped (its members share little beyond a flat band).
     func forEachHashBucket(band: Int, limit: Int, _ body: ([Hashes]) throws -> Void) throws {
-        let column = band < 8 ? "difference_hash" : "average_hash"
+        let column = ["difference_hash", "average_hash", "perceptual_hash"][min(band / 8, 2)]
         let query = try connection.prepare(
             """
-            SELECT rowid, difference_hash, average_hash, text_marks, (\(column) >> ?) & 255 AS bucket FROM audit_images AS image
+            SELECT rowid, difference_hash, average_hash, text_marks, perceptual_hash, (\(column) >> ?) & 255 AS bucket
+            FROM audit_images AS image
             WHERE audit_id = ? AND readable AND difference_hash IS NOT NULL AND \(column) IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM audit_images AS earlier WHERE earlier.audit_id = image.audit_id AND earlier.readable
                               AND earlier.content_hash = image.content_hash AND earlier.size = image.size AND earlier.path < image.path)
@@ -62,7 +64,7 @@ struct AuditImageIndex {
             overflowing = false
         }
         while try query.step() {
-            let bucket = query.int64(at: 4)
+            let bucket = query.int64(at: 5)
             if bucket != current { try finish() }
             current = bucket
             if members.count >= limit {
@@ -73,6 +75,7 @@ struct AuditImageIndex {
                 Hashes(
                     id: query.int64(at: 0), differenceHash: UInt64(bitPattern: query.int64(at: 1)),
                     averageHash: query.optionalInt64(at: 2).map { UInt64(bitPattern: $0) },
+                    perceptualHash: query.optionalInt64(at: 4).map { UInt64(bitPattern: $0) },
                     textMarks: query.optionalInt64(at: 3).map { Int($0) }))
         }
         try finish()

@@ -274,5 +274,13 @@ extension Migration {
                 ALTER TABLE image_inspections ADD COLUMN keypoints BLOB;
                 """,
             postgresql: "ALTER TABLE image_inspections ADD COLUMN keypoints bytea;"),
+        Migration(
+            version: 12, name: "perceptual hash",
+            sql: """
+                -- The thumbnail's perceptual hash (see DatasetChecks.perceptualHash): it moves less than
+                -- the other two when a copy is cropped, so its bands find cropped copies they miss.
+                ALTER TABLE audit_images ADD COLUMN perceptual_hash INTEGER;
+                """,
+            postgresql: "ALTER TABLE audit_images ADD COLUMN perceptual_hash bigint;"),
     ]
 }

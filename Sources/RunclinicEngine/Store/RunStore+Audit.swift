@@ -95,8 +95,8 @@ extension RunStore {
                 }
                 let image = try state.statement(
                     """
-                    INSERT INTO audit_images (audit_id, path, readable, size, content_hash, width, height, difference_hash, average_hash, text_marks)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_images (audit_id, path, readable, size, content_hash, width, height, difference_hash, average_hash, text_marks, perceptual_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for entry in images {
                     image.bind(auditID, at: 1)
@@ -109,6 +109,7 @@ extension RunStore {
                     image.bind(entry.differenceHash.map { Int64(bitPattern: $0) }, at: 8)
                     image.bind(entry.averageHash.map { Int64(bitPattern: $0) }, at: 9)
                     image.bind(entry.textMarks.map(Int64.init), at: 10)
+                    image.bind(entry.perceptualHash.map { Int64(bitPattern: $0) }, at: 11)
                     try image.run()
                 }
                 try Self.insert(findings, auditID: auditID, state: state)

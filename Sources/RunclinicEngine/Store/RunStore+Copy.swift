@@ -60,7 +60,7 @@ extension RunStore {
             [
                 "path": .text, "readable": .integer, "size": .integer, "content_hash": .integer,
                 "width": .integer, "height": .integer, "difference_hash": .integer,
-                "average_hash": .integer, "text_marks": .integer,
+                "average_hash": .integer, "text_marks": .integer, "perceptual_hash": .integer,
             ], order: "rowid", parent: "audit_id"),
     ]
 

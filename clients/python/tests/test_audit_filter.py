@@ -264,6 +264,16 @@ def test_a_cropped_copy_of_a_smooth_picture_is_found_by_laying_one_over_the_othe
                      0.07, "laid over a crop of it")
 
 
+def test_a_crop_whose_hashes_moved_far_is_found_through_its_perceptual_hash(client, tmp_path):
+    # A night scene cut by a tenth at the top and resized: its difference and average hashes moved
+    # 25 bits, too far to be aligned on their word, but the lowest frequencies of its thumbnail
+    # hardly moved, and its keypoints, few but enough, align it untilted.
+    near = near_duplicates_among(client, tmp_path, (
+        "photo_night.jpg", "photo_night_cropped.jpg", "photo.jpg", "receipt.jpg", "page.jpg"))
+    assert_only_pair(near, tmp_path, "photo_night_cropped.jpg", "photo_night.jpg",
+                     0.1, "keypoints agree on a crop of it")
+
+
 def test_a_small_copy_of_a_textured_picture_is_matched_by_keypoints_at_one_size(client, tmp_path):
     # Fine texture resized to 64% (218 px) at JPEG quality 33: its thumbnail drifts past 0.1, and
     # keypoints found at each image's own size (one pyramid level) did not match. Both brought to
