@@ -298,11 +298,8 @@ def pdf_sources(pkg, root):
     elif pkg in ("texlive-science-doc", "texlive-latex-recommended-doc", "texlive-metapost-doc",
                  "texlive-pictures-doc", "texlive-publishers-doc"):
         # TeX Live's package manuals (science: chemistry, units, algorithms; amsmath, beamer,
-        # metapost; TikZ, pgfplots; publishers' classes): the 40 largest in Latin script (the few
-        # Japanese/Chinese/Russian/Greek translations are left out)
-        fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
-              if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
-        fs = sorted(fs, key=lambda f: (-os.path.getsize(f), f))[:40]
+        # metapost; TikZ, pgfplots; publishers' classes): the 40 largest in Latin script
+        fs = texlive_manuals_in_latin_script(root)[:40]
     elif pkg == "gap-doc":
         fs = sorted(glob.glob(root + "/usr/share/gap/doc/*/manual.pdf"))     # ref, tut, hpc
     elif pkg == "pari-doc":
@@ -310,6 +307,14 @@ def pdf_sources(pkg, root):
     elif pkg == "glpk-doc":
         fs = sorted(glob.glob(root + "/usr/share/doc/glpk-doc/*.pdf"))       # glpk, gmpl (en, es, pt-BR), graphs
     return [f for f in fs if os.path.getsize(f) > 10000]
+
+
+def texlive_manuals_in_latin_script(root):
+    """A TeX Live package's manuals, the largest first, without the few Japanese, Chinese, Russian,
+    Greek and other translations in other scripts."""
+    fs = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
+          if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))]
+    return sorted(fs, key=lambda f: (-os.path.getsize(f), f))
 
 
 def table_sources(pkg, root):

@@ -11,9 +11,7 @@ is clean otherwise; meta.json records each turn as the halves' does, so train.py
 
 Needs the generator's environment and tools (bench/audit_photos/README.md)."""
 import argparse
-import glob
 import os
-import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,10 +30,8 @@ def pdf_sources(pkg, root):
     """The bench's sources, and the largest manuals in Latin script of the packages asked for."""
     if pkg not in asked:
         return bench_pdf_sources(pkg, root)
-    found = [f for f in glob.glob(root + "/usr/share/doc/texlive-doc/**/*.pdf", recursive=True)
-             if not re.search(r"[-_](ja|jp|zh|cn|ru|ko|kr|el|gr|uk|bg)\.pdf$", os.path.basename(f))
-             and os.path.getsize(f) > 10000]
-    return sorted(found, key=lambda f: (-os.path.getsize(f), f))[:LARGEST]
+    manuals = make_dataset.texlive_manuals_in_latin_script(root)
+    return [f for f in manuals if os.path.getsize(f) > 10000][:LARGEST]
 
 
 def main():
