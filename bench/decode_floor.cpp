@@ -6,6 +6,7 @@
 //     decode_floor FOLDER ANALYSIS_SIDE THREADS   -> prints "<decoded> <failed>"
 #include <opencv2/imgcodecs.hpp>
 
+#include "../Sources/CImageInspectionAPI/include/image_inspection.h"
 #include "../Sources/CImageInspection/jpeg_bgr.h"
 #include "../Sources/CImageInspection/png_pixels.h"
 
@@ -56,8 +57,7 @@ int main(int argc, char **argv) {
                 const std::vector<unsigned char> data = read_file(files[index]);
                 auto [width, height] = header_size(data);
                 const bool is_jpeg = files[index].size() > 4 && files[index].substr(files[index].size() - 4) == ".jpg";
-                int reduction = 1;
-                while (is_jpeg && reduction < 8 && std::max(width, height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
+                const int reduction = is_jpeg ? rc_jpeg_reduction(width, height, side) : 1;
                 int flags = cv::IMREAD_UNCHANGED;
                 if (reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2;
                 if (reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4;

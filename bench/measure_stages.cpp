@@ -44,12 +44,10 @@ int main(int argc, char **argv) {
             unsigned char *pixels = nullptr;
             cv::Mat image;
             if (jpeg) {
-                // The reduction ImageMeasurer picks from the header: the longer side stays 3/4 of
-                // the analysis side or more.
+                // The reduction ImageMeasurer picks from the header.
                 int full_width = 0, full_height = 0;
                 jpeg_dimensions(data.data(), data.size(), &full_width, &full_height);
-                int reduction = 1;
-                while (reduction < 8 && std::max(full_width, full_height) / (reduction * 2) >= side * 3 / 4) reduction *= 2;
+                const int reduction = rc_jpeg_reduction(full_width, full_height, side);
                 timed("decode: JPEG", [&] { pixels = jpeg_bgr(data.data(), data.size(), reduction, &width, &height, &channels); });
             } else {
                 timed("decode: PNG (libdeflate)", [&] { pixels = png_pixels(data.data(), data.size(), size_t(1) << 30, &width, &height, &channels, &row_bytes); });

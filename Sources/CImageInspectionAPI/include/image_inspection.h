@@ -132,6 +132,16 @@ typedef struct {
 /// those decoded. Returns `status`.
 int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out);
 
+/// The `reduction` to decode a JPEG of this size at: halved while its longer side stays at least
+/// three quarters of `analysis_side`, down to an eighth. Inline, so that the engine (which never
+/// links the library) and the benches that time the library pick the same one.
+static inline int32_t rc_jpeg_reduction(int32_t width, int32_t height, int32_t analysis_side) {
+    const int32_t longer = width > height ? width : height;
+    int32_t reduction = 1;
+    while (reduction < 8 && longer / (reduction * 2) >= analysis_side * 3 / 4) reduction *= 2;
+    return reduction;
+}
+
 /// The OpenCV version this library was built against, e.g. "4.6.0".
 const char *rc_opencv_version(void);
 

@@ -173,8 +173,10 @@ public final class ImageMeasurer: Sendable {
         -> (measures: ImageMeasures, contentHash: UInt64?)
     {
         var reduction: Int32 = 1
-        if header?.format == .jpeg, let width = header?.width, let height = header?.height {
-            while reduction < 8, max(width, height) / Int(reduction * 2) >= analysisSide * 3 / 4 { reduction *= 2 }
+        if header?.format == .jpeg, let width = header?.width, let height = header?.height,
+            let width32 = Int32(exactly: width), let height32 = Int32(exactly: height)
+        {
+            reduction = rc_jpeg_reduction(width32, height32, Int32(analysisSide))
         }
         var result = rc_image_measures()
         let status = measureFunction(path, Int32(analysisSide), reduction, &result)
