@@ -26,6 +26,7 @@
 #include "colour_measures.h"
 #include "detail_measures.h"
 #include "jpeg_bgr.h"
+#include "page_outline.h"
 #include "png_pixels.h"
 #include "text_lines.h"
 #include "vector_dispatch.h"
@@ -79,12 +80,13 @@ RC_HOT void thumbnail(const cv::Mat &grey, rc_image_measures *out) {
     out->coarse_detail = coarse_detail(cells, 48);
 }
 
-// ORB keypoints of the picture at 320 px on its longer side (see rc_keypoints), at that one scale:
-// both copies are brought to the same size first, a smaller one enlarged, so their scales differ
+// The picture at 320 px on its longer side, where ORB finds keypoints (see rc_keypoints) at that
+// one scale, and a sheet's outline is traced (page_outline.h). For keypoints, both copies are
+// brought to the same size first, a smaller one enlarged, so their scales differ
 // by what a crop adds (a tenth, which the descriptors bear), not by the files' resolutions (a
 // 400 px picture and its copy at 184 px matched at neither's size). On crops of the bench's tune
 // half, three pyramid levels found one more pair of 92 and cost twice as much.
-void measure_keypoints(const cv::Mat &grey, rc_image_measures *out) {
+cv::Mat keypoint_frame(const cv::Mat &grey) {
     const int frame_side = 320;
     // Halved by pyrDown while twice the frame or more (a Gaussian and every other pixel: a fifth
     // of INTER_AREA's cost at other ratios), then bilinear to the frame: down by under 2x, or up.
@@ -101,6 +103,11 @@ void measure_keypoints(const cv::Mat &grey, rc_image_measures *out) {
         cv::resize(frame, resized, cv::Size(std::max(1, int(std::lround(frame.cols * factor))), std::max(1, int(std::lround(frame.rows * factor)))), 0, 0, cv::INTER_LINEAR);
         frame = resized;
     }
+    return frame;
+}
+
+// ORB keypoints of the 320 px frame.
+void measure_keypoints(const cv::Mat &frame, rc_image_measures *out) {
     out->keypoints.frame_width = frame.cols;
     out->keypoints.frame_height = frame.rows;
     if (frame.cols < 32 || frame.rows < 32) return;
@@ -191,7 +198,9 @@ RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_
     measure_page_lines(scaled, out);
     out->difference_hash = difference_hash(scaled);
     thumbnail(scaled, out);
-    measure_keypoints(scaled, out);
+    const cv::Mat frame = keypoint_frame(scaled);
+    measure_keypoints(frame, out);
+    measure_page_outline(frame, out);
 }
 
 RC_HOT void measure(const cv::Mat &image, ChannelOrder order, int32_t analysis_side, rc_image_measures *out) {

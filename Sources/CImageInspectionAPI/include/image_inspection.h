@@ -122,6 +122,17 @@ typedef struct {
     /// Share of pixels blown to white (grey level 254 or 255): highlights clipped over a large
     /// part of the picture, where a white page or a sky keeps a level or two of texture.
     double clipped_fraction;
+    /// The outline of a sheet photographed on a table (page_outline.h), on the keypoints' 320 px
+    /// frame: the share of the frame the largest light region covers (0 when there is no such
+    /// outline: under a tenth or over nine tenths of the frame, or mostly the frame's border); its
+    /// sides' mean direction, folded to within 45 degrees of level (degrees, image coordinates,
+    /// y down: positive clockwise); how well the sides agree on it (1 all parallel or square to
+    /// it, 0 every which way); and the share of its perimeter its four longest sides make (1 for
+    /// a four-sided outline).
+    double page_outline_area;
+    double page_outline_angle;
+    double page_outline_agreement;
+    double page_outline_four_sided;
     /// ORB keypoints of the picture (see rc_keypoints).
     rc_keypoints keypoints;
 } rc_image_measures;

@@ -59,6 +59,9 @@ public struct ImageMeasures: Sendable, Codable {
     /// The grey level under which 99% of the pixels lie, the image's highlights (see
     /// image_inspection.h); nil in inspections made before it was measured.
     public let highlightLevel: Double?
+    /// The outline of a sheet photographed on a table (see PageOutline); nil when there is none,
+    /// and in inspections made before it was traced.
+    public var pageOutline: PageOutline? = nil
     /// ORB keypoints (see ImageKeypoints), which align a cropped copy with its original; stored
     /// in a column of their own, like the thumbnail.
     public internal(set) var keypoints: Data?
@@ -212,6 +215,11 @@ public final class ImageMeasurer: Sendable {
                 paperShare: result.paper_share,
                 coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
                 highlightLevel: result.highlight_level,
+                pageOutline: result.page_outline_area > 0
+                    ? PageOutline(
+                        area: result.page_outline_area, angle: result.page_outline_angle,
+                        agreement: result.page_outline_agreement, fourSided: result.page_outline_four_sided)
+                    : nil,
                 keypoints: ImageKeypoints(result.keypoints).encoded)
             return (measures, result.content_hashed == 1 ? result.content_hash : nil)
         case 1: throw .undecodable(error)

@@ -347,8 +347,22 @@ public struct ImageQualityCheck: Sendable {
         }
     }
 
-    /// Documents only: a page turned a quarter or upside down, and text lines that lean.
+    /// Documents only: a page turned a quarter or upside down, and text lines that lean; where the
+    /// lines say neither, a photographed sheet whose outline leans.
     private func orientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
+        let found = textOrientationFindings(path, measures)
+        guard found.isEmpty, let lean = PageOutline.lean(of: measures), abs(lean) > thresholds.maximumRotation else {
+            return found
+        }
+        return [
+            finding(
+                path, .skewed, .warning, abs(lean), thresholds.maximumRotation,
+                "the sheet's edges lean \(abs(lean).shortDescription)° \(lean >= 0 ? "clockwise" : "counter-clockwise"), "
+                    + "over the \(thresholds.maximumRotation.shortDescription)° limit")
+        ]
+    }
+
+    private func textOrientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
         guard let orientation = TextOrientation(measures.pageLines) else { return [] }
         var found: [AuditFinding] = []
         let lean =
