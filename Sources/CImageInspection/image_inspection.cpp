@@ -200,7 +200,9 @@ RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_
     thumbnail(scaled, out);
     const cv::Mat frame = keypoint_frame(scaled);
     measure_keypoints(frame, out);
-    measure_page_outline(frame, out);
+    // Traced only where PageOutline could take it (paper over 0.7 of an outline of a tenth of the
+    // frame or more, and 50 characters of print): most photos are spared it.
+    if (out->paper_share >= 0.07 && out->page_marks >= 50) measure_page_outline(frame, out);
 }
 
 RC_HOT void measure(const cv::Mat &image, ChannelOrder order, int32_t analysis_side, rc_image_measures *out) {
