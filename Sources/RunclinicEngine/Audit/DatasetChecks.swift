@@ -258,9 +258,14 @@ public enum DatasetChecks {
                         let second = keypoints[b.id]
                     else { return nil }
                     if perceptualOnly {
+                        // Aspect ratios compared crosswise: w1 / h1 against w2 / h2.
                         guard let firstFrame = first.frame, let secondFrame = second.frame else { return nil }
-                        let (a, b) = (firstFrame.width * secondFrame.height, secondFrame.width * firstFrame.height)
-                        guard Double(max(a, b)) <= Self.perceptualAspect * Double(min(a, b)) else { return nil }
+                        let (firstAspect, secondAspect) =
+                            (firstFrame.width * secondFrame.height, secondFrame.width * firstFrame.height)
+                        guard
+                            Double(max(firstAspect, secondAspect))
+                                <= Self.perceptualAspect * Double(min(firstAspect, secondAspect))
+                        else { return nil }
                     }
                     return (a, b, first, second, perceptualOnly)
                 }
@@ -432,9 +437,7 @@ public enum DatasetChecks {
     static func perceptualHash(_ thumbnail: [UInt8]?) -> UInt64? {
         let side = 48
         guard let thumbnail, thumbnail.count == side * side else { return nil }
-        let basis = (0..<8).map { frequency in
-            (0..<side).map { position in cos(Double.pi * Double((2 * position + 1) * frequency) / Double(2 * side)) }
-        }
+        let basis = Self.cosineBasis
         // Along rows first (8 frequencies of each row), then down the columns.
         var across = [Double](repeating: 0, count: side * 8)
         for row in 0..<side {
@@ -456,6 +459,11 @@ public enum DatasetChecks {
         return coefficients.enumerated().reduce(UInt64(0)) { hash, coefficient in
             coefficient.element > median ? hash | (1 << UInt64(coefficient.offset)) : hash
         }
+    }
+
+    /// The 8 lowest frequencies of the cosine transform over the thumbnail's 48 positions.
+    private static let cosineBasis: [[Double]] = (0..<8).map { frequency in
+        (0..<48).map { position in cos(Double.pi * Double((2 * position + 1) * frequency) / 96) }
     }
 
     /// Normalised thumbnails held at once during near-duplicate grouping (2.3 KB each).
