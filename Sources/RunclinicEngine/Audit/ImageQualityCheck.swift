@@ -357,16 +357,20 @@ public struct ImageQualityCheck: Sendable {
         return [
             finding(
                 path, .skewed, .warning, abs(lean), thresholds.maximumRotation,
-                "the sheet's edges lean \(abs(lean).shortDescription)° \(lean >= 0 ? "clockwise" : "counter-clockwise"), "
-                    + "over the \(thresholds.maximumRotation.shortDescription)° limit")
+                "the sheet's edges lean \(Self.leaning(lean)), over the \(thresholds.maximumRotation.shortDescription)° limit"
+            )
         ]
+    }
+
+    /// How far and which way a page leans, clockwise positive: "12.5° counter-clockwise".
+    private static func leaning(_ degrees: Double) -> String {
+        "\(abs(degrees).shortDescription)° \(degrees >= 0 ? "clockwise" : "counter-clockwise")"
     }
 
     private func textOrientationFindings(_ path: String, _ measures: ImageMeasures) -> [AuditFinding] {
         guard let orientation = TextOrientation(measures.pageLines) else { return [] }
         var found: [AuditFinding] = []
-        let lean =
-            "\(abs(orientation.skew).shortDescription)° \(orientation.skew >= 0 ? "clockwise" : "counter-clockwise")"
+        let lean = Self.leaning(orientation.skew)
         switch orientation.turn {
         case let turn? where turn == 90 || turn == 270:
             let clockwise = turn == 90

@@ -39,9 +39,10 @@ struct AuditImageIndex {
     }
 
     /// The images that share one 8-bit band of a hash (`band` 0-7 of the difference hash, 8-15 of
-    /// the average hash, 16-23 of the perceptual hash), a bucket at a time, each in row order. Only the first (by path) of
-    /// byte-identical images takes part: the others are duplicates already. A bucket larger than
-    /// `limit` is skipped (its members share little beyond a flat band).
+    /// the average hash, 16-23 of the perceptual hash), a bucket at a time, each in row order.
+    /// Only the first (by path) of byte-identical images takes part: the others are duplicates
+    /// already. A bucket larger than `limit` is skipped (its members share little beyond a flat
+    /// band).
     func forEachHashBucket(band: Int, limit: Int, _ body: ([Hashes]) throws -> Void) throws {
         let column = ["difference_hash", "average_hash", "perceptual_hash"][min(band / 8, 2)]
         let query = try connection.prepare(
