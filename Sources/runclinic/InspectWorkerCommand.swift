@@ -25,9 +25,6 @@ struct InspectWorkerCommand: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         Self.endWithParent()
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Fault injection for the crash-isolation test: abort on a path containing this text.
         let crashOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_CRASH_ON"].flatMap { $0.isEmpty ? nil : $0 }
         // ...and hang, as a decoder stuck on a hostile file does, on a path containing this text.
@@ -39,9 +36,9 @@ struct InspectWorkerCommand: ParsableCommand {
             let path = String(request[request.index(after: space)...])
             if let crashOn, path.contains(crashOn) { abort() }
             if let hangOn, path.contains(hangOn) { while true { sleep(60) } }
-            var line = try encoder.encode(ImageInspection.inspect(path: path, maximumPixels: maximumPixels))
+            var line = ImageInspection.inspect(path: path, maximumPixels: maximumPixels).jsonBytes()
             line.append(UInt8(ascii: "\n"))
-            FileHandle.standardOutput.write(line)
+            FileHandle.standardOutput.write(Data(line))
         }
     }
 

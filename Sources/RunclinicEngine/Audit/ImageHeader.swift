@@ -3,8 +3,8 @@ import Foundation
 /// What an image file says about itself before any decoding: its format, its size (so a
 /// decompression bomb is refused unread), whether it ends where its format says it must (OpenCV
 /// half-decodes a truncated JPEG or PNG without an error), and its EXIF orientation.
-public struct ImageHeader: Sendable, Equatable, Codable {
-    public enum Format: String, Sendable, Codable { case jpeg, png, bmp, gif, webp, tiff }
+public struct ImageHeader: Sendable, Equatable {
+    public enum Format: String, Sendable { case jpeg, png, bmp, gif, webp, tiff }
 
     public var format: Format?
     public var width: Int?

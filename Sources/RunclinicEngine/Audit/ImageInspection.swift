@@ -6,8 +6,8 @@ import Foundation
 
 /// Everything read from one image file: its header and OpenCV's measures, or why there are none.
 /// The expensive part of an audit; findings are judged from it.
-public struct ImageInspection: Sendable, Codable {
-    public struct Unreadable: Sendable, Codable {
+public struct ImageInspection: Sendable {
+    public struct Unreadable: Sendable {
         public let score: Double?
         public let detail: String
     }

@@ -6,7 +6,7 @@ import Foundation
 #endif
 
 /// OpenCV's measures of one decoded image (see image_inspection.h).
-public struct ImageMeasures: Sendable, Codable {
+public struct ImageMeasures: Sendable {
     public let width: Int
     public let height: Int
     public let channels: Int
@@ -68,7 +68,7 @@ public struct ImageMeasures: Sendable, Codable {
 }
 
 /// The text lines of a page, found against its local background, and how upright they stand.
-public struct PageLines: Sendable, Codable, Equatable {
+public struct PageLines: Sendable, Equatable {
     public let marks: Int
     /// Degrees in [0, 180), image coordinates (y down): 0 runs across, 90 runs down.
     public let angle: Double

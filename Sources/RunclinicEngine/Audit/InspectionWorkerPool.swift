@@ -122,7 +122,6 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         private let output = Pipe()
         private var buffer: [UInt8] = []
         private(set) var served = 0
-        private let decoder = JSONDecoder()
 
         init?(command: [String]) {
             process.executableURL = URL(fileURLWithPath: command[0])
@@ -131,8 +130,6 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             process.standardOutput = output
             // libpng and libjpeg complain on stderr about every damaged file; the findings say it.
             process.standardError = FileHandle.nullDevice
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-                positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
             // Close-on-exec on every end, so a worker started later does not inherit this one's
             // pipes (its stdin would then never reach end-of-file). The child's own ends are
             // duplicated onto its stdin and stdout, which clears the flag there.
@@ -156,7 +153,7 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
             case .overdue: return .overdue
             case .cancelled: return .cancelled
             }
-            guard let inspection = try? decoder.decode(ImageInspection.self, from: Data(answer)) else {
+            guard let inspection = try? ImageInspection(jsonBytes: answer) else {
                 return .died("it answered something unreadable")
             }
             served += 1

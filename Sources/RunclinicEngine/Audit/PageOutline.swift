@@ -2,7 +2,7 @@ import Foundation
 
 /// The outline of a sheet photographed on a table (see image_inspection.h): it leans as the sheet
 /// does, which tells a leaning page whose print cannot (a diagram, a few lines of small type).
-public struct PageOutline: Sendable, Codable, Equatable {
+public struct PageOutline: Sendable, Equatable {
     /// Share of the keypoints' 320 px frame the sheet covers.
     public let area: Double
     /// Its sides' mean direction from level, degrees in [-45, 45), clockwise positive.

@@ -11,9 +11,6 @@ extension RunStore {
     }
 
     func cachedInspections(paths: [String]) throws -> [String: CachedInspection] {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try read { connection in
             let query = try connection.prepare(
                 "SELECT size, mtime, content_hash, inspection, thumbnail, keypoints FROM image_inspections WHERE path = ?"
@@ -23,7 +20,7 @@ extension RunStore {
                 query.reset()
                 query.bind(path, at: 1)
                 guard try query.step(), let text = query.text(at: 3),
-                    var inspection = try? decoder.decode(ImageInspection.self, from: Data(text.utf8)),
+                    var inspection = try? ImageInspection(jsonBytes: Array(text.utf8)),
                     inspection.version == ImageInspection.currentVersion
                 else { continue }
                 // The thumbnail lives in its own column (the JSON would be four times larger).
@@ -62,9 +59,6 @@ extension RunStore {
         inspections: [(path: String, size: Int, mtime: Double, contentHash: UInt64, inspection: ImageInspection)],
         images: [DatasetChecks.Image], findings: [AuditFinding]
     ) throws {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try write { state in
             try state.writeNow {
                 let insert = try state.statement(
@@ -86,7 +80,7 @@ extension RunStore {
                     stored.measures?.thumbnail = Data()  // kept in the thumbnail column
                     stored.measures?.keypoints = nil  // and these in the keypoints column
                     stored.contentHash = nil  // and this in content_hash
-                    insert.bind(String(decoding: try encoder.encode(stored), as: UTF8.self), at: 5)
+                    insert.bind(String(decoding: stored.jsonBytes(), as: UTF8.self), at: 5)
                     insert.bind(now, at: 6)
                     insert.bind(entry.inspection.measures.map { Array($0.thumbnail) }, at: 7)
                     insert.bind(entry.inspection.measures?.thumbnailRange, at: 8)
