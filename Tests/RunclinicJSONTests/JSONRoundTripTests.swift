@@ -76,6 +76,29 @@ import Testing
         #expect(try JSONParser.parse(#""\ud83d\ude00 \u00e9""#) == .string("😀 é"))
     }
 
+    @Test func everyCharacterThatNeedsAnEscapeGetsOneWhereverItStands() throws {
+        // First, last, doubled and between plain runs: the writer copies plain runs whole.
+        for scalar in (0..<0x20).map({ Unicode.Scalar($0)! }) + ["\"", "\\"] {
+            let escape: String
+            switch scalar {
+            case "\"": escape = "\\\""
+            case "\\": escape = "\\\\"
+            case "\n": escape = "\\n"
+            case "\r": escape = "\\r"
+            case "\t": escape = "\\t"
+            case "\u{08}": escape = "\\b"
+            case "\u{0C}": escape = "\\f"
+            default: escape = String(format: "\\u%04x", scalar.value)
+            }
+            let character = String(scalar)
+            let text = character + "plain é" + character + character + "run" + character
+            let written = JSONWriter.string(.string(text))
+            #expect(written == "\"\(escape)plain é\(escape)\(escape)run\(escape)\"")
+            #expect(try JSONParser.parse(written) == .string(text))
+        }
+        #expect(JSONWriter.string(.string("")) == "\"\"")
+    }
+
     @Test func errorsSayWhere() {
         #expect(throws: JSONParseError("expected ',' or '}'", at: 8)) {
             _ = try JSONParser.parse(#"{"a": 1 "b": 2}"#)
