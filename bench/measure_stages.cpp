@@ -2,7 +2,7 @@
 // rc_measure_image does it, with each stage timed apart. It includes the library's source, so
 // it times the very functions the audit runs.
 //
-//     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/measure_stages.cpp \
+//     clang++ -O2 -mavx2 -std=c++17 -ISources/CImageInspectionAPI/include bench/measure_stages.cpp \
 //         -o /tmp/measure_stages $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -ldl
 //     find DIR -type f > /tmp/files.txt && /tmp/measure_stages /tmp/files.txt [ANALYSIS_SIDE]
 #include "../Sources/CImageInspection/image_inspection.cpp"
@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
             cv::Mat grey;
             if (image.channels() == 1) {
                 timed("scale to analysis side", [&] { grey = to_analysis_scale(image, side); });
+                out.paper_share = double(cv::countNonZero(grey > 140)) / double(std::max(1, grey.rows * grey.cols));
             } else {
                 const bool rgb = order == ChannelOrder::rgb;
                 cv::Mat colour = image, full_grey;
@@ -84,7 +85,11 @@ int main(int argc, char **argv) {
             timed("page lines", [&] { measure_page_lines(grey, &out); });
             timed("difference hash", [&] { out.difference_hash = difference_hash(grey); });
             timed("thumbnail", [&] { thumbnail(grey, &out); });
-            timed("keypoints", [&] { measure_keypoints(grey, &out); });
+            // As measure_grey does: keypoints on the 320 px frame, and the sheet's outline only
+            // where PageOutline could take it.
+            cv::Mat frame;
+            timed("keypoints", [&] { frame = keypoint_frame(grey); measure_keypoints(frame, &out); });
+            timed("page outline", [&] { if (out.paper_share >= 0.07 && out.page_marks >= 50) measure_page_outline(frame, &out); });
             std::free(pixels);
             ++measured;
         } catch (const std::exception &) {
