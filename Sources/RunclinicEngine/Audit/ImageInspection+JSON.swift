@@ -213,41 +213,40 @@ struct InspectionFields {
         return value
     }
 
-    func optionalDouble(_ key: String) throws(InspectionJSONError) -> Double? {
+    /// The member converted, nil when absent; one that does not convert is an error naming what
+    /// was expected.
+    private func optional<Value>(_ key: String, _ expected: String, _ convert: (JSONValue) -> Value?)
+        throws(InspectionJSONError) -> Value?
+    {
         guard let value = present(key) else { return nil }
-        guard let number = value.numberValue else { throw error(key, "must be a number, not \(value.typeName)") }
-        return number
+        guard let converted = convert(value) else { throw error(key, "must be \(expected), not \(value.typeName)") }
+        return converted
+    }
+
+    func optionalDouble(_ key: String) throws(InspectionJSONError) -> Double? {
+        try optional(key, "a number") { $0.numberValue }
     }
 
     func optionalInt(_ key: String) throws(InspectionJSONError) -> Int? {
-        guard let value = present(key) else { return nil }
-        guard let number = value.intValue, let exact = Int(exactly: number) else {
-            throw error(key, "must be an integer, not \(value.typeName)")
-        }
-        return exact
+        try optional(key, "an integer") { $0.intValue.flatMap { Int(exactly: $0) } }
     }
 
     func optionalUnsigned(_ key: String) throws(InspectionJSONError) -> UInt64? {
-        switch present(key) {
-        case nil: return nil
-        case .int(let number) where number >= 0: return UInt64(number)
-        case .literal(let text):
-            guard let number = UInt64(text) else { throw error(key, "must be an unsigned 64-bit integer") }
-            return number
-        case .some(let value): throw error(key, "must be an unsigned 64-bit integer, not \(value.typeName)")
+        try optional(key, "an unsigned 64-bit integer") { value in
+            switch value {
+            case .int(let number) where number >= 0: return UInt64(number)
+            case .literal(let text): return UInt64(text)
+            default: return nil
+            }
         }
     }
 
     func optionalString(_ key: String) throws(InspectionJSONError) -> String? {
-        guard let value = present(key) else { return nil }
-        guard let text = value.stringValue else { throw error(key, "must be a string, not \(value.typeName)") }
-        return text
+        try optional(key, "a string") { $0.stringValue }
     }
 
     func optionalBool(_ key: String) throws(InspectionJSONError) -> Bool? {
-        guard let value = present(key) else { return nil }
-        guard let flag = value.boolValue else { throw error(key, "must be true or false, not \(value.typeName)") }
-        return flag
+        try optional(key, "true or false") { $0.boolValue }
     }
 
     func optionalBytes(_ key: String) throws(InspectionJSONError) -> Data? {
