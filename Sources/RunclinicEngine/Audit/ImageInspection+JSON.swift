@@ -13,11 +13,7 @@ extension ImageInspection {
         if let header { members.append(("header", header.json)) }
         if let measures { members.append(("measures", measures.json)) }
         if let decodeError { members.append(("decodeError", JSONValue(decodeError))) }
-        if let unreadable {
-            var reason: [(String, JSONValue)] = [("detail", JSONValue(unreadable.detail))]
-            if let score = unreadable.score { reason.append(("score", JSONValue(score))) }
-            members.append(("unreadable", .object(JSONObject(reason))))
-        }
+        if let unreadable { members.append(("unreadable", unreadable.json)) }
         if let libraryError { members.append(("libraryError", JSONValue(libraryError))) }
         if let contentHash { members.append(("contentHash", JSONValue.unsigned(contentHash))) }
         return .object(JSONObject(members))
@@ -32,9 +28,7 @@ extension ImageInspection {
         header = try fields.optionalObject("header").map(ImageHeader.init(fields:))
         measures = try fields.optionalObject("measures").map(ImageMeasures.init(fields:))
         decodeError = try fields.optionalString("decodeError")
-        unreadable = try fields.optionalObject("unreadable").map { reason throws(InspectionJSONError) in
-            Unreadable(score: try reason.optionalDouble("score"), detail: try reason.string("detail"))
-        }
+        unreadable = try fields.optionalObject("unreadable").map(Unreadable.init(fields:))
         libraryError = try fields.optionalString("libraryError")
         contentHash = try fields.optionalUnsigned("contentHash")
     }
@@ -113,17 +107,7 @@ extension ImageMeasures {
         add("coarseDetail", coarseDetail)
         add("clippedFraction", clippedFraction)
         add("highlightLevel", highlightLevel)
-        if let pageOutline {
-            members.append(
-                (
-                    "pageOutline",
-                    [
-                        "area": JSONValue(pageOutline.area), "angle": JSONValue(pageOutline.angle),
-                        "agreement": JSONValue(pageOutline.agreement),
-                        "fourSided": JSONValue(pageOutline.fourSided),
-                    ]
-                ))
-        }
+        if let pageOutline { members.append(("pageOutline", pageOutline.json)) }
         if let keypoints { members.append(("keypoints", JSONValue(keypoints.base64EncodedString()))) }
         return .object(JSONObject(members))
     }
@@ -147,11 +131,7 @@ extension ImageMeasures {
             coarseDetail: try fields.optionalDouble("coarseDetail"),
             clippedFraction: try fields.optionalDouble("clippedFraction"),
             highlightLevel: try fields.optionalDouble("highlightLevel"),
-            pageOutline: try fields.optionalObject("pageOutline").map { outline throws(InspectionJSONError) in
-                PageOutline(
-                    area: try outline.double("area"), angle: try outline.double("angle"),
-                    agreement: try outline.double("agreement"), fourSided: try outline.double("fourSided"))
-            },
+            pageOutline: try fields.optionalObject("pageOutline").map(PageOutline.init(fields:)),
             keypoints: try fields.optionalBytes("keypoints"))
     }
 }
@@ -172,6 +152,33 @@ extension PageLines {
             marks: try fields.int("marks"), angle: try fields.double("angle"),
             agreement: try fields.double("agreement"), upright: try fields.optionalDouble("upright"),
             alignment: try fields.optionalDouble("alignment"), upsideDown: try fields.optionalDouble("upsideDown"))
+    }
+}
+
+extension PageOutline {
+    var json: JSONValue {
+        [
+            "area": JSONValue(area), "angle": JSONValue(angle), "agreement": JSONValue(agreement),
+            "fourSided": JSONValue(fourSided),
+        ]
+    }
+
+    init(fields: InspectionFields) throws(InspectionJSONError) {
+        self.init(
+            area: try fields.double("area"), angle: try fields.double("angle"),
+            agreement: try fields.double("agreement"), fourSided: try fields.double("fourSided"))
+    }
+}
+
+extension ImageInspection.Unreadable {
+    var json: JSONValue {
+        var members: [(String, JSONValue)] = [("detail", JSONValue(detail))]
+        if let score { members.append(("score", JSONValue(score))) }
+        return .object(JSONObject(members))
+    }
+
+    init(fields: InspectionFields) throws(InspectionJSONError) {
+        self.init(score: try fields.optionalDouble("score"), detail: try fields.string("detail"))
     }
 }
 
