@@ -105,6 +105,16 @@ import Testing
         #expect(unreadable.unreadable?.score == 0)
     }
 
+    @Test func aFileThatCannotBeOpenedCrossesWithItsReason() throws {
+        let missing = ImageInspection.inspect(path: "/no/such/folder/image.jpg")
+        let read = try ImageInspection(jsonBytes: missing.jsonBytes())
+        #expect(read.unreadable?.detail == "no such file")
+        #expect(read.measures == nil && read.header == nil)
+        #expect(read.json == missing.json)
+        #expect(
+            Set(Self.propertiesWithValues(try #require(missing.unreadable))) == Self.keys(missing.json["unreadable"]))
+    }
+
     @Test func aFieldOfTheWrongTypeIsNamed() {
         #expect(throws: InspectionJSONError(field: "inspection.version", problem: "must be an integer, not string")) {
             try ImageInspection(jsonBytes: Array(#"{"path":"a.jpg","version":"28"}"#.utf8))
