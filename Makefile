@@ -93,9 +93,13 @@ python-test: build venv wheel
 FRAMEWORK_REQUIREMENTS := clients/python/requirements-frameworks.txt
 FRAMEWORK_VENV ?= $(HOME)/.cache/runclinic/venv-frameworks-$(shell sha1sum $(FRAMEWORK_REQUIREMENTS) | cut -c1-12)
 
+# CPU torch comes from a local wheel folder when it holds one, else from PyTorch's CPU index: asked
+# when unreachable, pip retried that index five times for each of some 45 packages (7 minutes).
+TORCH_SOURCE = $$(ls /opt/wheels/torch-*+cpu-*.whl >/dev/null 2>&1 && echo --find-links /opt/wheels || echo --extra-index-url https://download.pytorch.org/whl/cpu)
+
 $(FRAMEWORK_VENV)/.installed:
 	$(PYTHON) -m venv $(FRAMEWORK_VENV)
-	$(FRAMEWORK_VENV)/bin/python -m pip install -q --disable-pip-version-check $$([ -d /opt/wheels ] && echo --find-links /opt/wheels) -r $(FRAMEWORK_REQUIREMENTS)
+	$(FRAMEWORK_VENV)/bin/python -m pip install -q --disable-pip-version-check $(TORCH_SOURCE) -r $(FRAMEWORK_REQUIREMENTS)
 	touch $@
 
 framework-test: build $(FRAMEWORK_VENV)/.installed
