@@ -175,11 +175,9 @@ def test_a_slow_webhook_does_not_delay_another_destination(client, webhook_serve
     fast = client.call("run.start", name="fast-hook", config={"experiment_monitoring": {"alerts": {"slack_webhook": f"http://127.0.0.1:{port}/fast"}}})
     client.call("monitor.log", run=slow["run_id"], step=1, metrics={"loss": math.nan})
     time.sleep(0.2)  # the slow hook's request is in flight
-    started = time.monotonic()
     client.call("monitor.log", run=fast["run_id"], step=1, metrics={"loss": math.nan})
     assert wait_until(lambda: any(path == "/fast" for path, _ in Hook.received), timeout=10)
-    assert time.monotonic() - started < 1.5
-    assert not any(path == "/slow" for path, _ in Hook.received)
+    assert not any(path == "/slow" for path, _ in Hook.received)  # the fast one came while the slow one was held
 
 
 def test_alerts_not_delivered_at_exit_are_recorded(binary, db, webhook_server):
