@@ -82,12 +82,14 @@ public struct AuditGalleryWriter: Sendable {
     static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String:
         Any]
     {
+        // A finding without a score or threshold (a file cut off or unreadable) says false, not
+        // nothing: a key left out is looked up in the context, whose threshold is "-".
         var figure: [String: Any] = [
             "path": finding.path, "name": (finding.path as NSString).lastPathComponent,
             "severity": finding.severity.rawValue, "detail": finding.detail,
-            "score": finding.score.map(\.displayValue) ?? "-",
+            "score": finding.score.map(\.displayValue) ?? false,
+            "threshold": finding.threshold.map(\.displayValue) ?? false,
         ]
-        if let threshold = finding.threshold { figure["threshold"] = threshold.displayValue }
         if let preview = previews[finding.path] {
             figure["thumbnail"] = GreyBitmap.dataURI(preview.pixels, width: 48, height: 48)
             // Drawn at the image's own proportions within 120x120.

@@ -19,6 +19,16 @@ def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_sid
     # The duplicate group holds both files, side by side.
     group = re.search(r'<div class="group">(.*?)</div>\n', html, re.S).group(1)
     assert "photo.jpg" in group and "photo_copy.jpg" in group
+    # A measured finding shows its score against its threshold; a file cut off has neither to show.
+    def caption(name, issue):
+        section = html.split(f'<h2 id="{issue}">')[1].split("<h2 ")[0]
+        return re.search(rf'<figcaption title="[^"]*/{re.escape(name)}">(.*?)</figcaption>', section, re.S).group(1)
+    blurred = result["findings"][[f["path"].endswith("photo_blurred.jpg") and f["issue"] == "blurry"
+                                  for f in result["findings"]].index(True)]
+    assert re.search(r'<span class="score">[0-9.]+</span> \(threshold [0-9.]+\) · ' + blurred["severity"],
+                     caption("photo_blurred.jpg", "blurry"))
+    cut_off = caption("receipt_cut.jpg", "truncated")
+    assert "threshold" not in cut_off and 'class="score"' not in cut_off and "<br>high<br>" in cut_off, cut_off
     orientation = result["orientation"]
     assert f"judged on {orientation['judged']} images by their text lines; uncertain on {orientation['uncertain']}" in html
     assert orientation["judged"] + orientation["uncertain"] >= 5
