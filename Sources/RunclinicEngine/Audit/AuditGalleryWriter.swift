@@ -36,7 +36,7 @@ public struct AuditGalleryWriter: Sendable {
                 auditID: summary.auditID, issue: issue, offset: 0, limit: 20 * shownPerIssue)
             var entry: [String: Any] = [
                 "issue": issue.rawValue, "count": count, "meaning": Self.meanings[issue] ?? "",
-                "threshold": page.findings.compactMap(\.threshold).first.map(\.displayValue) ?? "-",
+                "threshold": Self.thresholds(page.findings),
             ]
             if issue == .duplicate || issue == .nearDuplicate {
                 var groups: [String: [AuditFinding]] = [:]
@@ -77,6 +77,15 @@ public struct AuditGalleryWriter: Sendable {
         ]
         return try folder.write(
             try ReportTemplates.render("gallery.html", context), to: "audit_\(summary.auditID).html")
+    }
+
+    /// The bars an issue's findings were held to, the most used first: a check may decide by more
+    /// than one measure (blurry by its Laplacian or by its blur effect), each with its own bar.
+    static func thresholds(_ findings: [AuditFinding]) -> String {
+        var uses: [String: Int] = [:]
+        for threshold in findings.compactMap(\.threshold) { uses[threshold.displayValue, default: 0] += 1 }
+        let ordered = uses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+        return ordered.isEmpty ? "-" : ordered.joined(separator: " / ")
     }
 
     static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String:
