@@ -208,9 +208,10 @@ public struct ImageQualityCheck: Sendable {
         // largely light, neutral paper the bar is lower.
         let blurEffect = measures.blurEffect ?? 0
         let page = Self.onPaper(measures)
+        let blurEffectBar = thresholds.blurEffect - (page ? Self.pageBlurEffectAllowance : 0)
         let softEverywhere =
             measures.sharpness < 2 * thresholds.blurThreshold && (measures.sharpnessRatio ?? 0) < 0.2
-            && blurEffect >= thresholds.blurEffect - (page ? Self.pageBlurEffectAllowance : 0)
+            && blurEffect >= blurEffectBar
         let blurred =
             !nearUniform
             && ((measures.sharpness < thresholds.blurThreshold
@@ -265,9 +266,15 @@ public struct ImageQualityCheck: Sendable {
                     "defocused past any detail: even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
                 ))
         } else if blurred, !dark, !washedOut, !keptDetail {
+            // The score is the measure that decided: the Laplacian under its bar, or else the blur
+            // effect over its own (then the Laplacian was over blur_threshold, and showing it
+            // against that bar would say the image passed).
+            let (score, bar) =
+                measures.sharpness < thresholds.blurThreshold
+                ? (measures.sharpness, thresholds.blurThreshold) : (blurEffect, blurEffectBar)
             found.append(
                 finding(
-                    path, .blurry, .warning, measures.sharpness, thresholds.blurThreshold,
+                    path, .blurry, .warning, score, bar,
                     "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \(blurEffect.shortDescription), at 1,024 px"
                 ))
         }

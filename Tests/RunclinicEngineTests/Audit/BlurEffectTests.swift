@@ -57,6 +57,39 @@ import Testing
         #expect(ImageQualityCheck().findings(for: Self.inspect("photo.jpg")).isEmpty)
     }
 
+    @Test func aBlurryFindingScoresTheMeasureThatDecidedIt() throws {
+        var byEffect = 0
+        for name in [
+            "photo_small_defocused.jpg", "page_photographed_defocused.jpg", "photo_blurred.jpg", "page_blurred.jpg",
+            "page_photographed_lamplit_defocused.jpg",
+        ] {
+            let inspection = Self.inspect(name)
+            let measures = try #require(inspection.measures)
+            // At the default bar, and at a blur_threshold just under the image's Laplacian, where
+            // only the blur effect can still call it blurry.
+            var under = ImageQualityThresholds()
+            under.blurThreshold = measures.sharpness * 0.8
+            for thresholds in [ImageQualityThresholds(), under] {
+                let findings = ImageQualityCheck(thresholds: thresholds).findings(for: inspection)
+                guard let blurry = findings.first(where: { $0.issue == .blurry }) else { continue }
+                let (score, bar) = (try #require(blurry.score), try #require(blurry.threshold))
+                if measures.sharpness < thresholds.blurThreshold {
+                    // The Laplacian decided: under its bar.
+                    #expect(score == measures.sharpness && bar == thresholds.blurThreshold && score < bar, "\(name)")
+                } else {
+                    // The blur effect decided, over its bar (a page's is lower): the score is on the
+                    // side of the bar that flags, as every other check's is.
+                    #expect(score == measures.blurEffect && score >= bar, "\(name)")
+                    #expect(
+                        bar == thresholds.blurEffect
+                            || bar == thresholds.blurEffect - ImageQualityCheck.pageBlurEffectAllowance, "\(name)")
+                    byEffect += 1
+                }
+            }
+        }
+        #expect(byEffect >= 1)  // a case the blur effect decided was met: the test proves something
+    }
+
     @Test func aDefocusedPageIsBlurryAtALowerBlurEffectThanAPhoto() throws {
         let inspection = Self.inspect("page_photographed_defocused.jpg")
         let measures = try #require(inspection.measures)
