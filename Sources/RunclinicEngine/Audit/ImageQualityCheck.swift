@@ -52,6 +52,12 @@ public struct ImageQualityCheck: Sendable {
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
+    /// Washed out with its highlights clipped: this share of its pixels bright (over 225), or,
+    /// whatever clips, nothing darker than this level left with a fifth of it bright (see washedOut).
+    static let clippedBrightFraction = 0.3
+    static let fadedDarkest = 170.0
+    /// No detail at all: a Laplacian variance under this (an extreme defocus, a flat fill).
+    static let noDetailSharpness = 1.0
     /// Detail retention (see image_inspection.h) from which a soft picture is in focus, the
     /// spectral slope's cue (as in Vu and Chandler's S3): in the tune halves, nine crops at 100% of
     /// petals, grass, clouds and sand that the other tests called blurry kept 0.22-0.55, and the
@@ -152,7 +158,8 @@ public struct ImageQualityCheck: Sendable {
             fadingGradient
             || (measures.edgeDensity < 0.01
                 && ((measures.thumbnailRange < thresholds.minimumRange && colourSpread < 10)
-                    || (measures.sharpness < 1 && measures.thumbnailRange < 60 && colourSpread < 50)))
+                    || (measures.sharpness < Self.noDetailSharpness && measures.thumbnailRange < 60
+                        && colourSpread < 50)))
         // Dark: a low mean with half the pixels black, or nothing lighter than dark grey at all,
         // and no highlights left (see dark_highlight). An image with no detail at all (not even a
         // dark frame's sensor noise) is said to be blank rather than dark, unless it is nearly
@@ -170,11 +177,11 @@ public struct ImageQualityCheck: Sendable {
         let holdsText = Self.holdsText(measures)
         let printedPage = holdsText && (measures.textMarks ?? 0) >= Self.printedPageMarks
         let clipped =
-            measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001 && measures.brightFraction > 0.3
+            measures.brightestLevel >= 254.5 && measures.darkFraction < 0.001
+            && measures.brightFraction > Self.clippedBrightFraction
             && measures.darkestLevel >= 60 && measures.colourfulness >= 3 && !printedPage
-        let faded =
-            (measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200)
-            || (measures.darkestLevel > 170 && measures.brightFraction > 0.19)
+        let fadedByMean = measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200
+        let faded = fadedByMean || (measures.darkestLevel > Self.fadedDarkest && measures.brightFraction > 0.19)
         // Or blown out: a large part of a colour picture at pure white and no true black left
         // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
         // white paper or a sky keeps a level or two of texture. Washed out far enough, a picture
@@ -252,11 +259,18 @@ public struct ImageQualityCheck: Sendable {
                         path, .lowInformation, .warning, coarse, thresholds.minimumCoarseDetail,
                         "a faint gradient: \(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges, and even at 48x48 its edges hold \(coarse.shortDescription) of its variation"
                     ))
-            } else {
+            } else if measures.thumbnailRange < thresholds.minimumRange {
                 found.append(
                     finding(
                         path, .lowInformation, .warning, measures.thumbnailRange, thresholds.minimumRange,
                         "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges: almost uniform"
+                    ))
+            } else {
+                // Not flat, but without any detail: scored by the Laplacian that says so.
+                found.append(
+                    finding(
+                        path, .lowInformation, .warning, measures.sharpness, Self.noDetailSharpness,
+                        "\(measures.thumbnailRange.shortDescription) grey levels between its darkest and brightest parts, no edges and no detail at all (Laplacian variance \(measures.sharpness.shortDescription)): almost uniform"
                     ))
             }
         } else if defocusedPastLayout, !dark, !washedOut, let coarse = measures.coarseDetail {
@@ -286,21 +300,25 @@ public struct ImageQualityCheck: Sendable {
                 ))
         }
         if washedOut {
-            // Judged by its brightness when an earlier rule says so, else by its share of white.
-            let byBrightness = clipped || faded
+            // Said and scored by the first rule that holds: its share of bright pixels, its mean,
+            // its darkest level, or its share of white.
+            let fading = faded && !fadedPrint
             let detail =
                 clipped
                 ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
-                : byBrightness
+                : fading
                     ? "mean brightness \(measures.meanBrightness.shortDescription), nothing darker than \(Int(measures.darkestLevel)) left"
                     : "\(Int(clippedShare * 100))% of pixels blown to white, nothing darker than \(Int(measures.darkestLevel)) left"
                         + (blownOut ? "" : ": its blacks lifted")
-            found.append(
-                finding(
-                    path, .overexposed, .warning, byBrightness ? measures.meanBrightness : clippedShare,
-                    byBrightness
-                        ? thresholds.overexposedMean : (blownOut ? clippedBar : thresholds.overexposedLiftedShare),
-                    detail))
+            let (score, bar) =
+                clipped
+                ? (measures.brightFraction, Self.clippedBrightFraction)
+                : fading
+                    ? (fadedByMean
+                        ? (measures.meanBrightness, thresholds.overexposedMean)
+                        : (measures.darkestLevel, Self.fadedDarkest))
+                    : (clippedShare, blownOut ? clippedBar : thresholds.overexposedLiftedShare)
+            found.append(finding(path, .overexposed, .warning, score, bar, detail))
         }
         found += orientationFindings(path, measures)
         // A grey picture in a colour file (a scanned page is grey by nature, and so is one

@@ -63,6 +63,19 @@ def png_array(path, pixels):
     return path
 
 
+def png_rgb_array(path, pixels):
+    """An RGB PNG from a height x width x 3 numpy array of 0..255."""
+    import numpy
+
+    rows = numpy.asarray(pixels, dtype=numpy.uint8)
+    height, width, _ = rows.shape
+    raw = b"".join(b"\x00" + rows[y].tobytes() for y in range(height))
+    data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
+    pathlib.Path(path).write_bytes(data)
+    return path
+
+
 # Strokes of five hand-drawn glyphs (x0, y0, x1, y1 in a unit box, y down): alike across a set of
 # images, like handwritten digits, and with no text lines for the audit's orientation check.
 GLYPHS = [
