@@ -27,6 +27,7 @@ def test_the_gallery_shows_each_issue_with_its_images_and_duplicates_side_by_sid
                                   for f in result["findings"]].index(True)]
     assert re.search(r'<span class="score">[0-9.]+</span> \(threshold [0-9.]+\) · ' + blurred["severity"],
                      caption("photo_blurred.jpg", "blurry"))
+    assert f'<a href="{(folder / "photo_blurred.jpg").as_uri()}"><img alt="thumbnail of {folder / "photo_blurred.jpg"}"' in html
     cut_off = caption("receipt_cut.jpg", "truncated")
     assert "threshold" not in cut_off and 'class="score"' not in cut_off and "<br>high<br>" in cut_off, cut_off
     orientation = result["orientation"]
