@@ -94,8 +94,8 @@ public struct AuditGalleryWriter: Sendable {
         // A finding without a score or threshold (a file cut off or unreadable) says false, not
         // nothing: a key left out is looked up in the context, whose threshold is "-".
         var figure: [String: Any] = [
-            // The thumbnail opens the image itself, where the gallery is read beside the dataset.
             "path": finding.path, "name": (finding.path as NSString).lastPathComponent,
+            // The thumbnail opens the image itself, where the gallery is read beside the dataset.
             "link": URL(fileURLWithPath: finding.path).absoluteString,
             "severity": finding.severity.rawValue, "detail": finding.detail,
             "score": finding.score.map(\.displayValue) ?? false,

@@ -52,9 +52,9 @@ public struct ImageQualityCheck: Sendable {
     /// Mean brightness under which a blank frame is dark first: the audit benches' darkened
     /// photos with nothing left in them sit at 8-14, their dim, extremely defocused ones at 25-34.
     static let nearlyBlackMean = 20.0
-    /// Washed out with its highlights clipped: this share of its pixels bright (over 225), or,
-    /// whatever clips, nothing darker than this level left with a fifth of it bright (see washedOut).
+    /// Washed out with its highlights clipped: over this share of its pixels bright (over 225).
     static let clippedBrightFraction = 0.3
+    /// Washed out whatever clips: nothing darker than this level left, with a fifth of it bright.
     static let fadedDarkest = 170.0
     /// No detail at all: a Laplacian variance under this (an extreme defocus, a flat fill).
     static let noDetailSharpness = 1.0
