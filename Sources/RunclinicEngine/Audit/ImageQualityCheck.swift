@@ -238,11 +238,12 @@ public struct ImageQualityCheck: Sendable {
         // fade a page's ink, an exposure clips its paper to white: the washed-out pages of the
         // tune halves clipped 0.98 and more of it.
         let fadedPrint = (measures.paperShare ?? 0) >= Self.fadedPrintPaperShare && clippedShare < 0.01
+        let fading = faded && !fadedPrint
         // Blown out in colour, a picture loses its detail with its highlights: that it is washed
         // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
         // set called blurry was blown out in colour).
         let washedOut =
-            (clipped || (faded && !fadedPrint) || blownOut || lifted) && (!nearUniform || whitedOut)
+            (clipped || fading || blownOut || lifted) && (!nearUniform || whitedOut)
             && (!blurred || (blownOut && inColour))
             && !dark
         // A picture, not a page, whose detail holds up from a quarter of its scale to half of it
@@ -302,7 +303,6 @@ public struct ImageQualityCheck: Sendable {
         if washedOut {
             // Said and scored by the first rule that holds: its share of bright pixels, its mean,
             // its darkest level, or its share of white.
-            let fading = faded && !fadedPrint
             let detail =
                 clipped
                 ? "highlights clipped, nothing black, \(Int(measures.brightFraction * 100))% of pixels bright"
