@@ -51,26 +51,14 @@ def hostile(target, seed):
 
 
 def png_array(path, pixels):
-    """A greyscale PNG from a 2-D numpy array of 0..255."""
+    """A PNG from a numpy array of 0..255: height x width (grey) or height x width x 3 (RGB)."""
     import numpy
 
     rows = numpy.asarray(pixels, dtype=numpy.uint8)
-    height, width = rows.shape
+    height, width = rows.shape[:2]
+    colour_type = 2 if rows.ndim == 3 else 0
     raw = b"".join(b"\x00" + rows[y].tobytes() for y in range(height))
-    data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
-    pathlib.Path(path).write_bytes(data)
-    return path
-
-
-def png_rgb_array(path, pixels):
-    """An RGB PNG from a height x width x 3 numpy array of 0..255."""
-    import numpy
-
-    rows = numpy.asarray(pixels, dtype=numpy.uint8)
-    height, width, _ = rows.shape
-    raw = b"".join(b"\x00" + rows[y].tobytes() for y in range(height))
-    data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
             + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
     pathlib.Path(path).write_bytes(data)
     return path

@@ -5,7 +5,7 @@ import shutil
 
 import numpy
 
-from images import FIXTURES, png_rgb_array
+from images import FIXTURES, png_array
 
 # A higher score flags (a ceiling passed) or a lower one (a floor missed); blurry says by which bar.
 HIGHER_FLAGS = {"overexposed": True, "skewed": True, "odd_aspect_ratio": True, "odd_size": True, "too_large": True,
@@ -21,7 +21,7 @@ def washed_out_half_white(path):
     image[:, :, 0], image[:, :, 1], image[:, :, 2] = 170, 130, 100
     image += rng.normal(0, 12, image.shape)
     image[:, :128] = 255
-    return png_rgb_array(path, numpy.clip(image, 0, 255))
+    return png_array(path, numpy.clip(image, 0, 255))
 
 
 def smooth_colour_wash(path):
@@ -30,7 +30,7 @@ def smooth_colour_wash(path):
     ys, xs = numpy.mgrid[0:240, 0:320].astype(numpy.float64)
     across, down = xs / 319, ys / 239
     image = numpy.stack([130 + 20 * across + 30 * down, 120 + 30 * down, 150 - 20 * across + 30 * down], axis=2)
-    return png_rgb_array(path, numpy.round(image))
+    return png_array(path, numpy.round(image))
 
 
 def test_every_finding_scores_on_the_side_of_its_threshold_that_flags(client, tmp_path):
