@@ -164,6 +164,7 @@ bench/out/audit_photos/%/labels.json: .venv-audit-photos/.installed
 bench-audit-photos: release .venv-audit/.installed bench/out/audit_photos/tune/labels.json bench/out/audit_photos/heldout/labels.json
 	$(PYTHON) bench/audit_photos/evaluate.py --data bench/out/audit_photos/tune --runclinic $(CURDIR)/$(RELEASE_BIN) --peers cleanvision,fastdup
 	$(PYTHON) bench/audit_photos/evaluate.py --data bench/out/audit_photos/heldout --runclinic $(CURDIR)/$(RELEASE_BIN)
+	$(PYTHON) bench/audit_cold_cache.py --images bench/out/audit_photos/heldout/images --runclinic $(CURDIR)/$(RELEASE_BIN)
 
 # Real trainings with injected faults (bench/realruns: a NumPy network on scikit-learn's scanned
 # digits, written without reading the detectors): root cause, live advice and change points, on

@@ -31,6 +31,13 @@ final class ChunkedInspection: @unchecked Sendable {
     private var closed = false  // no chunk will be added
     private var stopped = false  // take no more images (the audit failed or is over)
     private var completed = 0
+    private var claimed = 0  // images taken by the threads, all chunks together
+    private var readAheadChunk = 0  // the next image to read ahead: its chunk
+    private var readAheadImage = 0  // and its place in that chunk
+    private var readAheadCount = 0  // images the cursor has passed
+    /// How many images ahead of the threads the files are asked for: enough to cover a read's
+    /// latency with the decoding of the images before it, little enough to stay in memory.
+    private static let readAhead = 24
     private let finished = DispatchGroup()
     private let isCancelled: @Sendable () -> Bool
 
@@ -104,7 +111,9 @@ final class ChunkedInspection: @unchecked Sendable {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
                 continue
             }
+            let upcoming = imagesToReadAhead()
             condition.unlock()
+            for path in upcoming { FileReadAhead.start(path) }
             let path = chunk.images[index]
             let entry = DatasetAuditor.inspect(
                 path, cached: chunk.cached[path], maximumPixels: maximumPixels, inspector: inspector,
@@ -128,12 +137,34 @@ final class ChunkedInspection: @unchecked Sendable {
     private func claim() -> (Chunk, Int)? {
         while claiming < added {
             if let chunk = chunks[claiming], nextImage < chunk.images.count {
-                defer { nextImage += 1 }
+                defer {
+                    nextImage += 1
+                    claimed += 1
+                }
                 return (chunk, nextImage)
             }
             claiming += 1
             nextImage = 0
         }
         return nil
+    }
+
+    /// The files to read ahead so the cursor stays `readAhead` images past the threads; an
+    /// unchanged file whose stored inspection will be reused is passed over. Called with the lock
+    /// held.
+    private func imagesToReadAhead() -> [String] {
+        var paths: [String] = []
+        while readAheadCount < claimed + Self.readAhead, readAheadChunk < added {
+            guard let chunk = chunks[readAheadChunk], readAheadImage < chunk.images.count else {
+                readAheadChunk += 1
+                readAheadImage = 0
+                continue
+            }
+            let path = chunk.images[readAheadImage]
+            if chunk.cached[path] == nil { paths.append(path) }
+            readAheadImage += 1
+            readAheadCount += 1
+        }
+        return paths
     }
 }
