@@ -26,6 +26,7 @@
 #include "colour_measures.h"
 #include "detail_measures.h"
 #include "jpeg_bgr.h"
+#include "jpeg_encode.h"
 #include "page_outline.h"
 #include "png_pixels.h"
 #include "text_lines.h"
@@ -33,10 +34,30 @@
 
 namespace {
 
-void set_error(rc_image_measures *out, int32_t status, const char *message) {
+template <typename Result> void set_error(Result *out, int32_t status, const char *message) {
     out->status = status;
     std::strncpy(out->error, message, sizeof(out->error) - 1);
     out->error[sizeof(out->error) - 1] = '\0';
+}
+
+// A file's bytes, read whole in one read of its size (a stream iterator copies it byte by byte)
+// into a buffer not zeroed first.
+struct FileBytes {
+    std::unique_ptr<unsigned char[]> bytes;
+    size_t read = 0;
+    bool whole = false;  // every byte of the file was read
+};
+
+FileBytes read_file(const char *path) {
+    FileBytes file_bytes;
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
+    const size_t size = size_t(std::max<std::streamoff>(0, file.tellg()));
+    file_bytes.bytes.reset(new unsigned char[std::max<size_t>(1, size)]);
+    file.seekg(0);
+    file.read(reinterpret_cast<char *>(file_bytes.bytes.get()), std::streamsize(size));
+    file_bytes.read = size_t(std::max<std::streamsize>(0, file.gcount()));
+    file_bytes.whole = file.good() && file_bytes.read == size;
+    return file_bytes;
 }
 
 // 64-bit difference hash: is each cell of a 9x8 grid brighter than its right neighbour?
@@ -321,16 +342,11 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         return out->status;
     }
     try {
-        // The whole file in one read of its size (a stream iterator copies it byte by byte), into
-        // a buffer not zeroed first; its hash is taken here, so the audit need not read it again.
-        std::ifstream file(path, std::ios::binary | std::ios::ate);
-        const size_t size = size_t(std::max<std::streamoff>(0, file.tellg()));
-        std::unique_ptr<unsigned char[]> bytes(new unsigned char[std::max<size_t>(1, size)]);
-        file.seekg(0);
-        file.read(reinterpret_cast<char *>(bytes.get()), std::streamsize(size));
-        const size_t read = size_t(std::max<std::streamsize>(0, file.gcount()));
-        const bool whole = file.good() && read == size;
-        file.close();
+        // The whole file; its hash is taken here, so the audit need not read it again.
+        FileBytes file = read_file(path);
+        std::unique_ptr<unsigned char[]> &bytes = file.bytes;
+        const size_t read = file.read;
+        const bool whole = file.whole;
         const unsigned char *data = bytes.get();
         if (whole) {
             out->content_hash = content_hash(data, read);
@@ -378,6 +394,103 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             return out->status;
         }
         measure_image(image, ChannelOrder::bgr, analysis_side, out);
+        out->status = 0;
+    } catch (const cv::Exception &error) {
+        set_error(out, 1, error.what());
+    } catch (const std::exception &error) {
+        set_error(out, 2, error.what());
+    } catch (...) {
+        set_error(out, 2, "unknown C++ exception");
+    }
+    return out->status;
+}
+
+namespace {
+
+// A decoded picture as 8-bit BGR, for a thumbnail: grey spread over three channels, alpha left
+// out, deeper samples scaled down.
+cv::Mat bgr8(const cv::Mat &image, ChannelOrder order) {
+    cv::Mat eight = image;
+    if (image.depth() == CV_16U) image.convertTo(eight, CV_8U, 1.0 / 257);
+    else if (image.depth() == CV_32F || image.depth() == CV_64F) image.convertTo(eight, CV_8U, 255);
+    else if (image.depth() != CV_8U) image.convertTo(eight, CV_8U);
+    cv::Mat bgr;
+    if (eight.channels() < 3) {
+        cv::Mat grey;
+        cv::extractChannel(eight, grey, 0);
+        cv::cvtColor(grey, bgr, cv::COLOR_GRAY2BGR);
+    } else {
+        // The first three channels, blue first.
+        bgr.create(eight.size(), CV_8UC3);
+        const int from_to[] = {channel_of(0, order), 0, 1, 1, channel_of(2, order), 2};
+        cv::mixChannels(&eight, 1, &bgr, 1, from_to, 3);
+    }
+    return bgr;
+}
+
+}  // namespace
+
+extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *jpeg_out, int32_t capacity,
+                                      rc_thumbnail *out) {
+    if (out == nullptr) return 2;
+    std::memset(out, 0, sizeof(*out));
+    if (path == nullptr || jpeg_out == nullptr || capacity <= 0 || side < 16 || side > 512) {
+        set_error(out, 2, path == nullptr || jpeg_out == nullptr ? "no path or buffer" : "side must be 16 to 512");
+        return out->status;
+    }
+    try {
+        FileBytes file = read_file(path);
+        const unsigned char *data = file.bytes.get();
+        const bool jpeg = file.read >= 2 && data[0] == 0xFF && data[1] == 0xD8;
+        const bool png = file.read >= 2 && data[0] == 0x89 && data[1] == 'P';
+        cv::Mat bgr;
+        unsigned char *pixels = nullptr;
+        struct Release { unsigned char *&pixels; ~Release() { std::free(pixels); } } release{pixels};
+        int width = 0, height = 0, components = 0;
+        size_t row_bytes = 0;
+        if (jpeg) {
+            // Decoded by libjpeg at the smallest eighth still at least `side` on its longer side.
+            jpeg_dimensions(data, file.read, &width, &height);
+            pixels = jpeg_bgr(data, file.read, rc_jpeg_reduction(width, height, (side * 4 + 2) / 3), &width,
+                              &height, &components);
+            if (pixels != nullptr) bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr);
+        } else if (png) {
+            pixels = decode_png(data, file.read, size_t(1) << 30, &width, &height, &components, &row_bytes);
+            if (pixels != nullptr) {
+                bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes), ChannelOrder::rgb);
+            }
+        }
+        if (bgr.empty()) {
+            file.bytes.reset();
+            std::string missing;
+            const imread_function imread = load_imread(&missing);
+            if (imread == nullptr) {
+                set_error(out, 3, missing.c_str());
+                return out->status;
+            }
+            const cv::Mat image = imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+            if (image.empty()) {
+                set_error(out, 1, "the decoder could not read this file");
+                return out->status;
+            }
+            bgr = bgr8(image, ChannelOrder::bgr);
+        }
+        const double scale = double(side) / double(std::max(bgr.cols, bgr.rows));
+        cv::Mat shown = bgr;
+        if (scale < 1) {
+            const cv::Size size(std::max(1, int(std::lround(bgr.cols * scale))),
+                                std::max(1, int(std::lround(bgr.rows * scale))));
+            cv::resize(bgr, shown, size, 0, 0, cv::INTER_AREA);
+        }
+        const size_t written =
+            jpeg_encode_bgr(shown.data, shown.cols, shown.rows, shown.step, 80, jpeg_out, size_t(capacity));
+        if (written == 0) {
+            set_error(out, 2, "the thumbnail could not be encoded");
+            return out->status;
+        }
+        out->width = shown.cols;
+        out->height = shown.rows;
+        out->size = int32_t(written);
         out->status = 0;
     } catch (const cv::Exception &error) {
         set_error(out, 1, error.what());

@@ -27,7 +27,8 @@ struct AuditCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Also write a self-contained HTML gallery of the findings into this folder.", valueName: "dir"))
+            "Also write a self-contained HTML gallery of the findings (colour thumbnails with score, threshold and path; duplicate groups side by side) into this folder.",
+            valueName: "dir"))
     var report: String?
 
     @Option(
@@ -119,9 +120,9 @@ struct AuditCommand: ParsableCommand {
             )
         }
         if let report {
-            print(
-                "gallery: \(try AuditGalleryWriter(directory: report).write(store: runStore, summary: summary, roots: paths))"
-            )
+            var gallery = AuditGalleryWriter(directory: report, inspector: auditor.inspector)
+            gallery.maximumPixels = thresholds.maximumPixels
+            print("gallery: \(try gallery.write(store: runStore, summary: summary, roots: paths))")
         }
     }
 }

@@ -30,6 +30,10 @@ struct InspectWorkerCommand: ParsableCommand {
         // ...and hang, as a decoder stuck on a hostile file does, on a path containing this text.
         let hangOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_HANG_ON"].flatMap { $0.isEmpty ? nil : $0 }
         while let request = readLine(strippingNewline: true) {
+            if request.hasPrefix("thumbnail ") {
+                Self.answerThumbnail(request)
+                continue
+            }
             guard let space = request.firstIndex(of: " "), let maximumPixels = Int(request[..<space]) else {
                 throw ValidationError("expected \"<maximum pixels> <path>\", got \(request)")
             }
@@ -40,6 +44,16 @@ struct InspectWorkerCommand: ParsableCommand {
             line.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(Data(line))
         }
+    }
+
+    /// "thumbnail <side> <maximum pixels> <path>": the JPEG in base64, or an empty line.
+    static func answerThumbnail(_ request: String) {
+        let parts = request.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        var jpeg: [UInt8]? = nil
+        if parts.count == 4, let side = Int(parts[1]), let maximumPixels = Int(parts[2]) {
+            jpeg = ImageThumbnail.jpeg(path: String(parts[3]), side: side, maximumPixels: maximumPixels)
+        }
+        FileHandle.standardOutput.write(Data(((jpeg.map { Data($0).base64EncodedString() } ?? "") + "\n").utf8))
     }
 
     /// A worker never outlives the server that started it: stuck in a decoder it cannot see its

@@ -154,12 +154,30 @@ static inline int32_t rc_jpeg_reduction(int32_t width, int32_t height, int32_t a
     return reduction;
 }
 
+/// A small colour picture of an image, for people to look at (the audit's gallery): the file
+/// decoded as the audit decodes it (pixels as stored, a file cut short with its missing part
+/// grey), scaled to at most `side` pixels on its longer side, as a JPEG in the caller's buffer.
+typedef struct {
+    /// As rc_image_measures' status (0: made; 1: undecodable; 2: internal; 3: library missing).
+    int32_t status;
+    char error[256];
+    int32_t width;
+    int32_t height;
+    /// Bytes of the caller's buffer the JPEG takes.
+    int32_t size;
+} rc_thumbnail;
+
+/// Makes the thumbnail of the image at `path` (`side`: 16 to 512) into `jpeg`, of `capacity`
+/// bytes (64 KB holds any at quality 80 up to 512 px). Never throws. Returns `status`.
+int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *jpeg, int32_t capacity, rc_thumbnail *out);
+
 /// The OpenCV version this library was built against, e.g. "4.6.0".
 const char *rc_opencv_version(void);
 
 /// The entry points' types, for the engine, which loads the library with dlopen and never links it.
 typedef int32_t (*rc_measure_image_function)(const char *, int32_t, int32_t, rc_image_measures *);
 typedef const char *(*rc_opencv_version_function)(void);
+typedef int32_t (*rc_image_thumbnail_function)(const char *, int32_t, uint8_t *, int32_t, rc_thumbnail *);
 
 #ifdef __cplusplus
 }

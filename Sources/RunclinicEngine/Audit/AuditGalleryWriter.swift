@@ -2,15 +2,22 @@ import Foundation
 
 /// Writes an audit as a self-contained HTML gallery (`audit_<id>.html`): the count of each issue
 /// with its threshold, then each issue's images as thumbnails with score, threshold, severity and
-/// path (worst first), duplicate and near-duplicate groups side by side. Thumbnails are the
-/// stored 48x48 ones, as data URIs: nothing is fetched, no image is decoded again.
+/// path (worst first), duplicate and near-duplicate groups side by side. Thumbnails are data
+/// URIs, so the page fetches nothing: colour JPEGs of the shown images, decoded again by the
+/// `inspector`, or the stored 48x48 grey ones without one (or where a file changed and no longer
+/// decodes).
 public struct AuditGalleryWriter: Sendable {
     public let directory: String
     /// Images shown per issue (and groups per duplicate issue); the rest are counted.
     public var shownPerIssue = 120
+    /// Decodes the shown images again for colour thumbnails; nil: the stored grey ones.
+    public var inspector: (any ImageInspector)?
+    /// Files claiming more pixels are not decoded for a thumbnail either (see ImageThumbnail).
+    public var maximumPixels = ImageQualityThresholds().maximumPixels
 
-    public init(directory: String) {
+    public init(directory: String, inspector: (any ImageInspector)? = nil) {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        self.inspector = inspector
     }
 
     /// What each issue means, for people reading the gallery.
@@ -43,16 +50,17 @@ public struct AuditGalleryWriter: Sendable {
                 for finding in page.findings { groups[finding.group ?? finding.path, default: []].append(finding) }
                 let shown = groups.keys.sorted().prefix(shownPerIssue)
                 let previews = try store.imagePreviews(paths: shown.flatMap { [$0] + groups[$0]!.map(\.path) })
+                let pictures = colourThumbnails(Array(previews.keys))
                 entry["grouped"] = true
                 entry["groups"] = shown.map { key in
                     // The group is named by its first image, which carries no finding itself.
-                    var members = groups[key]!.map { Self.figure($0, previews) }
+                    var members = groups[key]!.map { Self.figure($0, previews, pictures) }
                     if !groups[key]!.contains(where: { $0.path == key }) {
                         members.insert(
                             Self.figure(
                                 AuditFinding(
                                     path: key, issue: issue, severity: .info, score: nil, threshold: nil,
-                                    detail: "the first of its group"), previews), at: 0)
+                                    detail: "the first of its group"), previews, pictures), at: 0)
                     }
                     return ["members": members]
                 }
@@ -62,7 +70,8 @@ public struct AuditGalleryWriter: Sendable {
                 let ordered = page.findings.sorted { ($0.severity, $1.path) > ($1.severity, $0.path) }.prefix(
                     shownPerIssue)
                 let previews = try store.imagePreviews(paths: ordered.map(\.path))
-                entry["findings"] = ordered.map { Self.figure($0, previews) }
+                let pictures = colourThumbnails(Array(previews.keys))
+                entry["findings"] = ordered.map { Self.figure($0, previews, pictures) }
                 entry["more"] = count > ordered.count ? "\(count - ordered.count)" : nil
             }
             issues.append(entry)
@@ -88,9 +97,24 @@ public struct AuditGalleryWriter: Sendable {
         return ordered.isEmpty ? "-" : ordered.joined(separator: " / ")
     }
 
-    static func figure(_ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)]) -> [String:
-        Any]
-    {
+    /// Colour JPEG thumbnails of `paths` as data URIs, made on every core; a path left out has none.
+    func colourThumbnails(_ paths: [String]) -> [String: String] {
+        guard let inspector else { return [:] }
+        let maximumPixels = maximumPixels
+        let jpegs = paths.concurrentMap { path in
+            inspector.thumbnail(path: path, side: ImageThumbnail.gallerySide, maximumPixels: maximumPixels)
+        }
+        var pictures: [String: String] = [:]
+        for (path, jpeg) in zip(paths, jpegs) {
+            if let jpeg { pictures[path] = "data:image/jpeg;base64," + Data(jpeg).base64EncodedString() }
+        }
+        return pictures
+    }
+
+    static func figure(
+        _ finding: AuditFinding, _ previews: [String: (pixels: [UInt8], aspect: Double)],
+        _ pictures: [String: String] = [:]
+    ) -> [String: Any] {
         // A finding without a score or threshold (a file cut off or unreadable) says false, not
         // nothing: a key left out is looked up in the issue's context, whose threshold is "-".
         var figure: [String: Any] = [
@@ -102,7 +126,8 @@ public struct AuditGalleryWriter: Sendable {
             "threshold": finding.threshold.map(\.displayValue) ?? false,
         ]
         if let preview = previews[finding.path] {
-            figure["thumbnail"] = GreyBitmap.dataURI(preview.pixels, width: 48, height: 48)
+            figure["thumbnail"] =
+                pictures[finding.path] ?? GreyBitmap.dataURI(preview.pixels, width: 48, height: 48)
             // Drawn at the image's own proportions within 120x120.
             let aspect = min(12, max(1.0 / 12, preview.aspect))
             figure["size"] =

@@ -9,6 +9,9 @@ public protocol ImageInspector: Sendable {
     func inspect(path: String, maximumPixels: Int, isCancelled: @escaping @Sendable () -> Bool) -> ImageInspection
     /// How many threads should call `inspect` at once.
     var concurrency: Int { get }
+    /// A colour JPEG of the image for people to look at (see ImageThumbnail.jpeg); safe to call
+    /// from several threads at once.
+    func thumbnail(path: String, side: Int, maximumPixels: Int) -> [UInt8]?
 }
 
 extension ImageInspector {
@@ -29,4 +32,8 @@ public struct InProcessImageInspector: ImageInspector {
     }
 
     public var concurrency: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    public func thumbnail(path: String, side: Int, maximumPixels: Int) -> [UInt8]? {
+        ImageThumbnail.jpeg(path: path, side: side, maximumPixels: maximumPixels)
+    }
 }

@@ -94,6 +94,7 @@ public final class ImageMeasurer: Sendable {
     public let libraryPath: String
     public let openCVVersion: String
     private let measureFunction: rc_measure_image_function
+    private let thumbnailFunction: rc_image_thumbnail_function
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case libraryMissing(String)
@@ -124,7 +125,8 @@ public final class ImageMeasurer: Sendable {
         for candidate in candidatePaths() {
             tried.append(candidate)
             guard let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) else { continue }
-            guard let measure = dlsym(handle, "rc_measure_image"), let version = dlsym(handle, "rc_opencv_version")
+            guard let measure = dlsym(handle, "rc_measure_image"), let version = dlsym(handle, "rc_opencv_version"),
+                let thumbnail = dlsym(handle, "rc_image_thumbnail")
             else {
                 return .failure(.libraryMissing("\(candidate) lacks the rc_ entry points"))
             }
@@ -132,7 +134,8 @@ public final class ImageMeasurer: Sendable {
             return .success(
                 ImageMeasurer(
                     libraryPath: candidate, openCVVersion: versionFunction().map { String(cString: $0) } ?? "?",
-                    measureFunction: unsafeBitCast(measure, to: rc_measure_image_function.self)))
+                    measureFunction: unsafeBitCast(measure, to: rc_measure_image_function.self),
+                    thumbnailFunction: unsafeBitCast(thumbnail, to: rc_image_thumbnail_function.self)))
         }
         let reason = dlerror().map { String(cString: $0) } ?? "not found"
         return .failure(.libraryMissing("tried \(tried.joined(separator: ", ")): \(reason)"))
@@ -154,10 +157,34 @@ public final class ImageMeasurer: Sendable {
         return paths
     }
 
-    private init(libraryPath: String, openCVVersion: String, measureFunction: @escaping rc_measure_image_function) {
+    private init(
+        libraryPath: String, openCVVersion: String, measureFunction: @escaping rc_measure_image_function,
+        thumbnailFunction: @escaping rc_image_thumbnail_function
+    ) {
         self.libraryPath = libraryPath
         self.openCVVersion = openCVVersion
         self.measureFunction = measureFunction
+        self.thumbnailFunction = thumbnailFunction
+    }
+
+    /// A colour picture of the image for people to look at, at most `side` pixels (16-512) on its
+    /// longer side, as a JPEG: decoded as the audit decodes it, pixels as stored.
+    public func thumbnail(path: String, side: Int) throws(Failure) -> [UInt8] {
+        var result = rc_thumbnail()
+        var jpeg = [UInt8](repeating: 0, count: 1 << 16)
+        let capacity = Int32(jpeg.count)
+        let status = jpeg.withUnsafeMutableBufferPointer { buffer in
+            thumbnailFunction(path, Int32(clamping: side), buffer.baseAddress, capacity, &result)
+        }
+        let error = withUnsafeBytes(of: &result.error) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        switch status {
+        case 0: return Array(jpeg.prefix(Int(result.size)))
+        case 1: throw .undecodable(error)
+        case 3: throw .libraryMissing(error)
+        default: throw .internalError(error)
+        }
     }
 
     /// Decodes and measures one image; measures are taken at most `analysisSide` pixels wide.

@@ -13,7 +13,8 @@ import Foundation
 /// each time. Idle workers end when this process does (their stdin reaches end-of-file).
 ///
 /// Protocol: one "<maximum pixels> <path>" per line on the worker's stdin, one JSON-encoded
-/// `ImageInspection` per line on its stdout.
+/// `ImageInspection` per line on its stdout; or "thumbnail <side> <maximum pixels> <path>", answered
+/// by the JPEG in base64 (an empty line when none could be made).
 public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
     private let command: [String]
     private let lock = NSLock()
@@ -86,6 +87,25 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         return ImageInspection.inspect(path: path, maximumPixels: maximumPixels)
     }
 
+    /// The thumbnail is made in a worker too: it decodes the file again, and a decoder that dies
+    /// or hangs on it must not take the server with it. nil when none could be made.
+    public func thumbnail(path: String, side: Int, maximumPixels: Int) -> [UInt8]? {
+        guard !path.contains("\n") else { return nil }
+        guard let worker = checkOut() else { return nil }
+        switch worker.ask(
+            "thumbnail \(side) \(maximumPixels) \(path)\n", deadline: decodeDeadline, isCancelled: { false })
+        {
+        case .answered(let line):
+            checkIn(worker)
+            return Data(base64Encoded: Data(line)).flatMap { $0.isEmpty ? nil : [UInt8]($0) }
+        case .overdue, .cancelled:
+            worker.kill()
+        case .died:
+            worker.stop()
+        }
+        return nil
+    }
+
     /// A file no worker could measure, and why.
     static func unreadable(_ path: String, _ detail: String) -> ImageInspection {
         var inspection = ImageInspection(path: path)
@@ -143,21 +163,37 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
         }
 
         func inspect(_ path: String, maximumPixels: Int, deadline: Double, isCancelled: () -> Bool) -> Outcome {
-            let line = Array("\(maximumPixels) \(path)\n".utf8)
+            switch ask("\(maximumPixels) \(path)\n", deadline: deadline, isCancelled: isCancelled) {
+            case .answered(let answer):
+                guard let inspection = try? ImageInspection(jsonBytes: answer) else {
+                    return .died("it answered something unreadable")
+                }
+                served += 1
+                return .inspected(inspection)
+            case .died(let how): return .died(how)
+            case .overdue: return .overdue
+            case .cancelled: return .cancelled
+            }
+        }
+
+        enum Answer {
+            case answered([UInt8])
+            case died(String)
+            case overdue
+            case cancelled
+        }
+
+        /// Sends one request line and waits for the answer's line.
+        func ask(_ request: String, deadline: Double, isCancelled: () -> Bool) -> Answer {
+            let line = Array(request.utf8)
             let written = line.withUnsafeBytes { raw in writeAll(input.fileHandleForWriting.fileDescriptor, raw) }
             guard written else { return .died(exitDescription()) }
-            let answer: [UInt8]
             switch readLine(until: WallClock.now() + deadline, isCancelled: isCancelled) {
-            case .line(let line): answer = line
+            case .line(let line): return .answered(line)
             case .closed: return .died(exitDescription())
             case .overdue: return .overdue
             case .cancelled: return .cancelled
             }
-            guard let inspection = try? ImageInspection(jsonBytes: answer) else {
-                return .died("it answered something unreadable")
-            }
-            served += 1
-            return .inspected(inspection)
         }
 
         func stop() {

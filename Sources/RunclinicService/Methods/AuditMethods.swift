@@ -42,7 +42,9 @@ extension RunclinicService {
                 var counts = JSONObject()
                 for (issue, count, _) in summary.counts { counts[issue.rawValue] = .int(Int64(count)) }
                 let report = try (try params.optionalString("report_dir")).map { directory in
-                    try AuditGalleryWriter(directory: directory).write(store: store, summary: summary, roots: paths)
+                    var gallery = AuditGalleryWriter(directory: directory, inspector: inspector)
+                    gallery.maximumPixels = thresholds.maximumPixels
+                    return try gallery.write(store: store, summary: summary, roots: paths)
                 }
                 // The first page of findings; audit.findings pages through the rest.
                 let page = try store.auditFindings(auditID: summary.auditID, issue: nil, offset: 0, limit: limit)

@@ -51,12 +51,13 @@ def hostile(target, seed):
 
 
 def png_array(path, pixels):
-    """A PNG from a numpy array of 0..255: height x width (grey) or height x width x 3 (RGB)."""
+    """A PNG from a numpy array of 0..255: height x width (grey) or height x width x 3 (RGB) or x 4
+    (RGBA)."""
     import numpy
 
     rows = numpy.asarray(pixels, dtype=numpy.uint8)
     height, width = rows.shape[:2]
-    colour_type = 2 if rows.ndim == 3 else 0
+    colour_type = 0 if rows.ndim == 2 else {3: 2, 4: 6}[rows.shape[2]]
     raw = b"".join(b"\x00" + rows[y].tobytes() for y in range(height))
     data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
             + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))

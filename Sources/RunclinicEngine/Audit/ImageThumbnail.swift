@@ -1,0 +1,26 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Colour thumbnails for people to look at (the audit's gallery): the stored 48x48 grey ones
+/// show neither a washed-out picture's colour nor a grayscale one's lack of it.
+public enum ImageThumbnail {
+    /// Longer side of a gallery thumbnail: drawn at 120 CSS pixels, sharp on a screen of 1.33 device
+    /// pixels each, about 6 KB as a JPEG.
+    public static let gallerySide = 160
+
+    /// A JPEG of the image at `path`, at most `side` pixels on its longer side; nil for what is
+    /// not decoded for an audit either: a file that is not a regular file, has no header, or
+    /// claims more than `maximumPixels` pixels (a decompression bomb), and a file the decoder
+    /// cannot read.
+    public static func jpeg(path: String, side: Int = gallerySide, maximumPixels: Int) -> [UInt8]? {
+        var status = stat()
+        guard stat(path, &status) == 0, ImageFileWalk.specialKind(status.st_mode) == nil,
+            let header = try? ImageHeader.read(path: path), header.byteCount > 0
+        else { return nil }
+        if let pixels = header.pixelCount, pixels > maximumPixels { return nil }
+        return try? ImageMeasurer.shared().thumbnail(path: path, side: side)
+    }
+}
