@@ -49,7 +49,9 @@ struct AnalyzeCommand: ParsableCommand {
         let analyzer = RunAnalyzer(store: runStore, inspector: InspectionWorkerPool.selfExecuting())
         let analysis = try analyzer.analyze(run: reference, dataDirectory: dataDir)
         let reports =
-            try outputDir.map { try AnalysisReportWriter(directory: $0).write(analysis, formats: formats) } ?? [:]
+            try outputDir.map {
+                try AnalysisReportWriter(directory: $0, analyzer: analyzer).write(analysis, formats: formats)
+            } ?? [:]
         if json {
             print(JSONWriter.string(analysis.summaryJSON, pretty: true))
             return

@@ -11,9 +11,25 @@ public struct AnalysisReportWriter: Sendable {
     }
 
     public let directory: String
+    /// Decodes the worst images again for colour thumbnails in the HTML report; nil: the stored
+    /// grey ones.
+    public var inspector: (any ImageInspector)?
+    /// Files claiming more pixels are not decoded for a thumbnail (see ImageThumbnail).
+    public var maximumPixels: Int
 
-    public init(directory: String) {
+    public init(
+        directory: String, inspector: (any ImageInspector)? = nil,
+        maximumPixels: Int = ImageQualityThresholds().maximumPixels
+    ) {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        self.inspector = inspector
+        self.maximumPixels = maximumPixels
+    }
+
+    /// Writes the reports of `analyzer`'s analysis, with colour thumbnails by its inspector.
+    public init(directory: String, analyzer: RunAnalyzer) {
+        self.init(
+            directory: directory, inspector: analyzer.inspector, maximumPixels: analyzer.auditThresholds.maximumPixels)
     }
 
     /// The paths written, by format.
@@ -51,9 +67,12 @@ public struct AnalysisReportWriter: Sendable {
             case .html:
                 let content = ReportContent(analysis: analysis)
                 let charts = content.curves().map { ["id": $0.id, "name": $0.name, "svg": $0.svg] as [String: Any] }
+                let shown = analysis.worstImages.filter { $0.thumbnail != nil }.map(\.file)
+                let pictures =
+                    inspector.map { ImageThumbnail.dataURIs(shown, inspector: $0, maximumPixels: maximumPixels) } ?? [:]
                 let context = content.context(
                     charts: charts, heatMap: content.heatMap(), defectChart: content.defectChart().map { ["svg": $0] },
-                    thumbnails: true, escape: { $0 })
+                    thumbnails: true, pictures: pictures, escape: { $0 })
                 written[.html] = try folder.write(
                     try ReportTemplates.render("report.html", context), to: "\(stem)_report.html")
             case .json:

@@ -33,6 +33,6 @@ public struct AutomaticReports: Sendable {
     /// Analyses the run and writes every report format; the paths written, by format.
     public func write(run: RunReference, analyzer: RunAnalyzer) throws -> [AnalysisReportWriter.Format: String] {
         let analysis = try analyzer.analyze(run: run, dataDirectory: dataDirectory)
-        return try AnalysisReportWriter(directory: outputDirectory).write(analysis)
+        return try AnalysisReportWriter(directory: outputDirectory, analyzer: analyzer).write(analysis)
     }
 }

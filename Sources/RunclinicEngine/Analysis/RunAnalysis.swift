@@ -47,6 +47,8 @@ public struct RunAnalysis: Sendable {
     /// An audited image with a finding, with its stored 48x48 grey thumbnail (for the report).
     public struct FlaggedImage: Sendable {
         public let path: String
+        /// Where the image was found on disk (the path as logged, resolved under the data folder).
+        public let file: String
         public let issues: [ImageIssue]
         public let thumbnail: [UInt8]?
     }

@@ -133,7 +133,8 @@ public struct RunAnalyzer: Sendable {
         let located = worst.map { Self.locate($0, in: dataDirectory) }
         let thumbnails = try store.imageThumbnails(paths: located)
         let flagged = zip(worst, located).map { sample, path in
-            RunAnalysis.FlaggedImage(path: sample, issues: verdicts[sample] ?? [], thumbnail: thumbnails[path])
+            RunAnalysis.FlaggedImage(
+                path: sample, file: path, issues: verdicts[sample] ?? [], thumbnail: thumbnails[path])
         }
         let storedCheckpoints = try store.checkpoints(run: .id(record.id))
         var checkpoints = storedCheckpoints.checkpoints

@@ -97,18 +97,9 @@ public struct AuditGalleryWriter: Sendable {
         return ordered.isEmpty ? "-" : ordered.joined(separator: " / ")
     }
 
-    /// Colour JPEG thumbnails of `paths` as data URIs, made on every core; a path left out has none.
+    /// Colour thumbnails of `paths` (see ImageThumbnail.dataURIs); none without an inspector.
     func colourThumbnails(_ paths: [String]) -> [String: String] {
-        guard let inspector else { return [:] }
-        let maximumPixels = maximumPixels
-        let jpegs = paths.concurrentMap { path in
-            inspector.thumbnail(path: path, side: ImageThumbnail.gallerySide, maximumPixels: maximumPixels)
-        }
-        var pictures: [String: String] = [:]
-        for (path, jpeg) in zip(paths, jpegs) {
-            if let jpeg { pictures[path] = "data:image/jpeg;base64," + Data(jpeg).base64EncodedString() }
-        }
-        return pictures
+        inspector.map { ImageThumbnail.dataURIs(paths, inspector: $0, maximumPixels: maximumPixels) } ?? [:]
     }
 
     static func figure(

@@ -23,4 +23,19 @@ public enum ImageThumbnail {
         if let pixels = header.pixelCount, pixels > maximumPixels { return nil }
         return try? ImageMeasurer.shared().thumbnail(path: path, side: side)
     }
+
+    /// Colour thumbnails of `paths` as JPEG data URIs, made by `inspector` on every core; a path
+    /// left out has none.
+    public static func dataURIs(_ paths: [String], inspector: any ImageInspector, maximumPixels: Int) -> [String:
+        String]
+    {
+        let jpegs = paths.concurrentMap { path in
+            inspector.thumbnail(path: path, side: gallerySide, maximumPixels: maximumPixels)
+        }
+        var pictures: [String: String] = [:]
+        for (path, jpeg) in zip(paths, jpegs) {
+            if let jpeg { pictures[path] = "data:image/jpeg;base64," + Data(jpeg).base64EncodedString() }
+        }
+        return pictures
+    }
 }

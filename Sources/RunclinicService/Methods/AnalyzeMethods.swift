@@ -25,8 +25,9 @@ extension RunclinicService {
                     isCancelled: { context.cancellation.isCancelled })
                 var reports = JSONObject()
                 if let outputDirectory {
-                    for (format, path) in try AnalysisReportWriter(directory: outputDirectory).write(
-                        analysis, formats: formats)
+                    for (format, path) in try AnalysisReportWriter(directory: outputDirectory, analyzer: analyzer)
+                        .write(
+                            analysis, formats: formats)
                     {
                         reports[format.rawValue] = .string(path)
                     }

@@ -94,6 +94,10 @@ def test_the_handbooks_drop_is_traced_to_rotated_images_in_batches_12_to_15(clie
     assert reply["reports"] == {"md": str(out / "handbook_report.md"), "html": str(out / "handbook_report.html"),
                                 "json": str(out / "handbook_summary.json")}
     check_in_a_browser(out / "handbook_report.html")
+    # The worst images, the turned receipts, are shown in colour as they are on disk.
+    shown = re.findall(r'<img alt="thumbnail of ([^"]+)" src="([^"]+)"', (out / "handbook_report.html").read_text())
+    assert shown and all(src.startswith("data:image/jpeg;base64,") for _, src in shown)
+    assert {path for path, _ in shown} <= {p for b in batches[12:] for p in b}
     # The images were audited on the fly, and the audit is stored: a second analysis reuses it.
     again = client.call("analyze.run", run=run, data_dir=str(data))
     assert again["root_causes"][0]["hypotheses"][0]["defect"] == "rotated" and again["reports"] == {}

@@ -38,8 +38,11 @@ struct ReportContent {
     func defectChart() -> String? { ReportCharts.defects(analysis.dataInsights.defects) }
 
     /// The template context; `charts` holds each chart's file name (markdown) or SVG (HTML).
+    /// `pictures`: colour thumbnails as data URIs by image file (see ImageThumbnail), shown in place of
+    /// the stored grey ones.
     func context(
-        charts: [[String: Any]], heatMap: Any?, defectChart: Any?, thumbnails: Bool, escape: (String) -> String
+        charts: [[String: Any]], heatMap: Any?, defectChart: Any?, thumbnails: Bool,
+        pictures: [String: String] = [:], escape: (String) -> String
     ) -> [String: Any] {
         let number = { (value: Double?) -> String in value.map(IncidentFinder.display) ?? "" }
         let insights = analysis.dataInsights
@@ -97,7 +100,7 @@ struct ReportContent {
                     "path": escape(image.path), "issues": image.issues.map(\.rawValue).joined(separator: ", "),
                 ]
                 if thumbnails, let pixels = image.thumbnail {
-                    entry["thumbnail"] = GreyBitmap.dataURI(pixels, width: 48, height: 48)
+                    entry["thumbnail"] = pictures[image.file] ?? GreyBitmap.dataURI(pixels, width: 48, height: 48)
                 }
                 return entry
             },
