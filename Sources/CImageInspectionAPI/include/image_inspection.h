@@ -168,7 +168,8 @@ typedef struct {
 } rc_thumbnail;
 
 /// Makes the thumbnail of the image at `path` (`side`: 16 to 512) into `jpeg`, of `capacity`
-/// bytes (64 KB holds any at quality 80 up to 512 px). Never throws. Returns `status`.
+/// bytes (3 bytes a pixel of the thumbnail and 64 KB more hold any, noise included, at the
+/// quality 80 it is encoded at). Never throws. Returns `status`.
 int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *jpeg, int32_t capacity, rc_thumbnail *out);
 
 /// The OpenCV version this library was built against, e.g. "4.6.0".

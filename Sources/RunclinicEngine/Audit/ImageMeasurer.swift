@@ -171,10 +171,12 @@ public final class ImageMeasurer: Sendable {
     /// longer side, as a JPEG: decoded as the audit decodes it, pixels as stored.
     public func thumbnail(path: String, side: Int) throws(Failure) -> [UInt8] {
         var result = rc_thumbnail()
-        var jpeg = [UInt8](repeating: 0, count: 1 << 16)
+        let side = min(512, max(16, side))
+        // Room for any picture, noise included (see rc_image_thumbnail).
+        var jpeg = [UInt8](repeating: 0, count: side * side * 3 + (1 << 16))
         let capacity = Int32(jpeg.count)
         let status = jpeg.withUnsafeMutableBufferPointer { buffer in
-            thumbnailFunction(path, Int32(clamping: side), buffer.baseAddress, capacity, &result)
+            thumbnailFunction(path, Int32(side), buffer.baseAddress, capacity, &result)
         }
         let error = withUnsafeBytes(of: &result.error) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)

@@ -68,4 +68,17 @@ import Testing
         try #require(mkfifo(fifo, 0o600) == 0)
         #expect(ImageThumbnail.jpeg(path: fifo, maximumPixels: 1 << 30) == nil)
     }
+
+    @Test func noiseAtTheLargestSideStillFits() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Grey noise, the hardest picture to compress, as a binary PGM (OpenCV decodes it).
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<(600 * 600)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let file = folder.appendingPathComponent("noise.pgm")
+        try (Data("P5\n600 600\n255\n".utf8) + Data(noise)).write(to: file)
+        let jpeg = try #require(ImageThumbnail.jpeg(path: file.path, side: 512, maximumPixels: 1 << 30))
+        #expect(jpeg.count > 1 << 16)
+        #expect(try Self.size(of: jpeg, in: folder) == (512, 512))
+    }
 }
