@@ -29,8 +29,13 @@ struct InspectWorkerCommand: ParsableCommand {
         let crashOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_CRASH_ON"].flatMap { $0.isEmpty ? nil : $0 }
         // ...and hang, as a decoder stuck on a hostile file does, on a path containing this text.
         let hangOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_HANG_ON"].flatMap { $0.isEmpty ? nil : $0 }
+        // ...and hang making a thumbnail (for the gallery) of such a path.
+        let hangThumbnailOn = ProcessInfo.processInfo.environment["RUNCLINIC_TEST_HANG_THUMBNAIL_ON"].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         while let request = readLine(strippingNewline: true) {
             if request.hasPrefix("thumbnail ") {
+                if let hangThumbnailOn, request.contains(hangThumbnailOn) { while true { sleep(60) } }
                 Self.answerThumbnail(request)
                 continue
             }

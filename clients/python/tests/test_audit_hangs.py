@@ -170,3 +170,19 @@ def test_a_missing_image_library_is_one_clear_error_never_findings(binary, tmp_p
         insights = result["summary"]["data_insights"]
         assert "image library cannot be loaded" in insights["audit_unavailable"]
         assert insights["defects"] == {} and insights["audited_images"] == 0
+
+
+def test_a_thumbnail_the_decoder_hangs_on_is_given_up_at_the_deadline(binary, db, tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "photo_blurred.jpg", folder / "a_blurred.jpg")
+    shutil.copy(FIXTURES / "photo_soft_clouds_defocused.jpg", folder / "b_blurred_hang.jpg")
+    with spawn(binary, db, RUNCLINIC_TEST_HANG_THUMBNAIL_ON="hang", RUNCLINIC_DECODE_DEADLINE="1") as client:
+        started = time.monotonic()
+        result = client.call("audit.run", path=str(folder), report_dir=str(tmp_path / "gallery"))
+        assert time.monotonic() - started < 10
+        page = open(result["report"]).read()
+        # The stuck one keeps its stored grey thumbnail; the other is shown in colour.
+        assert f'<img alt="thumbnail of {folder / "b_blurred_hang.jpg"}" src="data:image/bmp;base64,' in page
+        assert f'<img alt="thumbnail of {folder / "a_blurred.jpg"}" src="data:image/jpeg;base64,' in page
+        assert client.call("audit.filter", paths=[str(folder / "a_blurred.jpg")])["rejected"]
