@@ -40,6 +40,21 @@ template <typename Result> void set_error(Result *out, int32_t status, const cha
     out->error[sizeof(out->error) - 1] = '\0';
 }
 
+// Runs an entry point's `body`, every C++ exception turned into a status and its message in
+// `out`: nothing may escape through the C API. Returns the status.
+template <typename Result, typename Body> int32_t guarded(Result *out, Body body) {
+    try {
+        body();
+    } catch (const cv::Exception &error) {
+        set_error(out, 1, error.what());
+    } catch (const std::exception &error) {
+        set_error(out, 2, error.what());
+    } catch (...) {
+        set_error(out, 2, "unknown C++ exception");
+    }
+    return out->status;
+}
+
 // A file's bytes, read whole in one read of its size (a stream iterator copies it byte by byte)
 // into a buffer not zeroed first.
 struct FileBytes {
@@ -341,7 +356,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         set_error(out, 2, "no path");
         return out->status;
     }
-    try {
+    return guarded(out, [&] {
         // The whole file; its hash is taken here, so the audit need not read it again.
         FileBytes file = read_file(path);
         std::unique_ptr<unsigned char[]> &bytes = file.bytes;
@@ -370,7 +385,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
                                            : cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes);
                 measure_image(image, jpeg ? ChannelOrder::bgr : ChannelOrder::rgb, analysis_side, out);
                 out->status = 0;
-                return out->status;
+                return;
             }
         }
         // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
@@ -382,7 +397,7 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         const imread_function imread = load_imread(&missing);
         if (imread == nullptr) {
             set_error(out, 3, missing.c_str());
-            return out->status;
+            return;
         }
         int flags = cv::IMREAD_UNCHANGED;
         if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
@@ -391,18 +406,11 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         cv::Mat image = imread(path, flags);
         if (image.empty()) {
             set_error(out, 1, "the decoder could not read this file");
-            return out->status;
+            return;
         }
         measure_image(image, ChannelOrder::bgr, analysis_side, out);
         out->status = 0;
-    } catch (const cv::Exception &error) {
-        set_error(out, 1, error.what());
-    } catch (const std::exception &error) {
-        set_error(out, 2, error.what());
-    } catch (...) {
-        set_error(out, 2, "unknown C++ exception");
-    }
-    return out->status;
+    });
 }
 
 namespace {
@@ -438,7 +446,7 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
         set_error(out, 2, path == nullptr || jpeg_out == nullptr ? "no path or buffer" : "side must be 16 to 512");
         return out->status;
     }
-    try {
+    return guarded(out, [&] {
         FileBytes file = read_file(path);
         const unsigned char *data = file.bytes.get();
         const bool jpeg = file.read >= 2 && data[0] == 0xFF && data[1] == 0xD8;
@@ -466,12 +474,12 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
             const imread_function imread = load_imread(&missing);
             if (imread == nullptr) {
                 set_error(out, 3, missing.c_str());
-                return out->status;
+                return;
             }
             const cv::Mat image = imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
             if (image.empty()) {
                 set_error(out, 1, "the decoder could not read this file");
-                return out->status;
+                return;
             }
             bgr = bgr8(image, ChannelOrder::bgr);
         }
@@ -486,20 +494,13 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
             jpeg_encode_bgr(shown.data, shown.cols, shown.rows, shown.step, 80, jpeg_out, size_t(capacity));
         if (written == 0) {
             set_error(out, 2, "the thumbnail could not be encoded");
-            return out->status;
+            return;
         }
         out->width = shown.cols;
         out->height = shown.rows;
         out->size = int32_t(written);
         out->status = 0;
-    } catch (const cv::Exception &error) {
-        set_error(out, 1, error.what());
-    } catch (const std::exception &error) {
-        set_error(out, 2, error.what());
-    } catch (...) {
-        set_error(out, 2, "unknown C++ exception");
-    }
-    return out->status;
+    });
 }
 
 extern "C" const char *rc_opencv_version(void) {
