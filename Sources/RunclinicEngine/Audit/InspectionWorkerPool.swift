@@ -90,6 +90,8 @@ public final class InspectionWorkerPool: ImageInspector, @unchecked Sendable {
     /// The thumbnail is made in a worker too: it decodes the file again, and a decoder that dies
     /// or hangs on it must not take the server with it. nil when none could be made.
     public func thumbnail(path: String, side: Int, maximumPixels: Int) -> [UInt8]? {
+        // A path with a newline cannot cross the line protocol: no thumbnail (the gallery shows the
+        // stored grey one) rather than a decode in the server.
         guard !path.contains("\n") else { return nil }
         guard let worker = checkOut() else { return nil }
         switch worker.ask(
