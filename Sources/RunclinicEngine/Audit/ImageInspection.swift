@@ -34,28 +34,11 @@ public struct ImageInspection: Sendable {
         -> ImageInspection
     {
         var inspection = ImageInspection(path: path)
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            inspection.unreadable = Unreadable(score: nil, detail: "no such file")
-            return inspection
-        }
-        // Opening a FIFO or a device can block for good: such files are never opened.
-        if let kind = ImageFileWalk.specialKind(status.st_mode) {
-            inspection.unreadable = Unreadable(
-                score: nil,
-                detail: (status.st_mode & S_IFMT) == S_IFDIR
-                    ? "a folder, not an image file" : "not a regular file (a \(kind)): not opened")
-            return inspection
-        }
         let header: ImageHeader
-        do {
-            header = try ImageHeader.read(path: path)
-        } catch {
-            inspection.unreadable = Unreadable(score: nil, detail: "cannot be read: \(error.localizedDescription)")
-            return inspection
-        }
-        guard header.byteCount > 0 else {
-            inspection.unreadable = Unreadable(score: 0, detail: "the file is empty")
+        switch Self.header(of: path) {
+        case .success(let read): header = read
+        case .failure(let unreadable):
+            inspection.unreadable = unreadable
             return inspection
         }
         inspection.header = header
@@ -70,4 +53,29 @@ public struct ImageInspection: Sendable {
         }
         return inspection
     }
+
+    /// The header of a file that may be opened and decoded, or why it may not: it must exist, be a
+    /// regular file (opening a FIFO or a device can block for good: such files are never opened),
+    /// be readable and not empty. The one gate for an inspection and a thumbnail alike.
+    static func header(of path: String) -> Result<ImageHeader, Unreadable> {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return .failure(Unreadable(score: nil, detail: "no such file")) }
+        if let kind = ImageFileWalk.specialKind(status.st_mode) {
+            return .failure(
+                Unreadable(
+                    score: nil,
+                    detail: (status.st_mode & S_IFMT) == S_IFDIR
+                        ? "a folder, not an image file" : "not a regular file (a \(kind)): not opened"))
+        }
+        let header: ImageHeader
+        do {
+            header = try ImageHeader.read(path: path)
+        } catch {
+            return .failure(Unreadable(score: nil, detail: "cannot be read: \(error.localizedDescription)"))
+        }
+        guard header.byteCount > 0 else { return .failure(Unreadable(score: 0, detail: "the file is empty")) }
+        return .success(header)
+    }
 }
+
+extension ImageInspection.Unreadable: Error {}

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Colour thumbnails for people to look at (the audit's gallery): the stored 48x48 grey ones
 /// show neither a washed-out picture's colour nor a grayscale one's lack of it.
 public enum ImageThumbnail {
@@ -16,10 +12,7 @@ public enum ImageThumbnail {
     /// claims more than `maximumPixels` pixels (a decompression bomb), and a file the decoder
     /// cannot read.
     public static func jpeg(path: String, side: Int = gallerySide, maximumPixels: Int) -> [UInt8]? {
-        var status = stat()
-        guard stat(path, &status) == 0, ImageFileWalk.specialKind(status.st_mode) == nil,
-            let header = try? ImageHeader.read(path: path), header.byteCount > 0
-        else { return nil }
+        guard case .success(let header) = ImageInspection.header(of: path) else { return nil }
         if let pixels = header.pixelCount, pixels > maximumPixels { return nil }
         return try? ImageMeasurer.shared().thumbnail(path: path, side: side)
     }
