@@ -101,6 +101,17 @@ public final class ImageMeasurer: Sendable {
         case undecodable(String)
         case internalError(String)
 
+        /// What a failing entry point's status (1 undecodable, 3 library missing, else internal) and
+        /// its C message say.
+        init<Message>(status: Int32, error: inout Message) {
+            let detail = withUnsafeBytes(of: &error) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            switch status {
+            case 1: self = .undecodable(detail)
+            case 3: self = .libraryMissing(detail)
+            default: self = .internalError(detail)
+            }
+        }
+
         public var description: String {
             switch self {
             case .libraryMissing(let detail): return "the image library cannot be loaded: \(detail)"
@@ -178,14 +189,9 @@ public final class ImageMeasurer: Sendable {
         let status = jpeg.withUnsafeMutableBufferPointer { buffer in
             thumbnailFunction(path, Int32(side), buffer.baseAddress, capacity, &result)
         }
-        let error = withUnsafeBytes(of: &result.error) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
         switch status {
         case 0: return Array(jpeg.prefix(Int(result.size)))
-        case 1: throw .undecodable(error)
-        case 3: throw .libraryMissing(error)
-        default: throw .internalError(error)
+        default: throw Failure(status: status, error: &result.error)
         }
     }
 
@@ -212,9 +218,6 @@ public final class ImageMeasurer: Sendable {
         }
         var result = rc_image_measures()
         let status = measureFunction(path, Int32(analysisSide), reduction, &result)
-        let error = withUnsafeBytes(of: &result.error) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
         switch status {
         case 0:
             let measures = ImageMeasures(
@@ -251,9 +254,7 @@ public final class ImageMeasurer: Sendable {
                     : nil,
                 keypoints: ImageKeypoints(result.keypoints).encoded)
             return (measures, result.content_hashed == 1 ? result.content_hash : nil)
-        case 1: throw .undecodable(error)
-        case 3: throw .libraryMissing(error)
-        default: throw .internalError(error)
+        default: throw Failure(status: status, error: &result.error)
         }
     }
 }
