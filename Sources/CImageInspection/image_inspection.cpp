@@ -341,6 +341,20 @@ imread_function load_imread(std::string *missing) {
     return function;
 }
 
+// The file decoded by OpenCV's codecs; empty, with the status and message set in `out`, when the
+// codecs cannot be loaded (3) or cannot read the file (1).
+template <typename Result> cv::Mat opencv_decode(const char *path, int flags, Result *out) {
+    std::string missing;
+    const imread_function imread = load_imread(&missing);
+    if (imread == nullptr) {
+        set_error(out, 3, missing.c_str());
+        return cv::Mat();
+    }
+    cv::Mat image = imread(path, flags);
+    if (image.empty()) set_error(out, 1, "the decoder could not read this file");
+    return image;
+}
+
 }  // namespace
 
 extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int32_t reduction, rc_image_measures *out) {
@@ -393,21 +407,12 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
         // decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header
         // check's to report: pixels are measured as stored.
         bytes.reset();
-        std::string missing;
-        const imread_function imread = load_imread(&missing);
-        if (imread == nullptr) {
-            set_error(out, 3, missing.c_str());
-            return;
-        }
         int flags = cv::IMREAD_UNCHANGED;
         if (reduction == 2) flags = cv::IMREAD_REDUCED_GRAYSCALE_2 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 4) flags = cv::IMREAD_REDUCED_GRAYSCALE_4 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
         if (reduction == 8) flags = cv::IMREAD_REDUCED_GRAYSCALE_8 | cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION;
-        cv::Mat image = imread(path, flags);
-        if (image.empty()) {
-            set_error(out, 1, "the decoder could not read this file");
-            return;
-        }
+        const cv::Mat image = opencv_decode(path, flags, out);
+        if (image.empty()) return;
         measure_image(image, ChannelOrder::bgr, analysis_side, out);
         out->status = 0;
     });
@@ -470,17 +475,8 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
         }
         if (bgr.empty()) {
             file.bytes.reset();
-            std::string missing;
-            const imread_function imread = load_imread(&missing);
-            if (imread == nullptr) {
-                set_error(out, 3, missing.c_str());
-                return;
-            }
-            const cv::Mat image = imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-            if (image.empty()) {
-                set_error(out, 1, "the decoder could not read this file");
-                return;
-            }
+            const cv::Mat image = opencv_decode(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION, out);
+            if (image.empty()) return;
             bgr = bgr8(image, ChannelOrder::bgr);
         }
         const double scale = double(side) / double(std::max(bgr.cols, bgr.rows));
