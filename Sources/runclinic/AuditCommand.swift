@@ -13,7 +13,7 @@ struct AuditCommand: ParsableCommand {
         abstract:
             "Audit the images under a folder: unreadable, truncated, too small or large, blurry, dark, washed out, duplicates...",
         discussion:
-            "Exits 0 whatever it finds; non-zero only when it could not run. Results are stored: a re-audit reads only changed files."
+            "Exits 0 whatever it finds, unless --fail-on names a severity a finding reaches (then 2); 1 when it could not run. Results are stored: a re-audit reads only changed files."
     )
 
     @OptionGroup var store: StoreOptions
@@ -41,6 +41,12 @@ struct AuditCommand: ParsableCommand {
 
     @Flag(help: "Do not walk sub-folders.")
     var noRecursive = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Exit with status 2 when a finding is this severe or more (info, warning, high or critical): a gate for a data pipeline or CI, after the summary, the JSON lines and the gallery are written.",
+            valueName: "severity"))
+    var failOn: AnomalySeverity?
 
     func validate() throws {
         let known = Set(ImageIssue.allCases.map(\.rawValue))
@@ -123,6 +129,21 @@ struct AuditCommand: ParsableCommand {
             var gallery = AuditGalleryWriter(directory: report, inspector: auditor.inspector)
             gallery.maximumPixels = thresholds.maximumPixels
             print("gallery: \(try gallery.write(store: runStore, summary: summary, roots: paths))")
+        }
+        if let failOn {
+            var reaching: [String: Int] = [:]
+            try runStore.forEachAuditFinding(auditID: summary.auditID) { finding in
+                if finding.severity >= failOn { reaching[finding.issue.rawValue, default: 0] += 1 }
+            }
+            if !reaching.isEmpty {
+                let total = reaching.values.reduce(0, +)
+                let counts = reaching.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                FileHandle.standardError.write(
+                    Data(
+                        "runclinic: \(total) finding\(total == 1 ? "" : "s") at \(failOn.rawValue) or above (--fail-on): \(counts.joined(separator: ", "))\n"
+                            .utf8))
+                throw ExitCode(2)
+            }
         }
     }
 }

@@ -130,6 +130,17 @@ def test_audit_command_writes_a_summary_and_json_lines(binary, db, tmp_path):
     assert "4 unchanged" in again.stdout and "blurry" not in again.stdout
     bad = run(binary, "audit", "--db", str(db), str(tmp_path), "--checks", "fuzzy")
     assert bad.returncode != 0 and "unknown issue 'fuzzy'" in bad.stderr
+    # A gate for a pipeline: status 2 once a finding is that severe, after everything is written.
+    gated = run(binary, "audit", "--db", str(db), str(tmp_path), "--fail-on", "high", "--jsonl", str(lines))
+    assert gated.returncode == 2, gated.stderr
+    assert "1 finding at high or above (--fail-on): 1 truncated" in gated.stderr and "truncated" in gated.stdout
+    assert len(lines.read_text().splitlines()) == len(findings)
+    gated = run(binary, "audit", "--db", str(db), str(tmp_path), "--fail-on", "warning")
+    assert gated.returncode == 2 and "1 blurry" in gated.stderr and "1 truncated" in gated.stderr
+    (tmp_path / "broken.jpg").unlink()
+    assert run(binary, "audit", "--db", str(db), str(tmp_path), "--fail-on", "high").returncode == 0
+    bad = run(binary, "audit", "--db", str(db), str(tmp_path), "--fail-on", "fatal")
+    assert bad.returncode == 64 and "'info', 'warning', 'high' or 'critical'" in bad.stderr
 
 
 def test_a_server_that_cannot_start_is_reported_with_its_own_words(binary, tmp_path):

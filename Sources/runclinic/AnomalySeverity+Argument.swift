@@ -1,0 +1,5 @@
+import ArgumentParser
+import RunclinicEngine
+
+/// `--fail-on warning|high|critical`: argument parsing checks it and names the choices.
+extension AnomalySeverity: ExpressibleByArgument {}
