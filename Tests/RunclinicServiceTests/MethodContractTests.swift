@@ -8,7 +8,7 @@ import Testing
 
 /// The OpenRPC document is each method's one declaration: the server's positional order, the
 /// params it refuses and those it requires come from it. These call the handlers in process.
-@Suite struct MethodContractTests {
+@Suite final class MethodContractTests {
     let directory: URL
     let service: RunclinicService
     let registry: MethodRegistry
@@ -20,6 +20,8 @@ import Testing
         service = RunclinicService(store: try RunStore(location: directory.appendingPathComponent("runs.db").path))
         registry = service.registry
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func call(_ method: String, _ params: JSONValue?) throws -> JSONValue {
         try registry.call(

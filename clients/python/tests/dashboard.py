@@ -43,6 +43,7 @@ class Dashboard:
             self.process.kill()
             self.process.wait()
         self.log_file.close()
+        self.log_path.unlink(missing_ok=True)
 
     def __enter__(self):
         return self
