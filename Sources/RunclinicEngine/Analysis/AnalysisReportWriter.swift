@@ -1,8 +1,9 @@
 import Foundation
 import RunclinicJSON
 
-/// Writes an analysis's reports into a folder: `<run>_report.md` with its charts as SVG files in
-/// `<run>_charts/`, `<run>_report.html` (self-contained: charts inline, thumbnails as data URIs)
+/// Writes an analysis's reports into a folder: `<run>_report.md` with its charts as SVG files and
+/// its worst images as JPEG thumbnails in `<run>_charts/`, `<run>_report.html` (self-contained:
+/// charts inline, thumbnails as data URIs)
 /// and `<run>_summary.json` (the handbook's experiment summary). Markdown and HTML come from
 /// Mustache templates compiled into the binary.
 public struct AnalysisReportWriter: Sendable {
@@ -11,8 +12,8 @@ public struct AnalysisReportWriter: Sendable {
     }
 
     public let directory: String
-    /// Decodes the worst images again for colour thumbnails in the HTML report; nil: the stored
-    /// grey ones.
+    /// Decodes the worst images again for colour thumbnails; nil: the stored grey ones in the HTML
+    /// report, and none in the markdown one.
     public var inspector: (any ImageInspector)?
     /// Files claiming more pixels are not decoded for a thumbnail (see ImageThumbnail).
     public var maximumPixels: Int
@@ -38,6 +39,11 @@ public struct AnalysisReportWriter: Sendable {
         try folder.create()
         var written: [Format: String] = [:]
         let stem = Self.fileStem(analysis.run.name)
+        // Decoded once for both reports.
+        let shown = analysis.worstImages.filter { $0.thumbnail != nil }.map(\.file)
+        let pictures =
+            formats.contains(.md) || formats.contains(.html)
+            ? inspector.map { ImageThumbnail.jpegs(shown, inspector: $0, maximumPixels: maximumPixels) } ?? [:] : [:]
         for format in formats {
             switch format {
             case .md:
@@ -59,20 +65,25 @@ public struct AnalysisReportWriter: Sendable {
                     try folder.write(svg, to: "\(charts)/defects.svg")
                     defectChart = ["file": "\(charts)/defects.svg"]
                 }
+                // The worst images beside the charts, numbered in the order they are listed.
+                var pictureFiles: [String: String] = [:]
+                for (index, file) in shown.enumerated() {
+                    guard let jpeg = pictures[file] else { continue }
+                    let name = "\(charts)/image_\(index + 1).jpg"
+                    try folder.write(Data(jpeg), to: name)
+                    pictureFiles[file] = name
+                }
                 let context = content.context(
                     charts: chartFiles, heatMap: nil, defectChart: defectChart, thumbnails: false,
-                    escape: ReportContent.markdown)
+                    pictures: pictureFiles, escape: ReportContent.markdown)
                 written[.md] = try folder.write(
                     try ReportTemplates.render("report.md", context), to: "\(stem)_report.md")
             case .html:
                 let content = ReportContent(analysis: analysis)
                 let charts = content.curves().map { ["id": $0.id, "name": $0.name, "svg": $0.svg] as [String: Any] }
-                let shown = analysis.worstImages.filter { $0.thumbnail != nil }.map(\.file)
-                let pictures =
-                    inspector.map { ImageThumbnail.dataURIs(shown, inspector: $0, maximumPixels: maximumPixels) } ?? [:]
                 let context = content.context(
                     charts: charts, heatMap: content.heatMap(), defectChart: content.defectChart().map { ["svg": $0] },
-                    thumbnails: true, pictures: pictures, escape: { $0 })
+                    thumbnails: true, pictures: pictures.mapValues(ImageThumbnail.dataURI), escape: { $0 })
                 written[.html] = try folder.write(
                     try ReportTemplates.render("report.html", context), to: "\(stem)_report.html")
             case .json:

@@ -17,18 +17,29 @@ public enum ImageThumbnail {
         return try? ImageMeasurer.shared().thumbnail(path: path, side: side)
     }
 
-    /// Colour thumbnails of `paths` as JPEG data URIs, made by `inspector` on every core; a path
-    /// left out has none.
-    public static func dataURIs(_ paths: [String], inspector: any ImageInspector, maximumPixels: Int) -> [String:
-        String]
+    /// Colour thumbnails of `paths` as JPEGs, made by `inspector` on every core; a path left out
+    /// has none.
+    public static func jpegs(_ paths: [String], inspector: any ImageInspector, maximumPixels: Int) -> [String: [UInt8]]
     {
         let jpegs = paths.concurrentMap { path in
             inspector.thumbnail(path: path, side: gallerySide, maximumPixels: maximumPixels)
         }
-        var pictures: [String: String] = [:]
+        var pictures: [String: [UInt8]] = [:]
         for (path, jpeg) in zip(paths, jpegs) {
-            if let jpeg { pictures[path] = "data:image/jpeg;base64," + Data(jpeg).base64EncodedString() }
+            if let jpeg { pictures[path] = jpeg }
         }
         return pictures
+    }
+
+    /// The same, as data URIs, for a page that fetches nothing.
+    public static func dataURIs(_ paths: [String], inspector: any ImageInspector, maximumPixels: Int) -> [String:
+        String]
+    {
+        jpegs(paths, inspector: inspector, maximumPixels: maximumPixels).mapValues(dataURI)
+    }
+
+    /// A JPEG as a data URI.
+    public static func dataURI(_ jpeg: [UInt8]) -> String {
+        "data:image/jpeg;base64," + Data(jpeg).base64EncodedString()
     }
 }

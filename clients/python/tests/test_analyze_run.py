@@ -98,6 +98,11 @@ def test_the_handbooks_drop_is_traced_to_rotated_images_in_batches_12_to_15(clie
     shown = re.findall(r'<img alt="thumbnail of ([^"]+)" src="([^"]+)"', (out / "handbook_report.html").read_text())
     assert shown and all(src.startswith("data:image/jpeg;base64,") for _, src in shown)
     assert {path for path, _ in shown} <= {p for b in batches[12:] for p in b}
+    # ...and in the markdown, as JPEG files beside its charts, the same images in the same order.
+    pictures = re.findall(r"!\[thumbnail\]\((handbook_charts/image_\d+\.jpg)\) `([^`]+)`", markdown)
+    assert [path for _, path in pictures] == [path for path, _ in shown]
+    for file, _ in pictures:
+        assert (out / file).read_bytes()[:3] == b"\xff\xd8\xff"
     # The images were audited on the fly, and the audit is stored: a second analysis reuses it.
     again = client.call("analyze.run", run=run, data_dir=str(data))
     assert again["root_causes"][0]["hypotheses"][0]["defect"] == "rotated" and again["reports"] == {}

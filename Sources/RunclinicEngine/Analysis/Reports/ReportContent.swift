@@ -38,8 +38,8 @@ struct ReportContent {
     func defectChart() -> String? { ReportCharts.defects(analysis.dataInsights.defects) }
 
     /// The template context; `charts` holds each chart's file name (markdown) or SVG (HTML).
-    /// `pictures`: colour thumbnails as data URIs by image file (see ImageThumbnail), shown in place of
-    /// the stored grey ones.
+    /// `pictures`: colour thumbnails by image file (see ImageThumbnail), as data URIs (HTML) or
+    /// files beside the report (markdown); `thumbnails`: the stored grey ones for the images left.
     func context(
         charts: [[String: Any]], heatMap: Any?, defectChart: Any?, thumbnails: Bool,
         pictures: [String: String] = [:], escape: (String) -> String
@@ -99,8 +99,10 @@ struct ReportContent {
                 var entry: [String: Any] = [
                     "path": escape(image.path), "issues": image.issues.map(\.rawValue).joined(separator: ", "),
                 ]
-                if thumbnails, let pixels = image.thumbnail {
-                    entry["thumbnail"] = pictures[image.file] ?? GreyBitmap.dataURI(pixels, width: 48, height: 48)
+                if let picture = pictures[image.file] {
+                    entry["thumbnail"] = picture
+                } else if thumbnails, let pixels = image.thumbnail {
+                    entry["thumbnail"] = GreyBitmap.dataURI(pixels, width: 48, height: 48)
                 }
                 return entry
             },

@@ -20,9 +20,15 @@ struct ReportFolder {
     /// Writes `text` to the file `name` in the folder; returns its path.
     @discardableResult
     func write(_ text: String, to name: String) throws -> String {
+        try write(Data(text.utf8), to: name)
+    }
+
+    /// Writes `bytes` to the file `name` in the folder; returns its path.
+    @discardableResult
+    func write(_ bytes: Data, to name: String) throws -> String {
         let target = (path as NSString).appendingPathComponent(name)
         do {
-            try text.write(toFile: target, atomically: true, encoding: .utf8)
+            try bytes.write(to: URL(fileURLWithPath: target), options: .atomic)
         } catch {
             throw EngineError.invalidArgument(
                 field: field, reason: "cannot write \(target): \(error.localizedDescription)")
