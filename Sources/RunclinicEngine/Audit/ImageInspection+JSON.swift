@@ -99,6 +99,7 @@ extension ImageMeasures {
         }
         if let textMarks { members.append(("textMarks", JSONValue(textMarks))) }
         if let pageLines { members.append(("pageLines", pageLines.json)) }
+        add("pageInkShare", pageInkShare)
         add("sharpnessRatio", sharpnessRatio)
         add("colourSpread", colourSpread)
         add("blurEffect", blurEffect)
@@ -123,6 +124,7 @@ extension ImageMeasures {
             differenceHash: try fields.unsigned("differenceHash"), thumbnail: try fields.bytes("thumbnail"),
             thumbnailRange: try fields.double("thumbnailRange"), textMarks: try fields.optionalInt("textMarks"),
             pageLines: try fields.optionalObject("pageLines").map(PageLines.init(fields:)),
+            pageInkShare: try fields.optionalDouble("pageInkShare"),
             sharpnessRatio: try fields.optionalDouble("sharpnessRatio"),
             colourSpread: try fields.optionalDouble("colourSpread"),
             blurEffect: try fields.optionalDouble("blurEffect"),
