@@ -222,6 +222,7 @@ cv::Mat to_analysis_scale(const cv::Mat &image, int32_t analysis_side) {
 RC_HOT void measure_grey(const cv::Mat &scaled, int32_t analysis_side, rc_image_measures *out) {
     std::vector<uint8_t> content;
     measure_sharpness(scaled, out, &content);
+    measure_detail_directions(scaled, content, out);
     // The blur effect says what the Laplacian cannot where it finds little detail; where it finds
     // plenty (20x the default blur_threshold: in-focus pages sit at 900 and up), it is not taken.
     if (out->sharpness < 400) measure_blur_effect(scaled, content, out); else out->blur_effect = -1;

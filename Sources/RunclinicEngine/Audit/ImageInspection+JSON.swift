@@ -104,6 +104,8 @@ extension ImageMeasures {
         add("colourSpread", colourSpread)
         add("blurEffect", blurEffect)
         add("detailRetention", detailRetention)
+        add("detailAnisotropy", detailAnisotropy)
+        add("anisotropicShare", anisotropicShare)
         add("paperShare", paperShare)
         add("coarseDetail", coarseDetail)
         add("clippedFraction", clippedFraction)
@@ -129,6 +131,8 @@ extension ImageMeasures {
             colourSpread: try fields.optionalDouble("colourSpread"),
             blurEffect: try fields.optionalDouble("blurEffect"),
             detailRetention: try fields.optionalDouble("detailRetention"),
+            detailAnisotropy: try fields.optionalDouble("detailAnisotropy"),
+            anisotropicShare: try fields.optionalDouble("anisotropicShare"),
             paperShare: try fields.optionalDouble("paperShare"),
             coarseDetail: try fields.optionalDouble("coarseDetail"),
             clippedFraction: try fields.optionalDouble("clippedFraction"),

@@ -14,7 +14,7 @@ public struct ImageInspection: Sendable {
 
     /// What the measures mean changes with the code: a stored inspection of another version is
     /// measured again rather than judged by rules it was not made for.
-    public static let currentVersion = 29
+    public static let currentVersion = 30
     public var version = ImageInspection.currentVersion
     public let path: String
     public var header: ImageHeader?

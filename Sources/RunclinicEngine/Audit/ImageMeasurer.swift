@@ -50,6 +50,12 @@ public struct ImageMeasures: Sendable {
     /// pixels does not; nil when not measured (`sharpness` 100 and up: plenty of detail) and in
     /// earlier inspections.
     public var detailRetention: Double? = nil
+    /// Detail along the direction that holds the least over the direction that holds the most,
+    /// and the share of regions with content whose own least direction is that one (see
+    /// image_inspection.h): both tell a camera shaken along one path; nil when no region has
+    /// content, and in inspections made before they were measured.
+    public var detailAnisotropy: Double? = nil
+    public var anisotropicShare: Double? = nil
     /// Share of the image that is light, neutral paper (see image_inspection.h); nil in
     /// inspections made before it was measured.
     public let paperShare: Double?
@@ -248,6 +254,8 @@ public final class ImageMeasurer: Sendable {
                 colourSpread: result.colour_spread,
                 blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil,
                 detailRetention: result.detail_retention >= 0 ? result.detail_retention : nil,
+                detailAnisotropy: result.detail_anisotropy >= 0 ? result.detail_anisotropy : nil,
+                anisotropicShare: result.anisotropic_share >= 0 ? result.anisotropic_share : nil,
                 paperShare: result.paper_share,
                 coarseDetail: result.coarse_detail, clippedFraction: result.clipped_fraction,
                 highlightLevel: result.highlight_level,

@@ -18,6 +18,14 @@ public struct ImageQualityCheck: Sendable {
     /// How much lower the blur-effect bar is for a page (in focus at 0.25 at most; under a
     /// defocus disc at 0.41 and up).
     static let pageBlurEffectAllowance = 0.15
+    /// Share of a page's regions with content whose poorest direction is the page's (see
+    /// `shaken_anisotropy`) from which it is shaken: a shake smears every region along one path,
+    /// where a boxed figure or a rule leaves a few regions lying one way and the print around them
+    /// every way.
+    static let shakenShare = 0.4
+    /// Share of pixels white (over grey 225) from which an image without colour is paper for the
+    /// shake test (see shaken).
+    static let colourlessPaperWhite = 0.5
     /// Share of ink (see page_ink_share) over which marks are a texture, not print: the text
     /// lines' own bound.
     static let textureInkShare = 0.35
@@ -295,6 +303,14 @@ public struct ImageQualityCheck: Sendable {
                     path, .blurry, .warning, score, bar,
                     "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \(blurEffect.shortDescription), at 1,024 px"
                 ))
+        } else if Self.shaken(measures, bar: thresholds.shakenAnisotropy), !nearUniform, !dark, !washedOut,
+            let anisotropy = measures.detailAnisotropy, let share = measures.anisotropicShare
+        {
+            found.append(
+                finding(
+                    path, .blurry, .warning, anisotropy, thresholds.shakenAnisotropy,
+                    "shaken: its print kept \(anisotropy.shortDescription) of its detail along one direction, in \(Int(share * 100))% of its regions, at 1,024 px"
+                ))
         }
         if dark {
             found.append(
@@ -361,6 +377,20 @@ public struct ImageQualityCheck: Sendable {
         if let ink = measures.pageInkShare, ink > Self.textureInkShare { return false }
         guard let lines = measures.pageLines, lines.marks >= TextOrientation.minimumMarks else { return true }
         return lines.agreement >= Self.scatteredMarksAgreement
+    }
+
+    /// A page shaken while it was photographed: on paper, with print counted or set in lines, and
+    /// the detail along one direction gone from most of it (see `shaken_anisotropy`). Asked of
+    /// pages only: a picture's own grain (reeds, planks, blinds) may lie one way in focus. Without
+    /// colour every light pixel is neutral, so there the paper must be white: half the image over
+    /// grey 225 (shaken grey scans of the tune halves: 0.73-0.95; the tune halves' photos made
+    /// grey, whose twigs and grain count as print, 0.06 at most among those that lie one way).
+    static func shaken(_ measures: ImageMeasures, bar: Double) -> Bool {
+        guard let anisotropy = measures.detailAnisotropy, let share = measures.anisotropicShare else { return false }
+        let paper =
+            onPaper(measures) && (measures.colourfulness >= 3 || measures.brightFraction >= Self.colourlessPaperWhite)
+        return paper && (measures.textMarks != nil || measures.pageLines != nil) && anisotropy < bar
+            && share >= Self.shakenShare
     }
 
     /// Light, neutral paper covers enough of the image for it to be judged as a page (see
