@@ -307,7 +307,6 @@ RC_HOT void measure_page_lines(const cv::Mat &grey, rc_image_measures *out) {
     // 0.2-35% (flat or dark ones hold none, textured ones far more), and the labelling that
     // follows is most of this function's cost.
     const double ink_share = double(inked) / std::max(1, grey.rows * grey.cols);
-    out->page_ink_share = ink_share;
     if (ink_share < 0.002 || ink_share > 0.35) return;
     const InkComponents components(ink);
     const cv::Mat &stats = components.stats;

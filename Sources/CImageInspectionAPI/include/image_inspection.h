@@ -98,10 +98,6 @@ typedef struct {
     /// upright, and under 0.03 upside down (0.015 for lines that run down the page); NaN
     /// elsewhere, and when not a page.
     double page_upside_down;
-    /// Share of the image the text lines' test calls ink (darker than its local background by a
-    /// quarter, at 30 levels at least): print takes 0.3-28% of a page; over 35%, the "ink" is a
-    /// texture's shadows and no lines are looked for.
-    double page_ink_share;
     /// The blur effect of the sharpest regions (Crete et al. 2007): how much of the differences
     /// between neighbouring pixels survives a 9-pixel box blur, taken away, over 64x64 tiles with
     /// content, the 5th percentile (the sharpest tiles). 0 crisp, 1 already as soft as the box;

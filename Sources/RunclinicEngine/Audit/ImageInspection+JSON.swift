@@ -99,7 +99,6 @@ extension ImageMeasures {
         }
         if let textMarks { members.append(("textMarks", JSONValue(textMarks))) }
         if let pageLines { members.append(("pageLines", pageLines.json)) }
-        add("pageInkShare", pageInkShare)
         add("sharpnessRatio", sharpnessRatio)
         add("colourSpread", colourSpread)
         add("blurEffect", blurEffect)
@@ -126,7 +125,6 @@ extension ImageMeasures {
             differenceHash: try fields.unsigned("differenceHash"), thumbnail: try fields.bytes("thumbnail"),
             thumbnailRange: try fields.double("thumbnailRange"), textMarks: try fields.optionalInt("textMarks"),
             pageLines: try fields.optionalObject("pageLines").map(PageLines.init(fields:)),
-            pageInkShare: try fields.optionalDouble("pageInkShare"),
             sharpnessRatio: try fields.optionalDouble("sharpnessRatio"),
             colourSpread: try fields.optionalDouble("colourSpread"),
             blurEffect: try fields.optionalDouble("blurEffect"),

@@ -34,9 +34,6 @@ public struct ImageMeasures: Sendable {
     /// Text lines found against the local background, with how upright they stand: a page's
     /// orientation and lean, photographed or scanned (see image_inspection.h); nil otherwise.
     public let pageLines: PageLines?
-    /// Share of the image the text lines' test calls ink (see image_inspection.h): over 35% it is
-    /// a texture's shadows, not print; nil in inspections made before it was measured.
-    public var pageInkShare: Double? = nil
     /// Sharpness relative to contrast (nil when no region has content), and the spread of colour
     /// across the image (see image_inspection.h).
     public let sharpnessRatio: Double?
@@ -249,7 +246,6 @@ public final class ImageMeasurer: Sendable {
                         alignment: result.page_alignment.isFinite ? result.page_alignment : nil,
                         upsideDown: result.page_upside_down.isFinite ? result.page_upside_down : nil)
                     : nil,
-                pageInkShare: result.page_ink_share,
                 sharpnessRatio: result.sharpness_ratio >= 0 ? result.sharpness_ratio : nil,
                 colourSpread: result.colour_spread,
                 blurEffect: result.blur_effect >= 0 ? result.blur_effect : nil,

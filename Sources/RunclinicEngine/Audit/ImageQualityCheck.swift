@@ -26,9 +26,6 @@ public struct ImageQualityCheck: Sendable {
     /// Share of pixels white (over grey 225) from which an image without colour is paper for the
     /// shake test (see shaken).
     static let colourlessPaperWhite = 0.5
-    /// Share of ink (see page_ink_share) over which marks are a texture, not print: the text
-    /// lines' own bound.
-    static let textureInkShare = 0.35
     /// Share of pure white (see `overexposed_clipped_share`) over which a picture that has lost its
     /// colour is blown out, when it holds no characters. Copies of the tune half's photos under a
     /// gain of 1.8-3 and an offset of 20-85 kept 0.55-0.94 of white and under 3 of colourfulness
@@ -368,13 +365,9 @@ public struct ImageQualityCheck: Sendable {
     }
 
     /// Characters that read as text: counted (see text_marks), unless enough of them were set in
-    /// lines and those lines do not agree, as the blobs of a texture's grain lie every which way,
-    /// or unless over a third of the image is darker than its surroundings, as a texture's shadows
-    /// are and print never is (pages of the tune halves: 0.3-28%; a snowy tree's branches, a wood
-    /// grain or gravel in grey reach 35-66%, where no lines are looked for).
+    /// lines and those lines do not agree, as the blobs of a texture's grain lie every which way.
     static func holdsText(_ measures: ImageMeasures) -> Bool {
         guard measures.textMarks != nil else { return false }
-        if let ink = measures.pageInkShare, ink > Self.textureInkShare { return false }
         guard let lines = measures.pageLines, lines.marks >= TextOrientation.minimumMarks else { return true }
         return lines.agreement >= Self.scatteredMarksAgreement
     }
