@@ -5,6 +5,8 @@ issue names, for looking at what a check misses without touching the held-out ha
     stress.py near_duplicate --seed 1 --out DIR    # 150 photos + 150 pages, each with one copy
     stress.py blurry --seed 5 --out DIR            # 150 photos + 100 pages under a defocus disc
     stress.py overexposed --seed 7 --out DIR       # 200 photos + 50 photographed pages washed out
+    stress.py shaken --seed 21 --out DIR           # 120 photos + 80 pages under a camera's shake
+    stress.py grayscale --seed 3 --out DIR         # every clean photo of the tune half, made grey
 
 Each writes DIR/images and DIR/rows.json, audits DIR/images with --runclinic (default
 .build/release/runclinic, a fresh database in DIR) and prints what was found. The faults:
@@ -14,6 +16,11 @@ Each writes DIR/images and DIR/rows.json, audits DIR/images with --runclinic (de
   reported is false.
 - blurry: a defocus disc of 0.55-1.2% of the longer side (3 px at least), JPEG quality 90.
 - overexposed: every channel multiplied by 1.8-3 and raised by 20-85 (washed out), quality 90.
+- shaken (scored as blurry): a line 0.8-2% of the longer side long (5 px at least), at any angle,
+  as the blur kernel: a camera that moved while its shutter was open; quality 90.
+- grayscale: the picture's grey (OpenCV's) in three equal channels, JPEG at quality 78-95 or, one
+  in seven, PNG; it also counts how many are called blurry, which their colour originals are not
+  all.
 Needs the generator's environment (.venv-audit-photos, see README.md). Sets of different seeds share bases.
 """
 
@@ -78,6 +85,13 @@ def make(kind, seed, out):
         _, pages = clean_bases({"doc_scan", "doc_camera"})
         rng.shuffle(photos), rng.shuffle(pages)
         bases = photos[:150] + pages[:100]
+    elif kind == "shaken":
+        meta, photos = clean_bases({"photo"})
+        _, pages = clean_bases({"doc_scan", "doc_camera", "receipt"})
+        rng.shuffle(photos), rng.shuffle(pages)
+        bases = photos[:120] + pages[:80]
+    elif kind == "grayscale":
+        meta, bases = clean_bases({"photo"})
     else:
         meta, photos = clean_bases({"photo"})
         _, pages = clean_bases({"doc_camera"})
@@ -99,6 +113,24 @@ def make(kind, seed, out):
             row["name"], row["radius"] = f"x{index:04d}.jpg", round(radius, 2)
             b = cv2.filter2D(a, -1, disk_kernel(radius), borderType=cv2.BORDER_REFLECT)
             cv2.imwrite(os.path.join(images, row["name"]), b, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        elif kind == "shaken":
+            length = max(5, int(round(rng.uniform(0.008, 0.02) * max(a.shape[:2]))))
+            angle = rng.uniform(0, 180)
+            row["name"], row["length"], row["angle"] = f"s{index:04d}.jpg", length, round(angle, 1)
+            line = np.zeros((length, length), np.float32)
+            line[length // 2, :] = 1
+            centre = ((length - 1) / 2, (length - 1) / 2)
+            line = cv2.warpAffine(line, cv2.getRotationMatrix2D(centre, angle, 1), (length, length))
+            b = cv2.filter2D(a, -1, line / line.sum(), borderType=cv2.BORDER_REFLECT)
+            cv2.imwrite(os.path.join(images, row["name"]), b, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        elif kind == "grayscale":
+            b = cv2.cvtColor(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+            if rng.random() < 1 / 7:
+                row["name"] = f"g{index:04d}.png"
+                cv2.imwrite(os.path.join(images, row["name"]), b)
+            else:
+                row["name"], row["quality"] = f"g{index:04d}.jpg", rng.randint(78, 95)
+                cv2.imwrite(os.path.join(images, row["name"]), b, [cv2.IMWRITE_JPEG_QUALITY, row["quality"]])
         else:
             gain, offset = rng.uniform(1.8, 3.0), rng.uniform(20, 85)
             row["name"], row["gain"], row["offset"] = f"o{index:04d}.jpg", round(gain, 2), round(offset, 1)
@@ -126,18 +158,24 @@ def score(kind, rows, findings):
                         (found if pair in wanted else false).add(pair)
         print(f"near_duplicate pairs found: {len(found)} of {len(wanted)}; false pairs: {len(false)}")
         return
-    hits = sum(any(f["issue"] == kind for f in by_image[r["name"]]) for r in rows)
+    issue = "blurry" if kind == "shaken" else kind
+    flagged = lambda r, name: any(f["issue"] == name and f["severity"] != "info" for f in by_image[r["name"]])
+    hits = sum(flagged(r, issue) for r in rows)
     instead = collections.Counter(
         "+".join(sorted({f["issue"] for f in by_image[r["name"]]})) or "nothing"
-        for r in rows if not any(f["issue"] == kind for f in by_image[r["name"]]))
+        for r in rows if not flagged(r, issue))
     print(f"{kind}: {hits} of {len(rows)} found; the others reported as {dict(instead)}")
-    if kind == "overexposed":
-        print(f"  also called blurry: {sum(any(f['issue'] == 'blurry' for f in by_image[r['name']]) for r in rows)}")
+    if kind == "shaken":
+        for label, pages in (("photos", False), ("pages", True)):
+            part = [r for r in rows if (r["kind"] != "photo") == pages]
+            print(f"  {label}: {sum(flagged(r, issue) for r in part)} of {len(part)}")
+    if kind in ("overexposed", "grayscale"):
+        print(f"  also called blurry: {sum(flagged(r, 'blurry') for r in rows)}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=["near_duplicate", "blurry", "overexposed"])
+    parser.add_argument("kind", choices=["near_duplicate", "blurry", "overexposed", "shaken", "grayscale"])
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--runclinic", default=os.path.join(HERE, "..", "..", ".build", "release", "runclinic"))
