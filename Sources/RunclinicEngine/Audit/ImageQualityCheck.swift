@@ -24,7 +24,7 @@ public struct ImageQualityCheck: Sendable {
     /// every way.
     static let shakenShare = 0.4
     /// Share of pixels white (over grey 225) from which an image without colour is paper for the
-    /// shake test (see shaken).
+    /// shake test (see shake).
     static let colourlessPaperWhite = 0.5
     /// Share of pure white (see `overexposed_clipped_share`) over which a picture that has lost its
     /// colour is blown out, when it holds no characters. Copies of the tune half's photos under a
@@ -300,13 +300,11 @@ public struct ImageQualityCheck: Sendable {
                     path, .blurry, .warning, score, bar,
                     "Laplacian variance \(measures.sharpness.shortDescription) in its sharpest regions, \((measures.sharpnessRatio ?? 0).shortDescription) of their contrast, blur effect \(blurEffect.shortDescription), at 1,024 px"
                 ))
-        } else if Self.shaken(measures, bar: thresholds.shakenAnisotropy), !nearUniform, !dark, !washedOut,
-            let anisotropy = measures.detailAnisotropy, let share = measures.anisotropicShare
-        {
+        } else if let shake = Self.shake(measures, bar: thresholds.shakenAnisotropy), !nearUniform, !dark, !washedOut {
             found.append(
                 finding(
-                    path, .blurry, .warning, anisotropy, thresholds.shakenAnisotropy,
-                    "shaken: its print kept \(anisotropy.shortDescription) of its detail along one direction, in \(Int(share * 100))% of its regions, at 1,024 px"
+                    path, .blurry, .warning, shake.anisotropy, thresholds.shakenAnisotropy,
+                    "shaken: its print kept \(shake.anisotropy.shortDescription) of its detail along one direction, in \(Int(shake.share * 100))% of its regions, at 1,024 px"
                 ))
         }
         if dark {
@@ -378,12 +376,13 @@ public struct ImageQualityCheck: Sendable {
     /// colour every light pixel is neutral, so there the paper must be white: half the image over
     /// grey 225 (shaken grey scans of the tune halves: 0.73-0.95; the tune halves' photos made
     /// grey, whose twigs and grain count as print, 0.06 at most among those that lie one way).
-    static func shaken(_ measures: ImageMeasures, bar: Double) -> Bool {
-        guard let anisotropy = measures.detailAnisotropy, let share = measures.anisotropicShare else { return false }
+    /// Returns the measures that say so, or nil when the image is not such a page.
+    static func shake(_ measures: ImageMeasures, bar: Double) -> (anisotropy: Double, share: Double)? {
+        guard let anisotropy = measures.detailAnisotropy, let share = measures.anisotropicShare else { return nil }
         let paper =
             onPaper(measures) && (measures.colourfulness >= 3 || measures.brightFraction >= Self.colourlessPaperWhite)
-        return paper && (measures.textMarks != nil || measures.pageLines != nil) && anisotropy < bar
-            && share >= Self.shakenShare
+        let printed = measures.textMarks != nil || measures.pageLines != nil
+        return paper && printed && anisotropy < bar && share >= Self.shakenShare ? (anisotropy, share) : nil
     }
 
     /// Light, neutral paper covers enough of the image for it to be judged as a page (see
