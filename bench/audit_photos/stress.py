@@ -70,33 +70,29 @@ def near_duplicate_pair(rng, a):
     return np.ascontiguousarray(b), done
 
 
+# What each set starts from: how many of the tune half's clean photos, then how many of its clean
+# pages of which kinds (each list shuffled by the seed). The grayscale set takes every photo.
+BASES = {
+    "near_duplicate": (150, {"doc_scan", "doc_camera", "receipt"}, 150),
+    "blurry": (150, {"doc_scan", "doc_camera"}, 100),
+    "overexposed": (200, {"doc_camera"}, 50),
+    "shaken": (120, {"doc_scan", "doc_camera", "receipt"}, 80),
+}
+
+
 def make(kind, seed, out):
     rng = random.Random(seed)
     images = os.path.join(out, "images")
     os.makedirs(images, exist_ok=True)
     rows = []
-    if kind == "near_duplicate":
-        meta, photos = clean_bases({"photo"})
-        _, pages = clean_bases({"doc_scan", "doc_camera", "receipt"})
-        rng.shuffle(photos), rng.shuffle(pages)
-        bases = photos[:150] + pages[:150]
-    elif kind == "blurry":
-        meta, photos = clean_bases({"photo"})
-        _, pages = clean_bases({"doc_scan", "doc_camera"})
-        rng.shuffle(photos), rng.shuffle(pages)
-        bases = photos[:150] + pages[:100]
-    elif kind == "shaken":
-        meta, photos = clean_bases({"photo"})
-        _, pages = clean_bases({"doc_scan", "doc_camera", "receipt"})
-        rng.shuffle(photos), rng.shuffle(pages)
-        bases = photos[:120] + pages[:80]
-    elif kind == "grayscale":
+    if kind == "grayscale":
         meta, bases = clean_bases({"photo"})
     else:
+        photo_count, page_kinds, page_count = BASES[kind]
         meta, photos = clean_bases({"photo"})
-        _, pages = clean_bases({"doc_camera"})
+        _, pages = clean_bases(page_kinds)
         rng.shuffle(photos), rng.shuffle(pages)
-        bases = photos[:200] + pages[:50]
+        bases = photos[:photo_count] + pages[:page_count]
     for index, source in enumerate(bases):
         a = cv2.imread(os.path.join(TUNE, source), cv2.IMREAD_COLOR)
         if a is None or min(a.shape[:2]) < 150:
