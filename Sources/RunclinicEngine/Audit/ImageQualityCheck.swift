@@ -62,8 +62,13 @@ public struct ImageQualityCheck: Sendable {
     static let nearlyBlackMean = 20.0
     /// Washed out with its highlights clipped: over this share of its pixels bright (over 225).
     static let clippedBrightFraction = 0.3
-    /// Washed out whatever clips: nothing darker than this level left, with a fifth of it bright.
+    /// Washed out whatever clips: nothing darker than this level left, with a fifth of it bright
+    /// and its highlights at white (see fadedHighlight).
     static let fadedDarkest = 170.0
+    /// The level under which 99.9% of a picture washed out past `fadedDarkest` lies: an exposure
+    /// that lifts every shadow past light grey takes its highlights to white. A pale picture whose
+    /// brightest pixels stay grey (ice at 235 in the third tune half) is light by nature.
+    static let fadedHighlight = 250.0
     /// No detail at all: a Laplacian variance under this (an extreme defocus, a flat fill).
     static let noDetailSharpness = 1.0
     /// Detail retention (see image_inspection.h) from which a soft picture is in focus, the
@@ -189,7 +194,8 @@ public struct ImageQualityCheck: Sendable {
             && measures.brightFraction > Self.clippedBrightFraction
             && measures.darkestLevel >= 60 && measures.colourfulness >= 3 && !printedPage
         let fadedByMean = measures.meanBrightness > thresholds.overexposedMean && measures.darkestLevel >= 200
-        let faded = fadedByMean || (measures.darkestLevel > Self.fadedDarkest && measures.brightFraction > 0.19)
+        let fadedByDarkest = measures.darkestLevel > Self.fadedDarkest && measures.brightFraction > 0.19
+        let faded = fadedByMean || fadedByDarkest
         // Or blown out: a large part of a colour picture at pure white and no true black left
         // (0.1% of pixels under 20 at most). A product shot on white keeps its shadows' black, and
         // white paper or a sky keeps a level or two of texture. Washed out far enough, a picture
@@ -246,7 +252,8 @@ public struct ImageQualityCheck: Sendable {
         // fade a page's ink, an exposure clips its paper to white: the washed-out pages of the
         // tune halves clipped 0.98 and more of it.
         let fadedPrint = (measures.paperShare ?? 0) >= Self.fadedPrintPaperShare && clippedShare < 0.01
-        let fading = faded && !fadedPrint
+        let fading =
+            (fadedByMean || (fadedByDarkest && measures.brightestLevel >= Self.fadedHighlight)) && !fadedPrint
         // Blown out in colour, a picture loses its detail with its highlights: that it is washed
         // out is the news, not that what is left is soft (no picture of the tune half or the issue-4
         // set called blurry was blown out in colour).

@@ -66,6 +66,10 @@ def gallery(tmp_path):
         # A night sky over a village: nearly all of it black, but its stars, windows and lamp are
         # bright (the brightest 1% at grey 206). Dark by nature, and nothing is lost to see.
         "night": shutil.copy(FIXTURES / "photo_night.jpg", tmp_path / "night.jpg"),
+        # A pale picture (ice, mist): nothing darker than 185, but its brightest pixels stay light
+        # grey (99.9% under 244). Light by nature, not washed out; once they reach white, it is.
+        "pale": shutil.copy(FIXTURES / "photo_pale.jpg", tmp_path / "pale.jpg"),
+        "pale_white": shutil.copy(FIXTURES / "photo_pale_white.jpg", tmp_path / "pale_white.jpg"),
         # A photo underexposed (gamma 1.4, gain 0.22): its highlights went down with the rest.
         "underexposed": shutil.copy(FIXTURES / "photo_underexposed.jpg", tmp_path / "underexposed.jpg"),
         "truncated_jpeg": cut(FIXTURES / "photo.jpg", tmp_path / "truncated.jpg"),
@@ -98,7 +102,7 @@ def gallery(tmp_path):
 
 
 EXPECTED = {
-    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "soft_sky": set(), "defocused_sky": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "grey_gravel": {"grayscale"}, "grey_gravel_washed": {"overexposed"}, "shaken_page": {"blurry"}, "typewriter": set(), "typewriter_upside_down": {"rotated"}, "diagram": set(), "diagram_turned": {"skewed"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
+    "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "soft_sky": set(), "defocused_sky": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "pale": set(), "pale_white": {"overexposed"}, "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "grey_gravel": {"grayscale"}, "grey_gravel_washed": {"overexposed"}, "shaken_page": {"blurry"}, "typewriter": set(), "typewriter_upside_down": {"rotated"}, "diagram": set(), "diagram_turned": {"skewed"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
     "truncated_jpeg": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "tiny_washed": {"too_small"}, "tiny_flat": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
