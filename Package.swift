@@ -41,7 +41,7 @@ let package = Package(
             // decoders leave (see load_imread), since they bring ~130 shared objects with them.
             linkerSettings: [
                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_features2d"),
-                .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"),
+                .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("gif"),
                 .linkedLibrary("dl"),
             ]
         ),

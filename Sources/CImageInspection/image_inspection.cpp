@@ -25,6 +25,7 @@
 #include "channel_order.h"
 #include "colour_measures.h"
 #include "detail_measures.h"
+#include "gif_pixels.h"
 #include "jpeg_bgr.h"
 #include "jpeg_encode.h"
 #include "page_outline.h"
@@ -403,6 +404,17 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
                 return;
             }
         }
+        // A GIF's first frame with giflib (see gif_pixels): OpenCV has no GIF decoder.
+        if (read >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
+            int width = 0, height = 0, components = 0;
+            unsigned char *pixels = gif_pixels(data, read, size_t(1) << 30, &width, &height, &components);
+            if (pixels != nullptr) {
+                struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
+                measure_image(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr, analysis_side, out);
+                out->status = 0;
+                return;
+            }
+        }
         // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
         // OpenCV, which reads the file itself (the bytes read here are let go first). Reduced
         // decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header
@@ -473,6 +485,9 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
             if (pixels != nullptr) {
                 bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes), ChannelOrder::rgb);
             }
+        } else if (file.read >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
+            pixels = gif_pixels(data, file.read, size_t(1) << 30, &width, &height, &components);
+            if (pixels != nullptr) bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr);
         }
         if (bgr.empty()) {
             file.bytes.reset();

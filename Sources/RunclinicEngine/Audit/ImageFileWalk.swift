@@ -20,7 +20,7 @@ public final class ImageFileWalk {
     static let reportedLimit = 1_000
 
     static let extensions: Set<String> = [
-        "jpg", "jpeg", "jpe", "png", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
+        "jpg", "jpeg", "jpe", "png", "gif", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
         "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr",
     ]
 

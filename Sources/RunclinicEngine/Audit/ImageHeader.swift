@@ -9,7 +9,7 @@ public struct ImageHeader: Sendable, Equatable {
     public var format: Format?
     public var width: Int?
     public var height: Int?
-    /// The end-of-image marker (JPEG FF D9) or chunk (PNG IEND) is missing.
+    /// The end-of-image marker (JPEG FF D9), chunk (PNG IEND) or trailer (GIF 3B) is missing.
     public var isTruncated = false
     /// EXIF orientation 1-8 (1: as stored), when the file carries one.
     public var exifOrientation: Int?
@@ -58,6 +58,8 @@ public struct ImageHeader: Sendable, Equatable {
             header.format = .gif
             header.width = Int(littleEndian16(head, 6))
             header.height = Int(littleEndian16(head, 8))
+            // The trailer ends the stream; zeros a writer padded it with are let pass.
+            header.isTruncated = tail.last(where: { $0 != 0 }) != 0x3B
         } else if head.count >= 30, head.starts(with: Array("RIFF".utf8)), Array(head[8..<12]) == Array("WEBP".utf8) {
             header.format = .webp
             header.readWebP(head)

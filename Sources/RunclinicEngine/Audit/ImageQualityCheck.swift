@@ -90,6 +90,12 @@ public struct ImageQualityCheck: Sendable {
     /// missed for it); the grey pages of the tune halves (colourfulness under 1) at 0.52 and up.
     static let scatteredMarksAgreement = 0.35
 
+    /// What a cut-off file lacks, by format.
+    static let truncationDetail: [ImageHeader.Format: String] = [
+        .jpeg: "no JPEG end-of-image marker: the file is cut off", .png: "no PNG IEND chunk: the file is cut off",
+        .gif: "no GIF trailer: the file is cut off",
+    ]
+
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {
         self.thresholds = thresholds
     }
@@ -114,9 +120,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .truncated, .high, nil, nil,
-                    header.format == .jpeg
-                        ? "no JPEG end-of-image marker: the file is cut off" : "no PNG IEND chunk: the file is cut off")
-            )
+                    Self.truncationDetail[header.format ?? .png] ?? "the file is cut off"))
         }
         if let orientation = header.exifOrientation, orientation != 1 {
             found.append(
