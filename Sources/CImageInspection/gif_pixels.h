@@ -61,7 +61,8 @@ inline std::vector<int> stored_row_order(int rows, bool interlaced) {
 // BGR, or one grey channel when every colour of its maps is grey (as a grey PNG stays grey, so
 // that "grayscale" means a colour file holding a grey picture). Rows the file stops short of are
 // grey (128), as libjpeg leaves a cut-off JPEG's. Returns nullptr when it is not a GIF, has no
-// frame or no colour map, its screen is over `most_pixels` pixels, or not one row could be read.
+// frame or no colour map, its screen is over `most_pixels` pixels, not one row could be read, or
+// its frame is damaged.
 static unsigned char *gif_pixels(const unsigned char *data, size_t size, size_t most_pixels, int *width, int *height,
                                  int *channels) {
     using namespace gif_pixels_detail;
@@ -129,9 +130,20 @@ static unsigned char *gif_pixels(const unsigned char *data, size_t size, size_t 
     }
     std::vector<GifPixelType> line(size_t(frame.Width));
     std::vector<bool> painted(size_t(frame.Height), false);
+    // A frame that stops short is cut off when the file is (it lacks the trailer, as the header
+    // check says; ImageHeader.swift): its missing rows are grey. Otherwise it is damaged (PIL fails
+    // on it as well), and so unreadable. So is LZW data that runs on past the frame's rows, where
+    // the next record (another frame, an extension, the trailer) should start.
+    size_t end = size;
+    while (end > 0 && data[end - 1] == 0) --end;
+    const bool cut_off = end == 0 || data[end - 1] != 0x3B;
     int rows_read = 0;
+    bool damaged = false;
     for (const int row : stored_row_order(frame.Height, frame.Interlace)) {
-        if (DGifGetLine(gif, line.data(), frame.Width) == GIF_ERROR) break;
+        if (DGifGetLine(gif, line.data(), frame.Width) == GIF_ERROR) {
+            damaged = !cut_off || gif->Error != D_GIF_ERR_READ_FAILED;
+            break;
+        }
         painted[size_t(row)] = true;
         ++rows_read;
         const int y = frame.Top + row;
@@ -144,7 +156,11 @@ static unsigned char *gif_pixels(const unsigned char *data, size_t size, size_t 
             paint(target + size_t(column) * size_t(components), map->Colors[index]);
         }
     }
-    if (rows_read == 0) {
+    if (rows_read == frame.Height) {
+        GifRecordType record = UNDEFINED_RECORD_TYPE;
+        damaged = DGifGetRecordType(gif, &record) == GIF_ERROR && gif->Error != D_GIF_ERR_READ_FAILED;
+    }
+    if (rows_read == 0 || damaged) {
         std::free(pixels);
         return nullptr;
     }

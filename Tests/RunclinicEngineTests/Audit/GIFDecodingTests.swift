@@ -47,6 +47,12 @@ import Testing
         #expect(measured.width == 200 && measured.height == 150)
         #expect(measured.meanBrightness != reference.meanBrightness)
 
+        // Its frame as short, but the file ends as a whole one does: damaged, not cut off (PIL
+        // fails on it too), so there is nothing to measure.
+        let damaged = folder.appendingPathComponent("damaged.gif")
+        try Data(cut + [0, 0x3B]).write(to: damaged)
+        #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: damaged.path) }
+
         // A GIF with a screen and no frame has nothing to measure.
         let frameless = Array(whole.prefix(13)) + [0x3B]
         let empty = folder.appendingPathComponent("frameless.gif")
