@@ -119,6 +119,9 @@ struct AuditCommand: ParsableCommand {
         for special in summary.notRegularFiles {
             print("not opened: \(special.path) is a \(special.kind), not a regular file")
         }
+        for name in summary.undecodableNames {
+            print("not audited: \(name) has a name that is not UTF-8 (its other bytes shown as \\xNN): rename it")
+        }
         print(rows.isEmpty ? "no findings" : TextTable.render(header: ["ISSUE", "IMAGES", "FOR EXAMPLE"], rows: rows))
         if summary.orientation.uncertain > 0 {
             print(

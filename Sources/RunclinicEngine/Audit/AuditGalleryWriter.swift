@@ -82,6 +82,7 @@ public struct AuditGalleryWriter: Sendable {
             "generated": ISO8601DateFormatter().string(from: Date()),
             "issues": issues, "hasIssues": !issues.isEmpty, "hasNotRegular": !summary.notRegularFiles.isEmpty,
             "notRegular": summary.notRegularFiles.map { "\($0.path) (\($0.kind))" },
+            "hasUndecodable": !summary.undecodableNames.isEmpty, "undecodable": summary.undecodableNames,
             "orientationJudged": summary.orientation.judged, "orientationUncertain": summary.orientation.uncertain,
         ]
         return try folder.write(

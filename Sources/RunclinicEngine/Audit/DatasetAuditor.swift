@@ -37,6 +37,8 @@ public struct DatasetAuditor: Sendable {
         public let unreadableFolders: [String]
         /// FIFOs, sockets and devices met on the walk: listed, never opened.
         public let notRegularFiles: [(path: String, kind: String)]
+        /// Files whose names are not UTF-8, shown with \xNN escapes: listed, not audited.
+        public let undecodableNames: [String]
         /// Per issue: images found with it, and the first of them by path. The findings
         /// themselves are in the store (`RunStore.auditFindings`).
         public let counts: [(issue: ImageIssue, count: Int, example: String)]
@@ -140,6 +142,7 @@ public struct DatasetAuditor: Sendable {
         return Summary(
             auditID: auditID, images: done, reused: reused, skipped: files.skipped, skippedCount: files.skippedCount,
             unreadableFolders: files.unreadableFolders, notRegularFiles: files.notRegularFiles,
+            undecodableNames: files.undecodableNames,
             counts: try store.auditFindingCounts(auditID: auditID), orientation: orientation,
             seconds: WallClock.now() - started)
     }

@@ -17,6 +17,9 @@ public final class ImageFileWalk {
     /// Entries that are not regular files (FIFOs, sockets, devices), with what they are: never
     /// opened, since reading a FIFO or a device can block for good.
     public private(set) var notRegularFiles: [(path: String, kind: String)] = []
+    /// Files whose names are not UTF-8 (a Latin-1 name from an old archive): no result could name
+    /// them, so they are listed, their bytes past ASCII shown as \xNN, and not audited.
+    public private(set) var undecodableNames: [String] = []
     static let reportedLimit = 1_000
 
     static let extensions: Set<String> = [
@@ -77,7 +80,7 @@ public final class ImageFileWalk {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             guard depth == 0 || recursive else { return }
             guard visited.insert("\(info.st_dev):\(info.st_ino)").inserted else { return }
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+            guard let names = names(in: path) else {
                 unreadableFolders.append(path)
                 return
             }
@@ -90,6 +93,30 @@ public final class ImageFileWalk {
         } else {
             skip(path)
         }
+    }
+
+    /// The names in a folder; those that are not UTF-8 go to `undecodableNames` instead (Foundation
+    /// would hand them over with U+FFFD in place of their bytes, a name no file has).
+    private func names(in folder: String) -> [String]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard bytes != [0x2E], bytes != [0x2E, 0x2E] else { continue }
+            if let name = String(validating: bytes, as: UTF8.self) {
+                names.append(name)
+            } else if bytes.first != 0x2E, undecodableNames.count < Self.reportedLimit {
+                undecodableNames.append((folder as NSString).appendingPathComponent(Self.escaped(bytes)))
+            }
+        }
+        return names
+    }
+
+    /// A name's bytes as text: ASCII as it is, every other byte as \xNN.
+    static func escaped(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }
+            .joined()
     }
 
     private func skip(_ path: String) {

@@ -58,6 +58,7 @@ extension RunclinicService {
                     "unreadable_folders": JSONValue(summary.unreadableFolders),
                     "not_regular_files": .array(
                         summary.notRegularFiles.map { ["path": .string($0.path), "kind": .string($0.kind)] }),
+                    "undecodable_names": JSONValue(summary.undecodableNames),
                     "orientation": [
                         "judged": .int(Int64(summary.orientation.judged)),
                         "uncertain": .int(Int64(summary.orientation.uncertain)),

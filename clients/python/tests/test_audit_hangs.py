@@ -36,6 +36,23 @@ def test_a_fifo_is_listed_not_opened_and_the_server_keeps_serving(client, tmp_pa
     assert rejected["reasons"][0]["issue"] == "unreadable" and "FIFO" in rejected["reasons"][0]["detail"]
 
 
+def test_a_name_that_is_not_utf8_is_listed_not_reported_missing(binary, client, tmp_path):
+    # A Latin-1 name from an old archive: no result can name it, so it is listed, not audited, and
+    # never reported as a missing file (its copy, photo.jpg, has no duplicate in the audit).
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "photo.jpg", folder / "photo.jpg")
+    with open(os.path.join(os.fsencode(folder), "caf\xe9.jpg".encode("latin-1")), "wb") as latin1:
+        latin1.write((FIXTURES / "photo.jpg").read_bytes())
+    result = client.call("audit.run", path=str(folder))
+    assert result["images"] == 1 and result["undecodable_names"] == [f"{folder}/caf\\xE9.jpg"]
+    assert result["findings"] == [], result["findings"]
+    done = subprocess.run([binary, "audit", str(folder), "--db", str(tmp_path / "cli.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert f"not audited: {folder}/caf\\xE9.jpg has a name that is not UTF-8" in done.stdout, done.stdout
+
+
 def test_a_missing_folder_is_an_error_not_a_clean_audit(binary, client, tmp_path):
     with pytest.raises(RPCError) as raised:
         client.call("audit.run", path=str(tmp_path / "no-such-dir"))
