@@ -16,8 +16,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # cluster the tests start (initdb and pg_ctl, in a temporary folder, for the tests' duration).
 # libjpeg-dev: the image library decodes JPEGs with libjpeg(-turbo) directly, straight into BGR;
 # libdeflate-dev: and the common PNG with libdeflate; libgif-dev: and a GIF's first frame with
-# giflib (OpenCV 4.6 has no GIF decoder).
-SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev libjpeg-dev libdeflate-dev libgif-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim \
+# giflib; libheif-dev: and HEIC and AVIF with libheif (OpenCV 4.6 reads neither GIF nor HEIF).
+SYSTEM_PACKAGES := libsqlite3-dev libopencv-dev libjpeg-dev libdeflate-dev libgif-dev libheif-dev chromium chromium-driver libcurl4 libcurl4-openssl-dev neovim \
   libpq-dev postgresql
 # The wheel's binary: the Swift standard library, Foundation and SQLite linked in statically.
 STATIC_BUILD := .build/static
@@ -66,7 +66,7 @@ shim-check: system-deps
 	find Tests/Fixtures/images -type f | sort > $(SHIM_CHECK)/files.txt
 	for check in page_background_check area_resize_check; do \
 	  clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/$$check.cpp -o $(SHIM_CHECK)/$$check \
-	    $$(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -ldl && \
+	    $$(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif -ldl && \
 	  $(SHIM_CHECK)/$$check $(SHIM_CHECK)/files.txt 2>/dev/null || exit 1; \
 	done
 

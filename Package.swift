@@ -42,6 +42,7 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_features2d"),
                 .linkedLibrary("opencv_core"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("gif"),
+                .linkedLibrary("heif"),
                 .linkedLibrary("dl"),
             ]
         ),

@@ -3,7 +3,7 @@
 // characters are labelled at (512), and by seven other factors; and times both.
 //
 //     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/area_resize_check.cpp \
-//         -o /tmp/area_resize_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -ldl
+//         -o /tmp/area_resize_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif -ldl
 //     find DIR -type f > /tmp/files.txt && /tmp/area_resize_check /tmp/files.txt
 #include "../Sources/CImageInspection/image_inspection.cpp"
 #include "grey_images.h"

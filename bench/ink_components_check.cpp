@@ -5,7 +5,7 @@
 // both.
 //
 //     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/ink_components_check.cpp \
-//         -o /tmp/ink_components_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif
+//         -o /tmp/ink_components_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif
 //     find DIR -type f > /tmp/files.txt && /tmp/ink_components_check /tmp/files.txt
 #include "../Sources/CImageInspection/image_inspection.cpp"
 #include "grey_images.h"

@@ -3,7 +3,7 @@
 // it times the very functions the audit runs.
 //
 //     clang++ -O2 -mavx2 -std=c++17 -ISources/CImageInspectionAPI/include bench/measure_stages.cpp \
-//         -o /tmp/measure_stages $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -ldl
+//         -o /tmp/measure_stages $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif -ldl
 //     find DIR -type f > /tmp/files.txt && /tmp/measure_stages /tmp/files.txt [ANALYSIS_SIDE]
 #include "../Sources/CImageInspection/image_inspection.cpp"
 

@@ -3,7 +3,7 @@
 // analysis scale and, for one file in 50, at small sizes where the borders meet; and times both.
 //
 //     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include bench/page_background_check.cpp \
-//         -o /tmp/page_background_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -ldl
+//         -o /tmp/page_background_check $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif -ldl
 //     find DIR -type f > /tmp/files.txt && /tmp/page_background_check /tmp/files.txt
 #include "../Sources/CImageInspection/image_inspection.cpp"
 #include "grey_images.h"

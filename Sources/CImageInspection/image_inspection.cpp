@@ -26,6 +26,7 @@
 #include "colour_measures.h"
 #include "detail_measures.h"
 #include "gif_pixels.h"
+#include "heif_pixels.h"
 #include "jpeg_bgr.h"
 #include "jpeg_encode.h"
 #include "page_outline.h"
@@ -404,10 +405,13 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
                 return;
             }
         }
-        // A GIF's first frame with giflib (see gif_pixels): OpenCV has no GIF decoder.
-        if (read >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
+        // A GIF's first frame with giflib (see gif_pixels), HEIC and AVIF with libheif (see
+        // heif_pixels): OpenCV 4.6 reads neither.
+        const bool gif = read >= 4 && std::memcmp(data, "GIF8", 4) == 0, heif = is_heif(data, read);
+        if (gif || heif) {
             int width = 0, height = 0, components = 0;
-            unsigned char *pixels = gif_pixels(data, read, size_t(1) << 30, &width, &height, &components);
+            unsigned char *pixels = gif ? gif_pixels(data, read, size_t(1) << 30, &width, &height, &components)
+                                        : heif_pixels(data, read, size_t(1) << 30, &width, &height, &components);
             if (pixels != nullptr) {
                 struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
                 measure_image(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr, analysis_side, out);
@@ -488,6 +492,9 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
         } else if (file.read >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
             pixels = gif_pixels(data, file.read, size_t(1) << 30, &width, &height, &components);
             if (pixels != nullptr) bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr);
+        } else if (is_heif(data, file.read)) {
+            pixels = heif_pixels(data, file.read, size_t(1) << 30, &width, &height, &components);
+            if (pixels != nullptr) bgr = cv::Mat(height, width, CV_8UC3, pixels);
         }
         if (bgr.empty()) {
             file.bytes.reset();

@@ -4,7 +4,7 @@
 //
 //     clang++ -O2 -std=c++17 -ISources/CImageInspectionAPI/include \
 //         bench/orientation/orientation_patches.cpp -o /tmp/orientation_patches \
-//         $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -ldl
+//         $(pkg-config --cflags --libs opencv4) -ljpeg -ldeflate -lgif -lheif -ldl
 //     /tmp/orientation_patches FILES.txt OUT   # writes OUT.f32 (48x48 floats each) and OUT.jsonl
 #include "../../Sources/CImageInspection/image_inspection.cpp"
 

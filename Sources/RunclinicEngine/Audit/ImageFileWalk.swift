@@ -24,7 +24,7 @@ public final class ImageFileWalk {
 
     static let extensions: Set<String> = [
         "jpg", "jpeg", "jpe", "png", "gif", "bmp", "dib", "tif", "tiff", "webp", "jp2", "pbm", "pgm",
-        "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr",
+        "ppm", "pnm", "pxm", "sr", "ras", "hdr", "pic", "exr", "heic", "heif", "hif", "avif",
     ]
 
     /// A folder being walked: its path (nil for the roots), its names and the next one to take.

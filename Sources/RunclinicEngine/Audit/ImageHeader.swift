@@ -4,12 +4,13 @@ import Foundation
 /// decompression bomb is refused unread), whether it ends where its format says it must (OpenCV
 /// half-decodes a truncated JPEG or PNG without an error), and its EXIF orientation.
 public struct ImageHeader: Sendable, Equatable {
-    public enum Format: String, Sendable { case jpeg, png, bmp, gif, webp, tiff }
+    public enum Format: String, Sendable { case jpeg, png, bmp, gif, webp, tiff, heif }
 
     public var format: Format?
     public var width: Int?
     public var height: Int?
-    /// The end-of-image marker (JPEG FF D9), chunk (PNG IEND) or trailer (GIF 3B) is missing.
+    /// The end-of-image marker (JPEG FF D9), chunk (PNG IEND) or trailer (GIF 3B) is missing, or a
+    /// HEIF box runs past the end of the file.
     public var isTruncated = false
     /// EXIF orientation 1-8 (1: as stored), when the file carries one.
     public var exifOrientation: Int?
@@ -65,6 +66,12 @@ public struct ImageHeader: Sendable, Equatable {
             header.readWebP(head)
         } else if head.starts(with: [0x49, 0x49, 0x2A, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) {
             header.format = .tiff
+        } else if head.count >= 12, Array(head[4..<8]) == Array("ftyp".utf8),
+            heifBrands.contains(String(decoding: head[8..<12], as: UTF8.self))
+        {
+            header.format = .heif
+            header.readHEIF(head)
+            header.isTruncated = boxesRunPastTheEnd(head, byteCount: byteCount)
         }
         return header
     }
@@ -108,6 +115,50 @@ public struct ImageHeader: Sendable, Equatable {
                 break
             }
             index = segment + length - 2
+        }
+    }
+
+    /// Whether a top-level box of an ISO media file (HEIF) that starts in `head` claims more bytes
+    /// than the file has: its media data box (the last, as a rule) is cut off.
+    static func boxesRunPastTheEnd(_ head: [UInt8], byteCount: Int) -> Bool {
+        var offset = 0
+        while offset + 8 <= head.count {
+            var size = Int(bigEndian32(head, offset))
+            if size == 1 {
+                guard offset + 16 <= head.count else { return false }
+                size = Int(
+                    clamping: UInt64(bigEndian32(head, offset + 8)) << 32 | UInt64(bigEndian32(head, offset + 12)))
+            } else if size == 0 {
+                return false  // the box runs to the end of the file, whatever that is
+            }
+            guard size >= 8 else { return false }  // not a box: nothing to say
+            if offset + size > byteCount { return true }
+            offset += size
+        }
+        return false
+    }
+
+    /// The major brands of HEIF files: HEIC as phones write it, HEIF stills, AVIF.
+    static let heifBrands: Set<String> = [
+        "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis",
+    ]
+
+    /// A HEIF file's size: its largest image spatial extent ('ispe' property, in the metadata that
+    /// phones write at the front), which a grid of tiles has for the whole picture.
+    private mutating func readHEIF(_ bytes: [UInt8]) {
+        let box = Array("ispe".utf8)
+        var largest = 0
+        var index = 4
+        while index + 16 <= bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == box[0], Array(bytes[index..<index + 4]) == box else { continue }
+            let across = Int(Self.bigEndian32(bytes, index + 8))
+            let down = Int(Self.bigEndian32(bytes, index + 12))
+            if across > 0, down > 0, across * down > largest {
+                largest = across * down
+                width = across
+                height = down
+            }
         }
     }
 

@@ -94,6 +94,7 @@ public struct ImageQualityCheck: Sendable {
     static let truncationDetail: [ImageHeader.Format: String] = [
         .jpeg: "no JPEG end-of-image marker: the file is cut off", .png: "no PNG IEND chunk: the file is cut off",
         .gif: "no GIF trailer: the file is cut off",
+        .heif: "its media data runs past the end of the file: it is cut off",
     ]
 
     public init(thresholds: ImageQualityThresholds = ImageQualityThresholds()) {

@@ -78,6 +78,10 @@ def gallery(tmp_path):
         "gif": shutil.copy(FIXTURES / "photo_pixels_animated.gif", tmp_path / "animated.gif"),
         "gif_named_jpg": shutil.copy(FIXTURES / "photo_pixels_grey.gif", tmp_path / "grey_gif.jpg"),
         "truncated_gif": cut(FIXTURES / "photo_pixels.gif", tmp_path / "truncated.gif", keep=0.5),
+        # A phone's HEIC and an AVIF are decoded by libheif; a HEIC cut off is said so.
+        "heic": shutil.copy(FIXTURES / "photo_pixels.heic", tmp_path / "phone.heic"),
+        "avif": shutil.copy(FIXTURES / "photo_pixels.avif", tmp_path / "photo.avif"),
+        "truncated_heic": cut(FIXTURES / "photo_pixels.heic", tmp_path / "truncated.heic", keep=0.5),
         "rotated": with_exif_orientation(FIXTURES / "receipt.jpg", tmp_path / "rotated.jpg", 6),
         "tiny": png(tmp_path / "tiny.png", 60, 40, textured),
         # Under the minimum size, too small is all that is said: its exposure, detail and blur are
@@ -108,7 +112,7 @@ def gallery(tmp_path):
 
 EXPECTED = {
     "receipt": set(), "photo": set(), "blurry": {"blurry"}, "small_defocused": {"blurry"}, "soft_sky": set(), "defocused_sky": {"blurry"}, "defocused_far": {"low_information"}, "wall": {"low_information"}, "blown_out": {"overexposed"}, "washed_white": {"overexposed"}, "whited_out": {"overexposed"}, "dim_washed": {"overexposed"}, "blurred_blown_out": {"overexposed"}, "product": set(), "night": set(), "pale": set(), "pale_white": {"overexposed"}, "underexposed": {"dark"}, "small_print": set(), "grey_page": set(), "grey_faint": {"grayscale"}, "grey_gravel": {"grayscale"}, "grey_gravel_washed": {"overexposed"}, "shaken_page": {"blurry"}, "typewriter": set(), "typewriter_upside_down": {"rotated"}, "diagram": set(), "diagram_turned": {"skewed"}, "dark_blank": {"low_information"}, "black_blank": {"dark"}, "dim": set(),
-    "truncated_jpeg": {"truncated"}, "gif": set(), "gif_named_jpg": set(), "truncated_gif": {"truncated"}, "rotated": {"exif_rotated"},
+    "truncated_jpeg": {"truncated"}, "gif": set(), "gif_named_jpg": set(), "truncated_gif": {"truncated"}, "heic": set(), "avif": set(), "truncated_heic": {"truncated"}, "rotated": {"exif_rotated"},
     "tiny": {"too_small"}, "tiny_washed": {"too_small"}, "tiny_flat": {"too_small"}, "dark": {"dark"}, "flat": {"low_information"}, "washed_out": {"overexposed"}, "strip": {"odd_aspect_ratio"},
     "bomb": {"too_large"}, "empty": {"unreadable"}, "text": {"unreadable"}, "truncated_png": {"truncated"},
 }
@@ -221,11 +225,11 @@ def test_a_folder_audit_finds_duplicates_and_reuses_what_did_not_change(client, 
     assert (str(tmp_path / "nested" / "original.png"), str(tmp_path / "nested" / "shifted.png")) in pairs
     assert (gallery["receipt"], gallery["rotated"]) in pairs  # the same pixels with an EXIF tag
     assert gallery["blurry"] in {f["path"] for f in first["findings"] if f["issue"] == "blurry"}
-    assert first["counts"]["truncated"] == 3  # a JPEG, a PNG and a GIF
+    assert first["counts"]["truncated"] == 4  # a JPEG, a PNG, a GIF and a HEIC
     second = client.call("audit.run", path=str(tmp_path))
     assert second["reused"] == second["images"] and second["findings_total"] == first["findings_total"]
     page = client.call("audit.findings", audit_id=second["audit_id"], issue="truncated", offset=1, limit=5)
-    assert page["total"] == 3 and len(page["findings"]) == 2
+    assert page["total"] == 4 and len(page["findings"]) == 3
     with pytest.raises(RPCError) as error:
         client.call("audit.findings", audit_id=second["audit_id"], issue="fuzzy")
     assert error.value.data["field"] == "issue"
