@@ -42,7 +42,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return error.description
         case .imageLibraryUnavailable(let detail):
             return
-                "the image library cannot be loaded, so no image can be checked (install OpenCV: apt-get install libopencv-imgcodecs-dev libopencv-imgproc-dev, and keep \(ImageMeasurer.libraryName) beside the runclinic binary or set RUNCLINIC_IMAGE_LIBRARY): \(detail)"
+                "the image library cannot be loaded, so no image can be checked (install OpenCV and the decoders it is linked with: apt-get install libopencv-imgcodecs-dev libopencv-imgproc-dev libdeflate0 libgif7 libheif1, and keep \(ImageMeasurer.libraryName) beside the runclinic binary or set RUNCLINIC_IMAGE_LIBRARY): \(detail)"
         }
     }
 }
