@@ -292,6 +292,44 @@ unsigned char *decode_png(const unsigned char *data, size_t size, size_t most_pi
                          : png_pixels(data, size, most_pixels, width, height, channels, row_bytes);
 }
 
+// A file's pixels decoded without OpenCV: a JPEG by libjpeg (see jpeg_bgr) at 1/`jpeg_reduction`
+// of its size, the common PNG by libdeflate (see png_pixels), a GIF's first frame by giflib (see
+// gif_pixels), HEIC and AVIF by libheif (see heif_pixels; OpenCV 4.6 reads neither). A grey
+// image stays grey, so "grayscale" means a colour file holding a grey picture, not a grey scan.
+// `image` is empty when none of them took the file: OpenCV's turn.
+struct OwnDecoding {
+    unsigned char *pixels = nullptr;  // malloc'd; `image` lies over it
+    cv::Mat image;
+    ChannelOrder order = ChannelOrder::bgr;
+    OwnDecoding() = default;
+    OwnDecoding(const OwnDecoding &) = delete;
+    OwnDecoding &operator=(const OwnDecoding &) = delete;
+    ~OwnDecoding() { std::free(pixels); }
+};
+
+void decode_own(const unsigned char *data, size_t size, int jpeg_reduction, OwnDecoding *decoded) {
+    const size_t most_pixels = size_t(1) << 30;
+    int width = 0, height = 0, components = 0;
+    if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
+        decoded->pixels = jpeg_bgr(data, size, jpeg_reduction > 1 ? jpeg_reduction : 1, &width, &height, &components);
+        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
+    } else if (size >= 2 && data[0] == 0x89 && data[1] == 'P') {
+        size_t row_bytes = 0;
+        decoded->pixels = decode_png(data, size, most_pixels, &width, &height, &components, &row_bytes);
+        // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
+        if (decoded->pixels != nullptr) {
+            decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels + 1, row_bytes);
+            decoded->order = ChannelOrder::rgb;
+        }
+    } else if (size >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
+        decoded->pixels = gif_pixels(data, size, most_pixels, &width, &height, &components);
+        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
+    } else if (is_heif(data, size)) {
+        decoded->pixels = heif_pixels(data, size, most_pixels, &width, &height, &components);
+        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
+    }
+}
+
 // The 64-bit hash of a file's bytes the audit finds byte-identical copies by: FNV-1a over 8-byte
 // little-endian words, then over the bytes left, finished with MurmurHash3's mixer. The same
 // function as DatasetAuditor.contentHash, here so the bytes read to decode need not be read again.
@@ -384,42 +422,16 @@ extern "C" int32_t rc_measure_image(const char *path, int32_t analysis_side, int
             out->content_hash = content_hash(data, read);
             out->content_hashed = 1;
         }
-        // A JPEG is decoded by libjpeg directly (see jpeg_bgr), the common PNG with libdeflate (see
-        // png_pixels); a grey one stays grey, so "grayscale" means a colour file holding a grey
-        // picture, not a grey scan.
-        const bool jpeg = read >= 2 && data[0] == 0xFF && data[1] == 0xD8;
-        const bool png = read >= 2 && data[0] == 0x89 && data[1] == 'P';
-        if (jpeg || png) {
-            int width = 0, height = 0, components = 0;
-            size_t row_bytes = 0;
-            unsigned char *pixels =
-                jpeg ? jpeg_bgr(data, read, reduction > 1 ? reduction : 1, &width, &height, &components)
-                     : decode_png(data, read, size_t(1) << 30, &width, &height, &components, &row_bytes);
-            if (pixels != nullptr) {
-                struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
-                // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
-                const cv::Mat image = jpeg ? cv::Mat(height, width, CV_8UC(components), pixels)
-                                           : cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes);
-                measure_image(image, jpeg ? ChannelOrder::bgr : ChannelOrder::rgb, analysis_side, out);
+        {
+            OwnDecoding decoded;
+            decode_own(data, read, reduction, &decoded);
+            if (!decoded.image.empty()) {
+                measure_image(decoded.image, decoded.order, analysis_side, out);
                 out->status = 0;
                 return;
             }
         }
-        // A GIF's first frame with giflib (see gif_pixels), HEIC and AVIF with libheif (see
-        // heif_pixels): OpenCV 4.6 reads neither.
-        const bool gif = read >= 4 && std::memcmp(data, "GIF8", 4) == 0, heif = is_heif(data, read);
-        if (gif || heif) {
-            int width = 0, height = 0, components = 0;
-            unsigned char *pixels = gif ? gif_pixels(data, read, size_t(1) << 30, &width, &height, &components)
-                                        : heif_pixels(data, read, size_t(1) << 30, &width, &height, &components);
-            if (pixels != nullptr) {
-                struct Release { unsigned char *pixels; ~Release() { std::free(pixels); } } release{pixels};
-                measure_image(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr, analysis_side, out);
-                out->status = 0;
-                return;
-            }
-        }
-        // What libjpeg and png_pixels left (CMYK, palettes, corrupt files) and every other format:
+        // What the own decoders left (CMYK, palettes, corrupt files) and every other format:
         // OpenCV, which reads the file itself (the bytes read here are let go first). Reduced
         // decoding keeps a grey JPEG grey (IMREAD_ANYCOLOR). EXIF orientation is the header
         // check's to report: pixels are measured as stored.
@@ -471,31 +483,17 @@ extern "C" int32_t rc_image_thumbnail(const char *path, int32_t side, uint8_t *j
     return guarded(out, [&] {
         FileBytes file = read_file(path);
         const unsigned char *data = file.bytes.get();
-        const bool jpeg = file.read >= 2 && data[0] == 0xFF && data[1] == 0xD8;
-        const bool png = file.read >= 2 && data[0] == 0x89 && data[1] == 'P';
-        cv::Mat bgr;
-        unsigned char *pixels = nullptr;
-        struct Release { unsigned char *&pixels; ~Release() { std::free(pixels); } } release{pixels};
-        int width = 0, height = 0, components = 0;
-        size_t row_bytes = 0;
-        if (jpeg) {
-            // Decoded by libjpeg at the smallest eighth still at least `side` on its longer side.
+        // A JPEG decoded by libjpeg at the smallest eighth still at least `side` on its longer side.
+        int reduction = 1;
+        if (file.read >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
+            int width = 0, height = 0;
             jpeg_dimensions(data, file.read, &width, &height);
-            pixels = jpeg_bgr(data, file.read, rc_jpeg_reduction(width, height, (side * 4 + 2) / 3), &width,
-                              &height, &components);
-            if (pixels != nullptr) bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr);
-        } else if (png) {
-            pixels = decode_png(data, file.read, size_t(1) << 30, &width, &height, &components, &row_bytes);
-            if (pixels != nullptr) {
-                bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels + 1, row_bytes), ChannelOrder::rgb);
-            }
-        } else if (file.read >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
-            pixels = gif_pixels(data, file.read, size_t(1) << 30, &width, &height, &components);
-            if (pixels != nullptr) bgr = bgr8(cv::Mat(height, width, CV_8UC(components), pixels), ChannelOrder::bgr);
-        } else if (is_heif(data, file.read)) {
-            pixels = heif_pixels(data, file.read, size_t(1) << 30, &width, &height, &components);
-            if (pixels != nullptr) bgr = cv::Mat(height, width, CV_8UC3, pixels);
+            reduction = rc_jpeg_reduction(width, height, (side * 4 + 2) / 3);
         }
+        OwnDecoding decoded;
+        decode_own(data, file.read, reduction, &decoded);
+        cv::Mat bgr;
+        if (!decoded.image.empty()) bgr = bgr8(decoded.image, decoded.order);
         if (bgr.empty()) {
             file.bytes.reset();
             const cv::Mat image = opencv_decode(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION, out);
