@@ -310,24 +310,21 @@ struct OwnDecoding {
 void decode_own(const unsigned char *data, size_t size, int jpeg_reduction, OwnDecoding *decoded) {
     const size_t most_pixels = size_t(1) << 30;
     int width = 0, height = 0, components = 0;
+    size_t row_bytes = cv::Mat::AUTO_STEP;
     if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
         decoded->pixels = jpeg_bgr(data, size, jpeg_reduction > 1 ? jpeg_reduction : 1, &width, &height, &components);
-        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
     } else if (size >= 2 && data[0] == 0x89 && data[1] == 'P') {
-        size_t row_bytes = 0;
         decoded->pixels = decode_png(data, size, most_pixels, &width, &height, &components, &row_bytes);
-        // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
-        if (decoded->pixels != nullptr) {
-            decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels + 1, row_bytes);
-            decoded->order = ChannelOrder::rgb;
-        }
     } else if (size >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
         decoded->pixels = gif_pixels(data, size, most_pixels, &width, &height, &components);
-        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
     } else if (is_heif(data, size)) {
         decoded->pixels = heif_pixels(data, size, most_pixels, &width, &height, &components);
-        if (decoded->pixels != nullptr) decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels);
     }
+    if (decoded->pixels == nullptr) return;
+    // A PNG's rows follow their filter bytes, in RGB(A) order (see png_pixels).
+    const bool png = data[0] == 0x89;
+    decoded->image = cv::Mat(height, width, CV_8UC(components), decoded->pixels + (png ? 1 : 0), row_bytes);
+    if (png) decoded->order = ChannelOrder::rgb;
 }
 
 // The 64-bit hash of a file's bytes the audit finds byte-identical copies by: FNV-1a over 8-byte

@@ -84,8 +84,7 @@ public final class ImageFileWalk {
                 unreadableFolders.append(path)
                 return
             }
-            listings.append(
-                Listing(folder: path, names: names.filter { !$0.hasPrefix(".") }.sorted(), depth: depth + 1))
+            listings.append(Listing(folder: path, names: names.sorted(), depth: depth + 1))
         } else if let kind = Self.specialKind(info.st_mode) {
             if notRegularFiles.count < Self.reportedLimit { notRegularFiles.append((path, kind)) }
         } else if Self.isImageName(path) {
@@ -95,18 +94,19 @@ public final class ImageFileWalk {
         }
     }
 
-    /// The names in a folder; those that are not UTF-8 go to `undecodableNames` instead (Foundation
-    /// would hand them over with U+FFFD in place of their bytes, a name no file has).
+    /// The names in a folder but hidden ones (and "." and ".."); those that are not UTF-8 go to
+    /// `undecodableNames` instead (Foundation would hand them over with U+FFFD in place of their
+    /// bytes, a name no file has).
     private func names(in folder: String) -> [String]? {
         guard let directory = opendir(folder) else { return nil }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            guard bytes != [0x2E], bytes != [0x2E, 0x2E] else { continue }
+            guard bytes.first != 0x2E else { continue }
             if let name = String(validating: bytes, as: UTF8.self) {
                 names.append(name)
-            } else if bytes.first != 0x2E, undecodableNames.count < Self.reportedLimit {
+            } else if undecodableNames.count < Self.reportedLimit {
                 undecodableNames.append((folder as NSString).appendingPathComponent(Self.escaped(bytes)))
             }
         }

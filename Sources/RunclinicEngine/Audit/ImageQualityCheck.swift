@@ -121,7 +121,7 @@ public struct ImageQualityCheck: Sendable {
             found.append(
                 finding(
                     path, .truncated, .high, nil, nil,
-                    Self.truncationDetail[header.format ?? .png] ?? "the file is cut off"))
+                    header.format.flatMap { Self.truncationDetail[$0] } ?? "the file is cut off"))
         }
         if let orientation = header.exifOrientation, orientation != 1 {
             found.append(
