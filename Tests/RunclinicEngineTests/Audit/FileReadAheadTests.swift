@@ -27,43 +27,41 @@ import Testing
     }
 
     @Test func aFileOutOfThePageCacheIsReadBackIntoIt() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readahead-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("large.jpg").path
-        try Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }).write(
-            to: URL(fileURLWithPath: path))
-        // Written back to disk, then dropped from memory, as a dataset not read for a while.
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0)
-        fsync(descriptor)
-        _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_DONTNEED))
-        close(descriptor)
-        let before = try Self.residentPages(path)
-        try #require(before.resident < before.total / 4, "this file system keeps the file in memory regardless")
+        try withTemporaryFolder("readahead") { folder in
+            let path = folder.appendingPathComponent("large.jpg").path
+            try Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }).write(
+                to: URL(fileURLWithPath: path))
+            // Written back to disk, then dropped from memory, as a dataset not read for a while.
+            let descriptor = open(path, O_RDONLY)
+            try #require(descriptor >= 0)
+            fsync(descriptor)
+            _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_DONTNEED))
+            close(descriptor)
+            let before = try Self.residentPages(path)
+            try #require(before.resident < before.total / 4, "this file system keeps the file in memory regardless")
 
-        FileReadAhead.start(path)
-        let deadline = Date(timeIntervalSinceNow: 5)
-        var after = try Self.residentPages(path)
-        while after.resident < after.total, Date() < deadline {
-            usleep(10_000)
-            after = try Self.residentPages(path)
+            FileReadAhead.start(path)
+            let deadline = Date(timeIntervalSinceNow: 5)
+            var after = try Self.residentPages(path)
+            while after.resident < after.total, Date() < deadline {
+                usleep(10_000)
+                after = try Self.residentPages(path)
+            }
+            #expect(after.resident == after.total)
         }
-        #expect(after.resident == after.total)
     }
 
     @Test func aFIFOIsNeverOpened() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readahead-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("pipe.jpg").path
-        try #require(mkfifo(path, 0o600) == 0)
-        // Opening a FIFO no one writes to blocks for good; a thread returns only if it was not.
-        let returned = DispatchSemaphore(value: 0)
-        Thread {
-            FileReadAhead.start(path)
-            returned.signal()
-        }.start()
-        #expect(returned.wait(timeout: .now() + 5) == .success)
+        try withTemporaryFolder("readahead") { folder in
+            let path = folder.appendingPathComponent("pipe.jpg").path
+            try #require(mkfifo(path, 0o600) == 0)
+            // Opening a FIFO no one writes to blocks for good; a thread returns only if it was not.
+            let returned = DispatchSemaphore(value: 0)
+            Thread {
+                FileReadAhead.start(path)
+                returned.signal()
+            }.start()
+            #expect(returned.wait(timeout: .now() + 5) == .success)
+        }
     }
 }

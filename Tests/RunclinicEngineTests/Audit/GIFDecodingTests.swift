@@ -36,27 +36,26 @@ import Testing
 
         let cut = Array(whole.prefix(whole.count / 2))
         #expect(ImageHeader.parse(head: cut, tail: Array(cut.suffix(64)), byteCount: cut.count).isTruncated)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gif-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("cut.gif")
-        try Data(cut).write(to: file)
-        let measured = try ImageMeasurer.shared().measure(path: file.path)
-        let reference = try Self.measures("photo_pixels_palette.ppm")
-        // The rows it never reached are grey: the picture's lower part is flat mid-grey.
-        #expect(measured.width == 200 && measured.height == 150)
-        #expect(measured.meanBrightness != reference.meanBrightness)
+        try withTemporaryFolder("gif") { folder in
+            let file = folder.appendingPathComponent("cut.gif")
+            try Data(cut).write(to: file)
+            let measured = try ImageMeasurer.shared().measure(path: file.path)
+            let reference = try Self.measures("photo_pixels_palette.ppm")
+            // The rows it never reached are grey: the picture's lower part is flat mid-grey.
+            #expect(measured.width == 200 && measured.height == 150)
+            #expect(measured.meanBrightness != reference.meanBrightness)
 
-        // Its frame as short, but the file ends as a whole one does: damaged, not cut off (PIL
-        // fails on it too), so there is nothing to measure.
-        let damaged = folder.appendingPathComponent("damaged.gif")
-        try Data(cut + [0, 0x3B]).write(to: damaged)
-        #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: damaged.path) }
+            // Its frame as short, but the file ends as a whole one does: damaged, not cut off (PIL
+            // fails on it too), so there is nothing to measure.
+            let damaged = folder.appendingPathComponent("damaged.gif")
+            try Data(cut + [0, 0x3B]).write(to: damaged)
+            #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: damaged.path) }
 
-        // A GIF with a screen and no frame has nothing to measure.
-        let frameless = Array(whole.prefix(13)) + [0x3B]
-        let empty = folder.appendingPathComponent("frameless.gif")
-        try Data(frameless).write(to: empty)
-        #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: empty.path) }
+            // A GIF with a screen and no frame has nothing to measure.
+            let frameless = Array(whole.prefix(13)) + [0x3B]
+            let empty = folder.appendingPathComponent("frameless.gif")
+            try Data(frameless).write(to: empty)
+            #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: empty.path) }
+        }
     }
 }

@@ -28,11 +28,10 @@ import Testing
         let whole = try ImageHeaderTests.bytes("photo_pixels.heic")
         let cut = Array(whole.prefix(whole.count / 2))
         #expect(ImageHeader.parse(head: cut, tail: Array(cut.suffix(64)), byteCount: cut.count).isTruncated)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("heif-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("cut.heic")
-        try Data(cut).write(to: file)
-        #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: file.path) }
+        try withTemporaryFolder("heif") { folder in
+            let file = folder.appendingPathComponent("cut.heic")
+            try Data(cut).write(to: file)
+            #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: file.path) }
+        }
     }
 }

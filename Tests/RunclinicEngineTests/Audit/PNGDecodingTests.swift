@@ -50,11 +50,10 @@ import Testing
         var data = try Data(contentsOf: Self.images.appendingPathComponent("photo_pixels.png"))
         let idat = try #require(data.range(of: Data("IDAT".utf8)))
         data[idat.upperBound + 100] ^= 0x10  // inside the first IDAT: its CRC no longer matches
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let damaged = folder.appendingPathComponent("damaged.png")
-        try data.write(to: damaged)
-        #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: damaged.path) }
+        try withTemporaryFolder("png") { folder in
+            let damaged = folder.appendingPathComponent("damaged.png")
+            try data.write(to: damaged)
+            #expect(throws: ImageMeasurer.Failure.self) { try ImageMeasurer.shared().measure(path: damaged.path) }
+        }
     }
 }
